@@ -1,0 +1,18 @@
+"""seqviz: see inside sequence models, token by token.
+
+Public API (see README):
+    seqviz.trace(model, inputs, **kw) -> seqviz.Trace
+    seqviz.load_model(path_or_id), seqviz.save_model(model, path), seqviz.ModelFileError
+"""
+
+from seqviz.core import Trace, TraceFileError
+
+__version__ = "0.1.0"
+__all__ = ["Trace", "TraceFileError", "trace", "load_model", "save_model", "ModelFileError", "__version__"]
+
+
+def __getattr__(name: str):
+    # Lazy: `import seqviz` must not import torch (the app shows its window first).
+    import seqviz.core as core
+
+    return getattr(core, name)

@@ -1,0 +1,73 @@
+"""Character and word tokenizers with a fixed vocabulary and an unknown token."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+UNK = "<unk>"
+PAD = "<pad>"
+BOS = "<s>"
+EOS = "</s>"
+
+_WORD_RE = re.compile(r"\w+|[^\w\s]", re.UNICODE)
+
+
+@dataclass
+class Tokenizer:
+    """Maps text to token ids and back. `level` is "char" or "word".
+
+    Characters or words outside `vocab` map to UNK (which is always in the vocabulary); `unknown(text)`
+    lists them so the app can tell the user.
+    """
+
+    vocab: list[str]
+    level: str = "char"
+    lowercase: bool = False
+    _index: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.level not in ("char", "word"):
+            raise ValueError(f"tokenizer level must be 'char' or 'word', not {self.level!r}")
+        if UNK not in self.vocab:
+            self.vocab = [*self.vocab, UNK]
+        self._index = {tok: i for i, tok in enumerate(self.vocab)}
+
+    def split(self, text: str) -> list[str]:
+        """Text -> token strings (before vocabulary lookup)."""
+        if self.lowercase:
+            text = text.lower()
+        if self.level == "char":
+            return list(text)
+        return _WORD_RE.findall(text)
+
+    def encode(self, text: str | list[str]) -> list[int]:
+        pieces = text if isinstance(text, list) else self.split(text)
+        unk = self._index[UNK]
+        return [self._index.get(p, unk) for p in pieces]
+
+    def decode(self, ids: list[int]) -> list[str]:
+        return [self.vocab[i] for i in ids]
+
+    def labels(self, text: str | list[str]) -> list[str]:
+        """Display labels: the token strings, with unknown ones shown as UNK."""
+        return self.decode(self.encode(text))
+
+    def unknown(self, text: str | list[str]) -> list[str]:
+        """The pieces of `text` that are not in the vocabulary, in order, without repeats."""
+        pieces = text if isinstance(text, list) else self.split(text)
+        seen: dict[str, None] = {}
+        for p in pieces:
+            if p not in self._index:
+                seen.setdefault(p)
+        return list(seen)
+
+    def join(self, tokens: list[str]) -> str:
+        return "".join(tokens) if self.level == "char" else " ".join(tokens)
+
+    def to_dict(self) -> dict:
+        return {"vocab": self.vocab, "level": self.level, "lowercase": self.lowercase}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Tokenizer:
+        return cls(list(d["vocab"]), d.get("level", "char"), bool(d.get("lowercase", False)))

@@ -1,0 +1,138 @@
+"""Trace: the one data object between models and views.
+
+A trace holds named float32 arrays computed once for one input, the token labels and a little
+metadata. Views only read it; stepping moves a cursor over it and never recomputes the model.
+
+Shapes (T steps, L layers, D directions, H units; see DESIGN.md for the full contract):
+    recurrent   hidden, cell, *_gate, candidate      (T, L, D, H)
+    transformer hidden                               (T, L, 1, d_model)
+                attention                            (L, heads, T, T)
+                cross_attention                      (L, heads, T, S)
+    heads       probs                                (T, V) or (T, C)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+_META_KEY = "__seqviz_meta__"
+
+
+class Trace(Mapping[str, np.ndarray]):
+    """Named arrays of one model run over one input.
+
+    `trace["hidden"][t]` is step t (0-based) of every layer and direction. `tokens` labels the T steps;
+    `source_tokens` labels the S source positions of sequence-to-sequence models (else empty).
+    `meta` is JSON-serialisable: `arch` ("rnn", "gru", "lstm", "transformer", ...), `num_layers`,
+    `num_directions`, `hidden_size`, `causal` (whether step t saw only tokens <= t) and model specifics.
+    """
+
+    def __init__(
+        self,
+        arrays: Mapping[str, np.ndarray],
+        tokens: list[str] | None = None,
+        meta: Mapping[str, Any] | None = None,
+        source_tokens: list[str] | None = None,
+    ) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+        for name, value in arrays.items():
+            arr = np.asarray(value)
+            if arr.dtype.kind == "f" and arr.dtype != np.float32:
+                arr = arr.astype(np.float32)
+            self._arrays[name] = arr
+        self.meta: dict[str, Any] = dict(meta or {})
+        steps = self._infer_steps()
+        self.tokens: list[str] = list(tokens) if tokens is not None else [str(i + 1) for i in range(steps)]
+        self.source_tokens: list[str] = list(source_tokens or [])
+
+    def _infer_steps(self) -> int:
+        if "hidden" in self._arrays:
+            return int(self._arrays["hidden"].shape[0])
+        if "probs" in self._arrays:
+            return int(self._arrays["probs"].shape[0])
+        return 0
+
+    # Mapping interface -------------------------------------------------------------------------
+    def __getitem__(self, name: str) -> np.ndarray:
+        try:
+            return self._arrays[name]
+        except KeyError:
+            raise KeyError(f"trace has no array {name!r}; it has {', '.join(self.names())}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._arrays)
+
+    def __len__(self) -> int:
+        return len(self._arrays)
+
+    def names(self) -> list[str]:
+        """Names of the arrays, in insertion order."""
+        return list(self._arrays)
+
+    # Convenience ------------------------------------------------------------------------------
+    @property
+    def num_steps(self) -> int:
+        """T, the number of steps (tokens) traced."""
+        return len(self.tokens)
+
+    @property
+    def arch(self) -> str:
+        return str(self.meta.get("arch", "unknown"))
+
+    @property
+    def is_recurrent(self) -> bool:
+        return "attention" not in self._arrays
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in self._arrays.values())
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(f"{k}{tuple(v.shape)}" for k, v in self._arrays.items())
+        return f"Trace(arch={self.arch!r}, T={self.num_steps}, {shapes})"
+
+    # Persistence ------------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the trace to an .npz file (atomically: a temporary file, then a rename)."""
+        path = Path(path)
+        header = {"meta": self.meta, "tokens": self.tokens, "source_tokens": self.source_tokens}
+        payload = dict(self._arrays)
+        payload[_META_KEY] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **payload)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Trace:
+        """Read a trace written by `save`. Raises `TraceFileError` for anything else."""
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if _META_KEY not in data.files:
+                    raise TraceFileError(f"{path}: not a seqviz trace (no metadata inside)")
+                header = json.loads(bytes(data[_META_KEY]).decode("utf-8"))
+                arrays = {k: data[k] for k in data.files if k != _META_KEY}
+        except TraceFileError:
+            raise
+        except FileNotFoundError:
+            raise TraceFileError(f"{path}: no such file") from None
+        except Exception as exc:  # zip, npy and JSON errors all mean the same to the user
+            raise TraceFileError(f"{path}: not a readable seqviz trace ({exc})") from None
+        return cls(arrays, header.get("tokens"), header.get("meta"), header.get("source_tokens"))
+
+
+class TraceFileError(ValueError):
+    """A trace file could not be read; the message names the file and the problem."""
