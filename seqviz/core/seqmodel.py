@@ -6,7 +6,8 @@ A TokenModel wraps a backbone that maps token ids to per-step outputs:
 Both have `forward(ids (B, T)) -> logits (B, T, K)` and `trace_ids(ids: list[int]) -> Trace` (with
 `probs` (T, K)). Tasks: "lm" (K = vocabulary, row t predicts token t+1), "classify" (K = classes, the
 prediction is the last row, a causal model's row t is its opinion after t tokens), "tag" (K = tags,
-one per token).
+one per token), "seq2seq" (an encoder-decoder: `forward(src (B, S), tgt (B, T)) -> logits (B, T, K)`,
+K = the target vocabulary of `target_tokenizer`; see `TokenModel._trace_seq2seq`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from seqviz.core.tokenize import Tokenizer
+from seqviz.core.tokenize import EOS, Tokenizer
 from seqviz.core.trace import Trace
 
 RECURRENT_ARCHS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
-TASKS = ("lm", "classify", "tag")
+TASKS = ("lm", "classify", "tag", "seq2seq")
 
 
 @dataclass
@@ -100,14 +101,19 @@ class TokenModel(nn.Module):
         task: str,
         output_labels: list[str] | None = None,
         card: ModelCard | None = None,
+        target_tokenizer: Tokenizer | None = None,
     ) -> None:
         super().__init__()
         if task not in TASKS:
             raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
+        if (task == "seq2seq") != (target_tokenizer is not None):
+            raise ValueError("a target_tokenizer is needed for task 'seq2seq', and only for it")
         self.backbone = backbone
-        self.tokenizer = tokenizer
+        self.tokenizer = tokenizer  # the source tokenizer for seq2seq
+        self.target_tokenizer = target_tokenizer
         self.task = task
-        self.output_labels = list(output_labels) if output_labels is not None else list(tokenizer.vocab)
+        default_labels = (target_tokenizer or tokenizer).vocab
+        self.output_labels = list(output_labels) if output_labels is not None else list(default_labels)
         self.card = card or ModelCard()
 
     @property
@@ -123,8 +129,9 @@ class TokenModel(nn.Module):
     def causal(self) -> bool:
         return bool(getattr(self.backbone, "causal", True))
 
-    def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        return self.backbone(ids)
+    def forward(self, ids: torch.Tensor, tgt: torch.Tensor | None = None) -> torch.Tensor:
+        """ids (B, T) -> logits; seq2seq: source ids (B, S) and decoder inputs tgt (B, T) -> (B, T, K)."""
+        return self.backbone(ids) if tgt is None else self.backbone(ids, tgt)
 
     def __seqviz_trace__(self, inputs: str | list[str], **kw: Any) -> Trace:
         if kw:
@@ -133,6 +140,8 @@ class TokenModel(nn.Module):
         if not ids:
             raise ValueError("the input is empty: type at least one token")
         self.eval()
+        if self.task == "seq2seq":
+            return self._trace_seq2seq(inputs, ids)
         tr = self.backbone.trace_ids(ids)
         meta = {
             **tr.meta,
@@ -143,6 +152,27 @@ class TokenModel(nn.Module):
             "unknown": self.tokenizer.unknown(inputs),
         }
         return Trace(tr, tokens=self.tokenizer.decode(ids), meta=meta, source_tokens=tr.source_tokens)
+
+    def _trace_seq2seq(self, inputs: str | list[str], src_ids: list[int]) -> Trace:
+        """Translate greedily and trace it: `tokens` are the T output tokens (</s> included),
+        `source_tokens` the S source tokens; row t of the decoder arrays belongs to output token t.
+
+        The backbone's `trace_ids(src_ids)` decodes and traces (its config holds the <s> and </s> ids);
+        its meta must hold `output_ids`.
+        """
+        assert self.target_tokenizer is not None
+        tr = self.backbone.trace_ids(src_ids)
+        meta = {
+            **tr.meta,
+            "task": self.task,
+            "output_labels": self.output_labels,
+            "causal": self.causal,
+            "model_id": self.card.id,
+            "unknown": self.tokenizer.unknown(inputs),
+            "output_text": _output_text(self.target_tokenizer, tr.meta["output_ids"]),
+        }
+        tokens = self.target_tokenizer.decode(tr.meta["output_ids"])
+        return Trace(tr, tokens=tokens, meta=meta, source_tokens=self.tokenizer.decode(src_ids))
 
     # Serialisation (used by seqviz.core.modelfile) ------------------------------------------------
     def metadata(self) -> dict[str, Any]:
@@ -155,6 +185,7 @@ class TokenModel(nn.Module):
             "task": self.task,
             "output_labels": self.output_labels,
             "card": asdict(self.card),
+            **({"target_tokenizer": self.target_tokenizer.to_dict()} if self.target_tokenizer else {}),
         }
 
     @classmethod
@@ -167,15 +198,24 @@ class TokenModel(nn.Module):
             meta["task"],
             meta.get("output_labels"),
             ModelCard(**meta.get("card", {})),
+            Tokenizer.from_dict(meta["target_tokenizer"]) if meta.get("target_tokenizer") else None,
         )
 
 
 RecurrentNet.config_class = RecurrentConfig  # type: ignore[attr-defined]
 
 
+def _output_text(target_tokenizer: Tokenizer, output_ids: list[int]) -> str:
+    """The translation as text: output tokens up to (without) </s>."""
+    tokens = target_tokenizer.decode(output_ids)
+    return target_tokenizer.join(tokens[: tokens.index(EOS)] if EOS in tokens else tokens)
+
+
 def backbone_classes() -> dict[str, type[nn.Module]]:
     """Backbones a model file may name; nothing else is ever constructed from a file."""
-    classes: dict[str, type[nn.Module]] = {"RecurrentNet": RecurrentNet}
+    from seqviz.core import bahdanau
+
+    classes: dict[str, type[nn.Module]] = {"RecurrentNet": RecurrentNet, **bahdanau.BACKBONES}
     try:
         from seqviz.core import transformer
     except ImportError:  # pragma: no cover - the Transformer module is optional while it is built

@@ -1,0 +1,170 @@
+"""A GRU encoder-decoder with additive (Bahdanau) attention: the bridge between recurrence and Transformers.
+
+    encoder   bidirectional GRU over the source embeddings        memory m_j = [h_fwd_j; h_bwd_j]  (S, 2H)
+    start     s_0 = tanh(W_b [h_fwd_last; h_bwd_first])
+    step t    score_tj = v^T tanh(W_q s_{t-1} + W_k m_j)          additive attention on the previous state
+              a_t = softmax_j(score_t)        c_t = sum_j a_tj m_j
+              s_t = GRUCell([emb(y_{t-1}); c_t], s_{t-1})
+              logits_t = W_o [s_t; c_t]
+
+Sources in one batch must have the same length (training buckets by length): there is no padding mask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+
+from seqviz.core.trace import Trace
+
+
+@dataclass
+class BahdanauConfig:
+    src_vocab_size: int
+    tgt_vocab_size: int
+    embed_dim: int = 32
+    hidden_size: int = 64
+    attention_size: int = 64
+    bos_id: int = 1
+    eos_id: int = 2
+    max_len: int = 16  # greedy decoding stops here if no </s> came
+    arch: str = "gru-attention"
+
+
+class BahdanauSeq2Seq(nn.Module):
+    """Bidirectional GRU encoder, GRU-cell decoder with additive attention over the encoder states."""
+
+    causal = True  # the decoder sees only its own earlier outputs
+
+    def __init__(self, cfg: BahdanauConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        E, H, A = cfg.embed_dim, cfg.hidden_size, cfg.attention_size
+        self.src_embed = nn.Embedding(cfg.src_vocab_size, E)
+        self.encoder = nn.GRU(E, H, batch_first=True, bidirectional=True)
+        self.bridge = nn.Linear(2 * H, H)
+        self.key = nn.Linear(2 * H, A, bias=False)  # W_k
+        self.query = nn.Linear(H, A)  # W_q (its bias is the additive attention's bias)
+        self.score = nn.Linear(A, 1, bias=False)  # v
+        self.tgt_embed = nn.Embedding(cfg.tgt_vocab_size, E)
+        self.cell = nn.GRUCell(E + 2 * H, H)
+        self.out = nn.Linear(3 * H, cfg.tgt_vocab_size)
+
+    # Building blocks ----------------------------------------------------------------------------------
+    def encode(self, src: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """src (B, S) -> memory (B, S, 2H), keys W_k m (B, S, A), start state s_0 (B, H)."""
+        memory, last = self.encoder(self.src_embed(src))  # (B, S, 2H), (2, B, H)
+        start = torch.tanh(self.bridge(torch.cat([last[0], last[1]], dim=-1)))  # (B, H)
+        return memory, self.key(memory), start
+
+    def attend(
+        self, state: torch.Tensor, memory: torch.Tensor, keys: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """state s_{t-1} (B, H) -> context c_t (B, 2H), weights a_t (B, S) (rows sum to 1)."""
+        energy = torch.tanh(self.query(state).unsqueeze(1) + keys)  # (B, S, A)
+        weights = torch.softmax(self.score(energy).squeeze(-1), dim=-1)  # (B, S)
+        context = torch.bmm(weights.unsqueeze(1), memory).squeeze(1)  # (B, 2H)
+        return context, weights
+
+    def cell_input(self, prev_ids: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        """prev_ids (B,), context (B, 2H) -> GRU cell input (B, E + 2H)."""
+        return torch.cat([self.tgt_embed(prev_ids), context], dim=-1)
+
+    def forward(self, src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
+        """Teacher forcing: src (B, S), tgt (B, T) decoder inputs starting with <s> -> logits (B, T, V)."""
+        memory, keys, state = self.encode(src)
+        logits = []
+        for t in range(tgt.shape[1]):
+            context, _ = self.attend(state, memory, keys)
+            state = self.cell(self.cell_input(tgt[:, t], context), state)  # (B, H)
+            logits.append(self.out(torch.cat([state, context], dim=-1)))  # (B, V)
+        return torch.stack(logits, dim=1)
+
+    @torch.no_grad()
+    def greedy_decode(self, src: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
+        """src (B, S) -> output ids (B, max_len), argmax at every step (positions after </s> are junk)."""
+        memory, keys, state = self.encode(src)
+        prev = torch.full((src.shape[0],), self.cfg.bos_id, dtype=torch.long)
+        outputs = []
+        for _ in range(max_len or self.cfg.max_len):
+            context, _ = self.attend(state, memory, keys)
+            state = self.cell(self.cell_input(prev, context), state)
+            prev = self.out(torch.cat([state, context], dim=-1)).argmax(-1)  # (B,)
+            outputs.append(prev)
+        return torch.stack(outputs, dim=1)
+
+    def translate(self, src_ids: list[int], max_len: int | None = None) -> list[int]:
+        """Greedy translation of one source; the output ends with </s> unless max_len cut it."""
+        ids = self.greedy_decode(torch.as_tensor([src_ids], dtype=torch.long), max_len)[0].tolist()
+        return ids[: ids.index(self.cfg.eos_id) + 1] if self.cfg.eos_id in ids else ids
+
+    # Trace ---------------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def trace_ids(self, src_ids: list[int], max_len: int | None = None) -> Trace:
+        """Greedily translate `src_ids` (S,) and record every step (T outputs, </s> included).
+
+        Arrays: hidden, update_gate, reset_gate, candidate (T, 1, 1, H) of the decoder GRU cell;
+        cross_attention (1, 1, T, S) (row t: where step t looked); encoder_hidden (S, 1, 2, H);
+        probs (T, V_tgt). Row t of every array belongs to output token t (meta output_ids).
+        """
+        src = torch.as_tensor([src_ids], dtype=torch.long)
+        memory, keys, state = self.encode(src)
+        prev = torch.tensor([self.cfg.bos_id])
+        steps: dict[str, list[torch.Tensor]] = {k: [] for k in ("hidden", "z", "r", "n", "attn", "probs")}
+        for _ in range(max_len or self.cfg.max_len):
+            context, weights = self.attend(state, memory, keys)
+            reset, update, candidate, state = gru_cell_gates(self.cell, self.cell_input(prev, context), state)
+            probs = torch.softmax(self.out(torch.cat([state, context], dim=-1)), dim=-1)  # (1, V)
+            prev = probs.argmax(-1)
+            for name, value in zip(steps, (state, update, reset, candidate, weights, probs), strict=True):
+                steps[name].append(value[0])
+            if prev.item() == self.cfg.eos_id:
+                break
+        as_steps = {k: torch.stack(v).numpy() for k, v in steps.items()}  # each (T, ...)
+        T, H = as_steps["hidden"].shape
+        gates = {k: as_steps[short].reshape(T, 1, 1, H) for k, short in _GATE_NAMES.items()}
+        arrays = {
+            **gates,
+            "cross_attention": as_steps["attn"].reshape(1, 1, T, len(src_ids)),
+            "encoder_hidden": memory[0].reshape(len(src_ids), 1, 2, H).numpy(),
+            "probs": as_steps["probs"],
+        }
+        meta = {
+            "arch": self.cfg.arch,
+            "kind": "encoder-decoder",
+            "causal": True,
+            "num_layers": 1,
+            "num_directions": 1,
+            "hidden_size": H,
+            "output_ids": as_steps["probs"].argmax(-1).tolist(),
+            "source_ids": list(src_ids),
+        }
+        return Trace(arrays, meta=meta)
+
+
+_GATE_NAMES = {"hidden": "hidden", "update_gate": "z", "reset_gate": "r", "candidate": "n"}
+
+
+def gru_cell_gates(
+    cell: nn.GRUCell, x: torch.Tensor, h: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One nn.GRUCell step written out: x (B, I), h (B, H) -> reset r, update z, candidate n, new h.
+
+    Same equations and weight layout as torch: r = σ(W_ir x + b_ir + W_hr h + b_hr),
+    z = σ(W_iz x + b_iz + W_hz h + b_hz), n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),
+    h' = (1 - z) * n + z * h.
+    """
+    from_input = x @ cell.weight_ih.T + cell.bias_ih  # (B, 3H)
+    from_state = h @ cell.weight_hh.T + cell.bias_hh  # (B, 3H)
+    i_r, i_z, i_n = from_input.chunk(3, dim=-1)
+    h_r, h_z, h_n = from_state.chunk(3, dim=-1)
+    reset = torch.sigmoid(i_r + h_r)
+    update = torch.sigmoid(i_z + h_z)
+    candidate = torch.tanh(i_n + reset * h_n)
+    return reset, update, candidate, (1 - update) * candidate + update * h
+
+
+BahdanauSeq2Seq.config_class = BahdanauConfig  # type: ignore[attr-defined]
+BACKBONES = {"BahdanauSeq2Seq": BahdanauSeq2Seq}
