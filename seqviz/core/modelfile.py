@@ -1,9 +1,9 @@
 """Safe model files: load and save models without ever running code from a file.
 
 seqviz's own format is ONE `.safetensors` file: the weights as tensors, and in the safetensors header
-metadata, under the key "seqviz", a JSON object
-    {"format_version": 1, "kind": "TokenModel", "model": TokenModel.metadata(), "writer": "seqviz 0.1.0"}
-    {"format_version": 1, "kind": "recurrent", "model": {"class": "LSTM", "kwargs": {...}}, ...}
+metadata, under the key "seqviz", a flat JSON object (seqviz.demos.catalogue reads it without torch):
+    TokenModel.metadata() + {"format_version": 1, "writer": "seqviz 0.1.0"}      ("kind": "TokenModel")
+    {"kind": "recurrent", "class": "LSTM", "kwargs": {...}, "format_version": 1, "writer": ...}
 Only classes on a fixed list are ever constructed from a file (nn.RNN/GRU/LSTM and the backbones named by
 `seqmodel.backbone_classes()`).
 
@@ -15,6 +15,7 @@ refuses pickled code). The architecture is inferred from the keys and shapes; se
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import pickle
@@ -231,8 +232,8 @@ def _build_seqviz_model(path: Path, text: str, tensors: dict[str, torch.Tensor])
         header = json.loads(text)
     except ValueError:
         raise ModelFileError.at(path, "its seqviz metadata is damaged (not JSON)") from None
-    if not isinstance(header, dict) or not isinstance(header.get("model"), dict):
-        raise ModelFileError.at(path, "its seqviz metadata is damaged (no model description)")
+    if not isinstance(header, dict):
+        raise ModelFileError.at(path, "its seqviz metadata is damaged (not a JSON object)")
     version = header.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ModelFileError.at(path, f"unknown seqviz format version {version!r}")
@@ -242,13 +243,15 @@ def _build_seqviz_model(path: Path, text: str, tensors: dict[str, torch.Tensor])
             f"it was written by a newer seqviz (format version {version}; this "
             f"seqviz reads up to {FORMAT_VERSION}): update seqviz",
         )
-    kind, desc = header.get("kind"), header["model"]
+    kind = header.get("kind")
     if kind == "TokenModel":
         from seqviz.core.seqmodel import TokenModel
 
-        return _instantiate(path, lambda: TokenModel.from_metadata(desc), tensors, "its TokenModel metadata")
+        return _instantiate(
+            path, lambda: TokenModel.from_metadata(header), tensors, "its TokenModel metadata"
+        )
     if kind == "recurrent":
-        cls_name, kwargs = desc.get("class"), desc.get("kwargs")
+        cls_name, kwargs = header.get("class"), header.get("kwargs")
         if cls_name not in RECURRENT_KWARGS or not isinstance(kwargs, dict):
             raise ModelFileError.at(path, f"unknown recurrent class {cls_name!r} in its metadata")
         extra = set(kwargs) - set(RECURRENT_KWARGS[cls_name]) - {"dropout"}
@@ -263,7 +266,7 @@ def _build_seqviz_model(path: Path, text: str, tensors: dict[str, torch.Tensor])
 def _recurrent_factory(cls_name: str, kwargs: dict[str, Any]) -> Callable[[], nn.Module]:
     import torch.nn as nn
 
-    return lambda: getattr(nn, cls_name)(**kwargs)
+    return functools.partial(getattr(nn, cls_name), **kwargs)
 
 
 def _instantiate(
@@ -271,28 +274,24 @@ def _instantiate(
 ) -> nn.Module:
     """Build the model `described_by` describes, check the tensors fit it, load them; eval mode, CPU.
 
-    The shapes are checked on a "meta" skeleton first, so a file whose description asks for a huge model
-    fails before any memory is allocated. Building runs under fork_rng: loading a file must not move
-    the caller's random number stream.
+    The model is first built on the "meta" device (shapes, no memory) and the tensors checked against
+    it, so a description of a huge model fails here instead of exhausting memory. Every backbone must
+    therefore be constructible under `torch.device("meta")`, as plain nn.Modules are. The real build runs
+    under fork_rng: loading a file must not move the caller's random number stream.
     """
     import torch
 
     try:
         with torch.device("meta"):
-            skeleton: nn.Module | None = build()
-    except Exception:  # a module that cannot be built on "meta": check after the real build instead
-        skeleton = None
-    if skeleton is not None:
+            skeleton = build()
         _check_tensors_fit(path, skeleton.state_dict(), tensors, described_by)
-    try:
         with torch.random.fork_rng(devices=[]), torch.device("cpu"):
             model = build()
+    except ModelFileError:
+        raise
     except Exception as exc:
-        raise ModelFileError.at(
-            path, f"{described_by} does not describe a valid model ({type(exc).__name__}: {_short(str(exc))})"
-        ) from exc
-    if skeleton is None:
-        _check_tensors_fit(path, model.state_dict(), tensors, described_by)
+        problem = f"{type(exc).__name__}: {_short(str(exc))}"
+        raise ModelFileError.at(path, f"{described_by} does not describe a valid model ({problem})") from exc
     if _float_dtype(tensors) == torch.float64:
         model = model.double()
     model.load_state_dict(tensors, strict=True)
@@ -411,7 +410,7 @@ def save_model(model: nn.Module, path: str | os.PathLike[str]) -> Path:
 
     import seqviz
 
-    header = {"format_version": FORMAT_VERSION, **_describe(model), "writer": f"seqviz {seqviz.__version__}"}
+    header = {**_describe(model), "format_version": FORMAT_VERSION, "writer": f"seqviz {seqviz.__version__}"}
     # Fresh contiguous copies: safetensors refuses views and tensors that share memory (tied weights).
     tensors = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
     data = save(tensors, metadata={METADATA_KEY: json.dumps(header)})
@@ -426,13 +425,13 @@ def _describe(model: Any) -> dict[str, Any]:
     from seqviz.core.seqmodel import TokenModel
 
     if isinstance(model, TokenModel):
-        return {"kind": "TokenModel", "model": model.metadata()}
+        return {**model.metadata(), "kind": "TokenModel"}
     cls_name = type(model).__name__
     if type(model) in (nn.RNN, nn.GRU, nn.LSTM):  # exactly: a subclass may compute something else
         kwargs = {name: getattr(model, name) for name in RECURRENT_KWARGS[cls_name]}
         if model.dropout:
             kwargs["dropout"] = model.dropout
-        return {"kind": "recurrent", "model": {"class": cls_name, "kwargs": kwargs}}
+        return {"kind": "recurrent", "class": cls_name, "kwargs": kwargs}
     raise TypeError(
         f"save_model saves a seqviz TokenModel or a plain nn.RNN, nn.GRU or nn.LSTM, not a {cls_name}; "
         "for other modules save module.state_dict() with safetensors"
