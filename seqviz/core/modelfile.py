@@ -132,10 +132,11 @@ def _load_file(path: Path, nonlinearity: str) -> nn.Module:
 
 def _sniff(head: bytes, size: int, path: Path) -> str:
     """Which reader, from the first bytes: "torch" (zip or pickle) or "safetensors" (length, then JSON)."""
-    if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
-        return "torch"
+    # safetensors first: its header length's low byte may be 0x80, the first byte of a pickle.
     if len(head) == 9 and head[8:9] == b"{":
         return "safetensors"
+    if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
+        return "torch"
     if path.suffix.lower() in _TORCH_SUFFIXES:
         return "torch"  # let torch's safe loader diagnose it
     what = "a safetensors file" if path.suffix.lower() == ".safetensors" else "a safetensors or PyTorch file"
@@ -181,7 +182,9 @@ def _read_torch_file(path: Path) -> dict[str, torch.Tensor]:
     try:
         with warnings.catch_warnings():  # torch's notes on pickle protocols mean nothing to our users
             warnings.simplefilter("ignore", UserWarning)
-            obj = torch.load(path, map_location="cpu", weights_only=True)  # never runs pickled code
+            # A file object, not a name: torch routes "*.safetensors" names elsewhere by themselves.
+            with open(path, "rb") as fh:
+                obj = torch.load(fh, map_location="cpu", weights_only=True)  # never runs pickled code
     except pickle.UnpicklingError as exc:
         refused = re.search(r"GLOBAL ([\w.]+)", str(exc))
         if refused:

@@ -148,6 +148,17 @@ def test_raw_state_dict_loads_as_the_same_module(tmp_path, seed, suffix):
     assert_same_outputs(module, loaded)
 
 
+def test_safetensors_file_whose_first_byte_looks_like_a_pickle_loads(tmp_path):
+    module = nn.GRU(2, 3).eval()
+    path = tmp_path / "gru.weights"  # torch.load would route a ".safetensors" name to safetensors itself
+    for pad in range(300):  # the header length's low byte is the file's first byte
+        save_file(module.state_dict(), path, metadata={"note": "x" * pad})
+        if path.read_bytes()[0] == 0x80:
+            break
+    assert path.read_bytes()[0] == 0x80
+    assert_same_outputs(module, load_model(path))
+
+
 def test_loaded_raw_state_dict_traces_like_the_original(tmp_path):
     pytest.importorskip("seqviz.core.recurrent")
     from seqviz.core.api import trace
