@@ -5,7 +5,7 @@ Public API (see README):
     seqviz.load_model(path_or_id), seqviz.save_model(model, path), seqviz.ModelFileError
 """
 
-from seqviz.core import Trace, TraceFileError
+from seqviz.core import Trace, TraceFileError, trace
 
 __version__ = "0.1.0"
 __all__ = ["Trace", "TraceFileError", "trace", "load_model", "save_model", "ModelFileError", "__version__"]
@@ -13,6 +13,8 @@ __all__ = ["Trace", "TraceFileError", "trace", "load_model", "save_model", "Mode
 
 def __getattr__(name: str):
     # Lazy: `import seqviz` must not import torch (the app shows its window first).
-    import seqviz.core as core
+    if name in ("load_model", "save_model", "ModelFileError"):
+        import seqviz.core as core
 
-    return getattr(core, name)
+        return getattr(core, name)
+    raise AttributeError(f"module 'seqviz' has no attribute {name!r}")
