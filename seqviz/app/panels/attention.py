@@ -1,0 +1,185 @@
+"""Attention panel: one head's query x key matrix, all heads as thumbnails, and lines from the current token.
+
+Self-attention `attention` (L, heads, T, T) and, for encoder-decoder models, `cross_attention`
+(L, heads, T, S) over the source tokens; a selector switches between them. Layer and head are the
+shared ViewState's; the step is the query row.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtWidgets import QComboBox, QSplitter, QVBoxLayout, QWidget
+
+from seqviz.app import plotting
+from seqviz.app.panels.attention_views import AttentionLines, AttentionMatrix, ThumbnailGrid
+from seqviz.app.panels.base import Panel
+from seqviz.app.panels.controls import ControlRow, StateCombo, clamp_index
+from seqviz.app.panels.heatmap import PlotCanvas, colorbar, update_colorbar
+from seqviz.app.panels.traceinfo import is_causal
+from seqviz.app.state import ViewState
+from seqviz.app.theme import Theme, current_theme, theme_notifier
+from seqviz.core.trace import Trace
+
+KINDS = {"attention": "self-attention", "cross_attention": "cross-attention (to the source)"}
+
+
+class AttentionPanel(Panel):
+    name = "attention"
+    title = "Attention"
+
+    def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
+        super().__init__(state, parent)
+        self._ready = False
+        self.kinds: list[str] = []
+        self.controls = ControlRow()
+        self.layer_box = self.controls.add("Layer", StateCombo(state, "layer"))
+        self.head_box = self.controls.add("Head", StateCombo(state, "head"))
+        self.kind_box = self.controls.add("Show", QComboBox())
+        self.controls.finish()
+        self.canvas = PlotCanvas()
+        self.matrix = AttentionMatrix()
+        self.canvas.addItem(self.matrix.plot, 0, 0)
+        self.canvas.add_hover_source(self.matrix.text_at)
+        self.colorbar = colorbar(current_theme().sequential_cmap, (0.0, 1.0))
+        self.canvas.addItem(self.colorbar, 0, 1)
+        self.lines = AttentionLines()
+        self.thumbnails = ThumbnailGrid()
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(self.canvas)
+        top.addWidget(self.lines)
+        top.setStretchFactor(0, 3)
+        top.setStretchFactor(1, 2)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(self.thumbnails)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self.body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.controls)
+        layout.addWidget(self.splitter, 1)
+        self.kind_box.currentIndexChanged.connect(self._on_kind_changed)
+        self.canvas.scene().sigMouseClicked.connect(self._on_matrix_clicked)
+        self.thumbnails.thumbnailClicked.connect(self._on_thumbnail_clicked)
+        state.stepChanged.connect(self._on_step_changed)
+        state.layerChanged.connect(self._on_selection_changed)
+        state.headChanged.connect(self._on_selection_changed)
+        theme_notifier.themeChanged.connect(self.apply_theme)
+        self.apply_theme(current_theme())
+
+    # Trace -------------------------------------------------------------------------------------
+    def set_trace(self, trace: Trace | None) -> None:
+        self._ready = False
+        super().set_trace(trace)
+
+    def applies_to(self, trace: Trace) -> str | None:
+        if "attention" in trace or "cross_attention" in trace:
+            return None
+        return (
+            f"Attention maps belong to Transformers and attention models; this {trace.arch.upper()} has none."
+        )
+
+    def show_trace(self, trace: Trace) -> None:
+        self.kinds = [k for k in KINDS if k in trace]
+        previous = self.kind
+        with QSignalBlocker(self.kind_box):
+            self.kind_box.clear()
+            self.kind_box.addItems([KINDS[k] for k in self.kinds])
+            self.kind_box.setCurrentIndex(self.kinds.index(previous) if previous in self.kinds else 0)
+        self.controls.set_shown(self.kind_box, len(self.kinds) > 1)
+        self._ready = True
+        self._load_kind()
+
+    @property
+    def kind(self) -> str:
+        """ "attention" or "cross_attention": the array shown."""
+        index = self.kind_box.currentIndex()
+        return self.kinds[index] if 0 <= index < len(self.kinds) else ""
+
+    @property
+    def array(self):
+        return self.trace[self.kind]  # (L, heads, T, S)
+
+    @property
+    def key_tokens(self) -> list[str]:
+        if self.kind == "cross_attention":
+            keys = self.array.shape[3]
+            return (
+                self.trace.source_tokens
+                if len(self.trace.source_tokens) == keys
+                else [str(i + 1) for i in range(keys)]
+            )
+        return self.trace.tokens
+
+    @property
+    def masked(self) -> bool:
+        return self.kind == "attention" and is_causal(self.trace)
+
+    def _load_kind(self) -> None:
+        """A new array (self or cross): selectors, thumbnails, then the selected head."""
+        layers, heads = self.array.shape[:2]
+        self.layer_box.set_choices([str(i + 1) for i in range(layers)])
+        self.head_box.set_choices([str(i + 1) for i in range(heads)])
+        self.controls.set_shown(self.layer_box, layers > 1)
+        self.controls.set_shown(self.head_box, heads > 1)
+        self.thumbnails.set_data(self.array, self.masked)
+        self.thumbnails.setVisible(layers * heads > 1)
+        # room for the thumbnails grows with the number of layers, up to half the panel
+        total = max(self.splitter.height(), 400)
+        grid = min(total // 2, 40 + 90 * layers)
+        self.splitter.setSizes([total - grid, grid])
+        self._load_head()
+
+    def _selected(self) -> tuple[int, int]:
+        layers, heads = self.array.shape[:2]
+        return clamp_index(self.state.layer, layers), clamp_index(self.state.head, heads)
+
+    def _load_head(self) -> None:
+        layer, head = self._selected()
+        weights = self.array[layer, head]  # (T, S)
+        name = f"{KINDS[self.kind]}, layer {layer + 1}, head {head + 1}"
+        self.matrix.set_data(weights, self.masked, self.trace.tokens, self.key_tokens, name)
+        self.lines.set_data(weights, self.trace.tokens, self.key_tokens)
+        self.thumbnails.set_selected(layer, head)
+        note = "rows: queries (the step), columns: keys"
+        if self.masked:
+            note += " \u00b7 hatched: masked (a causal model cannot look ahead)"
+        self.controls.note.setText(note)
+        self._on_step_changed(self.state.step)
+
+    # State -> view ------------------------------------------------------------------------------
+    def _on_step_changed(self, step: int) -> None:
+        if not self._ready:
+            return
+        step = min(max(step, 1), self.array.shape[2])
+        self.matrix.set_step(step)
+        self.lines.set_step(step)
+
+    def _on_selection_changed(self, _value: int) -> None:
+        if self._ready:
+            self._load_head()
+
+    def _on_kind_changed(self, _index: int) -> None:
+        if self._ready:
+            self._load_kind()
+
+    # View -> state ------------------------------------------------------------------------------
+    def _on_matrix_clicked(self, event) -> None:
+        cell = self.matrix.cell_at(event.scenePos()) if self._ready else None
+        if cell is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.state.set_step(cell[0])
+
+    def _on_thumbnail_clicked(self, layer: int, head: int) -> None:
+        self.state.set_layer(layer)
+        self.state.set_head(head)
+
+    # Theme ----------------------------------------------------------------------------------------
+    def apply_theme(self, theme: Theme) -> None:
+        self.canvas.apply_theme(theme)
+        self.matrix.apply_theme(theme)
+        self.lines.apply_theme(theme)
+        self.thumbnails.apply_theme(theme)
+        update_colorbar(self.colorbar, theme.sequential_cmap, (0.0, 1.0))
+        if self._ready:
+            self._on_step_changed(self.state.step)
+        plotting.style_canvas(self.lines, theme)

@@ -1,0 +1,254 @@
+"""Gates panel: one heatmap per gate of a GRU or LSTM layer, and the cell's equation with live numbers.
+
+Gates in [0, 1] use the sequential colour map; the candidate and the LSTM cell, centred at 0, the
+diverging one. The equation shows the selected unit (the last one picked, else unit 0) at the current
+step with every number, so a student can redo the arithmetic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from seqviz.app import plotting
+from seqviz.app.panels.base import Panel
+from seqviz.app.panels.controls import DIRECTION_LABELS, ControlRow, StateCombo, clamp_index
+from seqviz.app.panels.heatmap import Heatmap, PlotCanvas, colorbar, update_colorbar
+from seqviz.app.panels.traceinfo import (
+    GRU_GATES,
+    LSTM_GATES,
+    gate_kind,
+    is_transformer,
+    reads_whole_input,
+    selection_label,
+)
+from seqviz.app.state import ViewState
+from seqviz.app.theme import Theme, current_theme, theme_notifier
+from seqviz.core.trace import Trace
+
+#: array name -> (heatmap title, symbol in the equations, centred at 0?)
+GATE_INFO = {
+    "input_gate": ("input gate i", "i", False),
+    "forget_gate": ("forget gate f", "f", False),
+    "output_gate": ("output gate o", "o", False),
+    "candidate": ("candidate g", "g", True),  # GRU: "candidate n", symbol n (see _info)
+    "cell": ("cell state c", "c", True),
+    "update_gate": ("update gate z", "z", False),
+    "reset_gate": ("reset gate r", "r", False),
+}
+MAX_HEATMAPS = len(LSTM_GATES)
+
+
+def gate_info(name: str, kind: str) -> tuple[str, str, bool]:
+    """(title, symbol, centred) of a gate array for an "lstm" or "gru" cell."""
+    if name == "candidate" and kind == "gru":
+        return ("candidate n", "n", True)
+    return GATE_INFO[name]
+
+
+def _num(value: float) -> str:
+    """A number as shown in the equations: 4 decimals, negatives in brackets when multiplied."""
+    return f"{value:.4f}" if value >= 0 else f"({value:.4f})"
+
+
+class GatesPanel(Panel):
+    name = "gates"
+    title = "Gates"
+
+    def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
+        super().__init__(state, parent)
+        self._ready = False
+        self.kind = ""  # "lstm" or "gru"
+        self.gate_names: tuple[str, ...] = ()
+        self.values: dict[str, np.ndarray] = {}  # name -> (T, H) of the shown layer/direction
+        self.equation_values: dict[str, float | None] = {}
+        self.controls = ControlRow()
+        self.layer_box = self.controls.add("Layer", StateCombo(state, "layer"))
+        self.direction_box = self.controls.add("Direction", StateCombo(state, "direction"))
+        self.controls.finish()
+        self.canvas = PlotCanvas()
+        self.heatmaps: list[Heatmap] = []
+        self.colorbars = []
+        for row in range(MAX_HEATMAPS):
+            heatmap = self.canvas.add_heatmap(Heatmap(row_name="unit"), row, 0)
+            if self.heatmaps:
+                heatmap.plot.setXLink(self.heatmaps[0].plot)
+                heatmap.plot.setYLink(self.heatmaps[0].plot)
+            self.heatmaps.append(heatmap)
+            self.colorbars.append(colorbar(current_theme().sequential_cmap, (0.0, 1.0)))
+            self.canvas.addItem(self.colorbars[-1], row, 1)
+        self.equation = QLabel(textFormat=Qt.TextFormat.RichText)
+        self.equation.setObjectName("gateEquation")
+        self.equation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self.body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.controls)
+        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.equation)
+        self.canvas.cellClicked.connect(self._on_cell_clicked)
+        state.stepChanged.connect(self._on_step_changed)
+        state.layerChanged.connect(self._on_selection_changed)
+        state.directionChanged.connect(self._on_selection_changed)
+        state.unitsChanged.connect(self._on_units_changed)
+        theme_notifier.themeChanged.connect(self.apply_theme)
+        self.apply_theme(current_theme())
+
+    # Trace -------------------------------------------------------------------------------------
+    def set_trace(self, trace: Trace | None) -> None:
+        self._ready = False
+        super().set_trace(trace)
+
+    def applies_to(self, trace: Trace) -> str | None:
+        if gate_kind(trace) is not None:
+            return None
+        if is_transformer(trace):
+            return "Gates belong to recurrent models (GRU, LSTM); a Transformer has none."
+        if trace.arch == "rnn" or "hidden" in trace:
+            return "A vanilla RNN has no gates: h\u209c = tanh(W x\u209c + U h\u209c\u208b\u2081 + b)."
+        return "This trace has no gate arrays."
+
+    def show_trace(self, trace: Trace) -> None:
+        self.kind = gate_kind(trace) or ""
+        self.gate_names = LSTM_GATES if self.kind == "lstm" else GRU_GATES
+        layers, directions = trace["hidden"].shape[1:3]
+        self.layer_box.set_choices([str(i + 1) for i in range(layers)])
+        self.direction_box.set_choices(DIRECTION_LABELS[:directions])
+        self.controls.set_shown(self.direction_box, directions > 1)
+        for row, heatmap in enumerate(self.heatmaps):
+            shown = row < len(self.gate_names)
+            heatmap.plot.setVisible(shown)
+            self.colorbars[row].setVisible(shown)
+            heatmap.set_reveal(not reads_whole_input(trace))
+            # only the lowest heatmap carries the step axis; they share it
+            heatmap.plot.showAxis("bottom", row == len(self.gate_names) - 1)
+        self._load_selection()
+        self._ready = True
+        self._on_units_changed(self.state.units)
+        self._on_step_changed(self.state.step)
+
+    @property
+    def shown_heatmaps(self) -> dict[str, Heatmap]:
+        """Gate name -> its heatmap, for the gates of the current trace."""
+        return dict(zip(self.gate_names, self.heatmaps, strict=False))
+
+    def _load_selection(self) -> None:
+        layer = clamp_index(self.state.layer, self.trace["hidden"].shape[1])
+        direction = clamp_index(self.state.direction, self.trace["hidden"].shape[2])
+        self._layer, self._direction = layer, direction
+        where = selection_label(self.trace, layer, direction)
+        theme = current_theme()
+        names = {*self.gate_names, "hidden"}
+        self.values = {n: self.trace[n][:, layer, direction, :] for n in names}  # (T, H) views
+        for (name, heatmap), bar in zip(self.shown_heatmaps.items(), self.colorbars, strict=False):
+            title, _symbol, centred = gate_info(name, self.kind)
+            cmap = theme.diverging_cmap if centred else theme.sequential_cmap
+            levels = plotting.diverging_levels(self.values[name]) if centred else (0.0, 1.0)
+            heatmap.set_data(self.values[name].T, levels, cmap, self.trace.tokens, f"{title} ({where})")
+            heatmap.plot.setTitle(title)
+            update_colorbar(bar, cmap, levels)
+        units = self.values["hidden"].shape[1]
+        self.controls.note.setText(f"{where} \u00b7 {units} units \u00b7 click a cell to pick a unit")
+
+    # State -> view ------------------------------------------------------------------------------
+    @property
+    def selected_unit(self) -> int:
+        """The unit whose equation is shown: the last one picked, else unit 0."""
+        units = [u for u in self.state.units if 0 <= u < self.values["hidden"].shape[1]]
+        return units[-1] if units else 0
+
+    def _on_step_changed(self, step: int) -> None:
+        if not self._ready:
+            return
+        step = min(max(step, 1), self.values["hidden"].shape[0])
+        for heatmap in self.shown_heatmaps.values():
+            heatmap.set_step(step)
+        self._show_equation(step)
+
+    def _on_selection_changed(self, _value: int) -> None:
+        if self._ready:
+            self._load_selection()
+            self._on_units_changed(self.state.units)
+            self._on_step_changed(self.state.step)
+
+    def _on_units_changed(self, units: tuple) -> None:
+        if not self._ready:
+            return
+        for heatmap in self.shown_heatmaps.values():
+            heatmap.set_marked_rows(units)
+        self._show_equation(min(max(self.state.step, 1), self.values["hidden"].shape[0]))
+
+    def _on_cell_clicked(self, unit: int, step: int, toggle: bool) -> None:
+        self.state.set_step(step)
+        if toggle:
+            self.state.toggle_unit(unit)
+        else:
+            self.state.set_units((unit,))
+
+    # Equations ------------------------------------------------------------------------------------
+    def _previous(self, name: str, step: int, unit: int) -> tuple[float | None, str]:
+        """The state before `step` in reading order: (value or None if unrecorded, its subscript)."""
+        backward = self._direction == 1
+        index = step if backward else step - 2  # 0-based row of the previous state
+        sub = "t+1" if backward else "t\u22121"
+        if 0 <= index < self.values[name].shape[0]:
+            return float(self.values[name][index, unit]), sub
+        initial = self.trace.get(f"initial_{name}")
+        if initial is not None:
+            return float(initial[self._layer, self._direction, unit]), sub
+        if self.trace.meta.get("kind") == "encoder-decoder":
+            return None, sub  # the decoder starts from the encoder's summary, not zeros
+        return 0.0, sub
+
+    def _values_at(self, step: int, unit: int) -> dict[str, float]:
+        symbols = {n: gate_info(n, self.kind)[1] for n in self.gate_names}
+        symbols["hidden"] = "h"
+        return {symbols[n]: float(self.values[n][step - 1, unit]) for n in symbols}
+
+    def _show_equation(self, step: int) -> None:
+        unit = self.selected_unit
+        v = self._values_at(step, unit)
+        token = plotting.display_token(self.trace.tokens[step - 1])
+        head = f"<b>unit {unit}</b> \u00b7 step {step} '{token}'"
+        if self.kind == "lstm":
+            prev, sub = self._previous("cell", step, unit)
+            v["c_prev"] = prev
+            lines = self._lstm_lines(v, sub)
+        else:
+            prev, sub = self._previous("hidden", step, unit)
+            v["h_prev"] = prev
+            lines = self._gru_lines(v, sub)
+        self.equation_values = v
+        self.equation.setText("<br>".join([head, *lines]))
+
+    @staticmethod
+    def _lstm_lines(v: dict, sub: str) -> list[str]:
+        c_prev = "?" if v["c_prev"] is None else _num(v["c_prev"])
+        return [
+            f"c<sub>t</sub> = f\u00b7c<sub>{sub}</sub> + i\u00b7g = {_num(v['f'])} \u00d7 {c_prev} + "
+            f"{_num(v['i'])} \u00d7 {_num(v['g'])} = <b>{v['c']:.4f}</b>",
+            f"h<sub>t</sub> = o\u00b7tanh(c<sub>t</sub>) = {_num(v['o'])} \u00d7 tanh({v['c']:.4f}) = "
+            f"<b>{v['h']:.4f}</b>",
+        ]
+
+    @staticmethod
+    def _gru_lines(v: dict, sub: str) -> list[str]:
+        h_prev = "? (the encoder's summary)" if v["h_prev"] is None else _num(v["h_prev"])
+        return [
+            f"h<sub>t</sub> = (1 \u2212 z)\u00b7n + z\u00b7h<sub>{sub}</sub> = "
+            f"(1 \u2212 {v['z']:.4f}) \u00d7 "
+            f"{_num(v['n'])} + {_num(v['z'])} \u00d7 {h_prev} = <b>{v['h']:.4f}</b>",
+            f"n = tanh(W<sub>in</sub>x<sub>t</sub> + b<sub>in</sub> + r\u00b7(W<sub>hn</sub>h<sub>{sub}</sub>"
+            f" + b<sub>hn</sub>)) = {v['n']:.4f}, with reset gate r = {v['r']:.4f}",
+        ]
+
+    # Theme ----------------------------------------------------------------------------------------
+    def apply_theme(self, theme: Theme) -> None:
+        self.canvas.apply_theme(theme)
+        self.equation.setFont(plotting.font(theme, 1.1))
+        if not self._ready:
+            return
+        for (name, heatmap), bar in zip(self.shown_heatmaps.items(), self.colorbars, strict=False):
+            cmap = theme.diverging_cmap if gate_info(name, self.kind)[2] else theme.sequential_cmap
+            heatmap.set_cmap(cmap)
+            update_colorbar(bar, cmap, heatmap.levels)

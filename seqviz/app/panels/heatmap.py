@@ -1,0 +1,227 @@
+"""Heatmap and PlotCanvas: the reusable pieces of every rows x steps picture.
+
+A `Heatmap` is one pyqtgraph plot holding an image of shape (rows, T), a step cursor, a semi-opaque
+mask over the not-yet-read future and outlines on selected rows. The image is uploaded once per
+trace/layer; a step only moves the cursor line and the mask rectangle, so a step costs the same at
+T = 10 or T = 10,000.
+
+A `PlotCanvas` hosts heatmaps and other plots and turns mouse input into signals: hover text (rate
+limited to 60 Hz) and cell clicks (row, step, toggle).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QPainterPath
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QToolTip
+
+from seqviz.app import plotting
+from seqviz.app.plotting import STEP_OFFSET, TokenAxis, display_token
+from seqviz.app.theme import Theme, current_theme
+
+HoverSource = Callable[[QPointF], "str | None"]
+
+
+class Heatmap:
+    """One plot showing `data` (rows, T): column i is step i + 1, drawn at x in [i + 0.5, i + 1.5]."""
+
+    def __init__(self, title: str = "", row_name: str = "unit") -> None:
+        self.row_name = row_name
+        self.value_name = ""
+        self.tokens: list[str] = []
+        self.data = np.zeros((1, 1), np.float32)
+        self.levels = (0.0, 1.0)
+        self.cmap_name = current_theme().sequential_cmap
+        self.step = 0
+        self.reveal = True
+        self.bottom_axis = TokenAxis("bottom")
+        self.plot = pg.PlotItem(axisItems={"bottom": self.bottom_axis}, title=title or None)
+        self.plot.invertY(True)  # unit 0 at the top, like a matrix
+        self.plot.hideButtons()
+        self.plot.setMenuEnabled(False)
+        self.image = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
+        self.mask = QGraphicsRectItem()
+        self.mask.setPen(pg.mkPen(None))
+        self.mask.setZValue(5)
+        self.row_outline = QGraphicsPathItem()
+        self.row_outline.setZValue(8)
+        self.cursor = pg.InfiniteLine(angle=90, movable=False)
+        self.cursor.setZValue(10)
+        for item in (self.image, self.mask, self.row_outline, self.cursor):
+            self.plot.addItem(item)
+        self.apply_theme(current_theme())
+
+    # Data ------------------------------------------------------------------------------------
+    @property
+    def rows(self) -> int:
+        return int(self.data.shape[0])
+
+    @property
+    def num_steps(self) -> int:
+        return int(self.data.shape[1])
+
+    def set_data(
+        self,
+        data: np.ndarray,
+        levels: tuple[float, float],
+        cmap_name: str,
+        tokens: list[str],
+        value_name: str = "",
+    ) -> None:
+        """Upload `data` (rows, T) once; `levels` fixes the colour scale (no autoscaling per step)."""
+        self.data = plotting.image_data(data)
+        self.levels = (float(levels[0]), float(levels[1]))
+        self.cmap_name = cmap_name
+        self.tokens = list(tokens)
+        self.value_name = value_name
+        rows, steps = self.data.shape
+        self.image.setImage(self.data, levels=self.levels, lut=plotting.lut(cmap_name), autoLevels=False)
+        self.image.setRect(QRectF(STEP_OFFSET, 0, steps, rows))
+        self.bottom_axis.set_tokens(self.tokens)
+        vb = self.plot.getViewBox()
+        vb.setLimits(xMin=STEP_OFFSET, xMax=steps + STEP_OFFSET, yMin=0, yMax=rows)
+        vb.setRange(xRange=(STEP_OFFSET, steps + STEP_OFFSET), yRange=(0, rows), padding=0)
+        self.set_step(self.step)
+
+    def set_cmap(self, cmap_name: str) -> None:
+        self.cmap_name = cmap_name
+        self.image.setLookupTable(plotting.lut(cmap_name))
+
+    # Per step: cheap ---------------------------------------------------------------------------
+    def set_step(self, step: int) -> None:
+        """Move the cursor to column `step` (1..T) and cover the columns after it."""
+        self.step = step
+        self.cursor.setValue(step)
+        future = self.num_steps - step
+        self.mask.setVisible(self.reveal and future > 0)
+        if self.reveal and future > 0:
+            self.mask.setRect(QRectF(step + STEP_OFFSET, 0, future, self.rows))
+
+    def set_reveal(self, reveal: bool) -> None:
+        """Causal models reveal columns up to the step; models that read everything at once show all."""
+        self.reveal = reveal
+        self.set_step(self.step)
+
+    def set_marked_rows(self, rows: tuple[int, ...]) -> None:
+        """Outline the selected rows (units) across the whole time axis."""
+        path = QPainterPath()
+        for r in rows:
+            if 0 <= r < self.rows:
+                path.addRect(QRectF(STEP_OFFSET, r, self.num_steps, 1))
+        self.row_outline.setPath(path)
+
+    # Mouse ------------------------------------------------------------------------------------
+    def contains(self, scene_pos: QPointF) -> bool:
+        return self.plot.getViewBox().sceneBoundingRect().contains(scene_pos)
+
+    def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
+        """(row, step) under a scene position, or None outside the image."""
+        if not self.contains(scene_pos):
+            return None
+        p = self.plot.getViewBox().mapSceneToView(scene_pos)
+        step, row = int(round(p.x())), int(np.floor(p.y()))
+        if 1 <= step <= self.num_steps and 0 <= row < self.rows:
+            return row, step
+        return None
+
+    def describe(self, row: int, step: int) -> str:
+        """Hover text: which cell, which token, the exact value."""
+        token = display_token(self.tokens[step - 1]) if step - 1 < len(self.tokens) else ""
+        value = float(self.data[row, step - 1])
+        name = f"{self.value_name} " if self.value_name else ""
+        return f"{self.row_name} {row}, step {step} '{token}'\n{name}= {value:.5f}"
+
+    def text_at(self, scene_pos: QPointF) -> str | None:
+        cell = self.cell_at(scene_pos)
+        return None if cell is None else self.describe(*cell)
+
+    # Theme ------------------------------------------------------------------------------------
+    def apply_theme(self, theme: Theme) -> None:
+        plotting.style_plot(self.plot, theme)
+        self.mask.setBrush(plotting.color(theme.mask, theme.mask_alpha))
+        self.cursor.setPen(plotting.cursor_pen(theme))
+        pen = plotting.accent_pen(theme)
+        pen.setCosmetic(True)
+        self.row_outline.setPen(pen)
+
+
+def colorbar(cmap_name: str, levels: tuple[float, float], label: str = "") -> pg.ColorBarItem:
+    """A read-only colour bar (the levels are fixed by the data, not dragged by the user)."""
+    return pg.ColorBarItem(
+        values=levels,
+        colorMap=plotting.colormap(cmap_name),
+        interactive=False,
+        width=14,
+        label=label or None,
+        colorMapMenu=False,
+    )
+
+
+def update_colorbar(bar: pg.ColorBarItem, cmap_name: str, levels: tuple[float, float]) -> None:
+    bar.setColorMap(plotting.colormap(cmap_name))
+    bar.setLevels(levels)
+
+
+class PlotCanvas(pg.GraphicsLayoutWidget):
+    """A grid of plots with shared mouse handling.
+
+    `cellClicked(row, step, toggle)` fires for a left click on any registered heatmap; `toggle` is
+    True when Ctrl or Shift is held. Hover shows a tooltip from the first source with text; the last
+    text is kept in `hover_text` (tests read it).
+    """
+
+    cellClicked = Signal(int, int, bool)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.heatmaps: list[Heatmap] = []
+        self._hover_sources: list[HoverSource] = []
+        self.hover_text = ""
+        self._hover_proxy = pg.SignalProxy(self.scene().sigMouseMoved, rateLimit=60, slot=self._on_hover)
+        self.scene().sigMouseClicked.connect(self._on_click)
+        plotting.style_canvas(self)
+
+    def add_heatmap(self, heatmap: Heatmap, row: int, col: int, **kw) -> Heatmap:
+        self.addItem(heatmap.plot, row, col, **kw)
+        self.heatmaps.append(heatmap)
+        self._hover_sources.append(heatmap.text_at)
+        return heatmap
+
+    def add_hover_source(self, source: HoverSource) -> None:
+        self._hover_sources.append(source)
+
+    def _on_hover(self, args: tuple) -> None:
+        self.show_hover(args[0])
+
+    def show_hover(self, scene_pos: QPointF) -> str:
+        """Work out and show the tooltip for a scene position; returns its text ('' for none)."""
+        text = next((t for t in (src(scene_pos) for src in self._hover_sources) if t), "")
+        if text != self.hover_text:
+            self.hover_text = text
+            if text:
+                global_pos = self.viewport().mapToGlobal(self.mapFromScene(scene_pos))
+                QToolTip.showText(global_pos, text, self)
+            else:
+                QToolTip.hideText()
+        return text
+
+    def _on_click(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        toggle = bool(
+            event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        )
+        for heatmap in self.heatmaps:
+            cell = heatmap.cell_at(event.scenePos())
+            if cell is not None:
+                self.cellClicked.emit(cell[0], cell[1], toggle)
+                return
+
+    def apply_theme(self, theme: Theme) -> None:
+        plotting.style_canvas(self, theme)
+        for heatmap in self.heatmaps:
+            heatmap.apply_theme(theme)

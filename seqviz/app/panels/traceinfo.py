@@ -1,0 +1,57 @@
+"""What the panels need to know about a trace beyond its arrays (read from its meta, with defaults)."""
+
+from __future__ import annotations
+
+from seqviz.core.trace import Trace
+
+LSTM_GATES = ("input_gate", "forget_gate", "output_gate", "candidate", "cell")
+GRU_GATES = ("update_gate", "reset_gate", "candidate")
+
+
+def is_causal(trace: Trace) -> bool:
+    """Whether step t saw only tokens <= t. Encoder-decoders report their decoder's causality."""
+    meta = trace.meta
+    return bool(meta.get("decoder_causal", meta.get("causal", True)))
+
+
+def reads_whole_input(trace: Trace) -> bool:
+    """Bidirectional and encoder models see every token at every step."""
+    return not is_causal(trace)
+
+
+def is_transformer(trace: Trace) -> bool:
+    return "attention" in trace or trace.arch == "transformer"
+
+
+def gate_kind(trace: Trace) -> str | None:
+    """ "lstm" or "gru" when the trace has that cell's gate arrays, else None."""
+    names = set(trace.names())
+    if set(LSTM_GATES) <= names:
+        return "lstm"
+    if set(GRU_GATES) <= names:
+        return "gru"
+    return None
+
+
+def task_of(trace: Trace) -> str:
+    """ "lm", "classify", "tag" or "seq2seq" (sequence-to-sequence traces: row t is output token t)."""
+    task = str(trace.meta.get("task") or "")
+    if task in ("seq2seq", "translate") or trace.meta.get("kind") == "encoder-decoder":
+        return "seq2seq"
+    return task or "lm"
+
+
+def selection_label(trace: Trace, layer: int, direction: int) -> str:
+    """'layer 2, backward' (the direction only for bidirectional models)."""
+    text = f"layer {layer + 1}"
+    if "hidden" in trace and trace["hidden"].shape[2] > 1:
+        text += ", " + ("forward" if direction == 0 else "backward")
+    return text
+
+
+def output_labels(trace: Trace, count: int) -> list[str]:
+    """Labels of the `count` output classes/tokens (meta output_labels, else their indices)."""
+    labels = trace.meta.get("output_labels")
+    if isinstance(labels, list) and len(labels) == count:
+        return [str(x) for x in labels]
+    return [str(i) for i in range(count)]

@@ -1,0 +1,195 @@
+"""Selected units panel: the picked units' values over time, for one array, layer and direction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QSignalBlocker, Qt
+from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from seqviz.app import plotting
+from seqviz.app.panels.base import Panel
+from seqviz.app.panels.controls import DIRECTION_LABELS, ControlRow, StateCombo, clamp_index
+from seqviz.app.panels.heatmap import PlotCanvas
+from seqviz.app.panels.traceinfo import is_causal, selection_label
+from seqviz.app.plotting import STEP_OFFSET, TokenAxis
+from seqviz.app.state import ViewState
+from seqviz.app.theme import Theme, current_theme, theme_notifier
+from seqviz.core.trace import Trace
+
+HINT = "Click a cell in a heatmap to follow that unit over time (Ctrl+click adds more units)."
+
+
+def unit_arrays(trace: Trace) -> list[str]:
+    """Names of the per-unit arrays shaped like hidden, (T, L, D, H)."""
+    if "hidden" not in trace:
+        return []
+    shape = trace["hidden"].shape
+    return [n for n in trace.names() if trace[n].ndim == 4 and trace[n].shape == shape]
+
+
+class UnitsPanel(Panel):
+    name = "units"
+    title = "Selected units"
+
+    def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
+        super().__init__(state, parent)
+        self._ready = False
+        self.series = np.zeros((1, 1), np.float32)  # (T, H) of the shown array/layer/direction
+        self.curves: list[pg.PlotDataItem] = []
+        self.shown_units: tuple[int, ...] = ()
+        self._causal = True
+        self.controls = ControlRow()
+        self.array_box = self.controls.add("Array", QComboBox())
+        self.layer_box = self.controls.add("Layer", StateCombo(state, "layer"))
+        self.direction_box = self.controls.add("Direction", StateCombo(state, "direction"))
+        self.clear_button = QPushButton("Clear")
+        self.controls.add("", self.clear_button)
+        self.controls.finish()
+        self.hint = QLabel(HINT, alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        self.canvas = PlotCanvas()
+        self.axis = TokenAxis("bottom")
+        self.plot = self.canvas.addPlot(0, 0, axisItems={"bottom": self.axis})
+        self.plot.hideButtons()
+        self.plot.setMenuEnabled(False)
+        self.plot.showGrid(y=True, alpha=0.25)
+        self.legend = self.plot.addLegend(offset=(-10, 10))
+        self.mask = pg.LinearRegionItem(movable=False)
+        self.mask.setZValue(5)
+        self.cursor = pg.InfiniteLine(angle=90, movable=False)
+        self.cursor.setZValue(10)
+        self.plot.addItem(self.mask, ignoreBounds=True)
+        self.plot.addItem(self.cursor, ignoreBounds=True)
+        layout = QVBoxLayout(self.body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.controls)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.canvas, 1)
+        self.array_box.currentIndexChanged.connect(self._on_array_changed)
+        self.clear_button.clicked.connect(lambda: state.set_units(()))
+        self.canvas.scene().sigMouseClicked.connect(self._on_click)
+        self.canvas.add_hover_source(self._text_at)
+        state.stepChanged.connect(self._on_step_changed)
+        state.layerChanged.connect(self._on_selection_changed)
+        state.directionChanged.connect(self._on_selection_changed)
+        state.unitsChanged.connect(self._on_selection_changed)
+        theme_notifier.themeChanged.connect(self.apply_theme)
+        self.apply_theme(current_theme())
+
+    # Trace -------------------------------------------------------------------------------------
+    def set_trace(self, trace: Trace | None) -> None:
+        self._ready = False
+        super().set_trace(trace)
+
+    def applies_to(self, trace: Trace) -> str | None:
+        return None if unit_arrays(trace) else "This trace has no per-unit arrays to follow."
+
+    def show_trace(self, trace: Trace) -> None:
+        names = unit_arrays(trace)
+        previous = self.array_box.currentText()
+        with QSignalBlocker(self.array_box):
+            self.array_box.clear()
+            self.array_box.addItems(names)
+            self.array_box.setCurrentIndex(names.index(previous) if previous in names else 0)
+        layers, directions = trace["hidden"].shape[1:3]
+        self.layer_box.set_choices([str(i + 1) for i in range(layers)])
+        self.direction_box.set_choices(DIRECTION_LABELS[:directions])
+        self.controls.set_shown(self.direction_box, directions > 1)
+        self.axis.set_tokens(trace.tokens)
+        self._causal = is_causal(trace)
+        self._ready = True
+        self._rebuild()
+
+    @property
+    def array_name(self) -> str:
+        return self.array_box.currentText()
+
+    def _rebuild(self) -> None:
+        """New curves for the selected units (a selection change, never a step)."""
+        hidden = self.trace["hidden"]
+        layer = clamp_index(self.state.layer, hidden.shape[1])
+        direction = clamp_index(self.state.direction, hidden.shape[2])
+        self.series = self.trace[self.array_name][:, layer, direction, :]  # (T, H)
+        steps, units = self.series.shape
+        self.shown_units = tuple(u for u in self.state.units if 0 <= u < units)
+        for curve in self.curves:
+            self.plot.removeItem(curve)
+        self.legend.clear()
+        theme = current_theme()
+        x = np.arange(1, steps + 1, dtype=np.float32)
+        self.curves = []
+        for i, unit in enumerate(self.shown_units):
+            pen = pg.mkPen(theme.palette[i % len(theme.palette)], width=theme.line_width)
+            curve = self.plot.plot(x, self.series[:, unit], pen=pen, name=f"unit {unit}")
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+            self.curves.append(curve)
+        where = selection_label(self.trace, layer, direction)
+        self.plot.setTitle(f"{self.array_name}, {where}")
+        self.hint.setVisible(not self.shown_units)
+        self._set_ranges(steps)
+        self._on_step_changed(self.state.step)
+
+    def _set_ranges(self, steps: int) -> None:
+        if self.shown_units:
+            chosen = self.series[:, list(self.shown_units)]
+            lo, hi = float(np.nanmin(chosen)), float(np.nanmax(chosen))
+        else:
+            lo, hi = -1.0, 1.0
+        if self.array_name.endswith("_gate"):
+            lo, hi = min(lo, 0.0), max(hi, 1.0)
+        pad = 0.05 * max(hi - lo, 1e-6)
+        self.plot.setRange(xRange=(STEP_OFFSET, steps + STEP_OFFSET), yRange=(lo - pad, hi + pad), padding=0)
+        self.plot.getViewBox().setLimits(xMin=STEP_OFFSET, xMax=steps + STEP_OFFSET)
+
+    # State -> view ------------------------------------------------------------------------------
+    def _on_step_changed(self, step: int) -> None:
+        if not self._ready:
+            return
+        steps = self.series.shape[0]
+        step = min(max(step, 1), steps)
+        self.cursor.setValue(step)
+        self.mask.setVisible(self._causal and step < steps)
+        self.mask.setRegion((step + STEP_OFFSET, steps + STEP_OFFSET))
+
+    def _on_selection_changed(self, _value) -> None:
+        if self._ready:
+            self._rebuild()
+
+    def _on_array_changed(self, _index: int) -> None:
+        if self._ready:
+            self._rebuild()
+
+    # View -> state ------------------------------------------------------------------------------
+    def _step_at(self, scene_pos: QPointF) -> int | None:
+        vb = self.plot.getViewBox()
+        if not self._ready or not vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        step = int(round(vb.mapSceneToView(scene_pos).x()))
+        return step if 1 <= step <= self.series.shape[0] else None
+
+    def _on_click(self, event) -> None:
+        step = self._step_at(event.scenePos())
+        if event.button() == Qt.MouseButton.LeftButton and step is not None:
+            self.state.set_step(step)
+
+    def _text_at(self, scene_pos: QPointF) -> str | None:
+        step = self._step_at(scene_pos)
+        if step is None or not self.shown_units:
+            return None
+        token = plotting.display_token(self.trace.tokens[step - 1])
+        lines = [f"step {step} '{token}'"]
+        lines += [f"unit {u}: {float(self.series[step - 1, u]):.5f}" for u in self.shown_units]
+        return "\n".join(lines)
+
+    # Theme ----------------------------------------------------------------------------------------
+    def apply_theme(self, theme: Theme) -> None:
+        self.canvas.apply_theme(theme)
+        plotting.style_plot(self.plot, theme)
+        self.cursor.setPen(plotting.cursor_pen(theme))
+        self.mask.setBrush(plotting.color(theme.mask, theme.mask_alpha))
+        self.legend.setLabelTextColor(theme.foreground)
+        for line in self.mask.lines:
+            line.setPen(pg.mkPen(None))
+        if self._ready:
+            self._rebuild()

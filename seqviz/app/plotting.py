@@ -1,0 +1,142 @@
+"""Small plotting helpers shared by the panels: colour maps, levels, pens, axes, token labels.
+
+Everything that picks a colour goes through the current `Theme` (seqviz.app.theme), so exports and
+theme switches only have to swap what is returned here.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QFont
+
+from seqviz.app.theme import Theme, current_theme
+
+# x coordinates of every time axis: column i (0-based) spans [i + 0.5, i + 1.5], so step t sits at x = t.
+STEP_OFFSET = 0.5
+
+
+@lru_cache(maxsize=32)
+def colormap(name: str) -> pg.ColorMap:
+    """A pyqtgraph colour map by name ("viridis", "cividis", "CET-D1A", "CET-CBD1", ...)."""
+    cmap = pg.colormap.get(name)
+    if cmap is None:
+        raise ValueError(f"unknown colour map {name!r}")
+    return cmap
+
+
+@lru_cache(maxsize=32)
+def lut(name: str) -> np.ndarray:
+    """The 256-entry uint8 lookup table (256, 3) of a colour map; ImageItem's fast path."""
+    table = colormap(name).getLookupTable(0.0, 1.0, nPts=256, alpha=False, mode="byte")
+    return np.ascontiguousarray(table, dtype=np.uint8)
+
+
+def diverging_levels(values: np.ndarray) -> tuple[float, float]:
+    """Symmetric levels around 0: (-1, 1) for values inside [-1, 1] (tanh), else (-m, m) with m = max |v|.
+
+    The wider range matters for ReLU RNNs and Transformer hidden states, whose values are unbounded.
+    """
+    finite = np.abs(values[np.isfinite(values)]) if values.size else np.zeros(1)
+    m = float(finite.max()) if finite.size else 1.0
+    m = max(m, 1.0)
+    return (-m, m)
+
+
+def image_data(array: np.ndarray) -> np.ndarray:
+    """A C-contiguous float32 copy-if-needed of `array` (what ImageItem draws fastest)."""
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def display_token(token: str) -> str:
+    """A token as a label: whitespace made visible, long tokens shortened."""
+    shown = token.replace(" ", "\u2423").replace("\n", "\u23ce").replace("\t", "\u21e5")
+    return shown if len(shown) <= 12 else shown[:11] + "\u2026"
+
+
+def color(name: str, alpha: int | None = None) -> QColor:
+    c = QColor(name)
+    if alpha is not None:
+        c.setAlpha(alpha)
+    return c
+
+
+def cursor_pen(theme: Theme | None = None) -> pg.QtGui.QPen:
+    theme = theme or current_theme()
+    return pg.mkPen(theme.cursor, width=theme.line_width)
+
+
+def accent_pen(theme: Theme | None = None, width_scale: float = 1.0) -> pg.QtGui.QPen:
+    theme = theme or current_theme()
+    return pg.mkPen(theme.accent, width=theme.line_width * width_scale)
+
+
+def font(theme: Theme | None = None, scale: float = 1.0, bold: bool = False) -> QFont:
+    theme = theme or current_theme()
+    f = QFont()
+    f.setPointSizeF(theme.font_size * scale)
+    f.setBold(bold)
+    return f
+
+
+def style_plot(plot: pg.PlotItem, theme: Theme | None = None) -> None:
+    """Apply the theme's foreground, font and title colour to a plot's axes."""
+    theme = theme or current_theme()
+    for name in ("left", "bottom", "right", "top"):
+        axis = plot.getAxis(name)
+        axis.setPen(theme.foreground)
+        axis.setTextPen(theme.foreground)
+        axis.setTickFont(font(theme, 0.9))
+        axis.label.setFont(font(theme))
+    # one fixed height for every step axis, so plots side by side keep their rows aligned
+    plot.getAxis("bottom").setHeight(
+        int(theme.font_size * 2.6) + (theme.font_size * 2 if plot.getAxis("bottom").label.isVisible() else 0)
+    )
+    plot.titleLabel.setAttr("color", theme.foreground)
+    plot.titleLabel.setAttr("size", f"{theme.font_size + 1}pt")
+    if plot.titleLabel.text:
+        plot.titleLabel.setText(plot.titleLabel.text)  # re-render with the new colour
+
+
+def style_canvas(widget: pg.GraphicsView, theme: Theme | None = None) -> None:
+    theme = theme or current_theme()
+    widget.setBackground(theme.background)
+
+
+class TokenAxis(pg.AxisItem):
+    """A step axis (x = 1..T) that labels each step with its token when there is room, else numbers."""
+
+    def __init__(self, orientation: str = "bottom", **kw) -> None:
+        super().__init__(orientation, **kw)
+        self._tokens: list[str] = []
+        self._label_mode = False
+        self._label_px = 15
+
+    def set_tokens(self, tokens: list[str]) -> None:
+        self._tokens = [display_token(t) for t in tokens]
+        longest = max((len(t) for t in self._tokens), default=1)
+        # a rough label width: ~7 px per character at the default font, plus a gap
+        self._label_px = 7 * longest + 8
+        self.picture = None
+        self.update()
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph's name)
+        lo, hi = sorted((minVal, maxVal))  # an inverted view gives them reversed
+        room_per_step = size / max(hi - lo, 1e-9)
+        needed = 14 if self.orientation in ("left", "right") else self._label_px
+        self._label_mode = bool(self._tokens) and room_per_step >= needed
+        if not self._label_mode:
+            values = super().tickValues(minVal, maxVal, size)
+            # steps are whole numbers; drop fractional ticks
+            return [(sp, [v for v in vals if float(v).is_integer()]) for sp, vals in values if sp >= 1]
+        first = max(1, int(np.ceil(lo)))
+        last = min(len(self._tokens), int(np.floor(hi)))
+        return [(1.0, list(range(first, last + 1)))]
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802
+        if self._label_mode:
+            n = len(self._tokens)
+            return [self._tokens[int(v) - 1] if 1 <= int(v) <= n else "" for v in values]
+        return [str(int(round(v))) for v in values]

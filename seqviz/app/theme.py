@@ -1,0 +1,118 @@
+"""Themes: every colour, font size and stroke width the panels use comes from here.
+
+`current_theme()` is read by the panels when they build their plots; `set_theme(name)` switches it and
+emits `theme_notifier.themeChanged`, which every panel connects to its `apply_theme()` so a switch
+restyles open panels in place (no data re-upload). Colour maps are named here and turned into
+lookup tables by `seqviz.app.plotting`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, Signal
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    background: str  # plot background
+    foreground: str  # axes, text
+    font_size: int  # points, axis labels and panel text
+    line_width: float  # curves and cursors, pixels
+    diverging_cmap: str  # values centred at 0 (hidden states, candidates, cell)
+    sequential_cmap: str  # values in [0, 1] (gates, attention, probabilities)
+    cursor: str  # the step cursor on every time axis
+    mask: str  # covers the not-yet-read future (drawn semi-opaque)
+    mask_alpha: int  # 0..255
+    masked_cell: str  # attention entries that are masked out (never a colour-map colour)
+    accent: str  # highlights: the current query row, the selected thumbnail, the true token
+    bar: str  # ordinary bars
+    palette: tuple[str, ...]  # categorical colours for unit line plots
+
+
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies.
+_OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+
+THEMES: dict[str, Theme] = {
+    "light": Theme(
+        name="light",
+        background="#ffffff",
+        foreground="#222222",
+        font_size=10,
+        line_width=1.5,
+        diverging_cmap="CET-D1A",
+        sequential_cmap="viridis",
+        cursor="#e8590c",
+        mask="#ffffff",
+        mask_alpha=200,
+        masked_cell="#c8c8c8",
+        accent="#e8590c",
+        bar="#4c72b0",
+        palette=("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"),
+    ),
+    "dark": Theme(
+        name="dark",
+        background="#1e1e1e",
+        foreground="#dddddd",
+        font_size=10,
+        line_width=1.5,
+        diverging_cmap="CET-D1A",
+        sequential_cmap="viridis",
+        cursor="#ffa94d",
+        mask="#1e1e1e",
+        mask_alpha=200,
+        masked_cell="#4a4a4a",
+        accent="#ffa94d",
+        bar="#74a9cf",
+        palette=("#56B4E9", "#E69F00", "#009E73", "#F0E442", "#CC79A7", "#D55E00", "#0072B2", "#ffffff"),
+    ),
+    "presentation": Theme(
+        name="presentation",
+        background="#ffffff",
+        foreground="#000000",
+        font_size=16,
+        line_width=3.0,
+        diverging_cmap="CET-CBD1",
+        sequential_cmap="cividis",
+        cursor="#D55E00",
+        mask="#ffffff",
+        mask_alpha=215,
+        masked_cell="#bdbdbd",
+        accent="#D55E00",
+        bar="#0072B2",
+        palette=_OKABE_ITO,
+    ),
+}
+
+
+class _ThemeNotifier(QObject):
+    themeChanged = Signal(object)  # the new Theme
+
+
+theme_notifier = _ThemeNotifier()
+_current: Theme = THEMES["light"]
+
+
+def current_theme() -> Theme:
+    """The theme panels should draw with now."""
+    return _current
+
+
+def set_theme(name: str) -> Theme:
+    """Switch the theme ("light", "dark", "presentation"); open panels restyle themselves."""
+    global _current
+    if name not in THEMES:
+        raise ValueError(f"unknown theme {name!r}; expected one of {', '.join(THEMES)}")
+    theme = THEMES[name]
+    # pyqtgraph reads these when a plot widget is created; existing ones are restyled by apply_theme.
+    pg.setConfigOptions(background=theme.background, foreground=theme.foreground)
+    if theme != _current:
+        _current = theme
+        theme_notifier.themeChanged.emit(theme)
+    return theme
+
+
+def theme_names() -> list[str]:
+    return list(THEMES)
