@@ -41,7 +41,7 @@ class KVCache:
 
     def extend(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Append k, v (B, h, n, dh); return all keys and values so far (B, h, length, dh)."""
-        n, end = k.shape[2], self.length + k.shape[2]
+        end = self.length + k.shape[2]
         if self._k is None or end > self._k.shape[2]:
             capacity = max(end, 2 * self.length, 16)
             self._k, self._v = self._regrow(self._k, k, capacity), self._regrow(self._v, v, capacity)

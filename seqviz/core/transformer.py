@@ -20,6 +20,8 @@ Choices (documented because the pictures depend on them):
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -44,8 +46,8 @@ class TransformerConfig:
     norm_first: bool = True  # pre-norm (with a final norm) or post-norm
     activation: str = "gelu"  # "gelu" or "relu"
     num_decoder_layers: int | None = None  # encoder-decoder: decoder layers; None means num_layers
-    bos_id: int = 0  # encoder-decoder: target id that starts decoding
-    eos_id: int = 1  # encoder-decoder: target id that ends it
+    bos_id: int = 1  # encoder-decoder: target id that starts decoding (<s>)
+    eos_id: int = 2  # encoder-decoder: target id that ends it (</s>)
     arch: str = "transformer"
 
     def __post_init__(self) -> None:
@@ -314,7 +316,7 @@ class EncoderDecoderTransformer(nn.Module):
     """
 
     config_class = TransformerConfig
-    causal = False  # the output depends on the whole source (the decoder alone is causal in its steps)
+    causal = True  # the decoder's step t sees outputs < t only (and the whole source), as in bahdanau.py
 
     def __init__(self, cfg: TransformerConfig) -> None:
         super().__init__()
@@ -383,9 +385,8 @@ class EncoderDecoderTransformer(nn.Module):
         probs = torch.softmax(logits[0], dim=-1)  # (T, V)
         arrays = {**stack_arrays(dec), **stack_arrays(enc, "encoder_"), "probs": probs.numpy()}
         meta = {
-            **model_meta(self.cfg, "encoder-decoder", False, self.num_decoder_layers),
+            **model_meta(self.cfg, "encoder-decoder", True, self.num_decoder_layers),
             "encoder_layers": self.cfg.num_layers,
-            "decoder_causal": True,
             "source_ids": list(src_ids),
             "decoder_input_ids": list(tgt_ids),
             "output_ids": probs.argmax(dim=-1).tolist(),
@@ -393,11 +394,13 @@ class EncoderDecoderTransformer(nn.Module):
         output_labels = [str(i) for i in meta["output_ids"]]
         return Trace(arrays, tokens=output_labels, meta=meta, source_tokens=[str(i) for i in src_ids])
 
-    def trace_ids(self, ids: list[int]) -> Trace:
-        """Translate the source greedily, then trace the pair: step t is output token t (meta output_ids);
-        its decoder input is bos or output t-1 (meta decoder_input_ids)."""
-        out = self.translate(ids)
-        return self.trace_pair(ids, [self.cfg.bos_id, *out[:-1]])
+    def trace_ids(self, ids: list[int], max_len: int | None = None) -> Trace:
+        """Translate the source greedily, then trace the pair: step t is output token t (meta output_ids,
+        eos included); its decoder input is bos or output t-1 (meta decoder_input_ids)."""
+        out = self.translate(ids, max_len)
+        tr = self.trace_pair(ids, [self.cfg.bos_id, *out[:-1]])
+        tr.meta["output_ids"] = out
+        return tr
 
     def __seqviz_trace__(self, inputs: Any, target: Any = None, **kw: Any) -> Trace:
         if kw:
@@ -446,17 +449,15 @@ def check_ids(ids: Any, vocab_size: int, max_len: int, name: str) -> torch.Tenso
     return batch
 
 
-class eval_mode:  # noqa: N801 - used like a function: `with eval_mode(model):`
+@contextmanager
+def eval_mode(module: nn.Module) -> Iterator[None]:
     """Eval mode for the duration (no dropout), then the module's own mode back."""
-
-    def __init__(self, module: nn.Module) -> None:
-        self.module, self.was_training = module, module.training
-
-    def __enter__(self) -> None:
-        self.module.eval()
-
-    def __exit__(self, *exc: object) -> None:
-        self.module.train(self.was_training)
+    was_training = module.training
+    module.eval()
+    try:
+        yield
+    finally:
+        module.train(was_training)
 
 
 BACKBONES: dict[str, type[nn.Module]] = {
@@ -464,11 +465,3 @@ BACKBONES: dict[str, type[nn.Module]] = {
     "EncoderTransformer": EncoderTransformer,
     "EncoderDecoderTransformer": EncoderDecoderTransformer,
 }
-
-__all__ = [
-    "TransformerConfig",
-    "DecoderOnlyTransformer",
-    "EncoderTransformer",
-    "EncoderDecoderTransformer",
-    "BACKBONES",
-]

@@ -36,7 +36,7 @@ _DECODERS = (nn.TransformerDecoderLayer, nn.TransformerDecoder)
 
 
 def is_transformer(model: Any) -> bool:
-    """True for torch's TransformerEncoderLayer, TransformerEncoder, TransformerDecoderLayer, TransformerDecoder."""
+    """True for torch's Transformer{Encoder,Decoder}Layer and Transformer{Encoder,Decoder} stacks."""
     return isinstance(model, _ENCODERS + _DECODERS)
 
 
