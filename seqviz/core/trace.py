@@ -124,14 +124,16 @@ class Trace(Mapping[str, np.ndarray]):
                 if _META_KEY not in data.files:
                     raise TraceFileError(f"{path}: not a seqviz trace (no metadata inside)")
                 header = json.loads(bytes(data[_META_KEY]).decode("utf-8"))
+                if not isinstance(header, dict):
+                    raise TraceFileError(f"{path}: not a seqviz trace (its metadata is not a JSON object)")
                 arrays = {k: data[k] for k in data.files if k != _META_KEY}
+            return cls(arrays, header.get("tokens"), header.get("meta"), header.get("source_tokens"))
         except TraceFileError:
             raise
         except FileNotFoundError:
             raise TraceFileError(f"{path}: no such file") from None
-        except Exception as exc:  # zip, npy and JSON errors all mean the same to the user
+        except Exception as exc:  # zip, npy, JSON and malformed-metadata errors mean the same to the user
             raise TraceFileError(f"{path}: not a readable seqviz trace ({exc})") from None
-        return cls(arrays, header.get("tokens"), header.get("meta"), header.get("source_tokens"))
 
 
 class TraceFileError(ValueError):
