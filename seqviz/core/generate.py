@@ -83,6 +83,9 @@ class DecoderState:
         layer's `hidden` otherwise. The arrays are copied into growable buffers.
         """
         ids = trace.meta.get("token_ids")
+        cfg, L = model.cfg, len(model.stack.blocks)
+        if "hidden" not in trace or trace["hidden"].shape[1:] != (L, 1, cfg.d_model):
+            raise ValueError(f"this trace is not of this model ({L} layers, d_model {cfg.d_model})")
         if ids is None or len(ids) != trace.num_steps:
             raise ValueError(
                 "this trace has no token ids (meta['token_ids']); trace the model's tokens first"
@@ -138,9 +141,8 @@ class DecoderState:
             "attention": self._attention[:, :, :T, :T],
             "probs": self._probs[:T],
         }
-        return Trace(
-            arrays, tokens=[str(i) for i in self.ids], meta={**self.model.meta(), "token_ids": self.ids}
-        )
+        meta = {**self.model.meta(), "token_ids": self.ids}
+        return _register(Trace(arrays, tokens=[str(i) for i in self.ids], meta=meta), self)
 
     def next_token(self, temperature: float = 0.0, rng: np.random.Generator | None = None) -> int:
         """The token the model would append: argmax (temperature 0) or a sample at `temperature`."""
@@ -202,7 +204,7 @@ def _labelled(model: Any, state: DecoderState, base_meta: dict[str, Any]) -> Tra
     """The state's trace, with the TokenModel's labels and meta when model is one."""
     tr = state.trace
     if not hasattr(model, "tokenizer"):
-        return _register(tr, state)
+        return tr
     meta = {
         "unknown": [],
         **base_meta,
@@ -247,7 +249,7 @@ def generate(
     """
     state = start(model, ids)
     rng = np.random.default_rng(seed)
-    n = min(n, state.model.cfg.max_len - state.length)
+    n = max(0, min(n, state.model.cfg.max_len - state.length))
     for _ in range(n):
         state.append(state.next_token(temperature, rng))
     prompt = {"prompt_length": state.length - n}

@@ -130,3 +130,12 @@ def test_kv_cache_grows_and_keeps_what_it_holds():
         k, v = cache.extend(part, -part)
     expected = torch.cat(parts, dim=2)
     assert torch.equal(k, expected) and torch.equal(v, -expected) and cache.length == 27
+
+
+def test_a_state_trace_is_extended_in_place_not_rebuilt():
+    model = small_model(6)
+    state = start(model, [1, 2, 3])
+    grown = append_token(model, state.trace, 4)
+    assert np.shares_memory(grown["hidden"], state.trace["hidden"]) and state.length == 4
+    with pytest.raises(ValueError, match="not of this model"):
+        append_token(small_model(6, num_layers=1), grown, 5)

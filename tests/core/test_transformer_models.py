@@ -235,3 +235,15 @@ def test_dropout_does_not_change_the_trace_and_mode_is_restored():
     a, b = model.trace_ids(ids), model.trace_ids(ids)
     np.testing.assert_array_equal(a["probs"], b["probs"])
     assert model.training
+
+
+def test_token_model_seq2seq_with_the_encoder_decoder():
+    src_tok = Tokenizer(list("abc"), "char")
+    tgt_tok = Tokenizer(["<pad>", "<s>", "</s>", "x", "y"], "char")  # bos 1, eos 2 (the defaults)
+    torch.manual_seed(2)
+    cfg = random_config(2, vocab_size=len(src_tok.vocab), num_outputs=len(tgt_tok.vocab), max_len=12)
+    model = TokenModel(EncoderDecoderTransformer(cfg), src_tok, "seq2seq", target_tokenizer=tgt_tok).eval()
+    tr = trace(model, "abcab")
+    out = model.backbone.translate(src_tok.encode("abcab"))
+    assert tr.tokens == tgt_tok.decode(out) and tr.source_tokens == list("abcab")
+    assert tr["cross_attention"].shape[-2:] == (len(out), 5)

@@ -260,3 +260,15 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def test_layers_without_bias_and_with_a_custom_activation():
+    torch.manual_seed(3)
+    layer = nn.TransformerEncoderLayer(
+        8, 2, 16, dropout=0.0, activation=torch.tanh, bias=False, layer_norm_eps=1e-3
+    )
+    stack = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False).eval()
+    x, mask = torch.randn(5, 8), make_mask("bool-causal", 5)
+    with torch.no_grad():
+        expected = stack(x, mask=mask)
+    np.testing.assert_allclose(trace(stack, x, mask=mask)["hidden"][:, -1, 0], expected.numpy(), atol=TOL)
