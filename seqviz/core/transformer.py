@@ -8,8 +8,8 @@ Three models share one block:
 Choices (documented because the pictures depend on them):
 - Pre-norm blocks by default (`norm_first=True`, as GPT-2): x = x + attn(ln1(x)); x = x + mlp(ln2(x)),
   and one final LayerNorm before the head; pre-norm is the easier one to train (no learning-rate warm-up).
-  `hidden` records each block's output, i.e. the residual stream *before* the final norm. Post-norm (`norm_first=False`,
-  the 2017 paper) is available; it has no final norm.
+  `hidden` records each block's output, i.e. the residual stream *before* the final norm.
+  Post-norm (`norm_first=False`, the 2017 paper) is available; it has no final norm.
 - Learned positions by default (`positions="learned"`), or fixed sinusoidal ones (`"sinusoidal"`). Either
   way the model has `max_len` positions and refuses longer inputs.
 - Attention is computed explicitly, softmax(q k^T / sqrt(d_head) + mask) v, so its probabilities are the
