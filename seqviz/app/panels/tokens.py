@@ -1,0 +1,286 @@
+"""The token strip: the input as a row of chips; the current token highlighted, the future dimmed.
+
+One widget paints every chip itself (QPainter) and only the chips in view, so a 10,000-token input costs
+no more per step than a short one. Clicking (or dragging over) a chip moves the shared step there; the
+view scrolls to keep the current chip in sight. Sequence-to-sequence traces get two rows: the source
+(tinted by the last layer's mean cross-attention at the current step) above the output tokens.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QScrollBar, QToolTip, QVBoxLayout, QWidget
+
+from seqviz.app.panels.base import Panel
+from seqviz.app.state import ViewState
+from seqviz.core.trace import Trace
+
+_VISIBLE = {" ": "\u2423", "\n": "\u23ce", "\t": "\u21e5", "\r": "\u240d", "": "\u2205"}
+_MAX_LABEL = 14  # characters; longer tokens are elided
+PAD_X, GAP, MARGIN, LABEL_WIDTH = 6, 3, 4, 58
+
+
+def display_label(token: str) -> str:
+    """What a chip shows: whitespace made visible, long tokens elided."""
+    if token in _VISIBLE:
+        return _VISIBLE[token]
+    label = "".join(_VISIBLE.get(ch, ch) if ch in "\n\t\r" else ch for ch in token)
+    return label if len(label) <= _MAX_LABEL else label[: _MAX_LABEL - 1] + "\u2026"
+
+
+class _Row:
+    """Chip positions of one row of tokens, in content coordinates (before scrolling)."""
+
+    def __init__(self, tokens: list[str], metrics: QFontMetrics) -> None:
+        self.tokens = tokens
+        self.labels = [display_label(t) for t in tokens]
+        advance: dict[str, int] = {}
+        for label in set(self.labels):
+            advance[label] = metrics.horizontalAdvance(label) + 2 * PAD_X
+        self.widths = np.fromiter((advance[label] for label in self.labels), np.int64, len(tokens))
+        ends = np.cumsum(self.widths + GAP)
+        self.starts = ends - self.widths - GAP  # (n,)
+        self.ends = self.starts + self.widths  # (n,)
+        self.total = int(ends[-1]) if len(tokens) else 0
+        self.offset = 0  # pixels scrolled
+
+    def visible(self, width: int) -> range:
+        first = int(np.searchsorted(self.ends, self.offset, side="right"))
+        last = int(np.searchsorted(self.starts, self.offset + width, side="left"))
+        return range(first, min(last, len(self.tokens)))
+
+    def index_at(self, x: int) -> int | None:
+        x += self.offset
+        i = int(np.searchsorted(self.ends, x, side="right"))
+        return i if i < len(self.tokens) and self.starts[i] <= x else None
+
+    def keep_visible(self, i: int, width: int) -> bool:
+        """Scroll so chip i is well inside the view (centred when it left it). True if it scrolled."""
+        margin = min(width // 8, 80)
+        if self.starts[i] >= self.offset + margin and self.ends[i] <= self.offset + width - margin:
+            return False
+        centre = int(self.starts[i] + self.widths[i] // 2 - width // 2)
+        new = max(0, min(centre, self.total - width))
+        changed, self.offset = new != self.offset, new
+        return changed
+
+
+class TokenStrip(QWidget):
+    """Paints the chips. `rows[-1]` is the row the step cursor moves over."""
+
+    scrolled = Signal()
+
+    def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.rows: list[_Row] = []
+        self._source_weights: np.ndarray | None = None  # (T, S) mean cross-attention, last layer
+        self.accent = QColor("#e8590c")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(False)
+        self.setSizePolicy(self.sizePolicy().horizontalPolicy(), self.sizePolicy().Policy.Fixed)
+
+    # geometry -------------------------------------------------------------------------------------
+    @property
+    def chip_height(self) -> int:
+        return self.fontMetrics().height() + 10
+
+    @property
+    def left(self) -> int:
+        return LABEL_WIDTH if len(self.rows) > 1 else MARGIN
+
+    @property
+    def view_width(self) -> int:
+        return max(1, self.width() - self.left - MARGIN)
+
+    def sizeHint(self) -> QSize:
+        return QSize(400, max(1, len(self.rows)) * (self.chip_height + 2 * MARGIN))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(100, self.sizeHint().height())
+
+    def chip_rect(self, i: int, row: int = -1) -> QRect:
+        """Where chip i of `row` is drawn, in widget coordinates."""
+        r = self.rows[row]
+        y = (row % len(self.rows)) * (self.chip_height + 2 * MARGIN) + MARGIN
+        return QRect(self.left + int(r.starts[i]) - r.offset, y, int(r.widths[i]), self.chip_height)
+
+    def chip_kind(self, i: int) -> str:
+        """ "current", "past" or "future": how target chip i is drawn at the current step."""
+        current = self.state.step - 1
+        return "current" if i == current else "past" if i < current else "future"
+
+    def visible_range(self, row: int = -1) -> range:
+        return self.rows[row].visible(self.view_width) if self.rows else range(0)
+
+    # content --------------------------------------------------------------------------------------
+    def set_trace(self, trace: Trace | None) -> None:
+        metrics = self.fontMetrics()
+        self.rows = []
+        self._source_weights = None
+        if trace is not None:
+            if trace.source_tokens:
+                self.rows.append(_Row(trace.source_tokens, metrics))
+                cross = trace.get("cross_attention")
+                if cross is not None and cross.shape[-1] == len(trace.source_tokens):
+                    w = cross[-1].mean(axis=0)  # (T, S): heads averaged, last layer
+                    self._source_weights = w / np.maximum(w.max(axis=1, keepdims=True), 1e-12)
+            self.rows.append(_Row(trace.tokens, metrics))
+        self.updateGeometry()
+        self.follow_step()
+
+    def follow_step(self) -> None:
+        """Scroll to the current step (and its most-attended source token) and repaint."""
+        step = self.state.step
+        if self.rows and 1 <= step <= len(self.rows[-1].tokens):
+            self.rows[-1].keep_visible(step - 1, self.view_width)
+            if self._source_weights is not None and step <= len(self._source_weights):
+                self.rows[0].keep_visible(int(np.argmax(self._source_weights[step - 1])), self.view_width)
+            self.scrolled.emit()
+        self.update()
+
+    def set_offset(self, offset: int) -> None:
+        if self.rows and offset != self.rows[-1].offset:
+            self.rows[-1].offset = offset
+            self.update()
+
+    # painting -------------------------------------------------------------------------------------
+    def paintEvent(self, event) -> None:
+        if not self.rows:
+            return
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal = self.palette()
+        text, base = pal.color(QPalette.ColorRole.WindowText), pal.color(QPalette.ColorRole.Base)
+        dim_text = QColor(text)
+        dim_text.setAlpha(90)
+        border = pal.color(QPalette.ColorRole.Mid)
+        for r in range(len(self.rows)):
+            if len(self.rows) > 1:
+                label_rect = QRect(0, self.chip_rect(0, r).top(), LABEL_WIDTH - 4, self.chip_height)
+                painter.setPen(dim_text)
+                painter.drawText(label_rect, Qt.AlignmentFlag.AlignCenter, "source" if r == 0 else "output")
+            painter.setClipRect(QRect(self.left, 0, self.view_width, self.height()))
+            for i in self.rows[r].visible(self.view_width):
+                fill, pen = self._chip_colours(r, i, base, text, dim_text)
+                rect = QRectF(self.chip_rect(i, r))
+                painter.setPen(QPen(border, 1))
+                painter.setBrush(fill)
+                painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), 5, 5)
+                painter.setPen(pen)
+                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.rows[r].labels[i])
+            painter.setClipping(False)
+        painter.end()
+
+    def _chip_colours(
+        self, row: int, i: int, base: QColor, text: QColor, dim: QColor
+    ) -> tuple[QColor, QColor]:
+        is_target = row == len(self.rows) - 1
+        if not is_target:
+            fill = QColor(base)
+            if self._source_weights is not None and 1 <= self.state.step <= len(self._source_weights):
+                tint = QColor(self.accent)
+                tint.setAlphaF(0.6 * float(self._source_weights[self.state.step - 1, i]))
+                fill = tint if tint.alpha() > 10 else fill
+            return fill, text
+        kind = self.chip_kind(i)
+        if kind == "current":
+            return self.accent, QColor("white")
+        return (base, text) if kind == "past" else (QColor(base.red(), base.green(), base.blue(), 120), dim)
+
+    # input ----------------------------------------------------------------------------------------
+    def index_at(self, pos: QPoint) -> tuple[int, int] | None:
+        """(row, token index) under a widget position, or None."""
+        for r in range(len(self.rows)):
+            rect = self.chip_rect(0, r)
+            if rect.top() <= pos.y() <= rect.bottom() and pos.x() >= self.left:
+                i = self.rows[r].index_at(pos.x() - self.left)
+                return None if i is None else (r, i)
+        return None
+
+    def mousePressEvent(self, event) -> None:
+        self._jump_to(event.position().toPoint())
+
+    def mouseMoveEvent(self, event) -> None:
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self._jump_to(event.position().toPoint())
+
+    def _jump_to(self, pos: QPoint) -> None:
+        hit = self.index_at(pos)
+        if hit is not None and hit[0] == len(self.rows) - 1:
+            self.state.set_step(hit[1] + 1)
+
+    def wheelEvent(self, event) -> None:
+        if not self.rows:
+            return
+        delta = event.angleDelta()
+        pixels = -(delta.x() or delta.y()) // 2
+        hit_row = min(int(event.position().y()) // (self.chip_height + 2 * MARGIN), len(self.rows) - 1)
+        row = self.rows[hit_row]
+        row.offset = max(0, min(row.offset + pixels, max(0, row.total - self.view_width)))
+        self.scrolled.emit()
+        self.update()
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            hit = self.index_at(event.pos())
+            if hit is None:
+                QToolTip.hideText()
+            else:
+                r, i = hit
+                where = "source position" if r < len(self.rows) - 1 else "step"
+                QToolTip.showText(event.globalPos(), f"{where} {i + 1}: {self.rows[r].tokens[i]!r}", self)
+            return True
+        return super().event(event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.follow_step()
+
+
+class TokensPanel(Panel):
+    """The token strip as a Panel (the window shows it as a fixed strip under the toolbar)."""
+
+    name = "tokens"
+    title = "Tokens"
+
+    def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
+        super().__init__(state, parent)
+        self.strip = TokenStrip(state)
+        self.scrollbar = QScrollBar(Qt.Orientation.Horizontal)
+        self.scrollbar.setToolTip("Scroll through the tokens")
+        layout = QVBoxLayout(self.body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.strip)
+        layout.addWidget(self.scrollbar)
+        self.strip.scrolled.connect(self._sync_scrollbar)
+        self.scrollbar.valueChanged.connect(self.strip.set_offset)
+        state.stepChanged.connect(self._on_step_changed)
+        self.setToolTip("Click a token to jump to its step")
+
+    def show_trace(self, trace: Trace) -> None:
+        self.strip.set_trace(trace)
+        self._sync_scrollbar()
+
+    def set_trace(self, trace: Trace | None) -> None:
+        super().set_trace(trace)
+        if trace is None:
+            self.strip.set_trace(None)
+
+    def _on_step_changed(self, step: int) -> None:
+        if self.trace is not None:
+            self.strip.follow_step()
+
+    def _sync_scrollbar(self) -> None:
+        rows = self.strip.rows
+        total = rows[-1].total if rows else 0
+        overflow = max(0, total - self.strip.view_width)
+        self.scrollbar.blockSignals(True)
+        self.scrollbar.setRange(0, overflow)
+        self.scrollbar.setPageStep(self.strip.view_width)
+        self.scrollbar.setValue(rows[-1].offset if rows else 0)
+        self.scrollbar.blockSignals(False)
+        self.scrollbar.setVisible(overflow > 0)

@@ -1,0 +1,95 @@
+"""Where the app remembers things between launches: window layout, last model, last text, speed.
+
+The settings live in Qt's usual place (on Linux `~/.config/seqviz/seqviz.conf`), unless the environment
+variable SEQVIZ_SETTINGS_DIR names a folder: then in `<folder>/seqviz.ini`. Tests set it to a temporary
+folder so they never touch a person's real settings.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+SETTINGS_DIR_ENV = "SEQVIZ_SETTINGS_DIR"
+# Bump when the dock layout changes incompatibly: restoreState ignores layouts of another version.
+LAYOUT_VERSION = 1
+
+
+def settings_path() -> Path | None:
+    """The settings file used when SEQVIZ_SETTINGS_DIR is set, else None (Qt's default place)."""
+    folder = os.environ.get(SETTINGS_DIR_ENV)
+    return Path(folder) / "seqviz.ini" if folder else None
+
+
+class AppSettings:
+    """Typed access to the few values seqviz remembers."""
+
+    def __init__(self, qsettings: QSettings | None = None) -> None:
+        if qsettings is None:
+            path = settings_path()
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                qsettings = QSettings(str(path), QSettings.Format.IniFormat)
+            else:
+                qsettings = QSettings("seqviz", "seqviz")
+        self.qsettings = qsettings
+
+    # plain values -------------------------------------------------------------------------------
+    def _str(self, key: str) -> str | None:
+        value = self.qsettings.value(key)
+        return str(value) if value not in (None, "") else None
+
+    @property
+    def model(self) -> str | None:
+        """The last model: a catalogue id or a file path."""
+        return self._str("session/model")
+
+    @model.setter
+    def model(self, source: str) -> None:
+        self.qsettings.setValue("session/model", source)
+
+    @property
+    def text(self) -> str | None:
+        value = self.qsettings.value("session/text")
+        return None if value is None else str(value)
+
+    @text.setter
+    def text(self, text: str) -> None:
+        self.qsettings.setValue("session/text", text)
+
+    @property
+    def speed(self) -> float | None:
+        try:
+            return float(self.qsettings.value("playback/speed"))
+        except (TypeError, ValueError):
+            return None
+
+    @speed.setter
+    def speed(self, steps_per_second: float) -> None:
+        self.qsettings.setValue("playback/speed", float(steps_per_second))
+
+    # layout -------------------------------------------------------------------------------------
+    def _bytes(self, key: str) -> QByteArray | None:
+        value = self.qsettings.value(key)
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    @property
+    def geometry(self) -> QByteArray | None:
+        return self._bytes("window/geometry")
+
+    @geometry.setter
+    def geometry(self, data: QByteArray) -> None:
+        self.qsettings.setValue("window/geometry", data)
+
+    @property
+    def dock_state(self) -> QByteArray | None:
+        return self._bytes("window/docks")
+
+    @dock_state.setter
+    def dock_state(self, data: QByteArray) -> None:
+        self.qsettings.setValue("window/docks", data)
+
+    def sync(self) -> None:
+        self.qsettings.sync()

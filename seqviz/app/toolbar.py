@@ -1,0 +1,250 @@
+"""The window's actions (with their keys) and the toolbar that shows them.
+
+Actions are added to the window itself as well as to the toolbar and menus, so their keys work wherever
+the focus is. Plain keys (arrows, Space, Home, End) do not fire while the text field has focus: the
+line edit claims them for editing through Qt's shortcut-override step.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QSlider,
+    QStyle,
+    QToolBar,
+    QToolButton,
+    QWidget,
+)
+
+from seqviz.app.transport import SPEEDS
+from seqviz.demos.catalogue import CatalogueEntry
+
+SOURCE_ROLE = Qt.ItemDataRole.UserRole + 1
+TEMPERATURES = (0.0, 0.5, 0.8, 1.0, 1.5)
+GENERATE_COUNTS = (1, 10, 50)
+
+
+class Actions:
+    """Every command of the window, with its key and tooltip."""
+
+    def __init__(self, window: QWidget) -> None:
+        style = window.style()
+
+        def make(text: str, tip: str, keys=(), icon=None) -> QAction:
+            action = QAction(text, window)
+            if icon is not None:
+                action.setIcon(style.standardIcon(icon))
+            shortcuts = [QKeySequence(k) for k in keys]
+            action.setShortcuts(shortcuts)
+            key_text = (
+                f" ({shortcuts[0].toString(QKeySequence.SequenceFormat.NativeText)})" if shortcuts else ""
+            )
+            action.setToolTip(tip + key_text)
+            action.setStatusTip(tip)
+            window.addAction(action)
+            return action
+
+        pix = QStyle.StandardPixmap
+        self.open_model = make(
+            "Open model file...",
+            "Open a seqviz model file or a raw RNN/GRU/LSTM state dict",
+            ["Ctrl+O"],
+            pix.SP_DialogOpenButton,
+        )
+        self.open_trace = make(
+            "Open trace...", "Open a saved trace (.npz)", ["Ctrl+Shift+O"], pix.SP_FileIcon
+        )
+        self.quit = make("Quit", "Quit seqviz", ["Ctrl+Q"])
+        self.first = make("First step", "Go to the first step", ["Home"], pix.SP_MediaSkipBackward)
+        self.back = make("Step back", "One step back", ["Left"], pix.SP_MediaSeekBackward)
+        self.play = make("Play", "Play / pause", ["Space"], pix.SP_MediaPlay)
+        self.forward = make("Step forward", "One step forward", ["Right"], pix.SP_MediaSeekForward)
+        self.last = make("Last step", "Go to the last step", ["End"], pix.SP_MediaSkipForward)
+        self.generate = make(
+            "Generate", "Extend the text by sampling from the model (language models)", ["Ctrl+G"]
+        )
+        self.reset_layout = make("Reset layout", "Put every panel back where it starts")
+        self.play_icons = (style.standardIcon(pix.SP_MediaPlay), style.standardIcon(pix.SP_MediaPause))
+
+
+class MainToolBar(QToolBar):
+    """Model chooser, text field, transport, speed, step slider and step label."""
+
+    modelChosen = Signal(str)  # a catalogue id or a file path
+    textSubmitted = Signal(str)
+    speedChosen = Signal(float)
+
+    def __init__(self, actions: Actions, parent: QWidget | None = None) -> None:
+        super().__init__("Main toolbar", parent)
+        self.setObjectName("mainToolbar")
+        self.setMovable(False)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        self.model_combo = self._make_model_combo()
+        self.addWidget(self.model_combo)
+        self.addAction(actions.open_model)
+        self.addAction(actions.open_trace)
+        self.addSeparator()
+        self.text_edit = QLineEdit(placeholderText="Type an input and press Enter")
+        self.text_edit.setToolTip("The input. Enter runs the model; Esc goes back to stepping.")
+        self.text_edit.setMinimumWidth(220)
+        self.text_edit.returnPressed.connect(lambda: self.textSubmitted.emit(self.text_edit.text()))
+        self.addWidget(self.text_edit)
+        self.examples_button = QToolButton(
+            text="Examples", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup
+        )
+        self.examples_button.setToolTip("Example inputs for this model")
+        self.examples_button.setMenu(QMenu(self.examples_button))
+        self.addWidget(self.examples_button)
+        self.generate_button = self._make_generate_button(actions.generate)
+        self.addWidget(self.generate_button)
+        self.addSeparator()
+        for action in (actions.first, actions.back, actions.play, actions.forward, actions.last):
+            self.addAction(action)
+        self.speed_combo = self._make_speed_combo()
+        self.addWidget(self.speed_combo)
+        self.slider = QSlider(Qt.Orientation.Horizontal, minimum=1, maximum=1)
+        self.slider.setToolTip("Drag to any step")
+        self.slider.setMinimumWidth(160)
+        self.addWidget(self.slider)
+        self.step_label = QLabel("step 0 / 0")
+        self.step_label.setToolTip("The current step t and the number of steps T")
+        self.step_label.setMinimumWidth(self.step_label.fontMetrics().horizontalAdvance("step 00000 / 00000"))
+        self.addWidget(self.step_label)
+
+    # model chooser --------------------------------------------------------------------------------
+    def _make_model_combo(self) -> QComboBox:
+        combo = QComboBox()
+        combo.setToolTip("Choose a model (grouped by task)")
+        combo.setModel(QStandardItemModel(combo))
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(22)
+        combo.activated.connect(self._on_model_activated)
+        return combo
+
+    def set_entries(self, entries: list[CatalogueEntry]) -> None:
+        """Fill the chooser: a header per task, then its models as "id — description"."""
+        model: QStandardItemModel = self.model_combo.model()
+        model.clear()
+        tasks: dict[str, list[CatalogueEntry]] = {}
+        for entry in entries:
+            tasks.setdefault(entry.task or "other", []).append(entry)
+        for task, group in tasks.items():
+            self._add_header(task)
+            for entry in group:
+                self._add_item(f"{entry.id} \u2014 {entry.description}", entry.id, entry.description)
+        width = self.model_combo.view().sizeHintForColumn(0) + 30
+        self.model_combo.view().setMinimumWidth(width)
+
+    def _add_header(self, text: str) -> None:
+        header = QStandardItem(text.upper())
+        header.setFlags(Qt.ItemFlag.NoItemFlags)
+        font = header.font()
+        font.setBold(True)
+        header.setFont(font)
+        self.model_combo.model().appendRow(header)
+
+    def _add_item(self, text: str, source: str, tip: str) -> None:
+        item = QStandardItem(text)
+        item.setData(source, SOURCE_ROLE)
+        item.setToolTip(tip)
+        self.model_combo.model().appendRow(item)
+
+    def select_source(self, source: str, label: str) -> None:
+        """Show `source` as the chosen model, adding it under "files" if it is not listed."""
+        combo = self.model_combo
+        index = combo.findData(source, SOURCE_ROLE)
+        if index < 0:
+            if combo.findText("FILES") < 0:
+                self._add_header("files")
+            self._add_item(label, source, source)
+            index = combo.count() - 1
+        combo.blockSignals(True)
+        combo.setCurrentIndex(index)
+        combo.blockSignals(False)
+
+    def _on_model_activated(self, index: int) -> None:
+        source = self.model_combo.itemData(index, SOURCE_ROLE)
+        if source:
+            self.modelChosen.emit(str(source))
+
+    # examples -------------------------------------------------------------------------------------
+    def set_examples(self, examples: tuple[str, ...] | list[str]) -> None:
+        menu = self.examples_button.menu()
+        menu.clear()
+        for example in examples:
+            shown = example if len(example) <= 70 else example[:67] + "..."
+            action = menu.addAction(shown)
+            action.triggered.connect(lambda _=False, text=example: self._use_example(text))
+        self.examples_button.setEnabled(bool(examples))
+
+    def _use_example(self, text: str) -> None:
+        self.text_edit.setText(text)
+        self.textSubmitted.emit(text)
+
+    # generate -------------------------------------------------------------------------------------
+    def _make_generate_button(self, action: QAction) -> QToolButton:
+        button = QToolButton(popupMode=QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        button.setDefaultAction(action)
+        menu = QMenu(button)
+        self.temperature_actions = self._choice_group(
+            menu,
+            "Temperature",
+            [("greedy" if t == 0 else f"temperature {t:g}", t) for t in TEMPERATURES],
+            0.8,
+        )
+        menu.addSeparator()
+        self.count_actions = self._choice_group(
+            menu, "Tokens", [(f"{n} token{'s' * (n > 1)}", n) for n in GENERATE_COUNTS], 10
+        )
+        button.setMenu(menu)
+        return button
+
+    def _choice_group(self, menu: QMenu, title: str, choices, default) -> list[QAction]:
+        menu.addSection(title)
+        actions = []
+        for text, value in choices:
+            action = menu.addAction(text)
+            action.setCheckable(True)
+            action.setData(value)
+            action.setChecked(value == default)
+            action.triggered.connect(
+                lambda _=False, a=action, group=actions: [b.setChecked(b is a) for b in group]
+            )
+            actions.append(action)
+        return actions
+
+    @property
+    def temperature(self) -> float:
+        return float(next(a.data() for a in self.temperature_actions if a.isChecked()))
+
+    @property
+    def generate_count(self) -> int:
+        return int(next(a.data() for a in self.count_actions if a.isChecked()))
+
+    # speed ----------------------------------------------------------------------------------------
+    def _make_speed_combo(self) -> QComboBox:
+        combo = QComboBox()
+        combo.setToolTip("Playback speed (steps per second)")
+        for speed in SPEEDS:
+            combo.addItem(f"{speed:g} steps/s", speed)
+        combo.activated.connect(lambda i: self.speedChosen.emit(float(combo.itemData(i))))
+        return combo
+
+    def set_speed(self, speed: float) -> None:
+        nearest = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - speed))
+        self.speed_combo.setCurrentIndex(nearest)
+
+    # step -----------------------------------------------------------------------------------------
+    def show_step(self, step: int, num_steps: int) -> None:
+        """Slider and label follow the shared step (without echoing it back)."""
+        self.slider.blockSignals(True)
+        self.slider.setRange(1, max(1, num_steps))
+        self.slider.setValue(max(1, step))
+        self.slider.blockSignals(False)
+        self.slider.setEnabled(num_steps > 1)
+        self.step_label.setText(f"step {step} / {num_steps}")

@@ -1,0 +1,47 @@
+"""Shared test setup: Qt without a screen, and settings that never touch the person's own.
+
+QT_QPA_PLATFORM must be set before Qt is imported, so it is set here at import time (unless the caller
+chose a platform). SEQVIZ_SETTINGS_DIR points at a throwaway folder for the whole session (subprocesses
+inherit it), and at a fresh one per test.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["SEQVIZ_SETTINGS_DIR"] = tempfile.mkdtemp(prefix="seqviz-test-settings-")
+os.environ.pop("SEQVIZ_REPORT", None)
+
+
+@pytest.fixture(autouse=True)
+def temp_settings_dir(tmp_path, monkeypatch):
+    """A fresh, empty settings folder for each test."""
+    folder = tmp_path / "settings"
+    monkeypatch.setenv("SEQVIZ_SETTINGS_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def dialog_log(monkeypatch):
+    """Replace the app's dialogs: errors are recorded as (title, message), file choosers fail the test
+    unless a test sets `dialog_log.next_file`."""
+    from seqviz.app import dialogs
+
+    class Log(list):
+        next_file: str | None = None
+
+    log = Log()
+    monkeypatch.setattr(
+        dialogs, "show_error", lambda parent, title, message, detail=None: log.append((title, message))
+    )
+
+    def choose_file(parent, title, file_filter):
+        assert log.next_file is not None, f"unexpected file dialog: {title}"
+        return log.next_file
+
+    monkeypatch.setattr(dialogs, "choose_file", choose_file)
+    return log
