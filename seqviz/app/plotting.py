@@ -10,7 +10,8 @@ from functools import lru_cache
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QBrush, QColor, QFont, QLinearGradient
 
 from seqviz.app.theme import Theme, current_theme
 
@@ -140,3 +141,38 @@ class TokenAxis(pg.AxisItem):
             n = len(self._tokens)
             return [self._tokens[int(v) - 1] if 1 <= int(v) <= n else "" for v in values]
         return [str(int(round(v))) for v in values]
+
+
+class ColorBar(pg.GraphicsWidget):
+    """A vertical colour scale labelled with its low, middle and high values.
+
+    Much cheaper to build than pg.ColorBarItem (a full PlotItem); the levels are fixed by the data.
+    """
+
+    def __init__(self, cmap_name: str, levels: tuple[float, float], width: int = 56) -> None:
+        super().__init__()
+        self.setFixedWidth(width)
+        self.cmap_name = cmap_name
+        self.levels = (float(levels[0]), float(levels[1]))
+
+    def set_scale(self, cmap_name: str, levels: tuple[float, float]) -> None:
+        self.cmap_name = cmap_name
+        self.levels = (float(levels[0]), float(levels[1]))
+        self.update()
+
+    def paint(self, painter, *args) -> None:
+        theme = current_theme()
+        box = self.boundingRect()
+        bar = QRectF(box.left() + 2, box.top() + 10, 12, max(box.height() - 30, 10))
+        gradient = QLinearGradient(bar.bottomLeft(), bar.topLeft())
+        table = lut(self.cmap_name)
+        for i in range(0, 256, 15):
+            gradient.setColorAt(i / 255, QColor(*table[i]))
+        gradient.setColorAt(1.0, QColor(*table[255]))
+        painter.fillRect(bar, QBrush(gradient))
+        painter.setPen(pg.mkPen(theme.foreground))
+        painter.drawRect(bar)
+        painter.setFont(font(theme, 0.85))
+        lo, hi = self.levels
+        for value, y in ((hi, bar.top()), ((lo + hi) / 2, bar.center().y()), (lo, bar.bottom())):
+            painter.drawText(QPointF(bar.right() + 4, y + theme.font_size * 0.4), f"{value:.3g}")

@@ -160,3 +160,56 @@ def encoder_decoder_trace(
     arrays["probs"], labels = _head(rng, T, "seq2seq")
     meta = {**base.meta, "arch": "encoder-decoder", "task": "seq2seq", "output_labels": labels}
     return Trace(arrays, tokens=base.tokens, meta=meta, source_tokens=_tokens(rng, S))
+
+
+# Qt helpers for panel tests ---------------------------------------------------------------------------
+def open_panel(qtbot, panel_cls, trace: Trace | None, size: tuple[int, int] = (900, 600), state=None):
+    """A shown panel of `panel_cls` on `trace` with its own ViewState (step = T). Returns (state, panel)."""
+    from PySide6.QtWidgets import QApplication
+
+    from seqviz.app.state import ViewState
+
+    state = state or ViewState()
+    panel = panel_cls(state)
+    qtbot.addWidget(panel)
+    if trace is not None:
+        state.set_num_steps(trace.num_steps)
+    panel.set_trace(trace)
+    panel.resize(*size)
+    panel.show()
+    qtbot.waitExposed(panel)
+    QApplication.processEvents()
+    return state, panel
+
+
+def view_pos(view, plot_or_vb, x: float, y: float):
+    """Viewport pixel of data point (x, y) in a plot (or ViewBox) shown by the GraphicsView `view`."""
+    return view.mapFromScene(scene_pos(plot_or_vb, x, y))
+
+
+def _viewbox(plot_or_vb):
+    import pyqtgraph as pg
+
+    return plot_or_vb if isinstance(plot_or_vb, pg.ViewBox) else plot_or_vb.getViewBox()
+
+
+def scene_pos(plot_or_vb, x: float, y: float):
+    from PySide6.QtCore import QPointF
+
+    return _viewbox(plot_or_vb).mapViewToScene(QPointF(x, y))
+
+
+def click(qtbot, view, plot_or_vb, x: float, y: float, modifier=None) -> None:
+    """A left click at data point (x, y)."""
+    from PySide6.QtCore import Qt
+
+    modifier = modifier if modifier is not None else Qt.KeyboardModifier.NoModifier
+    pos = view_pos(view, plot_or_vb, x, y)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, modifier, pos)
+
+
+def hover(qtbot, canvas, plot_or_vb, x: float, y: float) -> str:
+    """Move the mouse to data point (x, y) and wait for the canvas's (rate-limited) hover text."""
+    qtbot.mouseMove(canvas.viewport(), view_pos(canvas, plot_or_vb, x, y))
+    qtbot.waitUntil(lambda: canvas.hover_text != "", timeout=2000)
+    return canvas.hover_text

@@ -40,7 +40,7 @@ class AttentionMatrix:
 
     def __init__(self) -> None:
         self.x_axis, self.y_axis = TokenAxis("bottom"), TokenAxis("left")
-        self.plot = pg.PlotItem(axisItems={"bottom": self.x_axis, "left": self.y_axis})
+        self.plot = pg.PlotItem(axisItems={"bottom": self.x_axis, "left": self.y_axis}, enableMenu=False)
         self.plot.invertY(True)
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
@@ -159,6 +159,7 @@ class ThumbnailGrid(pg.GraphicsLayoutWidget):
             self.addLabel(
                 f"head {h + 1}", row=0, col=h + 1, size=f"{theme.font_size - 1}pt", color=theme.foreground
             )
+        box_options = {"lockAspect": True, "enableMouse": False, "enableMenu": False}
         for layer in range(layers):
             self.addLabel(
                 f"layer {layer + 1}",
@@ -169,8 +170,7 @@ class ThumbnailGrid(pg.GraphicsLayoutWidget):
                 color=theme.foreground,
             )
             for h in range(heads):
-                vb = self.addViewBox(row=layer + 1, col=h + 1, lockAspect=True, enableMouse=False)
-                vb.setMenuEnabled(False)
+                vb = self.addViewBox(row=layer + 1, col=h + 1, **box_options)
                 vb.invertY(True)
                 image = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
                 image.setImage(
@@ -226,15 +226,13 @@ class AttentionLines(pg.GraphicsLayoutWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.vb = self.addViewBox(enableMouse=False)
-        self.vb.setMenuEnabled(False)
+        self.vb = self.addViewBox(enableMouse=False, enableMenu=False)
         self.vb.invertY(True)
         self.vb.setRange(xRange=(-1.0, 2.0), yRange=(0.0, 1.0), padding=0.02)
-        self.lines = [QGraphicsLineItem() for _ in range(MAX_LINE_ROWS)]
-        self.left_texts = [pg.TextItem(anchor=(1, 0.5)) for _ in range(MAX_LINE_ROWS)]
-        self.right_texts = [pg.TextItem(anchor=(0, 0.5)) for _ in range(MAX_LINE_ROWS)]
-        for item in (*self.lines, *self.left_texts, *self.right_texts):
-            self.vb.addItem(item)
+        # pools of items, grown on first need and reused on every step
+        self.lines: list[QGraphicsLineItem] = []
+        self.left_texts: list[pg.TextItem] = []
+        self.right_texts: list[pg.TextItem] = []
         self.weights = np.zeros((1, 1), np.float32)
         self.query_tokens: list[str] = []
         self.key_tokens: list[str] = []
@@ -246,6 +244,24 @@ class AttentionLines(pg.GraphicsLayoutWidget):
         """`weights` (T, S); nothing is drawn until `set_step`."""
         self.weights = weights
         self.query_tokens, self.key_tokens = query_tokens, key_tokens
+        self._grow(min(max(weights.shape), MAX_LINE_ROWS))
+
+    def _grow(self, count: int) -> None:
+        theme = current_theme()
+        while len(self.lines) < count:
+            line, left, right = (
+                QGraphicsLineItem(),
+                pg.TextItem(anchor=(1, 0.5)),
+                pg.TextItem(anchor=(0, 0.5)),
+            )
+            for text in (left, right):
+                text.setFont(plotting.font(theme))
+            for item in (line, left, right):
+                item.setVisible(False)
+                self.vb.addItem(item)
+            self.lines.append(line)
+            self.left_texts.append(left)
+            self.right_texts.append(right)
 
     def _query_window(self, query: int) -> range:
         steps = self.weights.shape[0]

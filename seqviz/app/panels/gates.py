@@ -37,7 +37,6 @@ GATE_INFO = {
     "update_gate": ("update gate z", "z", False),
     "reset_gate": ("reset gate r", "r", False),
 }
-MAX_HEATMAPS = len(LSTM_GATES)
 
 
 def gate_info(name: str, kind: str) -> tuple[str, str, bool]:
@@ -68,16 +67,8 @@ class GatesPanel(Panel):
         self.direction_box = self.controls.add("Direction", StateCombo(state, "direction"))
         self.controls.finish()
         self.canvas = PlotCanvas()
-        self.heatmaps: list[Heatmap] = []
-        self.colorbars = []
-        for row in range(MAX_HEATMAPS):
-            heatmap = self.canvas.add_heatmap(Heatmap(row_name="unit"), row, 0)
-            if self.heatmaps:
-                heatmap.plot.setXLink(self.heatmaps[0].plot)
-                heatmap.plot.setYLink(self.heatmaps[0].plot)
-            self.heatmaps.append(heatmap)
-            self.colorbars.append(colorbar(current_theme().sequential_cmap, (0.0, 1.0)))
-            self.canvas.addItem(self.colorbars[-1], row, 1)
+        self.heatmaps: list[Heatmap] = []  # made on first need: a Transformer session never pays for them
+        self.colorbars: list[plotting.ColorBar] = []
         self.equation = QLabel(textFormat=Qt.TextFormat.RichText)
         self.equation.setObjectName("gateEquation")
         self.equation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -93,6 +84,17 @@ class GatesPanel(Panel):
         state.unitsChanged.connect(self._on_units_changed)
         theme_notifier.themeChanged.connect(self.apply_theme)
         self.apply_theme(current_theme())
+
+    def _ensure_heatmaps(self, count: int) -> None:
+        """Grow the stack of heatmaps (shared time and unit axes) to `count`."""
+        for row in range(len(self.heatmaps), count):
+            heatmap = self.canvas.add_heatmap(Heatmap(row_name="unit"), row, 0)
+            if self.heatmaps:
+                heatmap.plot.setXLink(self.heatmaps[0].plot)
+                heatmap.plot.setYLink(self.heatmaps[0].plot)
+            self.heatmaps.append(heatmap)
+            self.colorbars.append(colorbar(current_theme().sequential_cmap, (0.0, 1.0)))
+            self.canvas.addItem(self.colorbars[-1], row, 1)
 
     # Trace -------------------------------------------------------------------------------------
     def set_trace(self, trace: Trace | None) -> None:
@@ -111,6 +113,7 @@ class GatesPanel(Panel):
     def show_trace(self, trace: Trace) -> None:
         self.kind = gate_kind(trace) or ""
         self.gate_names = LSTM_GATES if self.kind == "lstm" else GRU_GATES
+        self._ensure_heatmaps(len(self.gate_names))
         layers, directions = trace["hidden"].shape[1:3]
         self.layer_box.set_choices([str(i + 1) for i in range(layers)])
         self.direction_box.set_choices(DIRECTION_LABELS[:directions])
@@ -147,20 +150,20 @@ class GatesPanel(Panel):
             heatmap.set_data(self.values[name].T, levels, cmap, self.trace.tokens, f"{title} ({where})")
             heatmap.plot.setTitle(title)
             update_colorbar(bar, cmap, levels)
-        units = self.values["hidden"].shape[1]
+        units = self.values[self.gate_names[0]].shape[1]
         self.controls.note.setText(f"{where} \u00b7 {units} units \u00b7 click a cell to pick a unit")
 
     # State -> view ------------------------------------------------------------------------------
     @property
     def selected_unit(self) -> int:
         """The unit whose equation is shown: the last one picked, else unit 0."""
-        units = [u for u in self.state.units if 0 <= u < self.values["hidden"].shape[1]]
+        units = [u for u in self.state.units if 0 <= u < self.values[self.gate_names[0]].shape[1]]
         return units[-1] if units else 0
 
     def _on_step_changed(self, step: int) -> None:
         if not self._ready:
             return
-        step = min(max(step, 1), self.values["hidden"].shape[0])
+        step = min(max(step, 1), self.values[self.gate_names[0]].shape[0])
         for heatmap in self.shown_heatmaps.values():
             heatmap.set_step(step)
         self._show_equation(step)
@@ -202,7 +205,8 @@ class GatesPanel(Panel):
 
     def _values_at(self, step: int, unit: int) -> dict[str, float]:
         symbols = {n: gate_info(n, self.kind)[1] for n in self.gate_names}
-        symbols["hidden"] = "h"
+        if self.values["hidden"].shape[1] == self.values[self.gate_names[0]].shape[1]:
+            symbols["hidden"] = "h"  # a projected LSTM's h has other units than its gates
         return {symbols[n]: float(self.values[n][step - 1, unit]) for n in symbols}
 
     def _show_equation(self, step: int) -> None:
@@ -224,12 +228,20 @@ class GatesPanel(Panel):
     @staticmethod
     def _lstm_lines(v: dict, sub: str) -> list[str]:
         c_prev = "?" if v["c_prev"] is None else _num(v["c_prev"])
-        return [
+        cell = (
             f"c<sub>t</sub> = f\u00b7c<sub>{sub}</sub> + i\u00b7g = {_num(v['f'])} \u00d7 {c_prev} + "
-            f"{_num(v['i'])} \u00d7 {_num(v['g'])} = <b>{v['c']:.4f}</b>",
-            f"h<sub>t</sub> = o\u00b7tanh(c<sub>t</sub>) = {_num(v['o'])} \u00d7 tanh({v['c']:.4f}) = "
-            f"<b>{v['h']:.4f}</b>",
-        ]
+            f"{_num(v['i'])} \u00d7 {_num(v['g'])} = <b>{v['c']:.4f}</b>"
+        )
+        gated = f"{_num(v['o'])} \u00d7 tanh({v['c']:.4f})"
+        if "h" in v:
+            out = f"h<sub>t</sub> = o\u00b7tanh(c<sub>t</sub>) = {gated} = <b>{v['h']:.4f}</b>"
+        else:  # a projected LSTM: h_t = W_hr (o * tanh(c_t)) mixes the units
+            value = v["o"] * float(np.tanh(v["c"]))
+            out = (
+                f"o\u00b7tanh(c<sub>t</sub>) = {gated} = <b>{value:.4f}</b>; h<sub>t</sub> = "
+                "W<sub>hr</sub>(o\u00b7tanh(c<sub>t</sub>)) mixes the units (projected LSTM)"
+            )
+        return [cell, out]
 
     @staticmethod
     def _gru_lines(v: dict, sub: str) -> list[str]:

@@ -39,7 +39,7 @@ class Heatmap:
         self.step = 0
         self.reveal = True
         self.bottom_axis = TokenAxis("bottom")
-        self.plot = pg.PlotItem(axisItems={"bottom": self.bottom_axis}, title=title or None)
+        self.plot = pg.PlotItem(axisItems={"bottom": self.bottom_axis}, title=title or None, enableMenu=False)
         self.plot.invertY(True)  # unit 0 at the top, like a matrix
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
@@ -149,21 +149,13 @@ class Heatmap:
         self.row_outline.setPen(pen)
 
 
-def colorbar(cmap_name: str, levels: tuple[float, float], label: str = "") -> pg.ColorBarItem:
+def colorbar(cmap_name: str, levels: tuple[float, float]) -> plotting.ColorBar:
     """A read-only colour bar (the levels are fixed by the data, not dragged by the user)."""
-    return pg.ColorBarItem(
-        values=levels,
-        colorMap=plotting.colormap(cmap_name),
-        interactive=False,
-        width=14,
-        label=label or None,
-        colorMapMenu=False,
-    )
+    return plotting.ColorBar(cmap_name, levels)
 
 
-def update_colorbar(bar: pg.ColorBarItem, cmap_name: str, levels: tuple[float, float]) -> None:
-    bar.setColorMap(plotting.colormap(cmap_name))
-    bar.setLevels(levels)
+def update_colorbar(bar: plotting.ColorBar, cmap_name: str, levels: tuple[float, float]) -> None:
+    bar.set_scale(cmap_name, levels)
 
 
 class PlotCanvas(pg.GraphicsLayoutWidget):

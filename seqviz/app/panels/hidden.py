@@ -51,7 +51,7 @@ class HiddenPanel(Panel):
         theme_notifier.themeChanged.connect(self.apply_theme)
 
     def _build_bars(self) -> None:
-        self.bars_plot = pg.PlotItem(title="h<sub>t</sub>")
+        self.bars_plot = pg.PlotItem(title="h<sub>t</sub>", enableMenu=False)
         self.bars_plot.hideButtons()
         self.bars_plot.setMenuEnabled(False)
         self.bars_plot.setMouseEnabled(x=False, y=True)

@@ -40,7 +40,7 @@ class OutputPanel(Panel):
         self.header = QLabel(textFormat=Qt.TextFormat.RichText)
         self.footer = QLabel(textFormat=Qt.TextFormat.RichText)
         self.canvas = PlotCanvas()
-        self.plot = self.canvas.addPlot(0, 0)
+        self.plot = self.canvas.addPlot(0, 0, enableMenu=False)
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)

@@ -49,7 +49,7 @@ class UnitsPanel(Panel):
         self.hint = QLabel(HINT, alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self.canvas = PlotCanvas()
         self.axis = TokenAxis("bottom")
-        self.plot = self.canvas.addPlot(0, 0, axisItems={"bottom": self.axis})
+        self.plot = self.canvas.addPlot(0, 0, axisItems={"bottom": self.axis}, enableMenu=False)
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
         self.plot.showGrid(y=True, alpha=0.25)

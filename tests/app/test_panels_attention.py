@@ -1,0 +1,126 @@
+"""Attention panel: the head's matrix, masked cells, the query row, thumbnails, lines, cross-attention."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF
+
+from seqviz.app.panels.attention import AttentionPanel
+from seqviz.core.trace import Trace
+from tests.app.traces import click, encoder_decoder_trace, hover, lstm_trace, open_panel, transformer_trace
+
+
+@pytest.fixture
+def causal():
+    return transformer_trace(T=10, num_layers=2, num_heads=3)
+
+
+def test_matrix_is_the_selected_layer_and_head(qtbot, causal):
+    state, panel = open_panel(qtbot, AttentionPanel, causal)
+    state.set_layer(1)
+    state.set_head(2)
+    np.testing.assert_array_equal(panel.matrix.image.image, causal["attention"][1, 2])
+    assert panel.matrix.image.getLevels() == pytest.approx((0.0, 1.0))
+    assert panel.layer_box.currentText() == "2" and panel.head_box.currentText() == "3"
+    assert "layer 2, head 3" in panel.matrix.plot.titleLabel.text
+
+
+def test_causal_mask_is_drawn_over_future_keys_not_as_zero_colour(qtbot, causal):
+    state, panel = open_panel(qtbot, AttentionPanel, causal)
+    masked = panel.matrix.masked_fill.path()
+    assert masked.contains(QPointF(5, 2))  # query 2 cannot see key 5
+    assert masked.contains(QPointF(10, 9))
+    assert not masked.contains(QPointF(2, 5))  # query 5 sees key 2
+    assert not masked.contains(QPointF(4, 4))  # nor the diagonal
+    assert panel.matrix.masked_fill.brush().color().name() != "#000000"
+    assert "hatched" in panel.controls.note.text()
+    assert "masked" in hover(qtbot, panel.canvas, panel.matrix.plot, 6, 3)
+
+
+def test_encoder_has_no_mask(qtbot):
+    state, panel = open_panel(qtbot, AttentionPanel, transformer_trace(T=6, causal=False))
+    assert panel.matrix.masked_fill.path().isEmpty()
+
+
+def test_step_marks_the_query_row_and_covers_later_rows(qtbot, causal):
+    state, panel = open_panel(qtbot, AttentionPanel, causal)
+    state.set_step(4)
+    row = panel.matrix.row_marker.rect()
+    assert row.center().y() == 4 and row.height() == 1
+    assert panel.matrix.future.isVisible() and panel.matrix.future.rect().top() == 4.5
+
+
+def test_hover_gives_query_key_and_weight(qtbot, causal):
+    state, panel = open_panel(qtbot, AttentionPanel, causal)
+    text = hover(qtbot, panel.canvas, panel.matrix.plot, 2, 7)
+    assert "query 7" in text and "key 2" in text
+    assert f"{causal['attention'][0, 0, 6, 1]:.5f}" in text
+
+
+def test_click_matrix_row_sets_step(qtbot, causal):
+    state, panel = open_panel(qtbot, AttentionPanel, causal)
+    with qtbot.waitSignal(state.stepChanged):
+        click(qtbot, panel.canvas, panel.matrix.plot, 1, 3)
+    assert state.step == 3
+
+
+def test_thumbnail_click_selects_layer_and_head(qtbot, causal):
+    state, panel = open_panel(qtbot, AttentionPanel, causal, size=(900, 800))
+    grid = panel.thumbnails
+    assert set(grid.boxes) == {(layer, h) for layer in range(2) for h in range(3)}
+    np.testing.assert_array_equal(grid.images[1, 2].image, causal["attention"][1, 2])
+    with qtbot.waitSignal(state.headChanged):
+        click(qtbot, grid, grid.boxes[1, 2], 5, 5)
+    assert (state.layer, state.head) == (1, 2)
+    assert grid.selected == (1, 2)
+    np.testing.assert_array_equal(panel.matrix.image.image, causal["attention"][1, 2])
+
+
+def test_lines_link_the_current_token_to_what_it_attends_to(qtbot, causal):
+    state, panel = open_panel(qtbot, AttentionPanel, causal)
+    state.set_step(5)
+    row = causal["attention"][0, 0, 4]
+    assert panel.lines.line_weights == {k: pytest.approx(float(row[k])) for k in range(5)}
+    assert sum(line.isVisible() for line in panel.lines.lines) == 5
+    widths = {k: panel.lines.lines[k].pen().widthF() for k in range(5)}
+    strongest = int(np.argmax(row))
+    assert widths[strongest] == max(widths.values())
+
+
+def test_long_input_lines_show_the_strongest_keys(qtbot):
+    trace = transformer_trace(T=80, num_layers=1, num_heads=1)
+    state, panel = open_panel(qtbot, AttentionPanel, trace)
+    state.set_step(70)
+    row = trace["attention"][0, 0, 69]
+    assert len(panel.lines.shown_keys) == 32
+    assert set(panel.lines.shown_keys) == set(np.argsort(-row)[:32].tolist())
+
+
+def test_cross_attention_selector(qtbot):
+    trace = encoder_decoder_trace(T=5, S=7)
+    state, panel = open_panel(qtbot, AttentionPanel, trace)
+    assert not panel.kind_box.isHidden()
+    panel.kind_box.setCurrentIndex(panel.kinds.index("cross_attention"))
+    state.set_head(1)
+    np.testing.assert_array_equal(panel.matrix.image.image, trace["cross_attention"][0, 1])
+    assert panel.matrix.masked_fill.path().isEmpty()
+    assert panel.matrix.key_tokens == trace.source_tokens
+    state.set_step(2)
+    row = trace["cross_attention"][0, 1, 1]
+    assert panel.lines.line_weights == {k: pytest.approx(float(w)) for k, w in enumerate(row)}
+
+
+def test_recurrent_attention_model_with_cross_attention_only(qtbot):
+    rng = np.random.default_rng(0)
+    weights = rng.dirichlet(np.ones(6), size=4).astype(np.float32).reshape(1, 1, 4, 6)
+    hidden = rng.normal(size=(4, 1, 1, 3))
+    meta = {"arch": "gru-attention", "causal": True}
+    trace = Trace({"hidden": hidden, "cross_attention": weights}, meta=meta)
+    state, panel = open_panel(qtbot, AttentionPanel, trace)
+    assert panel.message is None and panel.kinds == ["cross_attention"]
+    assert panel.kind_box.isHidden() and panel.thumbnails.isHidden()
+    np.testing.assert_array_equal(panel.matrix.image.image, weights[0, 0])
+
+
+def test_not_applicable_to_an_lstm(qtbot):
+    state, panel = open_panel(qtbot, AttentionPanel, lstm_trace(T=4))
+    assert "LSTM" in panel.message and "Transformers" in panel.message

@@ -1,0 +1,82 @@
+"""All panels: the registry, messages, stepping through every kind of trace, themes, no feedback loops."""
+
+import pytest
+
+from seqviz.app import theme
+from seqviz.app.panels import PANEL_CLASSES
+from seqviz.app.state import ViewState
+from tests.app.traces import (
+    encoder_decoder_trace,
+    gru_trace,
+    lstm_trace,
+    open_panel,
+    rnn_trace,
+    transformer_trace,
+)
+
+TRACES = {
+    "lstm": lambda: lstm_trace(T=9, bidirectional=True),
+    "gru": lambda: gru_trace(T=9, task="tag"),
+    "rnn": lambda: rnn_trace(T=9, task="classify"),
+    "transformer": lambda: transformer_trace(T=9),
+    "encoder-decoder": lambda: encoder_decoder_trace(T=6, S=7),
+}
+APPLIES = {  # which panels show data for which trace
+    "lstm": {"hidden", "gates", "output", "units"},
+    "gru": {"hidden", "gates", "output", "units"},
+    "rnn": {"hidden", "output", "units"},
+    "transformer": {"hidden", "attention", "output", "units"},
+    "encoder-decoder": {"hidden", "attention", "output", "units"},
+}
+
+
+def test_registry_order_and_names():
+    assert [cls.name for cls in PANEL_CLASSES] == ["hidden", "gates", "attention", "output", "units"]
+    assert all(cls.title and cls.title != "Panel" for cls in PANEL_CLASSES)
+
+
+@pytest.mark.parametrize("kind", list(TRACES))
+def test_every_panel_steps_through_every_trace(qtbot, kind):
+    trace = TRACES[kind]()
+    state = ViewState()
+    panels = [open_panel(qtbot, cls, trace, size=(500, 400), state=state)[1] for cls in PANEL_CLASSES]
+    assert {p.name for p in panels if p.message is None} == APPLIES[kind]
+    for p in panels:
+        assert p.message is None or len(p.message.splitlines()) == 1
+    emitted = []
+    state.stepChanged.connect(emitted.append)
+    state.set_units((1,))
+    for step in range(1, trace.num_steps + 1):
+        state.set_step(step)
+    assert emitted == list(range(1, trace.num_steps + 1))  # panels never write the step back
+
+
+def test_no_model_message(qtbot):
+    for cls in PANEL_CLASSES:
+        _, panel = open_panel(qtbot, cls, None)
+        assert panel.message == "No model loaded."
+
+
+def test_state_from_a_bigger_model_is_clamped(qtbot):
+    state = ViewState()
+    state.set_layer(5)
+    state.set_head(7)
+    state.set_direction(1)
+    for trace in (transformer_trace(T=5, num_layers=2, num_heads=2), lstm_trace(T=5, num_layers=1)):
+        for cls in PANEL_CLASSES:
+            _, panel = open_panel(qtbot, cls, trace, state=state)
+            assert (panel.message is None) == (cls.name in APPLIES[trace.arch])
+
+
+def test_theme_switch_restyles_open_panels(qtbot):
+    _, panel = open_panel(qtbot, PANEL_CLASSES[0], lstm_trace(T=5))
+    try:
+        theme.set_theme("dark")
+        assert panel.canvas.backgroundBrush().color().name() == theme.THEMES["dark"].background
+        theme.set_theme("presentation")
+        assert theme.current_theme().font_size > theme.THEMES["light"].font_size
+    finally:
+        theme.set_theme("light")
+    assert panel.canvas.backgroundBrush().color().name() == "#ffffff"
+    with pytest.raises(ValueError, match="unknown theme"):
+        theme.set_theme("neon")

@@ -1,0 +1,109 @@
+"""Gates panel: one heatmap per gate, colour maps, and equations whose numbers are the trace's."""
+
+import numpy as np
+import pytest
+
+from seqviz.app import plotting
+from seqviz.app.panels.gates import GatesPanel
+from seqviz.app.theme import current_theme
+from tests.app.traces import click, gru_trace, lstm_trace, open_panel, rnn_trace, transformer_trace
+
+LSTM_SYMBOLS = {"input_gate": "i", "forget_gate": "f", "output_gate": "o", "candidate": "g", "cell": "c"}
+
+
+def test_lstm_heatmaps_show_each_gate_of_the_layer(qtbot):
+    trace = lstm_trace(T=10, num_layers=2, hidden_size=6)
+    state, panel = open_panel(qtbot, GatesPanel, trace, size=(900, 900))
+    state.set_layer(1)
+    shown = panel.shown_heatmaps
+    assert list(shown) == ["input_gate", "forget_gate", "output_gate", "candidate", "cell"]
+    theme = current_theme()
+    for name, heatmap in shown.items():
+        np.testing.assert_array_equal(heatmap.image.image, trace[name][:, 1, 0, :].T)
+        if name in ("candidate", "cell"):
+            lo, hi = heatmap.image.getLevels()
+            assert lo == -hi and hi >= 1.0  # diverging, centred at 0
+            np.testing.assert_array_equal(heatmap.image.lut, plotting.lut(theme.diverging_cmap))
+        else:
+            assert heatmap.image.getLevels() == pytest.approx((0.0, 1.0))
+            np.testing.assert_array_equal(heatmap.image.lut, plotting.lut(theme.sequential_cmap))
+    assert [h.plot.isVisible() for h in panel.heatmaps] == [True] * 5
+
+
+def test_lstm_equation_numbers_are_the_trace_values_and_check_out(qtbot):
+    trace = lstm_trace(T=10, num_layers=2, hidden_size=6)
+    state, panel = open_panel(qtbot, GatesPanel, trace)
+    state.set_layer(1)
+    state.set_units((1, 3))
+    state.set_step(6)
+    v = panel.equation_values
+    for name, symbol in LSTM_SYMBOLS.items():
+        assert v[symbol] == trace[name][5, 1, 0, 3]
+    assert v["c_prev"] == trace["cell"][4, 1, 0, 3]
+    assert v["h"] == trace["hidden"][5, 1, 0, 3]
+    assert v["c"] == pytest.approx(v["f"] * v["c_prev"] + v["i"] * v["g"], abs=1e-5)
+    assert v["h"] == pytest.approx(v["o"] * np.tanh(v["c"]), abs=1e-5)
+    text = panel.equation.text()
+    assert "unit 3" in text and "step 6" in text
+    for key in ("f", "c_prev", "i", "g", "c", "o", "h"):
+        assert f"{v[key]:.4f}" in text
+
+
+def test_first_step_starts_from_zero_and_backward_direction_from_the_next_step(qtbot):
+    trace = lstm_trace(T=8, num_layers=1, hidden_size=4, bidirectional=True)
+    state, panel = open_panel(qtbot, GatesPanel, trace)
+    state.set_step(1)
+    v = panel.equation_values
+    assert v["c_prev"] == 0.0
+    assert v["c"] == pytest.approx(v["i"] * v["g"], abs=1e-5)
+    state.set_direction(1)
+    state.set_step(3)
+    v = panel.equation_values
+    assert v["c_prev"] == trace["cell"][3, 0, 1, 0]  # the backward pass came from step 4
+    assert v["c"] == pytest.approx(v["f"] * v["c_prev"] + v["i"] * v["g"], abs=1e-5)
+    assert "t+1" in panel.equation.text()
+
+
+def test_gru_equation(qtbot):
+    trace = gru_trace(T=9, num_layers=2, hidden_size=5)
+    state, panel = open_panel(qtbot, GatesPanel, trace)
+    assert list(panel.shown_heatmaps) == ["update_gate", "reset_gate", "candidate"]
+    assert [h.plot.isVisible() for h in panel.heatmaps] == [True, True, True]
+    state.set_units((2,))
+    state.set_step(4)
+    v = panel.equation_values
+    gates = ("update_gate", "reset_gate", "candidate")
+    assert (v["z"], v["r"], v["n"]) == tuple(trace[n][3, 0, 0, 2] for n in gates)
+    assert v["h_prev"] == trace["hidden"][2, 0, 0, 2]
+    assert v["h"] == pytest.approx((1 - v["z"]) * v["n"] + v["z"] * v["h_prev"], abs=1e-5)
+    for key in ("z", "n", "h_prev", "h", "r"):
+        assert f"{v[key]:.4f}" in panel.equation.text()
+
+
+def test_step_moves_every_cursor_and_reveal(qtbot):
+    trace = gru_trace(T=9, hidden_size=5)
+    state, panel = open_panel(qtbot, GatesPanel, trace)
+    state.set_step(4)
+    for heatmap in panel.shown_heatmaps.values():
+        assert heatmap.cursor.value() == 4
+        assert heatmap.mask.isVisible() and heatmap.mask.rect().left() == 4.5
+
+
+def test_click_a_gate_cell_picks_step_and_unit(qtbot):
+    trace = lstm_trace(T=10, hidden_size=6)
+    state, panel = open_panel(qtbot, GatesPanel, trace, size=(900, 900))
+    forget = panel.shown_heatmaps["forget_gate"]
+    with qtbot.waitSignal(state.stepChanged):
+        click(qtbot, panel.canvas, forget.plot, 7, 4.5)
+    assert state.step == 7 and state.units == (4,)
+    assert panel.selected_unit == 4
+    assert panel.equation_values["f"] == trace["forget_gate"][6, 0, 0, 4]
+
+
+def test_not_applicable_for_rnn_and_transformer(qtbot):
+    state, panel = open_panel(qtbot, GatesPanel, rnn_trace(T=5))
+    assert "no gates" in panel.message
+    panel.set_trace(transformer_trace(T=5))
+    assert "Transformer" in panel.message
+    panel.set_trace(gru_trace(T=5))
+    assert panel.message is None
