@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from seqviz.core.trace import Trace
-from seqviz.core.transformer import DecoderOnlyTransformer, check_ids, eval_mode
+from seqviz.core.transformer import DecoderOnlyTransformer, check_ids, eval_mode, hidden_array
 
 _MIN_GROWTH = 64  # rows added at least when a buffer grows
 
@@ -65,13 +65,12 @@ class DecoderState:
         check_ids(ids, model.cfg.vocab_size, model.cfg.max_len, "ids")
         self.model = model
         self.caches = [KVCache() for _ in model.stack.blocks]
-        with torch.no_grad(), eval_mode(model):
-            logits, run = model.run(torch.tensor([list(ids)]), self.caches)  # (1, T, V)
         T = len(ids)
         self._allocate(self._capacity_for(T))
-        self._hidden[:T] = torch.stack([h[0] for h in run.hidden], dim=1)[:, :, None].numpy()
-        for i, probs in enumerate(run.attention):
-            self._attention[i, :, :T, :T] = probs[0].numpy()
+        attention_out = torch.from_numpy(self._attention)[:, None, :, :T, :T]  # (L, 1, h, T, T) view
+        with torch.no_grad(), eval_mode(model):
+            logits, run = model.run(torch.tensor([list(ids)]), self.caches, attention_out=attention_out)
+        self._hidden[:T] = hidden_array(run)
         self._write_outputs(logits[0], slice(0, T))
         self.ids = list(ids)
 

@@ -128,16 +128,17 @@ class MultiHeadAttention(nn.Module):
         """context (B, S, d) -> keys, values (B, h, S, dh)."""
         return self._heads(self.key(context)), self._heads(self.value(context))
 
-    def attend(self, x: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None):
+    def attend(self, x, k, v, mask: torch.Tensor | None, probs_out: torch.Tensor | None = None):
         """x (B, T, d) queries over k, v (B, h, S, dh); mask (T, S) bool, True = blocked.
 
-        Returns the output (B, T, d) and the probabilities (B, h, T, S).
+        Returns the output (B, T, d) and the probabilities (B, h, T, S). A trace passes `probs_out`
+        (B, h, T, S), its own array, so the probabilities are written once, not copied (no autograd then).
         """
-        q = self._heads(self.query(x))  # (B, h, T, dh)
-        scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_head)  # (B, h, T, S)
+        q = self._heads(self.query(x)) / math.sqrt(self.d_head)  # (B, h, T, dh)
+        scores = q @ k.transpose(-2, -1)  # (B, h, T, S)
         if mask is not None:
-            scores = scores.masked_fill(mask, float("-inf"))
-        probs = torch.softmax(scores, dim=-1)  # (B, h, T, S)
+            scores.masked_fill_(mask, float("-inf"))
+        probs = torch.softmax(scores, dim=-1, out=probs_out) if probs_out is not None else scores.softmax(-1)
         y = (probs @ v).transpose(1, 2).reshape(x.shape)  # (B, T, d)
         return self.dropout(self.out(y)), probs
 
@@ -171,21 +172,22 @@ class Block(nn.Module):
         out, extra = fn(x)
         return norm(x + out), extra
 
-    def forward(self, x, mask=None, memory=None, cache: KeyValueCache | None = None):
+    def forward(self, x, mask=None, memory=None, cache: KeyValueCache | None = None, outs=(None, None)):
         """x (B, T, d); mask (T, T+cached) bool; memory (B, S, d) for cross-attention.
 
         With a cache, the keys/values of x are appended to it and x attends to all of them.
-        Returns x (B, T, d), self-attention (B, h, T, T+cached), cross-attention (B, h, T, S) or None.
+        Returns x (B, T, d), self-attention (B, h, T, T+cached), cross-attention (B, h, T, S) or None;
+        `outs` may hold tensors of those shapes to write the probabilities into.
         """
 
         def self_attention(h):
             k, v = self.attn.keys_values(h)  # (B, h, T, dh)
             if cache is not None:
                 k, v = cache.extend(k, v)  # (B, h, cached+T, dh)
-            return self.attn.attend(h, k, v, mask)
+            return self.attn.attend(h, k, v, mask, outs[0])
 
         def cross_attention(h):
-            return self.cross_attn.attend(h, *self.cross_attn.keys_values(memory), None)
+            return self.cross_attn.attend(h, *self.cross_attn.keys_values(memory), None, outs[1])
 
         x, probs = self._sublayer(x, self.ln1, self_attention)
         cross_probs = None
@@ -214,12 +216,16 @@ class Stack(nn.Module):
         self.blocks = nn.ModuleList(Block(cfg, cross) for _ in range(num_layers))
         self.ln_f = nn.LayerNorm(cfg.d_model) if cfg.norm_first else nn.Identity()
 
-    def forward(self, ids, mask=None, memory=None, caches=None, start: int = 0) -> StackRun:
-        """ids (B, T) at positions start..; caches: one per block or None."""
+    def forward(self, ids, mask=None, memory=None, caches=None, start: int = 0, outs=None) -> StackRun:
+        """ids (B, T) at positions start..; caches: one per block or None.
+
+        outs: None or (attention (L, B, h, T, S), cross-attention (L, B, h, T, S) or None) to write into.
+        """
         x = self.embed(ids, start)  # (B, T, d)
         run = StackRun(x, [], [], [])
         for i, block in enumerate(self.blocks):
-            x, probs, cross = block(x, mask, memory, caches[i] if caches else None)
+            block_outs = [None if out is None else out[i] for out in outs] if outs else (None, None)
+            x, probs, cross = block(x, mask, memory, caches[i] if caches else None, block_outs)
             run.hidden.append(x)
             run.attention.append(probs)
             if cross is not None:
@@ -239,15 +245,15 @@ def _init_weights(model: nn.Module) -> None:
             nn.init.normal_(module.position, std=0.02)
 
 
-def stack_arrays(run: StackRun, prefix: str = "") -> dict[str, np.ndarray]:
-    """A batch-of-one run -> hidden (T, L, 1, d), attention (L, h, T, S) [, cross_attention (L, h, T, S)]."""
-    arrays = {
-        f"{prefix}hidden": torch.stack([h[0] for h in run.hidden], dim=1)[:, :, None].numpy(),
-        f"{prefix}attention": torch.stack([a[0] for a in run.attention]).numpy(),
-    }
-    if run.cross_attention:
-        arrays["cross_attention"] = torch.stack([a[0] for a in run.cross_attention]).numpy()
-    return arrays
+def hidden_array(run: StackRun) -> np.ndarray:
+    """A batch-of-one run -> hidden (T, L, 1, d): every block's output."""
+    return torch.stack([h[0] for h in run.hidden], dim=1)[:, :, None].numpy()
+
+
+def attention_array(num_layers: int, num_heads: int, T: int, S: int) -> tuple[np.ndarray, torch.Tensor]:
+    """A trace's (L, h, T, S) float32 array and its (L, 1, h, T, S) view for a stack to write into."""
+    array = np.empty((num_layers, num_heads, T, S), np.float32)
+    return array, torch.from_numpy(array)[:, None]
 
 
 class _SingleStack(nn.Module):
@@ -264,11 +270,15 @@ class _SingleStack(nn.Module):
         self.head = nn.Linear(cfg.d_model, cfg.num_outputs)
         _init_weights(self)
 
-    def run(self, ids: torch.Tensor, caches=None, start: int = 0) -> tuple[torch.Tensor, StackRun]:
-        """ids (B, T) at positions start.. -> logits (B, T, num_outputs) and the stack's record."""
+    def run(self, ids: torch.Tensor, caches=None, start: int = 0, attention_out=None):
+        """ids (B, T) at positions start.. -> logits (B, T, num_outputs) and the stack's record (StackRun).
+
+        attention_out: optional (L, B, h, T, start+T) tensor the attention probabilities are written into.
+        """
         total = start + ids.shape[1]
         mask = causal_mask(ids.shape[1], total) if self.causal else None
-        run = self.stack(ids, mask, caches=caches, start=start)
+        outs = (attention_out, None) if attention_out is not None else None
+        run = self.stack(ids, mask, caches=caches, start=start, outs=outs)
         return self.head(run.output), run
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
@@ -283,9 +293,12 @@ class _SingleStack(nn.Module):
     def trace_ids(self, ids: list[int]) -> Trace:
         """hidden (T, L, 1, d), attention (L, h, T, T), probs (T, num_outputs); meta["token_ids"] = ids."""
         batch = check_ids(ids, self.cfg.vocab_size, self.cfg.max_len, "ids")
+        T = len(ids)
+        attention, attention_out = attention_array(self.cfg.num_layers, self.cfg.num_heads, T, T)
         with eval_mode(self):
-            logits, run = self.run(batch)
-        arrays = {**stack_arrays(run), "probs": torch.softmax(logits[0], dim=-1).numpy()}
+            logits, run = self.run(batch, attention_out=attention_out)
+        probs = torch.softmax(logits[0], dim=-1).numpy()  # (T, num_outputs)
+        arrays = {"hidden": hidden_array(run), "attention": attention, "probs": probs}
         return Trace(arrays, tokens=[str(i) for i in ids], meta={**self.meta(), "token_ids": list(ids)})
 
     def __seqviz_trace__(self, inputs: Any, **kw: Any) -> Trace:
@@ -330,14 +343,14 @@ class EncoderDecoderTransformer(nn.Module):
     def num_decoder_layers(self) -> int:
         return self.cfg.num_decoder_layers or self.cfg.num_layers
 
-    def encode(self, src: torch.Tensor) -> StackRun:
+    def encode(self, src: torch.Tensor, outs=None) -> StackRun:
         """src (B, S) -> the encoder's run; `.output` (B, S, d) is the memory."""
-        return self.encoder(src)
+        return self.encoder(src, outs=outs)
 
-    def decode(self, tgt: torch.Tensor, memory: torch.Tensor, caches=None, start: int = 0):
+    def decode(self, tgt: torch.Tensor, memory: torch.Tensor, caches=None, start: int = 0, outs=None):
         """tgt (B, T) decoder inputs at positions start.., memory (B, S, d) -> logits (B, T, V), run."""
         mask = causal_mask(tgt.shape[1], start + tgt.shape[1])
-        run = self.decoder(tgt, mask, memory, caches, start)
+        run = self.decoder(tgt, mask, memory, caches, start, outs)
         return self.head(run.output), run
 
     def forward(self, src_ids: torch.Tensor, tgt_ids: torch.Tensor) -> torch.Tensor:
@@ -379,11 +392,22 @@ class EncoderDecoderTransformer(nn.Module):
         """
         src = check_ids(src_ids, self.cfg.vocab_size, self.cfg.max_len, "src_ids")
         tgt = check_ids(tgt_ids, self.cfg.num_outputs, self.cfg.max_len, "tgt_ids")
+        S, T, h, L = len(src_ids), len(tgt_ids), self.cfg.num_heads, self.num_decoder_layers
+        encoder_attention, encoder_out = attention_array(self.cfg.num_layers, h, S, S)
+        attention, attention_out = attention_array(L, h, T, T)
+        cross_attention, cross_out = attention_array(L, h, T, S)
         with eval_mode(self):
-            enc = self.encode(src)
-            logits, dec = self.decode(tgt, enc.output)
+            enc = self.encode(src, outs=(encoder_out, None))
+            logits, dec = self.decode(tgt, enc.output, outs=(attention_out, cross_out))
         probs = torch.softmax(logits[0], dim=-1)  # (T, V)
-        arrays = {**stack_arrays(dec), **stack_arrays(enc, "encoder_"), "probs": probs.numpy()}
+        arrays = {
+            "hidden": hidden_array(dec),
+            "attention": attention,
+            "cross_attention": cross_attention,
+            "encoder_hidden": hidden_array(enc),
+            "encoder_attention": encoder_attention,
+            "probs": probs.numpy(),
+        }
         meta = {
             **model_meta(self.cfg, "encoder-decoder", True, self.num_decoder_layers),
             "encoder_layers": self.cfg.num_layers,
