@@ -1,8 +1,9 @@
-"""MainWindow: the controller. It loads a model, traces the input, and hands the Trace to the panels.
+"""MainWindow: shows the Session's traces. It hands each Trace to the token strip and the dock panels.
 
 Everything the panels show is selected through one ViewState (`window.state`); the toolbar, the
-token strip, the keys and playback all move its step. Model work runs in a worker thread for the
-toolbar and synchronously for the scripting API (`open_model`, `set_text`, `generate` wait by default).
+token strip, the keys and playback all move its step. Model requests go to `window.session`: in a
+worker thread from the toolbar, synchronously from the scripting API (`open_model`, `set_text`,
+`generate` wait by default).
 
 Scripting:
     from seqviz.app import MainWindow
@@ -12,20 +13,18 @@ Scripting:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from seqviz.app import controller, dialogs
 from seqviz.app.controller import InputProblem, LoadedModel, Run
 from seqviz.app.docks import DockArea, panel_classes
-from seqviz.app.jobs import JobRunner
 from seqviz.app.notices import NoticeBar
 from seqviz.app.panels.base import Panel
 from seqviz.app.panels.tokens import TokensPanel
+from seqviz.app.session import Outcome, Session
 from seqviz.app.settings import AppSettings
 from seqviz.app.state import ViewState
 from seqviz.app.toolbar import Actions, MainToolBar
@@ -34,16 +33,6 @@ from seqviz.core.trace import Trace
 from seqviz.demos import catalogue
 
 log = logging.getLogger("seqviz")
-
-
-@dataclass
-class _Outcome:
-    """What a model job produced: a Run to show, or the problem with the input."""
-
-    loaded: LoadedModel
-    text: str
-    run: Run | None = None
-    problem: InputProblem | None = None
 
 
 class MainWindow(QMainWindow):
@@ -56,14 +45,9 @@ class MainWindow(QMainWindow):
         self.state = ViewState(self)
         self.settings = settings or AppSettings()
         self.playback = Playback(self.state, self)
-        self.jobs = JobRunner(self)
-        self.loaded: LoadedModel | None = None
-        self.run: Run | None = None  # the run on screen; None for a trace opened from a file
+        self.session = Session(self)
         self.trace: Trace | None = None
-        self._generate_left = 0
-        self._rng = np.random.default_rng()
         self._is_ready = False
-        self._load_note: str | None = None  # says why a fallback model was loaded; shown with its trace
         self.commands = Actions(self)
         self.toolbar = MainToolBar(self.commands, self)
         self.addToolBar(self.toolbar)
@@ -136,11 +120,15 @@ class MainWindow(QMainWindow):
         tb.textSubmitted.connect(self._on_text_submitted)
         tb.speedChosen.connect(self.playback.set_speed)
         tb.slider.valueChanged.connect(st.set_step)
-        tb.text_edit.textEdited.connect(self._stop_generating)
+        tb.text_edit.textEdited.connect(self.session.stop_generating)
         tb.text_edit.installEventFilter(self)
         st.stepChanged.connect(self._on_step_changed)
         st.numStepsChanged.connect(self._on_step_changed)
-        self.jobs.busyChanged.connect(self._on_busy_changed)
+        self.session.jobs.busyChanged.connect(self._on_busy_changed)
+        self.session.modelChanged.connect(self._on_model_changed)
+        self.session.outcome.connect(self._on_outcome)
+        self.session.failed.connect(self._on_failed)
+        self.session.generatingChanged.connect(self._update_generate_action)
 
     def load_panels(self) -> None:
         """Create the dock panels (imports pyqtgraph) and restore the saved layout."""
@@ -170,14 +158,22 @@ class MainWindow(QMainWindow):
     def text(self) -> str:
         return self.toolbar.text_edit.text()
 
+    @property
+    def loaded(self) -> LoadedModel | None:
+        """The loaded model (it stays when a trace file is shown)."""
+        return self.session.loaded
+
+    @property
+    def run(self) -> Run | None:
+        """The run on screen; None when the trace came from a file."""
+        return self.session.run
+
     def set_step(self, step: int) -> None:
         self.state.set_step(step)
 
     def show_trace(self, trace: Trace, label: str | None = None) -> None:
         """Show a trace directly (no model needed); the loaded model stays for new text."""
-        self.jobs.cancel()
-        self._stop_generating()
-        self.run = None
+        self.session.forget_run()
         self._show(trace, 1, notes=controller.trace_notes(trace), label=label or "trace")
         self.notices.set_request_note(None)
         self._mark_ready()
@@ -187,46 +183,23 @@ class MainWindow(QMainWindow):
     ) -> bool:
         """Load a catalogue model (id) or a model file (path), then run `text` (default: keep the typed
         text, or the model's example). On failure an error box says why and the previous model stays
-        (or, given `fallback`, that model is loaded instead with a note). Returns False if it failed
+        (or, given `fallback`, that model is loaded instead, with a note). Returns False if it failed
         (only meaningful with wait=True)."""
-        previous_examples = self.loaded.examples if self.loaded else ()
-        current = self.text
-        field = current
-
-        def job() -> _Outcome:
-            loaded = controller.load(source)
-            keep = current and current not in previous_examples
-            chosen = text if text is not None else current if keep else (loaded.examples or (current,))[0]
-            return self._trace_job(loaded, chosen)
-
         self.status_model.setText(f"Loading {Path(source).name}...")
-
-        def failed(exc: BaseException) -> bool:
-            return self._on_load_failed(source, exc, text, wait, fallback)
-
-        return self._submit(job, field, wait, step=1, failed=failed)
+        return self.session.load(source, text, self.text, wait=wait, fallback=fallback)
 
     def set_text(self, text: str, *, wait: bool = True, truncate: bool = False) -> bool:
         """Put `text` in the input field and run the model on it. False if it could not run."""
         self.toolbar.text_edit.setText(text)
-        return self._request_text(text, wait=wait, truncate=truncate)
+        return self._guarded(lambda: self.session.run_text(text, text, wait=wait, truncate=truncate))
 
     def generate(
         self, count: int | None = None, temperature: float | None = None, *, wait: bool = True
     ) -> bool:
         """Extend the text by `count` sampled tokens (greedy if temperature is 0); panels follow."""
-        if self.loaded is None or not self.loaded.can_generate or self.run is None:
-            self.notices.set_request_note("Generate needs a decoder-only language model and its text.")
-            return False
-        self._generate_left = count if count is not None else self.toolbar.generate_count
-        temp = self.toolbar.temperature if temperature is None else temperature
-        self._update_generate_action()
-        ok = True
-        while ok and self._generate_left > 0:
-            ok = self._generate_next(temp, wait)
-            if not wait:
-                break
-        return ok
+        count = self.toolbar.generate_count if count is None else count
+        temperature = self.toolbar.temperature if temperature is None else temperature
+        return self._guarded(lambda: self.session.generate(count, temperature, self.text, wait=wait))
 
     def start(
         self,
@@ -248,104 +221,45 @@ class MainWindow(QMainWindow):
         fallback = catalogue.default_id() if remembered else None
         self.open_model(source, text or None, wait=wait, fallback=fallback)
 
-    # requests -------------------------------------------------------------------------------------
-    def _trace_job(self, loaded: LoadedModel, text: str, truncate: bool = False) -> _Outcome:
+    # outcomes -------------------------------------------------------------------------------------
+    def _guarded(self, request) -> bool:
+        """Run a request; an input problem found before any job (no model, cannot generate) is a note."""
         try:
-            return _Outcome(loaded, text, run=controller.run(loaded, text, truncate))
+            return request()
         except InputProblem as problem:
-            return _Outcome(loaded, text, problem=problem)
-
-    def _request_text(self, text: str, *, wait: bool, truncate: bool = False) -> bool:
-        self._stop_generating()
-        if self.loaded is None:
-            self.notices.set_request_note("No model is loaded: choose one to run this text.")
+            self.notices.set_request_note(str(problem))
             return False
-        return self._submit(lambda: self._trace_job(self.loaded, text, truncate), self.text, wait, step=1)
 
-    def _generate_next(self, temperature: float, wait: bool) -> bool:
-        def job() -> _Outcome:
-            try:
-                run = controller.generate_one(self.loaded, self.run, temperature, self._rng)
-                return _Outcome(self.loaded, run.text, run=run)
-            except InputProblem as problem:
-                return _Outcome(self.loaded, self.run.text, problem=problem)
-
-        def done(outcome: _Outcome) -> None:
-            self._generate_left = 0 if outcome.problem else self._generate_left - 1
-            self._apply_outcome(outcome, field, step=-1)
-            self._update_generate_action()
-            if self._generate_left > 0 and not wait:
-                QTimer.singleShot(0, lambda: self._generate_next(temperature, False))
-
-        field = self.text
-        return self._submit(job, field, wait, step=-1, done=done)
-
-    def _submit(self, job, field: str, wait: bool, step: int, done=None, failed=None) -> bool:
-        """Run a model job; `field` is the text field at submission (kept if edited meanwhile)."""
-        result = {"ok": False}
-
-        def on_done(outcome: _Outcome) -> None:
-            (done or (lambda o: self._apply_outcome(o, field, step)))(outcome)
-            result["ok"] = outcome.run is not None
-
-        def on_failed(exc: BaseException) -> None:
-            self._stop_generating()
-            if not (failed or self._on_job_failed)(exc):  # True: it retried, so not ready yet
-                self._mark_ready()
-
-        if wait:
-            self.jobs.run_now(job, on_done, on_failed)
-        else:
-            self.jobs.submit(job, on_done, on_failed)
-        return result["ok"]
-
-    def _apply_outcome(self, outcome: _Outcome, field: str, step: int) -> None:
-        if outcome.loaded is not self.loaded:
-            self._set_model(outcome.loaded)
-        if self.text == field:  # never overwrite what the person typed meanwhile
+    def _on_outcome(self, outcome: Outcome) -> None:
+        if self.text == outcome.field:  # never overwrite what the person typed meanwhile
             self.toolbar.text_edit.setText(outcome.text)
         problem = outcome.problem
         if problem is not None:
-            fix = None
-            if problem.kind == "too_long" and problem.max_len and self._generate_left == 0:
+            fix: tuple = (None, None)
+            if problem.kind == "too_long" and problem.max_len and not self.session.generate_left:
                 text = outcome.text
                 fix = (f"Truncate to {problem.max_len} tokens", lambda: self.set_text(text, truncate=True))
-            self.notices.set_request_note(str(problem), *(fix or (None, None)))
+            self.notices.set_request_note(str(problem), *fix)
         else:
-            self.notices.set_request_note(self._load_note)
-            self._load_note = None
-            self.run = outcome.run
+            self.notices.set_request_note(outcome.note)
             self.settings.text = outcome.text
-            self._show(outcome.run.trace, step, outcome.run.notes, outcome.loaded.label)
+            self._show(outcome.run.trace, outcome.step, outcome.run.notes, outcome.loaded.label)
         self._mark_ready()
 
-    def _set_model(self, loaded: LoadedModel) -> None:
-        self.loaded = loaded
+    def _on_model_changed(self, loaded: LoadedModel) -> None:
         self.settings.model = loaded.source
         self.toolbar.select_source(loaded.source, loaded.label)
         self.toolbar.set_examples(loaded.examples)
         self.setWindowTitle(f"seqviz \u2014 {loaded.label}")
         self._update_generate_action()
 
-    def _on_load_failed(self, source: str, exc: BaseException, text, wait: bool, fallback) -> bool:
-        """Report a model that would not load; True if the fallback model is being loaded instead."""
-        message = str(exc) if _is_model_file_error(exc) else f"{type(exc).__name__}: {exc}"
-        if not _is_model_file_error(exc):
-            log.error("loading %s failed", source, exc_info=(type(exc), exc, exc.__traceback__))
-        if fallback and fallback != source:
-            self._load_note = f"Could not reopen the last model ({message}); loaded {fallback} instead."
-            self.open_model(fallback, text, wait=wait)
-            return True
-        if self.loaded is not None:
-            self.toolbar.select_source(self.loaded.source, self.loaded.label)
-        self.status_model.setText(self.loaded.label if self.loaded else "No model loaded")
-        dialogs.show_error(self, "Cannot open model", message)
-        return False
-
-    def _on_job_failed(self, exc: BaseException) -> bool:
-        log.error("model job failed", exc_info=(type(exc), exc, exc.__traceback__))
-        dialogs.show_error(self, "Cannot run the model", f"{type(exc).__name__}: {exc}")
-        return False
+    def _on_failed(self, title: str, message: str) -> None:
+        loaded = self.session.loaded
+        if loaded is not None:
+            self.toolbar.select_source(loaded.source, loaded.label)
+        self.status_model.setText(loaded.label if loaded else "No model loaded")
+        dialogs.show_error(self, title, message)
+        self._mark_ready()
 
     def _mark_ready(self) -> None:
         if not self._is_ready:
@@ -395,26 +309,23 @@ class MainWindow(QMainWindow):
         self.commands.play.setText("Pause" if playing else "Play")
 
     def _on_busy_changed(self, busy: bool) -> None:
-        self.status_model.setText("Working..." if busy else self.loaded.label if self.loaded else "")
+        loaded = self.session.loaded
+        self.status_model.setText("Working..." if busy else loaded.label if loaded else "")
 
     def _on_text_submitted(self, text: str) -> None:
-        self._request_text(text, wait=False)
+        self._guarded(lambda: self.session.run_text(text, text, wait=False))
         self.tokens.strip.setFocus()  # back to stepping: arrows move the step again
 
     def _on_generate_triggered(self) -> None:
-        if self._generate_left > 0:
-            self._stop_generating()
+        if self.session.generate_left > 0:
+            self.session.stop_generating()
         else:
             self.generate(wait=False)
 
-    def _stop_generating(self, *_args) -> None:
-        if self._generate_left:
-            self._generate_left = 0
-            self._update_generate_action()
-
-    def _update_generate_action(self) -> None:
-        action, busy = self.commands.generate, self._generate_left > 0
-        action.setEnabled(self.loaded is not None and self.loaded.can_generate)
+    def _update_generate_action(self, *_args) -> None:
+        action, loaded = self.commands.generate, self.session.loaded
+        busy = self.session.generate_left > 0
+        action.setEnabled(loaded is not None and loaded.can_generate)
         action.setText("Stop" if busy else "Generate")
 
     def _on_open_model_file(self) -> None:
@@ -449,8 +360,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.playback.pause()
-        self._stop_generating()
-        self.jobs.cancel()
+        self.session.forget_run()
         s = self.settings
         s.geometry, s.dock_state, s.text, s.speed = (
             self.saveGeometry(),
@@ -460,7 +370,3 @@ class MainWindow(QMainWindow):
         )
         s.sync()
         super().closeEvent(event)
-
-
-def _is_model_file_error(exc: BaseException) -> bool:
-    return type(exc).__name__ == "ModelFileError" or isinstance(exc, (OSError, ValueError))

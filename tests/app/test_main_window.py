@@ -216,7 +216,7 @@ def test_choosing_a_model_in_the_toolbar_loads_it(window, qtbot):
     combo = window.toolbar.model_combo
     index = combo.findData("untrained-gru", Qt.ItemDataRole.UserRole + 1)
     combo.activated.emit(index)
-    qtbot.waitUntil(lambda: window.loaded.source == "untrained-gru" and not window.jobs.busy)
+    qtbot.waitUntil(lambda: window.loaded.source == "untrained-gru" and not window.session.jobs.busy)
     assert window.text == "my own words"  # typed text is kept across models
     assert window.trace.arch == "gru" and window.num_steps == len("my own words")
 
