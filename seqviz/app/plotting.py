@@ -91,6 +91,8 @@ def style_plot(plot: pg.PlotItem, theme: Theme | None = None) -> None:
         axis.setTextPen(theme.foreground)
         axis.setTickFont(font(theme, 0.9))
         axis.label.setFont(font(theme))
+        # ticks outside: an axis whose ticks reach into the plot repaints whenever the cursor moves
+        axis.setStyle(tickLength=5)
     # one fixed height for every step axis, so plots side by side keep their rows aligned
     plot.getAxis("bottom").setHeight(
         int(theme.font_size * 2.6) + (theme.font_size * 2 if plot.getAxis("bottom").label.isVisible() else 0)

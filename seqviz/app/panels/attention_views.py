@@ -14,6 +14,7 @@ from PySide6.QtGui import QBrush, QPainterPath, QPolygonF
 from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsPathItem, QGraphicsRectItem
 
 from seqviz.app import plotting
+from seqviz.app.panels.heatmap import FutureMask
 from seqviz.app.plotting import STEP_OFFSET, TokenAxis, display_token
 from seqviz.app.theme import Theme, current_theme
 
@@ -48,7 +49,7 @@ class AttentionMatrix:
         self.plot.setLabel("bottom", "key")
         self.image = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
         self.masked_fill, self.masked_hatch = QGraphicsPathItem(), QGraphicsPathItem()
-        self.future = QGraphicsRectItem()
+        self.future = FutureMask(vertical=True)
         self.row_marker = QGraphicsRectItem()
         for z, item in enumerate(
             (self.image, self.masked_fill, self.masked_hatch, self.future, self.row_marker)
@@ -73,6 +74,7 @@ class AttentionMatrix:
         table = plotting.lut(current_theme().sequential_cmap)
         self.image.setImage(self.weights, levels=(0.0, 1.0), lut=table, autoLevels=False)
         self.image.setRect(QRectF(STEP_OFFSET, STEP_OFFSET, keys, steps))
+        self.future.set_area(QRectF(STEP_OFFSET, STEP_OFFSET, keys, steps))
         path = causal_mask_path(steps, keys) if causal else QPainterPath()
         self.masked_fill.setPath(path)
         self.masked_hatch.setPath(path)
@@ -91,8 +93,7 @@ class AttentionMatrix:
         self.step = step
         steps, keys = self.weights.shape
         self.row_marker.setRect(QRectF(STEP_OFFSET, step - 0.5, keys, 1))
-        self.future.setVisible(step < steps)
-        self.future.setRect(QRectF(STEP_OFFSET, step + STEP_OFFSET, keys, steps - step))
+        self.future.set_start(step + STEP_OFFSET)
 
     def is_masked(self, query: int, key: int) -> bool:
         """Whether cell (query, key) (1-based) is masked out."""
@@ -127,7 +128,6 @@ class AttentionMatrix:
         self.masked_hatch.setBrush(hatch)
         self.masked_hatch.setPen(pg.mkPen(None))
         self.future.setBrush(plotting.color(theme.mask, theme.mask_alpha))
-        self.future.setPen(pg.mkPen(None))
         pen = plotting.accent_pen(theme, 1.5)
         pen.setCosmetic(True)
         self.row_marker.setPen(pen)

@@ -16,14 +16,65 @@ from collections.abc import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QPainterPath
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QToolTip
+from PySide6.QtGui import QBrush, QPainterPath
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QToolTip
 
 from seqviz.app import plotting
 from seqviz.app.plotting import STEP_OFFSET, TokenAxis, display_token
 from seqviz.app.theme import Theme, current_theme
 
 HoverSource = Callable[[QPointF], "str | None"]
+
+
+class FutureMask(QGraphicsItem):
+    """A semi-opaque cover over the part of `area` after `start` (columns, or rows when `vertical`).
+
+    Its bounding rect is the whole area and never changes, so moving `start` repaints only the strip
+    between the old and the new start: a step repaints a column, not the whole future.
+    """
+
+    def __init__(self, vertical: bool = False) -> None:
+        super().__init__()
+        self.vertical = vertical
+        self._area = QRectF()
+        self._start = 0.0
+        self._brush = QBrush()
+        self.setZValue(5)
+
+    def set_area(self, area: QRectF) -> None:
+        self.prepareGeometryChange()
+        self._area = QRectF(area)
+        self.update()
+
+    def set_start(self, start: float) -> None:
+        """Cover from `start` (data coordinate) to the end of the area; hidden when nothing is left."""
+        old, self._start = self._start, float(start)
+        self.setVisible(self._start < (self._area.bottom() if self.vertical else self._area.right()))
+        lo, hi = sorted((old, self._start))
+        a = self._area
+        strip = (
+            QRectF(a.left(), lo, a.width(), hi - lo)
+            if self.vertical
+            else QRectF(lo, a.top(), hi - lo, a.height())
+        )
+        self.update(strip & a)
+
+    def rect(self) -> QRectF:
+        """The covered region (empty when the whole area is revealed)."""
+        a = self._area
+        if self.vertical:
+            return QRectF(a.left(), self._start, a.width(), max(a.bottom() - self._start, 0))
+        return QRectF(self._start, a.top(), max(a.right() - self._start, 0), a.height())
+
+    def setBrush(self, brush) -> None:  # noqa: N802 (Qt naming, like QGraphicsRectItem)
+        self._brush = QBrush(brush)
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return self._area
+
+    def paint(self, painter, option, widget=None) -> None:
+        painter.fillRect(self.rect() & self._area, self._brush)
 
 
 class Heatmap:
@@ -44,9 +95,7 @@ class Heatmap:
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
         self.image = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
-        self.mask = QGraphicsRectItem()
-        self.mask.setPen(pg.mkPen(None))
-        self.mask.setZValue(5)
+        self.mask = FutureMask()
         self.row_outline = QGraphicsPathItem()
         self.row_outline.setZValue(8)
         self.cursor = pg.InfiniteLine(angle=90, movable=False)
@@ -81,6 +130,7 @@ class Heatmap:
         rows, steps = self.data.shape
         self.image.setImage(self.data, levels=self.levels, lut=plotting.lut(cmap_name), autoLevels=False)
         self.image.setRect(QRectF(STEP_OFFSET, 0, steps, rows))
+        self.mask.set_area(QRectF(STEP_OFFSET, 0, steps, rows))
         self.bottom_axis.set_tokens(self.tokens)
         vb = self.plot.getViewBox()
         vb.setLimits(xMin=STEP_OFFSET, xMax=steps + STEP_OFFSET, yMin=0, yMax=rows)
@@ -96,10 +146,7 @@ class Heatmap:
         """Move the cursor to column `step` (1..T) and cover the columns after it."""
         self.step = step
         self.cursor.setValue(step)
-        future = self.num_steps - step
-        self.mask.setVisible(self.reveal and future > 0)
-        if self.reveal and future > 0:
-            self.mask.setRect(QRectF(step + STEP_OFFSET, 0, future, self.rows))
+        self.mask.set_start(step + STEP_OFFSET if self.reveal else self.num_steps + STEP_OFFSET)
 
     def set_reveal(self, reveal: bool) -> None:
         """Causal models reveal columns up to the step; models that read everything at once show all."""

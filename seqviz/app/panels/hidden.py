@@ -59,7 +59,6 @@ class HiddenPanel(Panel):
         self.bars_plot.invertY(True)  # rows line up with the heatmap's units
         self.bars_plot.setYLink(self.heatmap.plot)
         self.bars_plot.getAxis("left").setStyle(showValues=False)
-        self.bars_plot.showGrid(x=True, alpha=0.3)
         zeros = np.zeros(1)
         self.pos_bars = pg.BarGraphItem(x0=0, y=zeros, height=0.8, width=zeros, pen=None)
         self.neg_bars = pg.BarGraphItem(x0=0, y=zeros, height=0.8, width=zeros, pen=None)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QSignalBlocker, Qt
-from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, Qt
+from PySide6.QtWidgets import QComboBox, QGraphicsItem, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from seqviz.app import plotting
 from seqviz.app.panels.base import Panel
 from seqviz.app.panels.controls import DIRECTION_LABELS, ControlRow, StateCombo, clamp_index
-from seqviz.app.panels.heatmap import PlotCanvas
+from seqviz.app.panels.heatmap import FutureMask, PlotCanvas
 from seqviz.app.panels.traceinfo import is_causal, selection_label
 from seqviz.app.plotting import STEP_OFFSET, TokenAxis
 from seqviz.app.state import ViewState
@@ -52,13 +52,11 @@ class UnitsPanel(Panel):
         self.plot = self.canvas.addPlot(0, 0, axisItems={"bottom": self.axis}, enableMenu=False)
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
-        self.plot.showGrid(y=True, alpha=0.25)
         self.legend = self.plot.addLegend(offset=(-10, 10))
-        self.mask = pg.LinearRegionItem(movable=False)
-        self.mask.setZValue(5)
+        self.mask = FutureMask()
         self.cursor = pg.InfiniteLine(angle=90, movable=False)
         self.cursor.setZValue(10)
-        self.plot.addItem(self.mask, ignoreBounds=True)
+        self.plot.addItem(self.mask)
         self.plot.addItem(self.cursor, ignoreBounds=True)
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -123,6 +121,8 @@ class UnitsPanel(Panel):
             curve = self.plot.plot(x, self.series[:, unit], pen=pen, name=f"unit {unit}")
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")
+            # a step repaints a thin strip over the curves: blit it from a cached picture of the curve
+            curve.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.curves.append(curve)
         where = selection_label(self.trace, layer, direction)
         self.plot.setTitle(f"{self.array_name}, {where}")
@@ -139,8 +139,10 @@ class UnitsPanel(Panel):
         if self.array_name.endswith("_gate"):
             lo, hi = min(lo, 0.0), max(hi, 1.0)
         pad = 0.05 * max(hi - lo, 1e-6)
-        self.plot.setRange(xRange=(STEP_OFFSET, steps + STEP_OFFSET), yRange=(lo - pad, hi + pad), padding=0)
-        self.plot.getViewBox().setLimits(xMin=STEP_OFFSET, xMax=steps + STEP_OFFSET)
+        lo, hi = lo - pad, hi + pad
+        self.plot.setRange(xRange=(STEP_OFFSET, steps + STEP_OFFSET), yRange=(lo, hi), padding=0)
+        self.plot.getViewBox().setLimits(xMin=STEP_OFFSET, xMax=steps + STEP_OFFSET, yMin=lo, yMax=hi)
+        self.mask.set_area(QRectF(STEP_OFFSET, lo, steps, hi - lo))
 
     # State -> view ------------------------------------------------------------------------------
     def _on_step_changed(self, step: int) -> None:
@@ -149,8 +151,7 @@ class UnitsPanel(Panel):
         steps = self.series.shape[0]
         step = min(max(step, 1), steps)
         self.cursor.setValue(step)
-        self.mask.setVisible(self._causal and step < steps)
-        self.mask.setRegion((step + STEP_OFFSET, steps + STEP_OFFSET))
+        self.mask.set_start(step + STEP_OFFSET if self._causal else steps + STEP_OFFSET)
 
     def _on_selection_changed(self, _value) -> None:
         if self._ready:
@@ -189,7 +190,5 @@ class UnitsPanel(Panel):
         self.cursor.setPen(plotting.cursor_pen(theme))
         self.mask.setBrush(plotting.color(theme.mask, theme.mask_alpha))
         self.legend.setLabelTextColor(theme.foreground)
-        for line in self.mask.lines:
-            line.setPen(pg.mkPen(None))
         if self._ready:
             self._rebuild()
