@@ -7,6 +7,7 @@ inputs, checks them and picks a token from probabilities the trace already holds
 
 from __future__ import annotations
 
+import os
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,8 +61,26 @@ class Run:
     notes: tuple[str, ...] = field(default=())
 
 
+def configure_torch() -> None:
+    """Leave a core to the GUI: torch's default of one thread per core makes every small op wait for
+    spinning threads when the GUI thread (or another program) holds a core; on 2 cores a tiny LSTM
+    forward went from ~0.2 ms to 20-100 ms. The person's OMP_NUM_THREADS wins."""
+    global _torch_configured
+    if _torch_configured:
+        return
+    _torch_configured = True
+    import torch
+
+    if "OMP_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+
+
+_torch_configured = False
+
+
 def load(source: str) -> LoadedModel:
     """Load a catalogue model by id, or a model file by path. Raises seqviz.ModelFileError."""
+    configure_torch()
     entry = catalogue.find(source)
     if entry is not None:
         model = catalogue.load(source)

@@ -9,8 +9,8 @@ view scrolls to keep the current chip in sight. Sequence-to-sequence traces get 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen, QStaticText
 from PySide6.QtWidgets import QScrollBar, QToolTip, QVBoxLayout, QWidget
 
 from seqviz.app.panels.base import Panel
@@ -78,8 +78,11 @@ class TokenStrip(QWidget):
         self.rows: list[_Row] = []
         self._source_weights: np.ndarray | None = None  # (T, S) mean cross-attention, last layer
         self.accent = QColor("#e8590c")
+        self._text_cache: dict[str, tuple[QStaticText, tuple[float, float]]] = {}
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setMouseTracking(False)
+        font = self.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)  # read from the back of a lecture hall
+        self.setFont(font)
         self.setSizePolicy(self.sizePolicy().horizontalPolicy(), self.sizePolicy().Policy.Fixed)
 
     # geometry -------------------------------------------------------------------------------------
@@ -156,39 +159,67 @@ class TokenStrip(QWidget):
         text, base = pal.color(QPalette.ColorRole.WindowText), pal.color(QPalette.ColorRole.Base)
         dim_text = QColor(text)
         dim_text.setAlpha(90)
-        border = pal.color(QPalette.ColorRole.Mid)
-        for r in range(len(self.rows)):
-            if len(self.rows) > 1:
-                label_rect = QRect(0, self.chip_rect(0, r).top(), LABEL_WIDTH - 4, self.chip_height)
-                painter.setPen(dim_text)
-                painter.drawText(label_rect, Qt.AlignmentFlag.AlignCenter, "source" if r == 0 else "output")
-            painter.setClipRect(QRect(self.left, 0, self.view_width, self.height()))
-            for i in self.rows[r].visible(self.view_width):
-                fill, pen = self._chip_colours(r, i, base, text, dim_text)
-                rect = QRectF(self.chip_rect(i, r))
-                painter.setPen(QPen(border, 1))
-                painter.setBrush(fill)
-                painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), 5, 5)
-                painter.setPen(pen)
-                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.rows[r].labels[i])
+        target_styles = {
+            "past": (base, text),
+            "current": (self.accent, QColor("white")),
+            "future": (QColor(base.red(), base.green(), base.blue(), 120), dim_text),
+        }
+        painter.setClipRect(QRect(self.left, 0, self.view_width, self.height()))
+        for r in range(len(self.rows) - 1):
+            self._paint_row(painter, r, lambda i: (self._source_fill(i, base), text))
+        self._paint_row(painter, len(self.rows) - 1, lambda i: target_styles[self.chip_kind(i)])
+        if len(self.rows) > 1:
             painter.setClipping(False)
+            painter.setPen(dim_text)
+            for r, name in enumerate(("source", "output")):
+                y = r * (self.chip_height + 2 * MARGIN) + MARGIN
+                label_rect = QRect(0, y, LABEL_WIDTH - 4, self.chip_height)
+                painter.drawText(label_rect, Qt.AlignmentFlag.AlignCenter, name)
         painter.end()
 
-    def _chip_colours(
-        self, row: int, i: int, base: QColor, text: QColor, dim: QColor
-    ) -> tuple[QColor, QColor]:
-        is_target = row == len(self.rows) - 1
-        if not is_target:
-            fill = QColor(base)
-            if self._source_weights is not None and 1 <= self.state.step <= len(self._source_weights):
-                tint = QColor(self.accent)
-                tint.setAlphaF(0.6 * float(self._source_weights[self.state.step - 1, i]))
-                fill = tint if tint.alpha() > 10 else fill
-            return fill, text
-        kind = self.chip_kind(i)
-        if kind == "current":
-            return self.accent, QColor("white")
-        return (base, text) if kind == "past" else (QColor(base.red(), base.green(), base.blue(), 120), dim)
+    def _paint_row(self, painter: QPainter, r: int, style) -> None:
+        """Chips of row r in view; `style(i)` gives (fill, text colour). Pens change only when needed."""
+        row, height, left = self.rows[r], self.chip_height, self.left
+        y = r * (height + 2 * MARGIN) + MARGIN
+        shown = row.visible(self.view_width)
+        xs = (row.starts[shown.start : shown.stop] + (left - row.offset)).tolist()
+        widths = row.widths[shown.start : shown.stop].tolist()
+        styles = [style(i) for i in shown]
+        # Two passes (shapes, then labels) so the pen changes only between groups of chips.
+        painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Mid), 1))
+        last = None
+        for (fill, _), x, w in zip(styles, xs, widths, strict=True):
+            if fill is not last:
+                painter.setBrush(fill)
+                last = fill
+            painter.drawRoundedRect(QRectF(x + 0.5, y + 0.5, w - 1, height - 1), 5, 5)
+        last = None
+        for i, (_, colour), x, w in zip(shown, styles, xs, widths, strict=True):
+            if colour is not last:
+                painter.setPen(colour)
+                last = colour
+            static, (tw, th) = self._static_text(row.labels[i])
+            painter.drawStaticText(QPointF(x + (w - tw) / 2, y + (height - th) / 2), static)
+
+    def _static_text(self, label: str) -> tuple[QStaticText, tuple[float, float]]:
+        """A laid-out label (cached: a vocabulary has few distinct tokens)."""
+        cached = self._text_cache.get(label)
+        if cached is None:
+            static = QStaticText(label)
+            static.setTextFormat(Qt.TextFormat.PlainText)
+            static.prepare(font=self.font())
+            size = static.size()
+            cached = self._text_cache[label] = (static, (size.width(), size.height()))
+        return cached
+
+    def _source_fill(self, i: int, base: QColor) -> QColor:
+        """A source chip's fill: the accent, as opaque as the cross-attention it gets at this step."""
+        weights, step = self._source_weights, self.state.step
+        if weights is None or not 1 <= step <= len(weights):
+            return base
+        tint = QColor(self.accent)
+        tint.setAlphaF(0.6 * float(weights[step - 1, i]))
+        return tint if tint.alpha() > 10 else base
 
     # input ----------------------------------------------------------------------------------------
     def index_at(self, pos: QPoint) -> tuple[int, int] | None:
@@ -234,6 +265,11 @@ class TokenStrip(QWidget):
                 QToolTip.showText(event.globalPos(), f"{where} {i + 1}: {self.rows[r].tokens[i]!r}", self)
             return True
         return super().event(event)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.FontChange:
+            self._text_cache.clear()
+        super().changeEvent(event)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
