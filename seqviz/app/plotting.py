@@ -176,5 +176,9 @@ class ColorBar(pg.GraphicsWidget):
         painter.drawRect(bar)
         painter.setFont(font(theme, 0.85))
         lo, hi = self.levels
-        for value, y in ((hi, bar.top()), ((lo + hi) / 2, bar.center().y()), (lo, bar.bottom())):
-            painter.drawText(QPointF(bar.right() + 4, y + theme.font_size * 0.4), f"{value:.3g}")
+        text_height = painter.fontMetrics().height()
+        marks = [(hi, bar.top()), (lo, bar.bottom())] if bar.height() > 2 * text_height else []
+        if bar.height() > 5 * text_height:
+            marks.append(((lo + hi) / 2, bar.center().y()))
+        for value, y in marks:
+            painter.drawText(QPointF(bar.right() + 4, y + text_height * 0.3), f"{value:.3g}")

@@ -51,6 +51,20 @@ def test_every_panel_steps_through_every_trace(qtbot, kind):
     assert emitted == list(range(1, trace.num_steps + 1))  # panels never write the step back
 
 
+def test_panels_switch_between_models_of_different_sizes(qtbot):
+    state = ViewState()
+    first, second = lstm_trace(T=12, hidden_size=24), transformer_trace(T=7, d_model=16, num_heads=2)
+    panels = [open_panel(qtbot, cls, first, state=state)[1] for cls in PANEL_CLASSES]
+    state.set_units((20,))
+    for trace in (second, first, second):
+        state.set_num_steps(trace.num_steps)
+        for panel in panels:
+            panel.set_trace(trace)
+        state.set_step(trace.num_steps)
+    assert {p.name for p in panels if p.message is None} == APPLIES["transformer"]
+    assert panels[0].heatmap.image.image.shape == (16, 7)
+
+
 def test_no_model_message(qtbot):
     for cls in PANEL_CLASSES:
         _, panel = open_panel(qtbot, cls, None)

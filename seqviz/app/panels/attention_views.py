@@ -142,6 +142,7 @@ class ThumbnailGrid(pg.GraphicsLayoutWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.boxes: dict[tuple[int, int], pg.ViewBox] = {}
+        self.labels: list[pg.LabelItem] = []
         self.images: dict[tuple[int, int], pg.ImageItem] = {}
         self.selected = (0, 0)
         self.scene().sigMouseClicked.connect(self._on_click)
@@ -155,20 +156,10 @@ class ThumbnailGrid(pg.GraphicsLayoutWidget):
         theme = current_theme()
         layers, heads, steps, keys = attention.shape
         mask = causal_mask_path(steps, keys) if causal else None
-        for h in range(heads):
-            self.addLabel(
-                f"head {h + 1}", row=0, col=h + 1, size=f"{theme.font_size - 1}pt", color=theme.foreground
-            )
+        self.labels = [self.addLabel(f"head {h + 1}", row=0, col=h + 1) for h in range(heads)]
         box_options = {"lockAspect": True, "enableMouse": False, "enableMenu": False}
         for layer in range(layers):
-            self.addLabel(
-                f"layer {layer + 1}",
-                row=layer + 1,
-                col=0,
-                angle=-90,
-                size=f"{theme.font_size - 1}pt",
-                color=theme.foreground,
-            )
+            self.labels.append(self.addLabel(f"layer {layer + 1}", row=layer + 1, col=0, angle=-90))
             for h in range(heads):
                 vb = self.addViewBox(row=layer + 1, col=h + 1, **box_options)
                 vb.invertY(True)
@@ -193,6 +184,11 @@ class ThumbnailGrid(pg.GraphicsLayoutWidget):
                 )
                 self.boxes[layer, h], self.images[layer, h] = vb, image
         self.set_selected(*self.selected)
+        self._style_labels(theme)
+
+    def _style_labels(self, theme: Theme) -> None:
+        for label in self.labels:
+            label.setText(label.text, color=theme.foreground, size=f"{theme.font_size - 1}pt")
 
     def set_selected(self, layer: int, head: int) -> None:
         """Draw a thick accent border around the selected thumbnail."""
@@ -217,6 +213,7 @@ class ThumbnailGrid(pg.GraphicsLayoutWidget):
         for image in self.images.values():
             image.setLookupTable(plotting.lut(theme.sequential_cmap))
         self.set_selected(*self.selected)
+        self._style_labels(theme)
 
 
 class AttentionLines(pg.GraphicsLayoutWidget):
@@ -263,24 +260,31 @@ class AttentionLines(pg.GraphicsLayoutWidget):
             self.left_texts.append(left)
             self.right_texts.append(right)
 
-    def _query_window(self, query: int) -> range:
-        steps = self.weights.shape[0]
-        if steps <= MAX_LINE_ROWS:
-            return range(steps)
-        start = min(max(query - MAX_LINE_ROWS // 2, 0), steps - MAX_LINE_ROWS)
-        return range(start, start + MAX_LINE_ROWS)
+    def max_rows(self) -> int:
+        """Tokens per side that fit the view's height without overlapping (at most MAX_LINE_ROWS)."""
+        line_px = 1.4 * plotting.font(current_theme()).pointSizeF() * self.logicalDpiY() / 72
+        return int(min(MAX_LINE_ROWS, max(4, self.vb.height() // max(line_px, 1))))
 
-    def _key_choice(self, row: np.ndarray) -> list[int]:
-        if row.size <= MAX_LINE_ROWS:
+    def _query_window(self, query: int, limit: int) -> range:
+        steps = self.weights.shape[0]
+        if steps <= limit:
+            return range(steps)
+        start = min(max(query - limit // 2, 0), steps - limit)
+        return range(start, start + limit)
+
+    @staticmethod
+    def _key_choice(row: np.ndarray, limit: int) -> list[int]:
+        if row.size <= limit:
             return list(range(row.size))
-        return sorted(np.argpartition(-row, MAX_LINE_ROWS - 1)[:MAX_LINE_ROWS].tolist())
+        return sorted(np.argpartition(-row, limit - 1)[:limit].tolist())
 
     def set_step(self, step: int) -> None:
         theme = current_theme()
         query = step - 1
         row = self.weights[query]  # (S,)
-        queries = self._query_window(query)
-        self.shown_keys = self._key_choice(row)
+        limit = self.max_rows()
+        queries = self._query_window(query, limit)
+        self.shown_keys = self._key_choice(row, limit)
         self._place(
             self.left_texts, [self.query_tokens[q] for q in queries], -0.04, theme, queries.index(query)
         )

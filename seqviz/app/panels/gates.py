@@ -7,6 +7,8 @@ step with every number, so a student can redo the arithmetic.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
@@ -60,6 +62,7 @@ class GatesPanel(Panel):
         self._ready = False
         self.kind = ""  # "lstm" or "gru"
         self.gate_names: tuple[str, ...] = ()
+        self._arrangement: tuple[int, tuple[str, ...]] = (0, ())
         self.values: dict[str, np.ndarray] = {}  # name -> (T, H) of the shown layer/direction
         self.equation_values: dict[str, float | None] = {}
         self.controls = ControlRow()
@@ -86,15 +89,44 @@ class GatesPanel(Panel):
         self.apply_theme(current_theme())
 
     def _ensure_heatmaps(self, count: int) -> None:
-        """Grow the stack of heatmaps (shared time and unit axes) to `count`."""
-        for row in range(len(self.heatmaps), count):
-            heatmap = self.canvas.add_heatmap(Heatmap(row_name="unit"), row, 0)
+        """Grow the set of heatmaps (shared time and unit axes) to `count`; `_arrange` places them."""
+        for _ in range(len(self.heatmaps), count):
+            heatmap = self.canvas.add_heatmap(Heatmap(row_name="unit"))
             if self.heatmaps:
                 heatmap.plot.setXLink(self.heatmaps[0].plot)
                 heatmap.plot.setYLink(self.heatmaps[0].plot)
             self.heatmaps.append(heatmap)
             self.colorbars.append(colorbar(current_theme().sequential_cmap, (0.0, 1.0)))
-            self.canvas.addItem(self.colorbars[-1], row, 1)
+
+    def _grid_columns(self) -> int:
+        """How many heatmaps side by side: the count whose cells come closest to 2.5:1 (time is long)."""
+        n = len(self.gate_names)
+        width, height = max(self.canvas.width(), 1), max(self.canvas.height(), 1)
+        return min(
+            range(1, n + 1), key=lambda c: abs(math.log(width * math.ceil(n / c) / (c * height) / 2.5))
+        )
+
+    def _arrange(self) -> None:
+        """Lay the shown gates out in a grid that suits the panel's shape (only when that changes)."""
+        columns = self._grid_columns()
+        if (columns, self.gate_names) == self._arrangement:
+            return
+        self._arrangement = (columns, self.gate_names)
+        layout = self.canvas.ci
+        for item in (*(h.plot for h in self.heatmaps), *self.colorbars):
+            if item in layout.items:
+                layout.removeItem(item)
+        n = len(self.gate_names)
+        for i, (heatmap, bar) in enumerate(zip(self.heatmaps[:n], self.colorbars[:n], strict=True)):
+            row, col = divmod(i, columns)
+            layout.addItem(heatmap.plot, row, 2 * col)
+            layout.addItem(bar, row, 2 * col + 1)
+            heatmap.plot.showAxis("bottom", i + columns >= n)  # the step axis only under each column
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt)
+        super().resizeEvent(event)
+        if self._ready:
+            self._arrange()
 
     # Trace -------------------------------------------------------------------------------------
     def set_trace(self, trace: Trace | None) -> None:
@@ -118,13 +150,9 @@ class GatesPanel(Panel):
         self.layer_box.set_choices([str(i + 1) for i in range(layers)])
         self.direction_box.set_choices(DIRECTION_LABELS[:directions])
         self.controls.set_shown(self.direction_box, directions > 1)
-        for row, heatmap in enumerate(self.heatmaps):
-            shown = row < len(self.gate_names)
-            heatmap.plot.setVisible(shown)
-            self.colorbars[row].setVisible(shown)
+        for heatmap in self.heatmaps:
             heatmap.set_reveal(not reads_whole_input(trace))
-            # only the lowest heatmap carries the step axis; they share it
-            heatmap.plot.showAxis("bottom", row == len(self.gate_names) - 1)
+        self._arrange()
         self._load_selection()
         self._ready = True
         self._on_units_changed(self.state.units)
@@ -148,10 +176,11 @@ class GatesPanel(Panel):
             cmap = theme.diverging_cmap if centred else theme.sequential_cmap
             levels = plotting.diverging_levels(self.values[name]) if centred else (0.0, 1.0)
             heatmap.set_data(self.values[name].T, levels, cmap, self.trace.tokens, f"{title} ({where})")
-            heatmap.plot.setTitle(title)
+            heatmap.plot.setLabel("left", title)
             update_colorbar(bar, cmap, levels)
         units = self.values[self.gate_names[0]].shape[1]
-        self.controls.note.setText(f"{where} \u00b7 {units} units \u00b7 click a cell to pick a unit")
+        whole = " \u00b7 reads the whole input at once" if reads_whole_input(self.trace) else ""
+        self.controls.note.setText(f"{where} \u00b7 {units} units{whole} \u00b7 click a cell to pick a unit")
 
     # State -> view ------------------------------------------------------------------------------
     @property

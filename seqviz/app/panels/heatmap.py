@@ -224,8 +224,10 @@ class PlotCanvas(pg.GraphicsLayoutWidget):
         self.scene().sigMouseClicked.connect(self._on_click)
         plotting.style_canvas(self)
 
-    def add_heatmap(self, heatmap: Heatmap, row: int, col: int, **kw) -> Heatmap:
-        self.addItem(heatmap.plot, row, col, **kw)
+    def add_heatmap(self, heatmap: Heatmap, row: int | None = None, col: int | None = None, **kw) -> Heatmap:
+        """Register `heatmap` for hover and clicks, and place it at (row, col) unless both are None."""
+        if row is not None or col is not None:
+            self.addItem(heatmap.plot, row, col, **kw)
         self.heatmaps.append(heatmap)
         self._hover_sources.append(heatmap.text_at)
         return heatmap

@@ -102,9 +102,12 @@ class HiddenPanel(Panel):
         self.heatmap.plot.setTitle(f"hidden state h, {where}")
         update_colorbar(self.colorbar, cmap, self.levels)
         units = np.arange(self.values.shape[1]) + 0.5
-        self.pos_bars.setOpts(y=units)
-        self.neg_bars.setOpts(y=units)
+        zeros = np.zeros(units.size)  # y and widths change size together (a new model may be wider)
+        self.pos_bars.setOpts(y=units, width=zeros)
+        self.neg_bars.setOpts(y=units, width=zeros)
         self.bars_plot.setXRange(*self.levels, padding=0.02)
+        lo, hi = self.levels  # three ticks fit the narrow bar plot
+        self.bars_plot.getAxis("bottom").setTicks([[(lo, f"{lo:.3g}"), (0.0, "0"), (hi, f"{hi:.3g}")]])
         self.controls.note.setText(self._note(where))
 
     def _note(self, where: str) -> str:

@@ -140,8 +140,9 @@ class UnitsPanel(Panel):
             lo, hi = min(lo, 0.0), max(hi, 1.0)
         pad = 0.05 * max(hi - lo, 1e-6)
         lo, hi = lo - pad, hi + pad
-        self.plot.setRange(xRange=(STEP_OFFSET, steps + STEP_OFFSET), yRange=(lo, hi), padding=0)
+        # limits first: the previous trace's limits would clamp the new range
         self.plot.getViewBox().setLimits(xMin=STEP_OFFSET, xMax=steps + STEP_OFFSET, yMin=lo, yMax=hi)
+        self.plot.setRange(xRange=(STEP_OFFSET, steps + STEP_OFFSET), yRange=(lo, hi), padding=0)
         self.mask.set_area(QRectF(STEP_OFFSET, lo, steps, hi - lo))
 
     # State -> view ------------------------------------------------------------------------------
