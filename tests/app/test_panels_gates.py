@@ -107,3 +107,25 @@ def test_not_applicable_for_rnn_and_transformer(qtbot):
     assert "Transformer" in panel.message
     panel.set_trace(gru_trace(T=5))
     assert panel.message is None
+
+
+@pytest.mark.parametrize("arch", ["lstm", "gru"])
+def test_equations_hold_on_a_real_torch_trace(qtbot, arch):
+    torch = pytest.importorskip("torch")
+    from seqviz.core.recurrent import trace_recurrent
+
+    torch.manual_seed(0)
+    module = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[arch](3, 5, num_layers=2, bidirectional=True)
+    trace = trace_recurrent(module, torch.randn(7, 3))
+    state, panel = open_panel(qtbot, GatesPanel, trace)
+    state.set_layer(1)
+    state.set_units((4,))
+    for direction, step in ((0, 1), (0, 5), (1, 7), (1, 3)):
+        state.set_direction(direction)
+        state.set_step(step)
+        v = panel.equation_values
+        if arch == "lstm":
+            assert v["c"] == pytest.approx(v["f"] * v["c_prev"] + v["i"] * v["g"], abs=1e-5)
+            assert v["h"] == pytest.approx(v["o"] * np.tanh(v["c"]), abs=1e-5)
+        else:
+            assert v["h"] == pytest.approx((1 - v["z"]) * v["n"] + v["z"] * v["h_prev"], abs=1e-5)
