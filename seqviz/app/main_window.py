@@ -210,16 +210,21 @@ class MainWindow(QMainWindow):
         *,
         wait: bool = False,
     ) -> None:
-        """What a launch does once the window is up: panels, then a trace or the (remembered) model."""
-        self.load_panels()
+        """What a launch does once the window is up: a trace, or the (remembered) model, and the panels.
+
+        The model job starts first, so torch loads in the worker while the panels are built here."""
         if trace is not None:
+            self.load_panels()
             self.show_trace(trace, trace_label)
             return
         remembered = self.settings.model if model is None else None
         source = model or remembered or catalogue.default_id()
         text = text if text is not None else self.settings.text
         fallback = catalogue.default_id() if remembered else None
+        if wait:
+            self.load_panels()
         self.open_model(source, text or None, wait=wait, fallback=fallback)
+        self.load_panels()
 
     # outcomes -------------------------------------------------------------------------------------
     def _guarded(self, request) -> bool:
