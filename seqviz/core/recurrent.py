@@ -125,7 +125,7 @@ def trace_recurrent(
 def _check_inputs(inputs: Any, shape: _Shape, weight: torch.Tensor) -> torch.Tensor:
     """-> (T, input_size) in the module's dtype and device, or a ValueError a person can act on."""
     x = torch.as_tensor(inputs)
-    if not (x.is_floating_point()):
+    if not x.is_floating_point():
         raise ValueError(
             f"inputs must be floating point (T, input_size), got {x.dtype}; token ids need an embedding first"
         )
