@@ -13,6 +13,7 @@ Sources in one batch must have the same length (training buckets by length): the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn as nn
@@ -124,6 +125,7 @@ class BahdanauSeq2Seq(nn.Module):
                 break
         as_steps = {k: torch.stack(v).numpy() for k, v in steps.items()}  # each (T, ...)
         T, H = as_steps["hidden"].shape
+        output_ids = as_steps["probs"].argmax(-1).tolist()
         gates = {k: as_steps[short].reshape(T, 1, 1, H) for k, short in _GATE_NAMES.items()}
         arrays = {
             **gates,
@@ -138,10 +140,17 @@ class BahdanauSeq2Seq(nn.Module):
             "num_layers": 1,
             "num_directions": 1,
             "hidden_size": H,
-            "output_ids": as_steps["probs"].argmax(-1).tolist(),
+            "output_ids": output_ids,
+            "decoder_input_ids": [self.cfg.bos_id, *output_ids[:-1]],
             "source_ids": list(src_ids),
         }
-        return Trace(arrays, meta=meta)
+        return Trace(arrays, tokens=[str(i) for i in output_ids], meta=meta)
+
+    def __seqviz_trace__(self, inputs: Any, **kw: Any) -> Trace:
+        """`seqviz.trace(backbone, source_ids)`: the trace of `trace_ids` (TokenModel adds the labels)."""
+        if kw:
+            raise TypeError(f"unexpected arguments for a BahdanauSeq2Seq trace: {', '.join(kw)}")
+        return self.trace_ids([int(i) for i in torch.as_tensor(inputs).flatten()])
 
 
 _GATE_NAMES = {"hidden": "hidden", "update_gate": "z", "reset_gate": "r", "candidate": "n"}

@@ -102,6 +102,8 @@ def test_trace_shapes_attention_rows_and_meta() -> None:
     assert (meta["arch"], meta["kind"], meta["causal"]) == ("gru-attention", "encoder-decoder", True)
     assert (meta["num_layers"], meta["num_directions"], meta["hidden_size"]) == (1, 1, H)
     assert meta["source_ids"] == src and len(meta["output_ids"]) == T
+    assert meta["decoder_input_ids"] == [model.cfg.bos_id, *meta["output_ids"][:-1]]
+    assert trace(model, src)["hidden"].tolist() == tr["hidden"].tolist()
 
 
 def test_encoder_hidden_is_torch_bidirectional_gru_output() -> None:
