@@ -13,7 +13,12 @@ from pathlib import Path
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 MODELS_DIR = RESOURCES / "models"
 UNTRAINED_ARCHS = ("rnn", "gru", "lstm", "transformer")
-DEFAULT_ID = "untrained-lstm"  # replaced by the task (a) LSTM once the bundled models exist
+# The lesson's order: tasks (a) long-range, (b) sentiment, (c) tagging, then the rest by name; within a
+# task the simple recurrence first.
+TASK_ORDER = ("long-range", "sentiment", "pos")
+ARCH_ORDER = ("rnn", "gru", "lstm")  # then other recurrent archs (e.g. gru-attention), then Transformers
+DEFAULT_ID = "longrange-lstm"  # the long-range LSTM: the lesson's first picture
+FALLBACK_ID = "untrained-lstm"  # when the bundled file is missing
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,11 @@ def bundled_entries() -> list[CatalogueEntry]:
         except (OSError, ValueError, struct.error):
             continue
         card = meta.get("card", {})
-        arch = card.get("arch") or meta.get("config", {}).get("arch", "transformer")
+        arch = (
+            card.get("arch")
+            or card.get("metrics", {}).get("arch")
+            or meta.get("config", {}).get("arch", "transformer")
+        )
         entries.append(
             CatalogueEntry(
                 path.stem,
@@ -55,7 +64,16 @@ def bundled_entries() -> list[CatalogueEntry]:
                 card,
             )
         )
-    return entries
+    return sorted(entries, key=_lesson_order)
+
+
+def _lesson_order(entry: CatalogueEntry) -> tuple:
+    task = TASK_ORDER.index(entry.task) if entry.task in TASK_ORDER else len(TASK_ORDER)
+    if entry.arch in ARCH_ORDER:
+        arch = ARCH_ORDER.index(entry.arch)
+    else:
+        arch = len(ARCH_ORDER) + ("transformer" in entry.arch)
+    return (task, entry.task, arch, entry.id)
 
 
 def untrained_entries() -> list[CatalogueEntry]:
@@ -81,7 +99,27 @@ def find(model_id: str) -> CatalogueEntry | None:
 
 
 def default_id() -> str:
-    return DEFAULT_ID
+    """The model the app opens first: the long-range LSTM, or an untrained LSTM if it is missing."""
+    return DEFAULT_ID if (MODELS_DIR / f"{DEFAULT_ID}.safetensors").is_file() else FALLBACK_ID
+
+
+def by_task() -> dict[str, list[CatalogueEntry]]:
+    """Entries grouped by task, in catalogue order."""
+    groups: dict[str, list[CatalogueEntry]] = {}
+    for entry in entries():
+        groups.setdefault(entry.task or "other", []).append(entry)
+    return groups
+
+
+def print_model_list(file=None) -> None:
+    """One model per line, `ID  ARCH  TASK  description`, grouped by task (for `main.py --list-models`)."""
+    rows = [(e.id, e.arch, e.task, e.description) for group in by_task().values() for e in group]
+    id_width = max(len(r[0]) for r in rows)
+    arch_width = max(len(r[1]) for r in rows)
+    task_width = max(len(r[2]) for r in rows)
+    for model_id, arch, task, description in rows:
+        line = f"{model_id:{id_width}s}  {arch:{arch_width}s}  {task:{task_width}s}  {description}"
+        print(line.rstrip(), file=file)
 
 
 def load(model_id: str):

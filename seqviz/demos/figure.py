@@ -1,0 +1,142 @@
+"""The long-range lesson as a figure: final-word accuracy against filler length, one line per architecture.
+
+    python -m seqviz.demos.figure [--models DIR] [--out resources/figures/long_range.png] [--n 300]
+
+Each point is measured on fresh examples (seed FIGURE_SEED, never used in training) with a filler of
+exactly that many words. Writes the PNG (drawn with Pillow, no Qt needed) and the markdown table next to
+it (`long_range.md`), and prints the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from seqviz.demos.tasks_longrange import COUNTRIES, FIGURE_FILLERS, TRAIN_FILLERS, LongRangeTask
+
+FIGURE_SEED = 20_011
+ARCHS = ("rnn", "gru", "lstm", "transformer")
+LABELS = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM", "transformer": "Transformer"}
+COLOURS = {"rnn": (214, 39, 40), "gru": (44, 160, 44), "lstm": (31, 119, 180), "transformer": (148, 103, 189)}
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+DEFAULT_OUT = RESOURCES / "figures" / "long_range.png"
+
+
+def measure(models_dir: Path | None = None, n: int = 300, fillers=FIGURE_FILLERS) -> dict[str, list[float]]:
+    """{arch: [accuracy at each filler length]} for the bundled longrange-<arch> models that exist."""
+    from seqviz.core.modelfile import load_model
+    from seqviz.demos.training import evaluate
+
+    task = LongRangeTask()
+    folder = models_dir or RESOURCES / "models"
+    curves = {}
+    for arch in ARCHS:
+        path = folder / f"longrange-{arch}.safetensors"
+        if path.is_file():
+            model = load_model(path)
+            curves[arch] = [evaluate(model, task.at_distance(FIGURE_SEED, f, n))["accuracy"] for f in fillers]
+    return curves
+
+
+def markdown_table(curves: dict[str, list[float]], fillers=FIGURE_FILLERS) -> str:
+    head = "| filler words | " + " | ".join(LABELS[a] for a in curves) + " |"
+    rule = "|---:|" + "---:|" * len(curves)
+    rows = [
+        f"| {f}{'' if f <= max(TRAIN_FILLERS) else ' (longer than in training)'} | "
+        + " | ".join(f"{curves[a][i]:.2f}" for a in curves)
+        + " |"
+        for i, f in enumerate(fillers)
+    ]
+    return "\n".join([head, rule, *rows])
+
+
+def _font(size: int) -> ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)  # Pillow's own scalable font: same picture everywhere
+
+
+def draw(curves: dict[str, list[float]], fillers=FIGURE_FILLERS, size=(1000, 620)) -> Image.Image:
+    """A line chart: x = filler words, y = final-word accuracy; the training range is shaded."""
+    width, height = size
+    img = Image.new("RGB", size, "white")
+    d = ImageDraw.Draw(img)
+    left, right, top, bottom = 90, width - 200, 70, height - 80
+    x_max = max(fillers)
+
+    def px(f: float, acc: float) -> tuple[float, float]:
+        return left + (right - left) * f / x_max, bottom - (bottom - top) * acc
+
+    d.rectangle([px(0, 1)[0], top, px(max(TRAIN_FILLERS), 0)[0], bottom], fill=(238, 242, 248))
+    d.text(
+        ((left + px(max(TRAIN_FILLERS), 0)[0]) / 2, top + 8),
+        "trained",
+        fill=(90, 100, 120),
+        font=_font(16),
+        anchor="mt",
+    )
+    for tick in range(0, 11, 2):  # y grid and labels
+        y = px(0, tick / 10)[1]
+        d.line([left, y, right, y], fill=(225, 225, 225))
+        d.text((left - 10, y), f"{tick / 10:.1f}", fill="black", font=_font(16), anchor="rm")
+    for f in fillers:
+        x = px(f, 0)[0]
+        d.line([x, bottom, x, bottom + 6], fill="black")
+        d.text((x, bottom + 10), str(f), fill="black", font=_font(16), anchor="mt")
+    chance = 1 / len(COUNTRIES["en"])
+    _dashed(d, px(0, chance), px(x_max, chance), (120, 120, 120))
+    d.text((right + 8, px(0, chance)[1]), "chance", fill=(120, 120, 120), font=_font(15), anchor="lm")
+    d.rectangle([left, top, right, bottom], outline="black", width=2)
+    for i, (arch, accs) in enumerate(curves.items()):
+        points = [px(f, a) for f, a in zip(fillers, accs, strict=True)]
+        d.line(points, fill=COLOURS[arch], width=4, joint="curve")
+        for x, y in points:
+            d.ellipse([x - 6, y - 6, x + 6, y + 6], fill=COLOURS[arch])
+        ly = top + 40 + 34 * i
+        d.line([right + 20, ly, right + 50, ly], fill=COLOURS[arch], width=4)
+        d.text((right + 60, ly), LABELS[arch], fill="black", font=_font(18), anchor="lm")
+    title = "Remembering the country: accuracy on the last word (\u2026 i speak fluent ___)"
+    d.text((width / 2, 28), title, fill="black", font=_font(22), anchor="mm")
+    d.text(
+        ((left + right) / 2, height - 30),
+        "filler words between the country and the answer",
+        fill="black",
+        font=_font(18),
+        anchor="mm",
+    )
+    d.text((22, (top + bottom) / 2), "accuracy", fill="black", font=_font(18), anchor="mm")
+    return img
+
+
+def _dashed(
+    d: ImageDraw.ImageDraw, a: tuple[float, float], b: tuple[float, float], colour, dash: int = 10
+) -> None:
+    length = b[0] - a[0]
+    for start in range(0, int(length), 2 * dash):
+        d.line([a[0] + start, a[1], a[0] + min(start + dash, length), b[1]], fill=colour, width=2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m seqviz.demos.figure", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--models", type=Path, default=None, help="folder of longrange-*.safetensors")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--n", type=int, default=300, help="examples per point (default 300)")
+    args = parser.parse_args(argv)
+    curves = measure(args.models, args.n)
+    if not curves:
+        print("no longrange-* models found; train them with python -m seqviz.demos.train", file=sys.stderr)
+        return 1
+    table = markdown_table(curves)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    draw(curves).save(args.out)
+    args.out.with_suffix(".md").write_text(table + "\n")
+    print(table)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
