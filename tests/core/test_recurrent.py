@@ -13,7 +13,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from seqviz.core.api import trace as seqviz_trace
+import seqviz
 from seqviz.core.recurrent import trace_recurrent
 
 ATOL = 1e-5
@@ -206,7 +206,7 @@ def test_long_sequence_keeps_matching_the_module() -> None:
 )
 def test_names_shapes_and_meta(arch: str, names: list[str]) -> None:
     module = make_module(arch, 3, True, True, False)
-    tr = seqviz_trace(module, torch.randn(5, INPUT))
+    tr = seqviz.trace(module, torch.randn(5, INPUT))
     assert tr.names() == names
     for name in names:
         assert tr[name].shape == (5, 3, 2, HIDDEN)
