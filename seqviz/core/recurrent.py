@@ -12,6 +12,7 @@ torch's output) and unit. With an LSTM `proj_size` P > 0, `hidden` is (T, L, D, 
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -325,19 +326,61 @@ def _gru_gates(
 def _run_cell_recurrence(arrays: dict[str, np.ndarray], c0: np.ndarray) -> None:
     """cell[t] = f_t * cell[t-1] + i_t * g_t for all layers and directions; c0 is (L, D, H).
 
-    The backward direction runs from the last step to the first. Each step is a few vector ops over
-    (L, H) on contiguous memory; the i*g term is one op over the whole array first.
+    The backward direction runs from the last step to the first.
     """
     cell, forget = arrays["cell"], arrays["forget_gate"]
-    np.multiply(arrays["input_gate"], arrays["candidate"], out=cell)
-    steps, num_directions = cell.shape[0], cell.shape[2]
-    scratch = np.empty(cell.shape[1:2] + cell.shape[3:], np.float32)  # (L, H)
-    for direction in range(num_directions):
-        order = range(steps - 1, -1, -1) if direction else range(steps)
-        c_dir, f_dir = cell[:, :, direction], forget[:, :, direction]  # (T, L, H) views
-        previous = c0[:, direction]
-        for t in order:
-            current = c_dir[t]
-            np.multiply(f_dir[t], previous, out=scratch)
-            np.add(current, scratch, out=current)
-            previous = current
+    np.multiply(arrays["input_gate"], arrays["candidate"], out=cell)  # the i*g term, in one op
+    for direction in range(cell.shape[2]):
+        order = slice(None, None, -1) if direction else slice(None)
+        linear_scan(cell[order, :, direction], forget[order, :, direction], c0[:, direction])
+
+
+# Rows smaller than this go block-wise (fewer, larger numpy calls); larger rows already amortise the
+# per-call cost, and their block-wise passes would cost more memory traffic than they save.
+_BLOCKWISE_BELOW = 512
+
+
+def linear_scan(values: np.ndarray, factors: np.ndarray, initial: np.ndarray) -> None:
+    """In place along axis 0: values[t] = factors[t] * values[t-1] + values[t], values[-1] = initial.
+
+    values, factors: (T, ...) views of the same shape (any strides); initial: (...).
+    """
+    values[0] += factors[0] * initial
+    if values[0].size >= _BLOCKWISE_BELOW:
+        _sequential_scan(values, factors, 1)
+    else:
+        _blockwise_scan(values, factors)
+
+
+def _sequential_scan(values: np.ndarray, factors: np.ndarray, start: int) -> None:
+    scratch = np.empty_like(values[0])
+    for t in range(start, values.shape[0]):
+        np.multiply(factors[t], values[t - 1], out=scratch)
+        np.add(values[t], scratch, out=values[t])
+
+
+def _blockwise_scan(values: np.ndarray, factors: np.ndarray) -> None:
+    """The scan in about 8*sqrt(T) numpy calls instead of 2*T (same sums, grouped by blocks of steps).
+
+    Each block is first scanned from a zero state (all blocks side by side), then the state entering
+    each block is carried from block to block, then added to every step of its block, decayed by the
+    product of the factors so far. values[0] already includes the initial state.
+    """
+    block = max(1, math.isqrt(values.shape[0]))
+    blocks = values.shape[0] // block
+    grid = (blocks, block, *values.shape[1:])
+    v, f = values[: blocks * block].reshape(grid), factors[: blocks * block].reshape(grid)  # views
+    scratch = np.empty_like(v[:, 0])  # (blocks, ...)
+    decay = f[:, 0].copy()  # product of each block's factors so far
+    for k in range(1, block):
+        np.multiply(f[:, k], v[:, k - 1], out=scratch)
+        v[:, k] += scratch
+        decay *= f[:, k]
+    for b in range(1, blocks):  # block b's last step gets the state that entered it, now final
+        v[b, -1] += decay[b] * v[b - 1, -1]
+    entering, decay = v[:-1, -1], f[1:, 0].copy()
+    for k in range(block - 1):
+        np.multiply(decay, entering, out=scratch[1:])
+        v[1:, k] += scratch[1:]
+        decay *= f[1:, k + 1]
+    _sequential_scan(values, factors, blocks * block)

@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 
 import seqviz
-from seqviz.core.recurrent import trace_recurrent
+from seqviz.core.recurrent import linear_scan, trace_recurrent
 
 ATOL = 1e-5
 ARCHS = ("rnn_tanh", "rnn_relu", "gru", "lstm", "lstm_proj")
@@ -182,15 +182,32 @@ def test_bidirectional_trace_is_not_causal() -> None:
     assert not np.allclose(prefix["hidden"][:, :, 1], whole["hidden"][:4, :, 1], atol=1e-3)
 
 
-def test_long_sequence_keeps_matching_the_module() -> None:
+@pytest.mark.parametrize(("hidden", "steps"), [(16, 1500), (260, 50)])  # both ways of the cell scan
+def test_long_sequence_keeps_matching_the_module(hidden: int, steps: int) -> None:
     torch.manual_seed(5)
-    module = nn.LSTM(3, 16, 2)
-    x = torch.randn(1500, 3)
+    module = nn.LSTM(3, hidden, 2)
+    x = torch.randn(steps, 3)
     tr = trace_recurrent(module, x)
     with torch.no_grad():
         out, (h_n, c_n) = module(x)
     np.testing.assert_allclose(tr["hidden"][:, -1, 0], out.numpy(), atol=ATOL)
     np.testing.assert_allclose(final_states(tr["cell"]), c_n.numpy(), atol=ATOL)
+
+
+@pytest.mark.parametrize("steps", [1, 2, 3, 10, 99, 1000])
+@pytest.mark.parametrize("row", [(2, 3), (600,)])
+def test_linear_scan_matches_the_step_by_step_recurrence(steps: int, row: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(steps)
+    values = rng.standard_normal((steps, *row)).astype(np.float32)
+    factors = rng.random((steps, *row)).astype(np.float32) ** 0.1  # near 1: long memory
+    initial = rng.standard_normal(row).astype(np.float32)
+    expected, state = np.empty(values.shape), initial.astype(np.float64)
+    for t in range(steps):
+        state = factors[t] * state + values[t]
+        expected[t] = state
+    backwards = values[::-1].copy()[::-1]  # a negative-stride view, as for the backward direction
+    linear_scan(backwards, factors, initial)
+    np.testing.assert_allclose(backwards, expected, rtol=1e-5, atol=1e-5)
 
 
 # Names, metadata, inputs ---------------------------------------------------------------------------
