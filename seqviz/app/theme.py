@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pyqtgraph as pg
 from PySide6.QtCore import QObject, Signal
 
 
@@ -106,6 +105,8 @@ def set_theme(name: str) -> Theme:
     if name not in THEMES:
         raise ValueError(f"unknown theme {name!r}; expected one of {', '.join(THEMES)}")
     theme = THEMES[name]
+    import pyqtgraph as pg  # here, so the theme names are known before pyqtgraph is imported
+
     # pyqtgraph reads these when a plot widget is created; existing ones are restyled by apply_theme.
     pg.setConfigOptions(background=theme.background, foreground=theme.foreground)
     if theme != _current:
