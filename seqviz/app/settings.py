@@ -1,4 +1,5 @@
-"""Where the app remembers things between launches: window layout, last model, last text, speed.
+"""Where the app remembers things between launches: window layout, last model, last text, speed, theme,
+the export dialogs' last choices.
 
 The settings live in Qt's usual place (on Linux `~/.config/seqviz/seqviz.conf`), unless the environment
 variable SEQVIZ_SETTINGS_DIR names a folder: then in `<folder>/seqviz.ini`. Tests set it to a temporary
@@ -69,6 +70,22 @@ class AppSettings:
     @speed.setter
     def speed(self, steps_per_second: float) -> None:
         self.qsettings.setValue("playback/speed", float(steps_per_second))
+
+    @property
+    def theme(self) -> str | None:
+        """The last theme chosen in View > Theme ("light", "dark", "presentation")."""
+        return self._str("view/theme")
+
+    @theme.setter
+    def theme(self, name: str) -> None:
+        self.qsettings.setValue("view/theme", name)
+
+    # export dialogs remember what was chosen last ---------------------------------------------
+    def export_value(self, key: str, default: str = "") -> str:
+        return self._str(f"export/{key}") or default
+
+    def set_export_value(self, key: str, value: str) -> None:
+        self.qsettings.setValue(f"export/{key}", value)
 
     # layout -------------------------------------------------------------------------------------
     def _bytes(self, key: str) -> QByteArray | None:
