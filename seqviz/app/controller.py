@@ -238,4 +238,19 @@ def generate_one(loaded: LoadedModel, run_now: Run, temperature: float, rng: np.
     labels = list(getattr(loaded.model, "output_labels", None) or run_now.trace.meta.get("output_labels", []))
     banned = tuple(i for i, label in enumerate(labels) if label in SPECIAL_TOKENS)
     token_id = sample_next(run_now.trace["probs"][-1], temperature, rng, banned)
-    return run(loaded, extend_text(loaded, run_now.text, labels[token_id]))
+    text = extend_text(loaded, run_now.text, labels[token_id])
+    appended = _append_from_cache(loaded.model, run_now.trace, token_id)
+    if appended is None:  # recurrent models: tracing the longer text is fast enough
+        return run(loaded, text)
+    return Run(appended, text, notes=trace_notes(appended))
+
+
+def _append_from_cache(model: Any, trace: Trace, token_id: int) -> Trace | None:
+    """Transformer decoders extend the trace from cached keys and values (seqviz.core.generate)."""
+    if type(getattr(model, "backbone", None)).__name__ != "DecoderOnlyTransformer":
+        return None
+    if "token_ids" not in trace.meta:
+        return None
+    from seqviz.core.generate import append_token
+
+    return append_token(model, trace, token_id)

@@ -15,6 +15,7 @@ from seqviz.app import MainWindow, dialogs
 from seqviz.app.docks import DockArea
 from seqviz.app.panels.base import Panel
 from seqviz.app.settings import AppSettings
+from seqviz.demos import catalogue
 
 
 def make_window(qtbot) -> MainWindow:
@@ -241,6 +242,26 @@ def test_generate_extends_the_text_and_the_panels_follow(window):
     assert window.tokens.strip.chip_kind(8) == "current"
 
 
+def test_generate_with_a_transformer_extends_its_attention(window):
+    assert window.open_model("untrained-transformer", "the ")
+    assert window.generate(count=3, temperature=0.8)
+    assert window.num_steps == 7 and window.step == 7 and len(window.text) == 7
+    assert window.trace["attention"].shape[-2:] == (7, 7)
+
+
+def test_generate_from_the_toolbar_runs_in_the_background_and_can_be_stopped(window, qtbot):
+    assert window.open_model("untrained-lstm", "the ")
+    window.toolbar.count_actions[2].trigger()  # 50 tokens
+    window.commands.generate.trigger()
+    assert window.commands.generate.text() == "Stop"
+    qtbot.waitUntil(lambda: window.num_steps >= 6)
+    window.commands.generate.trigger()  # stop
+    qtbot.waitUntil(lambda: not window.session.jobs.busy)
+    stopped_at = window.num_steps
+    assert 6 <= stopped_at < 54 and window.commands.generate.text() == "Generate"
+    assert window.text.startswith("the ") and len(window.text) == stopped_at
+
+
 def test_generate_is_only_offered_for_language_models(window):
     window.show_trace(transformer_trace(causal=False))
     assert not window.generate(count=1)
@@ -314,7 +335,7 @@ def test_a_remembered_model_file_that_is_gone_falls_back_to_the_default(qtbot, d
     window = MainWindow(settings)
     qtbot.addWidget(window)
     window.start(wait=True)
-    assert window.loaded.source == "untrained-lstm"
+    assert window.loaded.source == catalogue.default_id()
     assert window.num_steps > 0
     assert any("Could not reopen" in note for note in window.notices.notes)
     assert dialog_log == []

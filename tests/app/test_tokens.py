@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
+from PySide6.QtGui import QColor, QWheelEvent
 from PySide6.QtWidgets import QApplication
 from traces import encoder_decoder_trace, lstm_trace
 
@@ -111,3 +111,21 @@ def test_no_trace_shows_a_message(strip_panel):
     strip_panel.set_trace(None)
     assert strip_panel.message
     assert strip_panel.strip.rows == []
+
+
+def test_the_theme_sets_the_highlight_colour_and_chip_size(strip_panel):
+    from seqviz.app import theme
+
+    show(strip_panel, lstm_trace(T=40))
+    strip = strip_panel.strip
+    strip_panel.state.set_step(30)
+    small = strip.chip_rect(29)
+    try:
+        big_theme = theme.set_theme("presentation")
+        assert strip.accent == QColor(big_theme.accent)
+        big = strip.chip_rect(29)
+        assert big.height() > small.height() and big.width() > small.width()
+        assert 29 in strip.visible_range()
+        assert strip.minimumSizeHint().height() >= big.height()
+    finally:
+        theme.set_theme("light")

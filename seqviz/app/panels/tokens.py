@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen, QStaticText
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen, QPixmap, QStaticText
 from PySide6.QtWidgets import QScrollBar, QToolTip, QVBoxLayout, QWidget
 
 from seqviz.app.panels.base import Panel
 from seqviz.app.state import ViewState
+from seqviz.app.theme import Theme, current_theme, theme_notifier
 from seqviz.core.trace import Trace
 
 _VISIBLE = {" ": "\u2423", "\n": "\u23ce", "\t": "\u21e5", "\r": "\u240d", "": "\u2205"}
@@ -76,14 +77,22 @@ class TokenStrip(QWidget):
         super().__init__(parent)
         self.state = state
         self.rows: list[_Row] = []
+        self._trace: Trace | None = None
         self._source_weights: np.ndarray | None = None  # (T, S) mean cross-attention, last layer
         self.accent = QColor("#e8590c")
-        self._text_cache: dict[str, tuple[QStaticText, tuple[float, float]]] = {}
+        self._chip_cache: dict[tuple, QPixmap] = {}
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        font = self.font()
-        font.setPointSizeF(font.pointSizeF() * 1.15)  # read from the back of a lecture hall
-        self.setFont(font)
+        theme_notifier.themeChanged.connect(self.apply_theme)
+        self.apply_theme(current_theme())
         self.setSizePolicy(self.sizePolicy().horizontalPolicy(), self.sizePolicy().Policy.Fixed)
+
+    def apply_theme(self, theme: Theme) -> None:
+        """The theme's accent marks the current token; its font size (plus a little) sizes the chips."""
+        self.accent = QColor(theme.accent)
+        font = self.font()
+        font.setPointSizeF(theme.font_size * 1.15)  # read from the back of a lecture hall
+        self.setFont(font)  # clears the chip cache (FontChange)
+        self.set_trace(self._trace)  # chip widths follow the font
 
     # geometry -------------------------------------------------------------------------------------
     @property
@@ -120,6 +129,7 @@ class TokenStrip(QWidget):
 
     # content --------------------------------------------------------------------------------------
     def set_trace(self, trace: Trace | None) -> None:
+        self._trace = trace
         metrics = self.fontMetrics()
         self.rows = []
         self._source_weights = None
@@ -154,7 +164,6 @@ class TokenStrip(QWidget):
         if not self.rows:
             return
         painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = self.palette()
         text, base = pal.color(QPalette.ColorRole.WindowText), pal.color(QPalette.ColorRole.Base)
         dim_text = QColor(text)
@@ -178,39 +187,41 @@ class TokenStrip(QWidget):
         painter.end()
 
     def _paint_row(self, painter: QPainter, r: int, style) -> None:
-        """Chips of row r in view; `style(i)` gives (fill, text colour). Pens change only when needed."""
-        row, height, left = self.rows[r], self.chip_height, self.left
-        y = r * (height + 2 * MARGIN) + MARGIN
+        """Chips of row r in view; `style(i)` gives (fill, text colour)."""
+        row, left = self.rows[r], self.left
+        y = r * (self.chip_height + 2 * MARGIN) + MARGIN
         shown = row.visible(self.view_width)
         xs = (row.starts[shown.start : shown.stop] + (left - row.offset)).tolist()
         widths = row.widths[shown.start : shown.stop].tolist()
-        styles = [style(i) for i in shown]
-        # Two passes (shapes, then labels) so the pen changes only between groups of chips.
-        painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Mid), 1))
-        last = None
-        for (fill, _), x, w in zip(styles, xs, widths, strict=True):
-            if fill is not last:
-                painter.setBrush(fill)
-                last = fill
-            painter.drawRoundedRect(QRectF(x + 0.5, y + 0.5, w - 1, height - 1), 5, 5)
-        last = None
-        for i, (_, colour), x, w in zip(shown, styles, xs, widths, strict=True):
-            if colour is not last:
-                painter.setPen(colour)
-                last = colour
-            static, (tw, th) = self._static_text(row.labels[i])
-            painter.drawStaticText(QPointF(x + (w - tw) / 2, y + (height - th) / 2), static)
+        for i, x, w in zip(shown, xs, widths, strict=True):
+            painter.drawPixmap(x, y, self._chip_pixmap(row.labels[i], w, *style(i)))
 
-    def _static_text(self, label: str) -> tuple[QStaticText, tuple[float, float]]:
-        """A laid-out label (cached: a vocabulary has few distinct tokens)."""
-        cached = self._text_cache.get(label)
-        if cached is None:
-            static = QStaticText(label)
-            static.setTextFormat(Qt.TextFormat.PlainText)
-            static.prepare(font=self.font())
-            size = static.size()
-            cached = self._text_cache[label] = (static, (size.width(), size.height()))
-        return cached
+    def _chip_pixmap(self, label: str, width: int, fill: QColor, text: QColor) -> QPixmap:
+        """One chip, drawn once and reused: a blit costs far less than an antialiased rounded rect."""
+        key = (label, width, fill.rgba(), text.rgba())
+        pixmap = self._chip_cache.get(key)
+        if pixmap is not None:
+            return pixmap
+        if len(self._chip_cache) > 4096:  # word vocabularies: keep the cache bounded
+            self._chip_cache.clear()
+        height, dpr = self.chip_height, self.devicePixelRatioF()
+        pixmap = QPixmap(round(width * dpr), round(height * dpr))
+        pixmap.setDevicePixelRatio(dpr)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Mid), 1))
+        painter.setBrush(fill)
+        painter.drawRoundedRect(QRectF(0.5, 0.5, width - 1, height - 1), 5, 5)
+        painter.setPen(text)
+        static = QStaticText(label)
+        static.setTextFormat(Qt.TextFormat.PlainText)
+        static.prepare(font=self.font())
+        size = static.size()
+        painter.drawStaticText(QPointF((width - size.width()) / 2, (height - size.height()) / 2), static)
+        painter.end()
+        self._chip_cache[key] = pixmap
+        return pixmap
 
     def _source_fill(self, i: int, base: QColor) -> QColor:
         """A source chip's fill: the accent, as opaque as the cross-attention it gets at this step."""
@@ -218,7 +229,7 @@ class TokenStrip(QWidget):
         if weights is None or not 1 <= step <= len(weights):
             return base
         tint = QColor(self.accent)
-        tint.setAlphaF(0.6 * float(weights[step - 1, i]))
+        tint.setAlphaF(round(0.6 * float(weights[step - 1, i]) * 16) / 16)  # few levels: cached chips
         return tint if tint.alpha() > 10 else base
 
     # input ----------------------------------------------------------------------------------------
@@ -267,8 +278,8 @@ class TokenStrip(QWidget):
         return super().event(event)
 
     def changeEvent(self, event) -> None:
-        if event.type() == QEvent.Type.FontChange:
-            self._text_cache.clear()
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.PaletteChange):
+            self._chip_cache.clear()
         super().changeEvent(event)
 
     def resizeEvent(self, event) -> None:
