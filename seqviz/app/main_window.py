@@ -18,7 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
 
-from seqviz.app import controller, dialogs
+from seqviz.app import appearance, controller, dialogs, export_dialogs
 from seqviz.app.controller import InputProblem, LoadedModel, Run
 from seqviz.app.docks import DockArea, panel_classes
 from seqviz.app.notices import NoticeBar
@@ -87,11 +87,13 @@ class MainWindow(QMainWindow):
         file_menu.addAction(a.quit)
         self.view_menu = self.menuBar().addMenu("&View")
         self.view_menu.addAction(a.reset_layout)
+        appearance.add_theme_menu(self, self.view_menu)
         self.view_menu.addSeparator()
         play_menu = self.menuBar().addMenu("&Playback")
         play_menu.addActions([a.first, a.back, a.play, a.forward, a.last])
         play_menu.addSeparator()
         play_menu.addAction(a.generate)
+        export_dialogs.install(self, file_menu)  # File: scenes and exports; Edit: copy picture
 
     def _build_status_bar(self) -> None:
         self.status_model = QLabel("Loading model...")
@@ -134,6 +136,7 @@ class MainWindow(QMainWindow):
         """Create the dock panels (imports pyqtgraph) and restore the saved layout."""
         if self.dock_area.panels:
             return
+        appearance.use_remembered_theme(self)  # plots are built in the theme they start with
         self.dock_area.add_panels(panel_classes(), self.view_menu)
         self.dock_area.restore_layout(self.settings.dock_state)
         if self.trace is not None:
