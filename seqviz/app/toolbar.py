@@ -29,6 +29,12 @@ TEMPERATURES = (0.0, 0.5, 0.8, 1.0, 1.5)
 GENERATE_COUNTS = (1, 10, 50)
 
 
+def _one_line(text: str, limit: int = 90) -> str:
+    """The start of a description, short enough for one line of the model chooser."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,;:") + "\u2026"
+
+
 class Actions:
     """Every command of the window, with its key and tooltip."""
 
@@ -136,7 +142,9 @@ class MainToolBar(QToolBar):
         for task, group in tasks.items():
             self._add_header(task)
             for entry in group:
-                self._add_item(f"{entry.id} \u2014 {entry.description}", entry.id, entry.description)
+                self._add_item(
+                    f"{entry.id} \u2014 {_one_line(entry.description)}", entry.id, entry.description
+                )
         width = self.model_combo.view().sizeHintForColumn(0) + 30
         self.model_combo.view().setMinimumWidth(width)
 
