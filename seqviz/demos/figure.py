@@ -20,6 +20,8 @@ from seqviz.demos.tasks_longrange import COUNTRIES, FIGURE_FILLERS, TRAIN_FILLER
 FIGURE_SEED = 20_011
 ARCHS = ("rnn", "gru", "lstm", "transformer")
 LABELS = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM", "transformer": "Transformer"}
+# Lines that lie on top of each other (all at 1.0) stay visible as nested stripes: widest drawn first.
+WIDTHS = {"rnn": 4, "gru": 11, "lstm": 7, "transformer": 3}
 COLOURS = {"rnn": (214, 39, 40), "gru": (44, 160, 44), "lstm": (31, 119, 180), "transformer": (148, 103, 189)}
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 DEFAULT_OUT = RESOURCES / "figures" / "long_range.png"
@@ -68,13 +70,14 @@ def draw(curves: dict[str, list[float]], fillers=FIGURE_FILLERS, size=(1000, 620
     def px(f: float, acc: float) -> tuple[float, float]:
         return left + (right - left) * f / x_max, bottom - (bottom - top) * acc
 
-    d.rectangle([px(0, 1)[0], top, px(max(TRAIN_FILLERS), 0)[0], bottom], fill=(238, 242, 248))
+    train_right = px(max(TRAIN_FILLERS), 0)[0]
+    d.rectangle([left, top, train_right, bottom], fill=(236, 241, 250))
     d.text(
-        ((left + px(max(TRAIN_FILLERS), 0)[0]) / 2, top + 8),
-        "trained",
-        fill=(90, 100, 120),
-        font=_font(16),
-        anchor="mt",
+        ((left + train_right) / 2, bottom - 12),
+        "training fillers",
+        fill=(90, 100, 130),
+        font=_font(15),
+        anchor="mb",
     )
     for tick in range(0, 11, 2):  # y grid and labels
         y = px(0, tick / 10)[1]
@@ -86,15 +89,23 @@ def draw(curves: dict[str, list[float]], fillers=FIGURE_FILLERS, size=(1000, 620
         d.text((x, bottom + 10), str(f), fill="black", font=_font(16), anchor="mt")
     chance = 1 / len(COUNTRIES["en"])
     _dashed(d, px(0, chance), px(x_max, chance), (120, 120, 120))
-    d.text((right + 8, px(0, chance)[1]), "chance", fill=(120, 120, 120), font=_font(15), anchor="lm")
+    d.text(
+        (right + 8, px(0, chance)[1]),
+        f"chance (1 in {len(COUNTRIES['en'])})",
+        fill=(120, 120, 120),
+        font=_font(15),
+        anchor="lm",
+    )
     d.rectangle([left, top, right, bottom], outline="black", width=2)
-    for i, (arch, accs) in enumerate(curves.items()):
-        points = [px(f, a) for f, a in zip(fillers, accs, strict=True)]
-        d.line(points, fill=COLOURS[arch], width=4, joint="curve")
+    for arch in sorted(curves, key=lambda a: -WIDTHS[a]):
+        points = [px(f, a) for f, a in zip(fillers, curves[arch], strict=True)]
+        d.line(points, fill=COLOURS[arch], width=WIDTHS[arch], joint="curve")
+        r = WIDTHS[arch] / 2 + 3
         for x, y in points:
-            d.ellipse([x - 6, y - 6, x + 6, y + 6], fill=COLOURS[arch])
+            d.ellipse([x - r, y - r, x + r, y + r], fill=COLOURS[arch])
+    for i, arch in enumerate(curves):
         ly = top + 40 + 34 * i
-        d.line([right + 20, ly, right + 50, ly], fill=COLOURS[arch], width=4)
+        d.line([right + 20, ly, right + 50, ly], fill=COLOURS[arch], width=max(WIDTHS[arch], 4))
         d.text((right + 60, ly), LABELS[arch], fill="black", font=_font(18), anchor="lm")
     title = "Remembering the country: accuracy on the last word (\u2026 i speak fluent ___)"
     d.text((width / 2, 28), title, fill="black", font=_font(22), anchor="mm")
@@ -105,7 +116,10 @@ def draw(curves: dict[str, list[float]], fillers=FIGURE_FILLERS, size=(1000, 620
         font=_font(18),
         anchor="mm",
     )
-    d.text((22, (top + bottom) / 2), "accuracy", fill="black", font=_font(18), anchor="mm")
+    label = Image.new("RGB", (200, 30), "white")
+    ImageDraw.Draw(label).text((100, 15), "accuracy", fill="black", font=_font(18), anchor="mm")
+    label = label.rotate(90, expand=True)
+    img.paste(label, (12, int((top + bottom) / 2 - 100)))
     return img
 
 

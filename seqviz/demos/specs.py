@@ -115,7 +115,7 @@ def make_card(s: ModelSpec, task: Task, model: TokenModel, accuracy: float, extr
         id=s.id,
         title=f"{task.title} - {s.arch_label}",
         task=task.name,
-        description=f"{s.arch_label} ({sizes}): {task.description}",
+        description=f"{s.arch_label} ({sizes}): {task.description}; held-out accuracy {accuracy:.1%}",
         examples=list(task.examples),
         accuracy=round(accuracy, 4),
         metrics=metrics,

@@ -56,7 +56,7 @@ class LongRangeTask(Task):
     title = "Long-range memory"
     description = (
         "word language model; the last word (a language) depends on the country named at the start, "
-        "across a filler of 0 to 20 words (English and Spanish)"
+        "across 0-20 filler words (English and Spanish)"
     )
     examples = (
         "i was born in france . the dog slept . we like the old book . i speak fluent french",

@@ -3,6 +3,10 @@
     python -m seqviz.demos.train                      # all models -> resources/models/
     python -m seqviz.demos.train --only longrange-lstm,sentiment-gru --out /tmp/models
     python -m seqviz.demos.train --list               # the specs, without training
+    python -m seqviz.demos.train --skip-seq2seq       # only the models of this module (tasks a, b, c)
+
+It also retrains the task (d) sequence-to-sequence models (seqviz.demos.seq2seq_train, ids dates-*), so
+one command rebuilds every bundled model.
 
 Each model is trained on freshly generated examples (seeded), then measured on held-out examples from
 another seed; the accuracy and the model's sizes go into its card. A text progress bar runs on stderr.
@@ -67,32 +71,55 @@ def train_one(s: ModelSpec, out_dir: Path) -> tuple[float, float, Path]:
     return accuracy, seconds, path
 
 
+def seq2seq_ids() -> list[str]:
+    """Ids of the task (d) models, trained by seqviz.demos.seq2seq_train (empty if it is missing)."""
+    try:
+        from seqviz.demos import seq2seq_train
+    except ImportError:  # pragma: no cover - the module is optional
+        return []
+    return list(getattr(seq2seq_train, "MODELS", {}))
+
+
+def train_seq2seq_one(model_id: str, out_dir: Path) -> tuple[float, float, Path]:
+    from seqviz.demos import seq2seq_train
+
+    start = time.monotonic()
+    model = seq2seq_train.train_one(model_id, out_dir)
+    return float(model.card.accuracy or 0.0), time.monotonic() - start, out_dir / f"{model_id}.safetensors"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m seqviz.demos.train", description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated model ids (default: all)")
     parser.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})"
+        "--out", type=Path, default=DEFAULT_OUT, help="output folder (default resources/models)"
     )
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--list", action="store_true", help="list the model specs and exit")
+    parser.add_argument("--skip-seq2seq", action="store_true", help="leave the task (d) models out")
     args = parser.parse_args(argv)
     if args.list:
         for s in SPECS:
             print(f"{s.id:24s} {s.task:12s} {s.arch_label:24s} hidden {s.hidden:4d}  steps {s.fit.steps}")
+        for model_id in seq2seq_ids():
+            print(f"{model_id:24s} seq2seq      (seqviz.demos.seq2seq_train)")
         return 0
-    try:
-        chosen = [spec(i.strip()) for i in args.only.split(",")] if args.only else list(SPECS)
-    except KeyError as exc:
-        parser.error(str(exc.args[0]))
+    known = [s.id for s in SPECS] + ([] if args.skip_seq2seq else seq2seq_ids())
+    chosen = [i.strip() for i in args.only.split(",")] if args.only else known
+    unknown = [i for i in chosen if i not in known]
+    if unknown:
+        parser.error(f"unknown model id(s) {', '.join(unknown)}; expected some of {', '.join(known)}")
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     rows = []
-    for s in chosen:
-        accuracy, seconds, path = train_one(s, args.out)
-        rows.append(
-            f"{s.id:24s} accuracy {accuracy:.3f}  {seconds:6.1f} s  {path.stat().st_size / 1024:6.0f} KB"
-        )
+    for model_id in chosen:
+        if model_id in seq2seq_ids():
+            accuracy, seconds, path = train_seq2seq_one(model_id, args.out)
+        else:
+            accuracy, seconds, path = train_one(spec(model_id), args.out)
+        size = path.stat().st_size / 1024
+        rows.append(f"{model_id:24s} accuracy {accuracy:.3f}  {seconds:6.1f} s  {size:6.0f} KB")
     print("\n".join(rows))
     print(f"total {time.monotonic() - start:.0f} s for {len(chosen)} models", file=sys.stderr)
     return 0

@@ -131,3 +131,18 @@ def test_progress_bar_draws_on_one_line() -> None:
     bar.close("done")
     text = out.getvalue()
     assert text.endswith("\n") and "100%" in text and "demo" in text and "done" in text
+
+
+def test_figure_draws_every_curve_and_the_table_marks_untrained_lengths() -> None:
+    from seqviz.demos.figure import COLOURS, draw, markdown_table
+
+    fillers = (0, 20, 40)
+    curves = {"rnn": [1.0, 0.8, 0.5], "lstm": [1.0, 1.0, 1.0]}
+    img = draw(curves, fillers, size=(800, 500))
+    assert img.size == (800, 500)
+    colours = {c for _, c in img.getcolors(maxcolors=1 << 16)}
+    assert COLOURS["rnn"] in colours and COLOURS["lstm"] in colours
+    table = markdown_table(curves, fillers).splitlines()
+    assert table[0] == "| filler words | RNN | LSTM |"
+    assert table[3] == "| 20 | 0.80 | 1.00 |"
+    assert table[4] == "| 40 (longer than in training) | 0.50 | 1.00 |"
