@@ -14,9 +14,19 @@ import sys
 import seqviz
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Wraps prose as usual but keeps the lines of a text that has line breaks (the examples)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "\n".join(indent + line for line in text.splitlines())
+        return super()._fill_text(text, width, indent)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="seqviz",
+        formatter_class=_HelpFormatter,
         description="Step through RNN, GRU, LSTM and Transformer models token by token and see their "
         "hidden states, gates and attention.",
         epilog="Keys: Right/Left step, Space play/pause, Home/End first/last step, Ctrl+O open a model "
@@ -24,6 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
         "SEQVIZ_REPORT=1 prints timestamps and the final step (for benchmarks and tests).",
     )
     parser.add_argument("--version", action="version", version=f"seqviz {seqviz.__version__}")
+    parser.add_argument(
+        "scene", nargs="?", metavar="FILE.seqviz", help="open a saved scene (File > Save scene in the app)"
+    )
+    parser.add_argument("--model", metavar="ID|FILE", help="a bundled model id or a model file to open")
+    parser.add_argument("--text", help="the input to run (default: the model's example)")
+    parser.add_argument("--theme", metavar="NAME", help="light, dark or presentation (the app remembers it)")
+    _add_export_arguments(parser)
     parser.add_argument("--trace", metavar="FILE.npz", help="open a saved trace instead of running a model")
     parser.add_argument(
         "--smoke",
@@ -33,9 +50,67 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "export without a window",
+        "With --export, seqviz writes a picture or an animation and exits (status 0; 2 for bad input,\n"
+        "1 if the file cannot be written); no window is shown and no display is needed. Examples:\n"
+        "  main.py --model untrained-lstm --text 'hello' --step 3 --export out.png --size 3840x2160\n"
+        "  main.py --model untrained-gru --panel gates --theme presentation --export gates.svg\n"
+        "  main.py --model untrained-transformer --export steps.gif --steps 1:20 --fps 4\n"
+        "  main.py lecture.seqviz --export slide.png",
+    )
+    group.add_argument(
+        "--export",
+        metavar="FILE",
+        help="write FILE and exit: .png or .svg (one step), .gif or .mp4 (a range of steps; .mp4 needs "
+        "the optional imageio-ffmpeg)",
+    )
+    group.add_argument(
+        "--step", type=int, metavar="N", help="the step of a picture, 1..T (default: the last)"
+    )
+    group.add_argument(
+        "--steps", metavar="A:B", help="the steps of an animation, A to B inclusive (default: all)"
+    )
+    group.add_argument("--fps", type=float, metavar="N", help="animation frames per second (default: 4)")
+    group.add_argument(
+        "--size",
+        metavar="WxH",
+        help="picture size in pixels, e.g. 1920x1080 or 3840x2160; rendered at that resolution "
+        "(default: 1920x1080 for the window; a panel at the same scale)",
+    )
+    group.add_argument(
+        "--panel",
+        metavar="NAME",
+        help="one panel instead of the whole window: hidden, gates, attention, output, units or tokens",
+    )
+
+
+EXPORT_ONLY = ("step", "steps", "fps", "size", "panel")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="seqviz: %(levelname)s: %(message)s")
+    if args.export:
+        from seqviz.app.headless import export_main
+
+        return export_main(args)
+    given = [f"--{name}" for name in EXPORT_ONLY if getattr(args, name) is not None]
+    if given:
+        print(f"seqviz: {', '.join(given)} only work with --export FILE", file=sys.stderr)
+        return 2
+    if args.theme is not None:
+        from seqviz.app.scenes import THEME_NAMES
+
+        if args.theme not in THEME_NAMES:
+            print(
+                f"seqviz: unknown theme {args.theme!r}: use one of {', '.join(THEME_NAMES)}", file=sys.stderr
+            )
+            return 2
+        from seqviz.app.settings import AppSettings
+
+        AppSettings().theme = args.theme
     trace = None
     if args.trace:
         # Read before any window exists: a bad file is a clear message and exit status 2.
@@ -43,6 +118,15 @@ def main(argv: list[str] | None = None) -> int:
             trace = seqviz.Trace.load(args.trace)
         except seqviz.TraceFileError as exc:
             print(f"seqviz: cannot open trace: {exc}", file=sys.stderr)
+            return 2
+    scene = None
+    if args.scene:
+        from seqviz.app.scenes import Scene, SceneError
+
+        try:
+            scene = Scene.load(args.scene)
+        except SceneError as exc:
+            print(f"seqviz: {exc}", file=sys.stderr)
             return 2
     from seqviz.app.launch import run_app
 
@@ -52,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         trace=trace,
         trace_label=f"trace: {args.trace}" if args.trace else None,
         smoke=args.smoke,
+        scene=scene,
     )
 
 

@@ -13,13 +13,21 @@ import os
 import sys
 import time
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from seqviz.core.trace import Trace
 
 REPORT_ENV = "SEQVIZ_REPORT"
 START_FALLBACK_MS = 1000  # start anyway if no paint event arrives (e.g. a minimised window)
+
+
+_QUIET = ("does not support propagateSizeHints",)  # the offscreen plugin says so for every dock
+
+
+def _qt_messages(mode, context, message: str) -> None:
+    if not any(q in message for q in _QUIET):
+        print(message, file=sys.stderr)
 
 
 def _report(event: str) -> None:
@@ -55,8 +63,11 @@ def run_app(
     trace: Trace | None = None,
     trace_label: str | None = None,
     smoke: bool = False,
+    scene=None,
 ) -> int:
-    """Open the main window and run until it closes; returns the exit status."""
+    """Open the main window and run until it closes; returns the exit status. A `scene`
+    (seqviz.app.scenes.Scene) is shown instead of the remembered model."""
+    qInstallMessageHandler(_qt_messages)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("seqviz")
     app.setOrganizationName("seqviz")
@@ -72,7 +83,12 @@ def run_app(
             QTimer.singleShot(0, lambda: app.exit(0 if window.trace is not None else 1))
 
     window.ready.connect(on_ready)
-    _AfterFirstPaint(window, lambda: window.start(model, text, trace, trace_label))
+    if scene is not None:
+        from seqviz.app import scenes
+
+        _AfterFirstPaint(window, lambda: scenes.apply(window, scene, wait=False))
+    else:
+        _AfterFirstPaint(window, lambda: window.start(model, text, trace, trace_label))
     window.show()
     code = app.exec()
     _report(f"quit step={window.step} num_steps={window.num_steps}")

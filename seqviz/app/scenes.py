@@ -251,6 +251,19 @@ def apply(window, scene: Scene, *, wait: bool = True, restore_geometry: bool = T
     """Show `scene` in `window`: theme and layout now, then the model and text, then the step and
     selection once the trace is shown. With wait=False the model runs in the background and the rest
     follows when it is done. Returns False if the model or text failed (only meaningful with wait)."""
+    apply_layout(window, scene, restore_geometry=restore_geometry)
+    if wait:
+        ok = window.open_model(scene.model, scene.text, wait=True)
+        if ok and window.trace is not None:
+            apply_view(window, scene)
+        return ok and window.trace is not None
+    after_next_outcome(window, lambda outcome: outcome.run is not None and apply_view(window, scene))
+    window.open_model(scene.model, scene.text, wait=False)
+    return True
+
+
+def apply_layout(window, scene: Scene, *, restore_geometry: bool = True) -> None:
+    """Theme, panels, window size and dock layout of `scene`."""
     from seqviz.app import appearance
 
     appearance.apply_theme(window, scene.theme)
@@ -261,17 +274,9 @@ def apply(window, scene: Scene, *, wait: bool = True, restore_geometry: bool = T
         window.resize(*scene.window_size)
     if scene.dock_state:
         window.dock_area.restore_layout(_qbytes(scene.dock_state))
-    if wait:
-        ok = window.open_model(scene.model, scene.text, wait=True)
-        if ok and window.trace is not None:
-            apply_view(window, scene)
-        return ok and window.trace is not None
-    _after_next_outcome(window, lambda outcome: outcome.run is not None and apply_view(window, scene))
-    window.open_model(scene.model, scene.text, wait=False)
-    return True
 
 
-def _after_next_outcome(window, then) -> None:
+def after_next_outcome(window, then) -> None:
     """Call `then(outcome)` once, after the window has shown the next outcome; forget it on failure."""
     session = window.session
 

@@ -1,0 +1,306 @@
+"""Headless export: `python main.py --model ID --step N --export out.png` writes a picture and exits,
+with no window on screen (Qt's offscreen platform unless QT_QPA_PLATFORM says otherwise).
+
+`validate(args)` checks everything it can before Qt or torch is imported: the output's type and
+folder, the size, the panel, the theme, the step syntax, the model's existence, the scene file. Then
+`run(request)` builds the window hidden, starts the model job, builds the panels meanwhile, waits for
+the trace, checks the steps against T, renders and writes atomically.
+
+Exit status: 0 written; 2 bad input (one line on stderr); 1 the file could not be written.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from seqviz.app.export_files import (
+    ANIMATION_SUFFIXES,
+    ExportError,
+    check_fps,
+    check_video_encoder,
+    check_writable,
+)
+from seqviz.app.scenes import THEME_NAMES, Scene, SceneError
+
+PANEL_NAMES = ("hidden", "gates", "attention", "output", "units", "tokens")
+PICTURE_SUFFIXES = (".png", ".svg")
+DEFAULT_SIZE = (1920, 1080)  # the whole window; a panel is rendered at the same scale
+WINDOW_SIZE = (1600, 900)  # the hidden window's layout size (logical pixels)
+MAX_SIDE = 16384
+DEFAULT_FPS = 4.0
+
+
+class UsageError(Exception):
+    """Bad input on the command line: exit status 2."""
+
+
+@dataclass
+class ExportRequest:
+    output: Path
+    model: str | None = None
+    text: str | None = None
+    scene: Scene | None = None
+    step: int | None = None  # pictures; None: the scene's step, else the last
+    steps: tuple[int | None, int | None] | None = None  # animations: (first, last), None = open end
+    size: tuple[int, int] | None = None
+    panel: str | None = None
+    theme: str | None = None
+    fps: float = DEFAULT_FPS
+
+    @property
+    def is_animation(self) -> bool:
+        return self.output.suffix.lower() in ANIMATION_SUFFIXES
+
+
+# Validation (no Qt, no torch) ---------------------------------------------------------------------
+def parse_size(text: str) -> tuple[int, int]:
+    """ "1920x1080" -> (1920, 1080)."""
+    match = re.fullmatch(r"\s*(\d+)\s*[xX\u00d7]\s*(\d+)\s*", text or "")
+    if not match:
+        raise UsageError(f"--size {text!r}: expected WIDTHxHEIGHT in pixels, e.g. 1920x1080")
+    w, h = int(match[1]), int(match[2])
+    if not (0 < w <= MAX_SIDE and 0 < h <= MAX_SIDE):
+        raise UsageError(f"--size {text}: width and height must be 1 to {MAX_SIDE} pixels")
+    return w, h
+
+
+def parse_steps(text: str) -> tuple[int | None, int | None]:
+    """ "3:20" -> (3, 20); "5:" -> (5, None) (to the last step); ":8" -> (None, 8)."""
+    match = re.fullmatch(r"\s*(\d*)\s*:\s*(\d*)\s*", text or "")
+    if not match or not (match[1] or match[2]):
+        raise UsageError(f"--steps {text!r}: expected FIRST:LAST, e.g. 1:20 (steps count from 1)")
+    first, last = (int(v) if v else None for v in (match[1], match[2]))
+    if first is not None and first < 1:
+        raise UsageError(f"--steps {text}: steps count from 1")
+    if first is not None and last is not None and last < first:
+        raise UsageError(f"--steps {text}: the range is empty (the last step is before the first)")
+    return first, last
+
+
+def _check_model(model: str) -> None:
+    from seqviz.demos import catalogue
+
+    if catalogue.find(model) is not None or Path(model).is_file():
+        return
+    if Path(model).exists():
+        raise UsageError(f"--model {model}: not a model file")
+    ids = ", ".join(e.id for e in catalogue.entries())
+    raise UsageError(f"unknown model {model!r}: use a model file or one of {ids}")
+
+
+def validate(args) -> ExportRequest:
+    """An ExportRequest from parsed command-line arguments. Raises UsageError for bad input."""
+    output = Path(args.export)
+    suffix = output.suffix.lower()
+    if suffix not in PICTURE_SUFFIXES + ANIMATION_SUFFIXES:
+        raise UsageError(f"--export {output.name}: unknown file type; use .png, .svg, .gif or .mp4")
+    scene = _load_scene(args.scene) if getattr(args, "scene", None) else None
+    model = args.model or (scene.model if scene else None)
+    if model is None:
+        from seqviz.demos import catalogue
+
+        model = catalogue.default_id()
+    _check_model(model)
+    request = ExportRequest(output, model=model, text=args.text, scene=scene)
+    animated = suffix in ANIMATION_SUFFIXES
+    if args.step is not None and animated:
+        raise UsageError(f"--step is for pictures; an animation ({suffix}) takes --steps FIRST:LAST")
+    if args.steps is not None and not animated:
+        raise UsageError(f"--steps is for animations (.gif, .mp4); a picture ({suffix}) takes --step N")
+    if args.step is not None and args.step < 1:
+        raise UsageError(f"--step {args.step}: steps count from 1")
+    request.step = args.step
+    request.steps = parse_steps(args.steps) if args.steps is not None else None
+    request.size = parse_size(args.size) if args.size is not None else None
+    if args.panel is not None and args.panel not in PANEL_NAMES:
+        raise UsageError(f"unknown panel {args.panel!r}: use one of {', '.join(PANEL_NAMES)}")
+    request.panel = args.panel
+    if args.theme is not None and args.theme not in THEME_NAMES:
+        raise UsageError(f"unknown theme {args.theme!r}: use one of {', '.join(THEME_NAMES)}")
+    request.theme = args.theme
+    if args.fps is not None:
+        if not animated:
+            raise UsageError("--fps is for animations (.gif, .mp4)")
+        request.fps = args.fps
+    _check_output(request)
+    return request
+
+
+def _load_scene(path: str) -> Scene:
+    try:
+        return Scene.load(path)
+    except SceneError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _check_output(request: ExportRequest) -> None:
+    suffix = request.output.suffix.lower()
+    try:
+        if request.is_animation:
+            check_fps(request.fps, suffix)
+        if suffix == ".mp4":
+            check_video_encoder()
+        check_writable(request.output)
+    except ExportError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def export_main(args) -> int:
+    """Validate, then export; returns the exit status. Every failure is one line on stderr."""
+    try:
+        request = validate(args)
+    except UsageError as exc:
+        return _fail(str(exc), 2)
+    try:
+        return run(request)
+    except UsageError as exc:
+        return _fail(str(exc), 2)
+    except ExportError as exc:
+        return _fail(str(exc), 1)
+    except OSError as exc:
+        return _fail(f"cannot write {request.output}: {exc.strerror or exc}", 1)
+    except Exception as exc:  # a bug: still one line, and no partial file (writes are atomic)
+        logging.getLogger("seqviz").debug("export failed", exc_info=True)
+        return _fail(f"export failed: {type(exc).__name__}: {exc}", 1)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"seqviz: {message}", file=sys.stderr, flush=True)
+    return code
+
+
+# Running (Qt and torch) ---------------------------------------------------------------------------
+def _quiet_qt() -> None:
+    """Qt's offscreen warnings ("This plugin does not support ...") would clutter stderr."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    qt_log = logging.getLogger("seqviz.qt")
+    qInstallMessageHandler(lambda _kind, _context, message: qt_log.debug("%s", message))
+    logging.getLogger("seqviz").setLevel(logging.CRITICAL)
+    warnings.simplefilter("ignore")
+
+
+def run(request: ExportRequest) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    _quiet_qt()
+    import tempfile
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("seqviz")
+    with tempfile.TemporaryDirectory(prefix="seqviz-export-") as folder:
+        from seqviz.app.settings import AppSettings
+
+        # a throwaway settings file: an export neither reads nor changes the person's own settings
+        settings = AppSettings(QSettings(str(Path(folder) / "seqviz.ini"), QSettings.Format.IniFormat))
+        window = _build_window(request, settings)
+        try:
+            return _export(window, request)
+        finally:
+            window.close()
+            window.deleteLater()
+            app.processEvents()
+
+
+def _build_window(request: ExportRequest, settings):
+    """The hidden window, with the model job started first so torch loads while panels are built."""
+    import dataclasses
+
+    from PySide6.QtCore import Qt
+
+    from seqviz.app import appearance, dialogs, scenes
+    from seqviz.app.main_window import MainWindow
+
+    errors: list[tuple[str, str]] = []
+    dialogs.show_error = lambda parent, title, message, detail=None: errors.append((title, message))
+    window = MainWindow(settings=settings, lazy_panels=True)
+    window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+    window.resize(*WINDOW_SIZE)
+    window.export_errors = errors
+    window.export_outcomes = []
+    window.session.outcome.connect(window.export_outcomes.append)
+    scene = request.scene
+    theme = request.theme or (scene.theme if scene else appearance.DEFAULT_THEME)
+    settings.theme = theme
+    text = request.text if request.text is not None else scene.text if scene else None
+    if scene is not None:
+        scene = dataclasses.replace(scene, theme=theme, model=request.model, text=text)
+        scenes.after_next_outcome(window, lambda o: o.run is not None and scenes.apply_view(window, scene))
+    window.open_model(request.model, text, wait=False)
+    window.show()
+    if scene is not None:
+        scenes.apply_layout(window, scene, restore_geometry=False)
+    else:
+        appearance.apply_theme(window, theme)
+        window.load_panels()
+    _wait_until_ready(window)
+    return window
+
+
+def _wait_until_ready(window) -> None:
+    from PySide6.QtCore import QEventLoop
+
+    if window.export_errors or window.export_outcomes:
+        return
+    loop = QEventLoop()
+    window.ready.connect(loop.quit)
+    loop.exec()
+
+
+def _check_ready(window) -> None:
+    """Raise UsageError when the model or the text failed."""
+    for title, message in window.export_errors:
+        if title == "Cannot open model":
+            raise UsageError(f"cannot open model: {message}")
+        raise ExportError(f"{title}: {message}")
+    problems = [o.problem for o in window.export_outcomes if o.problem is not None]
+    if problems:
+        raise UsageError(f"cannot run the text: {problems[0]}")
+    if window.trace is None:
+        raise ExportError("the model gave no trace")
+
+
+def _export(window, request: ExportRequest) -> int:
+    from PySide6.QtCore import QSize
+
+    from seqviz.app.export import current_size, export_animation, picture_target, save_picture
+
+    _check_ready(window)
+    num_steps = window.num_steps
+    target = picture_target(window, request.panel)
+    if request.size is not None:
+        size = QSize(*request.size)
+    elif target is window:
+        size = QSize(*DEFAULT_SIZE)
+    else:  # a panel at the scale the whole window gets
+        size = current_size(target) * (DEFAULT_SIZE[0] / window.width())
+    if request.is_animation:
+        steps = _step_range(request, num_steps)
+        export_animation(window, target, request.output, steps, request.fps, size)
+        what = f"{len(steps)} frames, steps {steps[0]} to {steps[-1]}"
+    else:
+        step = request.step if request.step is not None else window.step if request.scene else num_steps
+        if not 1 <= step <= num_steps:
+            raise UsageError(f"--step {step}: this input has {num_steps} steps; use 1 to {num_steps}")
+        window.set_step(step)
+        save_picture(target, request.output, size)
+        what = f"step {step} of {num_steps}"
+    print(f"seqviz: wrote {request.output} ({size.width()}x{size.height()}, {what})", flush=True)
+    return 0
+
+
+def _step_range(request: ExportRequest, num_steps: int) -> range:
+    first, last = request.steps or (None, None)
+    first = 1 if first is None else first
+    last = num_steps if last is None else last
+    if not (1 <= first <= last <= num_steps):
+        raise UsageError(f"--steps {first}:{last}: this input has {num_steps} steps; use 1 to {num_steps}")
+    return range(first, last + 1)
