@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.notices)
         layout.addWidget(self.dock_area, 1)
         self.setCentralWidget(central)
+        self.tokens.show_message("Loading model...")
         self.tokens.strip.setFocus()
 
     def _build_menus(self) -> None:
@@ -318,6 +319,8 @@ class MainWindow(QMainWindow):
 
     def _on_busy_changed(self, busy: bool) -> None:
         loaded = self.session.loaded
+        if busy and self.status_model.text().startswith("Loading"):
+            return  # "Loading <model>..." says more than "Working..."
         self.status_model.setText("Working..." if busy else loaded.label if loaded else "")
 
     def _on_text_submitted(self, text: str) -> None:

@@ -317,6 +317,11 @@ class TokensPanel(Panel):
         if trace is None:
             self.strip.set_trace(None)
 
+    def show_message(self, text: str) -> None:
+        """One line instead of the chips (e.g. "Loading model..." before the first trace)."""
+        self._message.setText(text)
+        self._stack.setCurrentWidget(self._message)
+
     def _on_step_changed(self, step: int) -> None:
         if self.trace is not None:
             self.strip.follow_step()
