@@ -188,6 +188,7 @@ class PictureLayout:
         generator = QSvgGenerator()
         generator.setFileName(str(path))
         generator.setSize(self.size)
+        generator.setResolution(96)  # CSS pixels: the file's width and height are the picture's pixels
         generator.setViewBox(QRectF(0, 0, self.logical.width(), self.logical.height()))
         generator.setTitle(title)
         generator.setDescription("exported by seqviz")

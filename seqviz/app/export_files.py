@@ -37,11 +37,20 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     temp = _make_temp(path)
     try:
         yield temp
-        os.replace(temp, path)
+        publish(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
+
+
+def publish(temp: Path, path: Path) -> None:
+    """Give the finished temporary file the usual permissions (mkstemp makes it private) and move it
+    into place in one step."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temp, 0o666 & ~umask)
+    os.replace(temp, path)
 
 
 def _make_temp(path: Path) -> Path:
@@ -144,7 +153,7 @@ class AnimationWriter:
             if self.frames == 0:
                 raise ExportError("no frames to write")
             backend.close(finish=True)
-            os.replace(self._temp, self.path)
+            publish(self._temp, self.path)
         except OSError as exc:
             self.abort()
             raise ExportError(f"cannot write {self.path}: {exc.strerror or exc}") from None

@@ -1,0 +1,228 @@
+"""Pictures and animations as a lecturer makes them: sizes, sharpness, SVG, GIF/MP4, cancel, clipboard,
+themes."""
+
+from __future__ import annotations
+
+import sys
+import weakref
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtWidgets import QDialog
+from traces import lstm_trace, transformer_trace
+
+from seqviz.app import MainWindow, export, export_dialogs
+from seqviz.app.export_files import AnimationWriter, ExportError
+from seqviz.app.settings import AppSettings
+from seqviz.app.theme import current_theme, set_theme
+
+
+@pytest.fixture
+def out(tmp_path):
+    """An empty folder for exported files (tmp_path also holds the test's settings)."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def window(qtbot, dialog_log):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.resize(1600, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    w.show_trace(lstm_trace(T=12))
+    w.set_step(5)
+    yield w
+    set_theme("light")  # the theme is process-wide: leave it as other tests expect
+
+
+def pixels(image: QImage) -> np.ndarray:
+    """(H, W, 3) int array of an image's RGB values."""
+    return export._rgb(image).astype(np.int32)
+
+
+def edge_energy(rgb: np.ndarray) -> float:
+    """Mean squared difference between horizontal neighbours. A crisp edge is one big step; an
+    upscaled one is spread over two pixels of half the step, which halves this."""
+    grey = rgb.mean(axis=2)
+    return float((np.diff(grey, axis=1) ** 2).mean())
+
+
+def test_pictures_have_the_chosen_pixel_size(window):
+    assert export.render_picture(window).size() == export.current_size(window)
+    for w, h in ((1920, 1080), (3840, 2160), (1000, 1000)):
+        assert export.render_picture(window, QSize(w, h)).size() == QSize(w, h)
+    panel = window.panels["hidden"]
+    assert export.render_picture(panel, QSize(1280, 720)).size() == QSize(1280, 720)
+    assert window.size() == QSize(1600, 900)  # the window is laid out as before
+
+
+def test_a_4k_picture_is_rendered_at_4k_not_upscaled(window):
+    full_hd = export.render_picture(window, QSize(1920, 1080))
+    uhd = export.render_picture(window, QSize(3840, 2160))
+    upscaled = full_hd.scaled(3840, 2160, mode=Qt.TransformationMode.SmoothTransformation)
+    # Same picture: the 4K one shrunk back is the Full HD one, give or take antialiasing.
+    shrunk = uhd.scaled(1920, 1080, mode=Qt.TransformationMode.SmoothTransformation)
+    assert np.abs(pixels(shrunk) - pixels(full_hd)).mean() < 6
+    # But with twice the detail: text and lines have sharp edges an upscaled picture lacks.
+    assert edge_energy(pixels(uhd)) > 1.5 * edge_energy(pixels(upscaled))
+
+
+def test_svg_of_a_panel_is_a_valid_drawing_with_text(window, out):
+    path = export.save_picture(window.panels["hidden"], out / "hidden.svg", QSize(1200, 800))
+    root = ET.parse(path).getroot()
+    assert root.tag.endswith("svg")
+    texts = [el.text or "" for el in root.iter() if el.tag.endswith("text")]
+    assert any("hidden state" in t for t in texts)  # the plot title, as text not pixels
+    from PySide6.QtSvg import QSvgRenderer
+
+    assert QSvgRenderer(str(path)).isValid()
+
+
+def test_gif_has_one_frame_per_step_at_the_chosen_size(window, out):
+    path = out / "steps.gif"
+    assert export.export_animation(window, window, path, range(2, 8), 5, QSize(640, 360))
+    with Image.open(path) as gif:
+        assert (gif.n_frames, gif.size) == (6, (640, 360))
+        assert gif.info["duration"] == 200 and gif.info["loop"] == 0
+        gif.seek(3)  # step 5
+        frame = np.asarray(gif.convert("RGB"), dtype=np.int32)
+    window.set_step(5)
+    direct = pixels(export.render_picture(window, QSize(640, 360)))
+    assert np.abs(frame - direct).mean() < 4  # palette rounding only
+    assert window.step == 5  # the export puts the step back
+
+
+def test_animation_writer_streams_and_keeps_no_frames(out):
+    path = out / "stream.gif"
+    rng = np.random.default_rng(0)
+    sizes = []
+    with AnimationWriter(path, 10, (200, 100)) as writer:
+        temp = writer._temp
+        for i in range(20):
+            frame = np.zeros((100, 200, 3), np.uint8)
+            frame[:, i * 10 : i * 10 + 10] = rng.integers(0, 255, 3)
+            ref = weakref.ref(frame)
+            writer.add(frame)
+            del frame
+            assert ref() is None  # the writer kept no reference to the frame
+            sizes.append(temp.stat().st_size)
+    assert all(b > a for a, b in zip(sizes, sizes[1:], strict=False))  # bytes reach the disk per frame
+    with Image.open(path) as gif:
+        assert gif.n_frames == 20
+
+
+def test_mp4_has_every_frame(window, out):
+    ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    path = out / "steps.mp4"
+    assert export.export_animation(window, window.panels["hidden"], path, range(1, 9), 8, QSize(641, 361))
+    assert path.read_bytes()[4:8] == b"ftyp"
+    frames, _seconds = ffmpeg.count_frames_and_secs(str(path))
+    assert frames == 8
+
+
+def test_mp4_without_imageio_ffmpeg_says_how_to_get_it(out, monkeypatch):
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # import fails
+    with pytest.raises(ExportError, match="imageio-ffmpeg"):
+        AnimationWriter(out / "x.mp4", 8, (64, 64))
+    assert list(out.iterdir()) == []
+
+
+def test_cancelling_an_animation_leaves_no_file(window, out):
+    path = out / "cancelled.gif"
+    calls = []
+
+    def progress(done, total):
+        calls.append(done)
+        return done < 3
+
+    assert not export.export_animation(window, window, path, range(1, 13), 4, QSize(320, 180), progress)
+    assert calls[-1] == 3
+    assert list(out.iterdir()) == []  # neither the file nor its temporary
+
+
+def test_failed_picture_leaves_no_file(window, out, monkeypatch):
+    monkeypatch.setattr(QImage, "save", lambda self, *args: False)
+    with pytest.raises(ExportError):
+        export.save_picture(window, out / "x.png")
+    assert list(out.iterdir()) == []
+
+
+def test_copy_picture_puts_the_window_on_the_clipboard(window):
+    window.export_actions["copy_picture"].trigger()
+    image = QGuiApplication.clipboard().image()
+    assert image.size() == export.current_size(window)
+    assert window.export_actions["copy_picture"].shortcut().toString() == "Ctrl+Shift+C"
+
+
+def test_export_picture_dialog_writes_the_chosen_panel_and_size(window, out, monkeypatch):
+    target = out / "gates"  # no suffix: the filter's .png is added
+    monkeypatch.setattr(export_dialogs, "choose_save_path", lambda *a: str(target) + ".png")
+    dialog = export_dialogs.PictureDialog(window)
+    dialog.form.select("gates", QSize(800, 600))
+    assert dialog.form.size_box.currentText() == "Custom"
+    dialog.accept()
+    path = export_dialogs.export_picture(window, dialog)
+    assert path is not None and QImage(str(path)).size() == QSize(800, 600)
+    dialog = export_dialogs.PictureDialog(window)
+    dialog.form.select("window", QSize(1920, 1080))
+    assert "Full HD" in dialog.form.size_box.currentText()
+
+
+def test_export_animation_dialog_writes_the_steps_and_cancel_writes_nothing(window, out, monkeypatch):
+    path = out / "anim.gif"
+    monkeypatch.setattr(export_dialogs, "choose_save_path", lambda *a: str(path))
+    dialog = export_dialogs.AnimationDialog(window)
+    dialog.form.select("hidden", QSize(400, 300))
+    dialog.first_box.setValue(3)
+    dialog.last_box.setValue(6)
+    dialog.accept()
+    assert export_dialogs.export_animation(window, dialog) == path
+    with Image.open(path) as gif:
+        assert gif.n_frames == 4 and gif.size == (400, 300)
+    path.unlink()
+    monkeypatch.setattr(export_dialogs.QProgressDialog, "wasCanceled", lambda self: True)
+    dialog = export_dialogs.AnimationDialog(window)
+    dialog.accept()
+    assert export_dialogs.export_animation(window, dialog) is None
+    assert list(out.iterdir()) == []
+
+
+def test_themes_restyle_the_window_and_are_remembered(window, qtbot):
+    window.theme_actions["dark"].trigger()
+    assert current_theme().name == "dark" and window.settings.theme == "dark"
+    dark = pixels(export.render_picture(window.panels["hidden"]))
+    assert dark.mean() < 110  # dark backgrounds, dark controls
+    window.theme_actions["presentation"].trigger()
+    assert current_theme().name == "presentation"
+    presentation = pixels(export.render_picture(window.panels["hidden"]))
+    assert presentation.mean() > 180
+    assert window.tokens.strip.font().pointSizeF() > 1.4 * window.font().pointSizeF()
+    window.settings.sync()
+    set_theme("light")
+    again = MainWindow(AppSettings())
+    qtbot.addWidget(again)
+    assert again.theme_actions["presentation"].isChecked()
+    again.load_panels()
+    assert current_theme().name == "presentation"
+
+
+def test_a_transformer_panel_exports_too(window, out):
+    window.show_trace(transformer_trace())
+    target = export.picture_target(window, "attention")
+    path = export.save_picture(target, out / "attention.png", QSize(1280, 720))
+    assert QImage(str(path)).size() == QSize(1280, 720)
+    with pytest.raises(ExportError, match="unknown panel"):
+        export.picture_target(window, "nope")
+
+
+def test_dialogs_are_not_modal_leftovers(window):
+    dialog = export_dialogs.PictureDialog(window)
+    dialog.reject()
+    assert dialog.result() == QDialog.DialogCode.Rejected
