@@ -278,6 +278,8 @@ def _export(window, request: ExportRequest) -> int:
     target = picture_target(window, request.panel)
     if request.size is not None:
         size = QSize(*request.size)
+    elif request.scene is not None:  # the scene's layout as it was saved, not re-flowed
+        size = current_size(target)
     elif target is window:
         size = QSize(*DEFAULT_SIZE)
     else:  # a panel at the scale the whole window gets

@@ -272,8 +272,23 @@ def apply_layout(window, scene: Scene, *, restore_geometry: bool = True) -> None
         window.restoreGeometry(_qbytes(scene.geometry))
     if scene.window_size:
         window.resize(*scene.window_size)
-    if scene.dock_state:
-        window.dock_area.restore_layout(_qbytes(scene.dock_state))
+
+
+def restore_docks(window, scene: Scene) -> None:
+    """The dock layout of `scene`; after the trace is shown, since panels' minimum sizes depend on it."""
+    from PySide6.QtWidgets import QApplication
+
+    if not scene.dock_state:
+        return
+    # dock sizes are restored relative to the dock area's size: let the window reach its size first
+    QApplication.processEvents()
+    area = window.dock_area
+    # Qt keeps a tab group's old tab bar on screen when a state is restored over it: start empty
+    for dock in area.docks.values():
+        area.removeDockWidget(dock)
+    if not area.restore_layout(_qbytes(scene.dock_state)):
+        area.default_layout()
+    QApplication.processEvents()
 
 
 def after_next_outcome(window, then) -> None:
@@ -293,7 +308,8 @@ def after_next_outcome(window, then) -> None:
 
 
 def apply_view(window, scene: Scene) -> None:
-    """The step, selection and panel choices of `scene`, on the trace the window shows."""
+    """The dock layout, step, selection and panel choices of `scene`, on the trace the window shows."""
+    restore_docks(window, scene)
     st = window.state
     st.set_layer(scene.layer)
     st.set_direction(scene.direction)
