@@ -154,7 +154,9 @@ def main() -> None:
 
     from seqviz.app import MainWindow
     from seqviz.app.docks import panel_classes
+    from seqviz.app.launch import quiet_qt_messages
 
+    quiet_qt_messages()
     app = QApplication.instance() or QApplication([])
     window = MainWindow()
     window.resize(1600, 900)

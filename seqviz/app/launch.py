@@ -30,6 +30,11 @@ def _qt_messages(mode, context, message: str) -> None:
         print(message, file=sys.stderr)
 
 
+def quiet_qt_messages() -> None:
+    """Drop Qt's harmless per-dock offscreen warning; every other Qt message still goes to stderr."""
+    qInstallMessageHandler(_qt_messages)
+
+
 def _report(event: str) -> None:
     if os.environ.get(REPORT_ENV) == "1":
         print(f"seqviz-report {event}", flush=True)
@@ -67,7 +72,7 @@ def run_app(
 ) -> int:
     """Open the main window and run until it closes; returns the exit status. A `scene`
     (seqviz.app.scenes.Scene) is shown instead of the remembered model."""
-    qInstallMessageHandler(_qt_messages)
+    quiet_qt_messages()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("seqviz")
     app.setOrganizationName("seqviz")
@@ -95,4 +100,7 @@ def run_app(
     if smoke:
         print(f"seqviz: smoke {'ok' if code == 0 else 'FAILED'}: step {window.step} / {window.num_steps}")
         window.close()  # saves settings, waits for a running job
+    # Delete the window while the QApplication still exists, not during interpreter shutdown.
+    window.deleteLater()
+    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     return code
