@@ -71,3 +71,17 @@ def test_a_bad_trace_file_exits_with_a_clear_message(tmp_path):
     assert "Traceback" not in result.stderr
     missing = run_main("--trace", str(tmp_path / "missing.npz"), timeout=60)
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_the_window_shell_imports_neither_torch_nor_pyqtgraph():
+    # The first window must be on screen within a second: torch (~2.5 s) and pyqtgraph (~0.5 s) load
+    # after it is shown. Anything the window module imports at the top counts against that.
+    code = (
+        "import sys; import seqviz.app.main_window, seqviz.app.launch, seqviz.cli; "
+        "print(sorted(m for m in ('torch', 'pyqtgraph') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
