@@ -267,6 +267,8 @@ class MainWindow(QMainWindow):
         if loaded is not None:
             self.toolbar.select_source(loaded.source, loaded.label)
         self.status_model.setText(loaded.label if loaded else "No model loaded")
+        if self.trace is None:
+            self.tokens.show_message("No model loaded: choose one in the toolbar, or open a model file.")
         dialogs.show_error(self, title, message)
         self._mark_ready()
 
