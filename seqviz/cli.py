@@ -35,6 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"seqviz {seqviz.__version__}")
     parser.add_argument(
+        "--list-models",
+        action="store_true",
+        help="print the bundled models, one per line: ID ARCH TASK description",
+    )
+    parser.add_argument(
         "scene", nargs="?", metavar="FILE.seqviz", help="open a saved scene (File > Save scene in the app)"
     )
     parser.add_argument("--model", metavar="ID|FILE", help="a bundled model id or a model file to open")
@@ -55,9 +60,9 @@ def _add_export_arguments(parser: argparse.ArgumentParser) -> None:
         "export without a window",
         "With --export, seqviz writes a picture or an animation and exits (status 0; 2 for bad input,\n"
         "1 if the file cannot be written); no window is shown and no display is needed. Examples:\n"
-        "  main.py --model untrained-lstm --text 'hello' --step 3 --export out.png --size 3840x2160\n"
-        "  main.py --model untrained-gru --panel gates --theme presentation --export gates.svg\n"
-        "  main.py --model untrained-transformer --export steps.gif --steps 1:20 --fps 4\n"
+        "  main.py --model longrange-lstm --step 3 --export out.png --size 3840x2160\n"
+        "  main.py --model sentiment-gru --text 'not very good' --panel gates --theme presentation --export gates.svg\n"
+        "  main.py --model longrange-transformer --panel attention --export steps.gif --steps 1:20 --fps 4\n"
         "  main.py lecture.seqviz --export slide.png",
     )
     group.add_argument(
@@ -92,6 +97,11 @@ EXPORT_ONLY = ("step", "steps", "fps", "size", "panel")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="seqviz: %(levelname)s: %(message)s")
+    if args.list_models:
+        from seqviz.demos.catalogue import print_model_list
+
+        print_model_list()
+        return 0
     if args.export:
         from seqviz.app.headless import export_main
 

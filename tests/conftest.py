@@ -45,3 +45,12 @@ def dialog_log(monkeypatch):
 
     monkeypatch.setattr(dialogs, "choose_file", choose_file)
     return log
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    """Tiny tensors on 2 shared cores: torch's second worker thread makes them 10-50x slower, not faster."""
+    import torch
+
+    torch.set_num_threads(1)
+    yield

@@ -142,9 +142,7 @@ class MainToolBar(QToolBar):
         for task, group in tasks.items():
             self._add_header(task)
             for entry in group:
-                self._add_item(
-                    f"{entry.id} \u2014 {_one_line(entry.description)}", entry.id, entry.description
-                )
+                self._add_item(f"{entry.id} \u2014 {_one_line(entry.summary)}", entry.id, entry.description)
         width = self.model_combo.view().sizeHintForColumn(0) + 30
         self.model_combo.view().setMinimumWidth(width)
 

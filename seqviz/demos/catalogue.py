@@ -31,6 +31,12 @@ class CatalogueEntry:
     path: Path | None = None  # None: built in code (untrained)
     card: dict = field(default_factory=dict, compare=False, hash=False)
 
+    @property
+    def summary(self) -> str:
+        """The description's first sentence: what one line in a list or a menu has room for."""
+        head, dot, _ = self.description.partition(". ")
+        return head + ("." if dot else "")
+
 
 def read_metadata(path: Path) -> dict:
     """The seqviz JSON metadata of a .safetensors file, read from its header only."""
@@ -113,7 +119,7 @@ def by_task() -> dict[str, list[CatalogueEntry]]:
 
 def print_model_list(file=None) -> None:
     """One model per line, `ID  ARCH  TASK  description`, grouped by task (for `main.py --list-models`)."""
-    rows = [(e.id, e.arch, e.task, e.description) for group in by_task().values() for e in group]
+    rows = [(e.id, e.arch, e.task, e.summary) for group in by_task().values() for e in group]
     id_width = max(len(r[0]) for r in rows)
     arch_width = max(len(r[1]) for r in rows)
     task_width = max(len(r[2]) for r in rows)

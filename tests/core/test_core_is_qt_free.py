@@ -14,7 +14,9 @@ sys.meta_path.insert(0, BlockQt())
 
 
 def run(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", BLOCK_QT + code], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", BLOCK_QT + code], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_core_and_its_models_import_without_qt():
