@@ -61,7 +61,7 @@ def _add_export_arguments(parser: argparse.ArgumentParser) -> None:
         "With --export, seqviz writes a picture or an animation and exits (status 0; 2 for bad input,\n"
         "1 if the file cannot be written); no window is shown and no display is needed. Examples:\n"
         "  main.py --model longrange-lstm --step 3 --export out.png --size 3840x2160\n"
-        "  main.py --model sentiment-gru --text 'not very good' --panel gates --theme presentation --export gates.svg\n"
+        "  main.py --model sentiment-gru --text 'not bad' --panel gates --theme dark --export a.svg\n"
         "  main.py --model longrange-transformer --panel attention --export steps.gif --steps 1:20 --fps 4\n"
         "  main.py lecture.seqviz --export slide.png",
     )
