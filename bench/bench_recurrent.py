@@ -2,11 +2,14 @@
 
     python bench/bench_recurrent.py            # speed table, then peak memory (fresh subprocesses)
     python bench/bench_recurrent.py --quick    # speed at the small size only
+    python bench/bench_recurrent.py --threads 1 --repeats 5   # steadier on a busy machine
 
 Speed: 2-layer nn.RNN / nn.GRU / nn.LSTM, input_size = hidden_size, at (H=512, T=1024) and
 (H=1024, T=4096): the median of a few repeats of the module's forward and of the trace, interleaved
-in the same process. Memory: a 2-layer LSTM, H=1024, T=10,000 in a fresh subprocess; the peak RSS
-after the trace minus the baseline (torch imported, module and input built) over the trace's bytes.
+in the same process; also the ratio of the best times, steadier when others share the CPU (torch's
+kernels slow down by large factors when another process takes one of their cores).
+Memory: a 2-layer LSTM, H=1024, T=10,000 in a fresh subprocess; the peak RSS after the trace
+minus the baseline (torch imported, module and input built) over the trace's bytes.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ def bench_speed(hidden: int, steps: int, repeats: int) -> None:
         f, t = statistics.median(forward), statistics.median(traced)
         print(
             f"{name:5s} H={hidden:5d} T={steps:6d}   forward {f * 1e3:8.1f} ms   trace {t * 1e3:8.1f} ms   "
-            f"ratio {t / f:5.2f}",
+            f"ratio {t / f:5.2f}   (best of {repeats}: {min(traced) / min(forward):5.2f})",
             flush=True,
         )
 
@@ -100,11 +103,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="speed at the small size only, no memory")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's own choice)")
     parser.add_argument("--memory-child", choices=("trace", "forward"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
         memory_child(args.memory_child)
         return
+    if args.threads:
+        torch.set_num_threads(args.threads)
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.1f}"
     )
