@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 UNK = "<unk>"
@@ -41,10 +42,18 @@ class Tokenizer:
             return list(text)
         return _WORD_RE.findall(text)
 
+    def lookup(self, piece: str) -> int | None:
+        """The id of `piece`, or of its unaccented form ("nací" -> "naci") when only that is in the
+        vocabulary, or None. Lecturers type accents that a model trained on plain text never saw."""
+        found = self._index.get(piece)
+        if found is None:
+            found = self._index.get(strip_accents(piece))
+        return found
+
     def encode(self, text: str | list[str]) -> list[int]:
         pieces = text if isinstance(text, list) else self.split(text)
         unk = self._index[UNK]
-        return [self._index.get(p, unk) for p in pieces]
+        return [unk if (i := self.lookup(p)) is None else i for p in pieces]
 
     def decode(self, ids: list[int]) -> list[str]:
         return [self.vocab[i] for i in ids]
@@ -58,7 +67,7 @@ class Tokenizer:
         pieces = text if isinstance(text, list) else self.split(text)
         seen: dict[str, None] = {}
         for p in pieces:
-            if p not in self._index:
+            if self.lookup(p) is None:
                 seen.setdefault(p)
         return list(seen)
 
@@ -71,3 +80,9 @@ class Tokenizer:
     @classmethod
     def from_dict(cls, d: dict) -> Tokenizer:
         return cls(list(d["vocab"]), d.get("level", "char"), bool(d.get("lowercase", False)))
+
+
+def strip_accents(text: str) -> str:
+    """Remove combining marks: "canción" -> "cancion", "ñ" -> "n"."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
