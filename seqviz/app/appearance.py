@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QApplication, QMenu
 from seqviz.app.theme import THEMES, Theme, theme_names
 
 DEFAULT_THEME = "light"
-TOKEN_FONT_SCALE = 1.15  # the token strip is read from the back of a lecture hall
 _base_font_size: float | None = None  # the application's point size before any theme scaled it
 
 
@@ -73,12 +72,11 @@ def style_window(window, theme: Theme) -> None:
     font = app.font()
     font.setPointSizeF(_base_font_size * scale)
     window.dock_area.setFont(font)
+    # The token strip sizes its chips from the theme itself (TokenStrip.apply_theme): setting its font
+    # here too made its size depend on which of the two ran last.
     strip = window.tokens.strip
-    font.setPointSizeF(_base_font_size * scale * TOKEN_FONT_SCALE)
-    strip.setFont(font)
     strip.accent = QColor(theme.accent)
-    strip.set_trace(window.trace)  # chip widths follow the font
-    window.tokens.updateGeometry()
+    strip.update()
 
 
 def _dark_palette() -> QPalette:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QWidget
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt
+from PySide6.QtWidgets import QApplication, QComboBox, QDockWidget, QLabel, QMainWindow, QMenu, QWidget
 
 from seqviz.app.panels.base import Panel
 from seqviz.app.settings import LAYOUT_VERSION
@@ -27,6 +27,7 @@ DEFAULT_AREAS = {
     "output": Area.BottomDockWidgetArea,
     "units": Area.BottomDockWidgetArea,
 }
+COMBO_MIN_CHARS = 6  # a panel's combo box is at least this many characters wide, wider for longer items
 
 
 def panel_classes() -> list[type[Panel]]:
@@ -47,13 +48,17 @@ class DockArea(QMainWindow):
         self.panels: dict[str, Panel] = {}
         self.docks: dict[str, QDockWidget] = {}
         self.errors: list[str] = []
+        self._combo_sizes = _ComboSizes(self)
 
-    def add_panels(self, classes: list[type[Panel]], view_menu: QMenu | None = None) -> None:
-        """Create a dock per panel class, in the default layout."""
+    def add_panels(
+        self, classes: list[type[Panel]], view_menu: QMenu | None = None, layout: QByteArray | None = None
+    ) -> None:
+        """Create a dock per panel class, placed by `layout` (a `save_layout()`) or else by default."""
         for cls in classes:
             if cls.name in self.panels:
                 continue
             panel = cls(self.state)
+            _sizes_follow_content_and_font(panel, self._combo_sizes)
             dock = QDockWidget(panel.title, self)
             dock.setObjectName(f"dock_{panel.name}")
             dock.setWidget(panel)
@@ -61,7 +66,32 @@ class DockArea(QMainWindow):
             self.docks[panel.name] = dock
             if view_menu is not None:
                 view_menu.addAction(dock.toggleViewAction())
-        self.default_layout()
+        # restored into an empty area: restoring over a layout leaves its tab bars on screen
+        if not self.restore_layout(layout):
+            self.default_layout()
+
+    def renewed(self) -> DockArea:
+        """A new, empty dock area with this one's panels, put in this one's place (which is deleted).
+
+        Qt keeps a tab group's tab bar on screen when a state is restored over a layout that had one
+        (Qt 6.11), so a layout that must come out exactly as saved is restored into a renewed area."""
+        new = DockArea(self.state, self.parentWidget())
+        new.setFont(self.font())  # the theme's panel text size
+        new.setGeometry(self.geometry())  # a layout is restored relative to the area's size
+        for name, dock in self.docks.items():
+            self.removeDockWidget(dock)
+            dock.setParent(new)
+            new.docks[name], new.panels[name] = dock, self.panels[name]
+        new.errors = self.errors
+        new._combo_sizes = self._combo_sizes
+        self._combo_sizes.setParent(new)
+        holder = self.parentWidget().layout() if self.parentWidget() is not None else None
+        if holder is not None:
+            holder.replaceWidget(self, new)
+        new.setVisible(self.isVisible())
+        self.hide()
+        self.deleteLater()
+        return new
 
     def default_layout(self) -> None:
         placed: dict[Qt.DockWidgetArea, QDockWidget] = {}
@@ -107,3 +137,33 @@ class DockArea(QMainWindow):
                 if isinstance(other_panel, Panel) and other_panel.message is None and not other.isHidden():
                     other.raise_()
                     break
+
+
+class _ComboSizes(QObject):
+    """Event filter: a combo box forgets both cached size hints when its font changes.
+
+    QComboBox resets only its size hint on a font change and keeps the minimum one, so boxes stayed
+    presentation-sized after switching to another theme."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FontChange:
+            QApplication.sendEvent(watched, QEvent(QEvent.Type.StyleChange))  # resets both hints
+        return False
+
+
+def _sizes_follow_content_and_font(panel: QWidget, combo_filter: _ComboSizes) -> None:
+    """Make the size of `panel`'s combo boxes and labels depend on their content and font alone.
+
+    Qt sizes a combo box by the items it had when first shown, and an empty QLabel that never had
+    text keeps the size hint of its first font, so a panel's controls came out a few pixels apart
+    depending on what it had shown before and which themes it went through (a reopened scene
+    differed from the window it was saved from). With AdjustToContents a box's size hint follows its
+    items; with a minimum length its minimum size hint follows the font alone."""
+    for combo in panel.findChildren(QComboBox):
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        combo.setMinimumContentsLength(COMBO_MIN_CHARS)
+        combo.installEventFilter(combo_filter)
+    for label in panel.findChildren(QLabel):
+        if not label.text():
+            label.setText(" ")  # a label that has had text recomputes its size on a font change
+            label.setText("")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,6 +51,7 @@ __all__ = [
     "export_animation",
     "render_picture",
     "save_picture",
+    "settle_axes",
 ]
 
 
@@ -136,6 +138,7 @@ class PictureLayout:
         if self._was_enabled:
             self._parent_layout.setEnabled(False)
         self._apply()
+        settle_axes(self.target)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -199,6 +202,41 @@ class PictureLayout:
             self._paint(painter)
         finally:
             painter.end()
+
+
+AXIS_TEXT_SPACE = (30, 18)  # pyqtgraph's starting tick-label width (vertical axes) and height
+
+
+def settle_axes(target: QWidget) -> None:
+    """Give every plot axis in `target` the tick-label space its ticks need now.
+
+    pyqtgraph widens an axis for longer tick labels at once but narrows it only when they are 10 px
+    shorter, so the same plot could come out a few pixels different depending on what it showed
+    before (another model, theme or selection). Starting every axis from pyqtgraph's initial space
+    and letting the layouts settle makes a picture depend only on what is shown. Axes that already
+    fit their labels end where they were."""
+    pg = sys.modules.get("pyqtgraph")  # no plots were ever built without it
+    if pg is None:
+        return
+    views = [v for v in target.findChildren(pg.GraphicsView) if v.isVisible()]
+    if isinstance(target, pg.GraphicsView):
+        views.append(target)
+    axes = [item for view in views for item in view.items() if isinstance(item, pg.AxisItem)]
+    for axis in axes:
+        axis.textWidth, axis.textHeight = AXIS_TEXT_SPACE
+    scratch = QImage(1, 1, QImage.Format.Format_ARGB32_Premultiplied)
+    for _ in range(4):  # a narrower axis gives the plot room, which may change its ticks
+        before = [(axis.textWidth, axis.textHeight, axis.size()) for axis in axes]
+        painter = QPainter(scratch)
+        for axis in axes:
+            axis.generateDrawSpecs(painter)  # measures the labels and resizes the axis
+        painter.end()
+        QApplication.sendPostedEvents(None, 0)  # the plots' layouts follow
+        if before == [(axis.textWidth, axis.textHeight, axis.size()) for axis in axes]:
+            break
+    for axis in axes:
+        axis.picture = None  # drawn anew at its settled size
+        axis.update()
 
 
 # Pictures ---------------------------------------------------------------------------------------

@@ -117,7 +117,7 @@ class MainWindow(QMainWindow):
         a.last.triggered.connect(lambda: self._step_to(st.num_steps))
         a.play.triggered.connect(self.playback.toggle)
         a.generate.triggered.connect(self._on_generate_triggered)
-        a.reset_layout.triggered.connect(self.dock_area.default_layout)
+        a.reset_layout.triggered.connect(lambda: self.dock_area.default_layout())  # a scene renews it
         self.playback.playingChanged.connect(self._on_playing_changed)
         tb.modelChosen.connect(lambda source: self.open_model(source, wait=False))
         tb.textSubmitted.connect(self._on_text_submitted)
@@ -138,8 +138,7 @@ class MainWindow(QMainWindow):
         if self.dock_area.panels:
             return
         appearance.use_remembered_theme(self)  # plots are built in the theme they start with
-        self.dock_area.add_panels(panel_classes(), self.view_menu)
-        self.dock_area.restore_layout(self.settings.dock_state)
+        self.dock_area.add_panels(panel_classes(), self.view_menu, self.settings.dock_state)
         if self.trace is not None:
             self._report_panel_failures(self.dock_area.set_trace(self.trace))
 

@@ -2,16 +2,23 @@
 
 A scene holds the model (a catalogue id, or a model file path, relative to the scene's folder when it
 lies there), the input text, the step, the selection (layer, direction, head, units), the theme, the
-panel choices that are not in the ViewState (e.g. attention "Show", units "Array") and the layout
-(the dock area's saveState and the window's geometry, base64, plus the window size). Reading a scene
+playback speed, the panel choices that are not in the ViewState (e.g. attention "Show", units
+"Array") and the layout: the window size, the dock area's saveState and the window's geometry
+(base64), the sizes of the panels' splitters and the token strip's scroll offsets. Reading a scene
 needs no Qt (`Scene.load`, for validating a command line before anything heavy is imported);
 `capture(window)` and `apply(window, scene)` move scenes in and out of a window.
+
+Reopening a scene gives the same picture as the window it was saved from, pixel for pixel, in a new
+window or in one that showed something else: the dock layout is restored into a renewed, empty dock
+area once the window has its size and the trace is shown (so panels have their minimum sizes), and
+everything else a picture shows is either in the scene or derived from it.
 
 Example file:
     {"format": "seqviz-scene", "version": 1, "model": "untrained-lstm", "text": "hello",
      "step": 3, "selection": {"layer": 0, "direction": 0, "head": 0, "units": [2]},
-     "theme": "presentation", "panels": {"attention": {"kind_box": "self-attention"}},
-     "layout": {"window_size": [1400, 860], "dock_state": "...", "geometry": "..."}}
+     "theme": "presentation", "speed": 8.0, "panels": {"attention": {"kind_box": "self-attention"}},
+     "layout": {"window_size": [1400, 860], "dock_state": "...", "geometry": "...",
+                "splitters": {"attention": {"splitter": [560, 380]}}, "token_offsets": [0]}}
 """
 
 from __future__ import annotations
@@ -45,10 +52,13 @@ class Scene:
     head: int = 0
     units: tuple[int, ...] = ()
     theme: str = "light"
+    speed: float | None = None  # playback steps per second (shown in the toolbar)
     panels: dict[str, dict[str, str]] = field(default_factory=dict)  # panel -> {combo: shown text}
     window_size: tuple[int, int] | None = None  # logical pixels
     dock_state: str = ""  # base64 of DockArea.saveState
     geometry: str = ""  # base64 of QMainWindow.saveGeometry
+    splitters: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # panel -> {name: sizes}
+    token_offsets: tuple[int, ...] = ()  # the token strip's scroll offset per row, in pixels
 
     # JSON ---------------------------------------------------------------------------------------
     def to_dict(self, folder: Path | None = None) -> dict:
@@ -61,11 +71,14 @@ class Scene:
             "step": self.step,
             "selection": {k: data[k] for k in ("layer", "direction", "head")} | {"units": list(self.units)},
             "theme": self.theme,
+            "speed": self.speed,
             "panels": self.panels,
             "layout": {
                 "window_size": list(self.window_size) if self.window_size else None,
                 "dock_state": self.dock_state,
                 "geometry": self.geometry,
+                "splitters": self.splitters,
+                "token_offsets": list(self.token_offsets),
             },
         }
 
@@ -93,10 +106,13 @@ class Scene:
             head=_get_int(selection, "head", 0),
             units=tuple(_get_units(selection)),
             theme=_get(data, "theme", str, "light"),
+            speed=_get_speed(data),
             panels=_get_panels(data),
             window_size=(int(size[0]), int(size[1])) if size else None,
             dock_state=_get_base64(layout, "dock_state"),
             geometry=_get_base64(layout, "geometry"),
+            splitters=_get_splitters(layout),
+            token_offsets=tuple(_get_int_list(layout, "token_offsets", "layout.token_offsets")),
         )
         if not scene.model:
             raise SceneError("the scene names no model")
@@ -127,9 +143,19 @@ class Scene:
         except json.JSONDecodeError as exc:
             raise SceneError(f"scene {path.name} is not valid JSON (line {exc.lineno}: {exc.msg})") from None
         try:
-            return cls.from_dict(data, path.resolve().parent)
+            scene = cls.from_dict(data, path.resolve().parent)
+            scene.check_model()
         except SceneError as exc:
             raise SceneError(f"scene {path.name}: {exc}") from None
+        return scene
+
+    def check_model(self) -> None:
+        """Raise SceneError unless the model is a bundled one or an existing file."""
+        if _is_catalogue_id(self.model) or Path(self.model).is_file():
+            return
+        if Path(self.model).exists():
+            raise SceneError(f"its model {self.model} is not a file")
+        raise SceneError(f"its model file {self.model} does not exist (nor is it a bundled model id)")
 
 
 # validation helpers -------------------------------------------------------------------------------
@@ -153,11 +179,32 @@ def _get_int(data: dict, key: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+def _get_int_list(data: dict, key: str, name: str) -> list[int]:
+    values = data.get(key) or []
+    if not isinstance(values, list) or not all(_is_int(v) and v >= 0 for v in values):
+        raise SceneError(f'"{name}" must be a list of whole numbers')
+    return values
+
+
 def _get_units(selection: dict) -> list[int]:
-    units = selection.get("units", [])
-    if not isinstance(units, list) or not all(_is_int(u) and u >= 0 for u in units):
-        raise SceneError('"units" must be a list of unit numbers')
-    return units
+    return _get_int_list(selection, "units", "units")
+
+
+def _get_speed(data: dict) -> float | None:
+    speed = data.get("speed")
+    if speed is not None and (isinstance(speed, bool) or not isinstance(speed, int | float) or speed <= 0):
+        raise SceneError(f'"speed" must be a positive number of steps per second, not {speed!r}')
+    return None if speed is None else float(speed)
+
+
+def _get_splitters(layout: dict) -> dict[str, dict[str, list[int]]]:
+    splitters = _get(layout, "splitters", dict, {})
+    for name, sizes in splitters.items():
+        if not isinstance(sizes, dict):
+            raise SceneError(f'"layout.splitters.{name}" must map splitter names to sizes')
+        for key in sizes:
+            _get_int_list(sizes, key, f"layout.splitters.{name}.{key}")
+    return splitters
 
 
 def _get_panels(data: dict) -> dict[str, dict[str, str]]:
@@ -213,6 +260,13 @@ def _panel_choices(panel) -> dict[str, str]:
     }
 
 
+def _panel_splitters(panel) -> dict[str, object]:
+    """The panel's splitters by attribute name (e.g. the attention panel's matrix | side split)."""
+    from PySide6.QtWidgets import QSplitter
+
+    return {name: value for name, value in vars(panel).items() if isinstance(value, QSplitter)}
+
+
 def capture(window) -> Scene:
     """The scene a window shows now. Raises SceneError when it shows a trace file (no model run)."""
     from seqviz.app.theme import current_theme
@@ -220,7 +274,7 @@ def capture(window) -> Scene:
     run, loaded = window.run, window.loaded
     if run is None or loaded is None:
         raise SceneError("scenes hold a model and its input; this window shows a trace file")
-    st = window.state
+    st, panels = window.state, window.dock_area.panels
     return Scene(
         model=loaded.source,
         text=run.text,
@@ -230,10 +284,17 @@ def capture(window) -> Scene:
         head=st.head,
         units=tuple(st.units),
         theme=current_theme().name,
-        panels={name: c for name, p in window.dock_area.panels.items() if (c := _panel_choices(p))},
+        speed=window.playback.speed,
+        panels={name: c for name, p in panels.items() if (c := _panel_choices(p))},
         window_size=(window.width(), window.height()),
         dock_state=_b64(window.dock_area.save_layout()),
         geometry=_b64(window.saveGeometry()),
+        splitters={
+            name: {key: list(split.sizes()) for key, split in found.items()}
+            for name, p in panels.items()
+            if (found := _panel_splitters(p))
+        },
+        token_offsets=tuple(row.offset for row in window.tokens.strip.rows),
     )
 
 
@@ -248,9 +309,11 @@ def _qbytes(text: str):
 
 
 def apply(window, scene: Scene, *, wait: bool = True, restore_geometry: bool = True) -> bool:
-    """Show `scene` in `window`: theme and layout now, then the model and text, then the step and
-    selection once the trace is shown. With wait=False the model runs in the background and the rest
-    follows when it is done. Returns False if the model or text failed (only meaningful with wait)."""
+    """Show `scene` in `window`: theme and size now, then the model and text, then the layout, step
+    and selection once the trace is shown. With wait=False the model runs in the background and the
+    rest follows when it is done. Returns False if the model or text failed (only meaningful with
+    wait)."""
+    window.playback.pause()  # a playing window would move on from the scene's step
     apply_layout(window, scene, restore_geometry=restore_geometry)
     if wait:
         ok = window.open_model(scene.model, scene.text, wait=True)
@@ -263,7 +326,7 @@ def apply(window, scene: Scene, *, wait: bool = True, restore_geometry: bool = T
 
 
 def apply_layout(window, scene: Scene, *, restore_geometry: bool = True) -> None:
-    """Theme, panels, window size and dock layout of `scene`."""
+    """Theme, panels, window size and playback speed of `scene` (the docks follow in apply_view)."""
     from seqviz.app import appearance
 
     appearance.apply_theme(window, scene.theme)
@@ -272,22 +335,23 @@ def apply_layout(window, scene: Scene, *, restore_geometry: bool = True) -> None
         window.restoreGeometry(_qbytes(scene.geometry))
     if scene.window_size:
         window.resize(*scene.window_size)
+    if scene.speed is not None:
+        window.playback.set_speed(scene.speed)
+        window.toolbar.set_speed(window.playback.speed)
 
 
 def restore_docks(window, scene: Scene) -> None:
-    """The dock layout of `scene`; after the trace is shown, since panels' minimum sizes depend on it."""
+    """The dock layout of `scene`, exactly as saved: after the trace is shown (panels' minimum sizes
+    depend on it), at the window's final size, into a renewed dock area (restoring over a layout
+    leaves its tab bars on screen)."""
     from PySide6.QtWidgets import QApplication
 
     if not scene.dock_state:
         return
-    # dock sizes are restored relative to the dock area's size: let the window reach its size first
-    QApplication.processEvents()
-    area = window.dock_area
-    # Qt keeps a tab group's old tab bar on screen when a state is restored over it: start empty
-    for dock in area.docks.values():
-        area.removeDockWidget(dock)
-    if not area.restore_layout(_qbytes(scene.dock_state)):
-        area.default_layout()
+    QApplication.processEvents()  # the window reaches its size; the dock area is laid out in it
+    window.dock_area = window.dock_area.renewed()
+    if not window.dock_area.restore_layout(_qbytes(scene.dock_state)):
+        window.dock_area.default_layout()
     QApplication.processEvents()
 
 
@@ -308,7 +372,8 @@ def after_next_outcome(window, then) -> None:
 
 
 def apply_view(window, scene: Scene) -> None:
-    """The dock layout, step, selection and panel choices of `scene`, on the trace the window shows."""
+    """The dock layout, selection, panel choices, splitters, step and token scrolling of `scene`, on
+    the trace the window shows (in this order: each may reset the next)."""
     restore_docks(window, scene)
     st = window.state
     st.set_layer(scene.layer)
@@ -316,14 +381,30 @@ def apply_view(window, scene: Scene) -> None:
     st.set_head(scene.head)
     window._clamp_selection(window.trace)  # a scene from another model may name layers it lacks
     st.set_units(u for u in scene.units if u < _unit_count(window.trace))
+    panels = window.dock_area.panels
     for name, choices in scene.panels.items():
-        panel = window.dock_area.panels.get(name)
         for attr, text in choices.items():
-            combo = getattr(panel, attr, None)
+            combo = getattr(panels.get(name), attr, None)
             index = combo.findText(text) if hasattr(combo, "findText") else -1
             if index >= 0:
-                combo.setCurrentIndex(index)
+                combo.setCurrentIndex(index)  # may lay the panel out anew (e.g. attention "Show")
+    for name, sizes in scene.splitters.items():
+        found = _panel_splitters(panels[name]) if name in panels else {}
+        for attr, split_sizes in sizes.items():
+            if attr in found and len(split_sizes) == found[attr].count():
+                found[attr].setSizes(split_sizes)
     window.set_step(scene.step)
+    _restore_token_offsets(window.tokens.strip, scene.token_offsets)
+
+
+def _restore_token_offsets(strip, offsets: tuple[int, ...]) -> None:
+    """Scroll the token strip as it was (following the step scrolls by how it got there)."""
+    if len(offsets) != len(strip.rows):
+        return
+    for row, offset in zip(strip.rows, offsets, strict=True):
+        row.offset = max(0, min(offset, row.total - strip.view_width))
+    strip.scrolled.emit()
+    strip.update()
 
 
 def _unit_count(trace) -> int:
