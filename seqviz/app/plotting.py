@@ -12,6 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QBrush, QColor, QFont, QLinearGradient
+from PySide6.QtWidgets import QGraphicsItem
 
 from seqviz.app.theme import Theme, current_theme
 
@@ -51,10 +52,16 @@ def image_data(array: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(array, dtype=np.float32)
 
 
-def display_token(token: str) -> str:
-    """A token as a label: whitespace made visible, long tokens shortened."""
+def display_token(token: str, max_chars: int = 12) -> str:
+    """An input/output token as a label: whitespace made visible (a character model's " " is a token),
+    long tokens shortened to `max_chars`."""
     shown = token.replace(" ", "\u2423").replace("\n", "\u23ce").replace("\t", "\u21e5")
-    return shown if len(shown) <= 12 else shown[:11] + "\u2026"
+    return shorten(shown, max_chars)
+
+
+def shorten(text: str, max_chars: int) -> str:
+    """`text` cut to `max_chars` characters, the last one an ellipsis when cut."""
+    return text if len(text) <= max_chars else text[: max_chars - 1] + "\u2026"
 
 
 def color(name: str, alpha: int | None = None) -> QColor:
@@ -93,6 +100,9 @@ def style_plot(plot: pg.PlotItem, theme: Theme | None = None) -> None:
         axis.label.setFont(font(theme))
         # ticks outside: an axis whose ticks reach into the plot repaints whenever the cursor moves
         axis.setStyle(tickLength=5)
+        # a step's cursor still touches the step axis (antialiasing margins): blit it from a pixmap
+        # instead of replaying its drawing; the cache is redrawn only when the axis changes
+        axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     # one fixed height for every step axis, so plots side by side keep their rows aligned
     plot.getAxis("bottom").setHeight(
         int(theme.font_size * 2.6) + (theme.font_size * 2 if plot.getAxis("bottom").label.isVisible() else 0)

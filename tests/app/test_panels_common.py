@@ -1,6 +1,8 @@
 """All panels: the registry, messages, stepping through every kind of trace, themes, no feedback loops."""
 
 import pytest
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
 
 from seqviz.app import theme
 from seqviz.app.panels import PANEL_CLASSES
@@ -94,3 +96,59 @@ def test_theme_switch_restyles_open_panels(qtbot):
     assert panel.canvas.backgroundBrush().color().name() == "#ffffff"
     with pytest.raises(ValueError, match="unknown theme"):
         theme.set_theme("neon")
+
+
+class _LayoutRequests(QObject):
+    """Counts layout requests anywhere in the application (widgets and plot items)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt)
+        if event.type() == QEvent.Type.LayoutRequest:
+            self.count += 1
+        return False
+
+
+def _settle(qtbot, counter: _LayoutRequests, rounds: int = 100) -> None:
+    """Process events until three waits in a row bring no layout request."""
+    quiet, last = 0, -1
+    for _ in range(rounds):
+        qtbot.wait(10)
+        quiet, last = (quiet + 1, last) if counter.count == last else (0, counter.count)
+        if quiet == 3:
+            return
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "transformer", "encoder-decoder"])
+def test_a_step_never_lays_the_panels_out_again(qtbot, kind):
+    """A layout per step climbs dock by dock to the main window and re-lays out everything (a step
+    cost 1.7x a repaint); per-step texts (equation, header, footer, output labels) keep their size."""
+    trace = TRACES[kind]()
+    state = ViewState()
+    state.set_num_steps(trace.num_steps)
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    for cls in PANEL_CLASSES:  # docked as in the app: a top-level panel hides the problem
+        panel = cls(state)
+        dock = QDockWidget(panel.title)
+        dock.setWidget(panel)
+        window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        panel.set_trace(trace)
+    window.resize(1000, 1400)
+    window.show()
+    qtbot.waitExposed(window)
+    state.set_units((2,))
+    state.set_step(1)
+    counter = _LayoutRequests()
+    QApplication.instance().installEventFilter(counter)
+    try:
+        _settle(qtbot, counter)  # the first paints widen axes to their tick labels: layouts, once
+        counter.count = 0
+        for step in range(2, trace.num_steps + 1):
+            state.set_step(step)
+            QApplication.processEvents()
+    finally:
+        QApplication.instance().removeEventFilter(counter)
+    assert counter.count == 0

@@ -38,7 +38,7 @@ def test_language_model_shows_sorted_next_token_probabilities_and_the_true_token
     assert panel.true_bar.opts["width"][panel.true_row] == pytest.approx(row[VOCAB.index(true)])
     rank = int((row > row[VOCAB.index(true)]).sum()) + 1
     assert f"rank {rank}" in panel.footer.text()
-    assert "true" in panel.value_texts[panel.true_row].toPlainText()
+    assert "true" in panel.values.entries[panel.true_row][2]
 
 
 def test_last_step_has_no_known_next_token(qtbot):
@@ -93,3 +93,37 @@ def test_no_probs_says_so(qtbot):
     trace = Trace({"hidden": np.zeros((3, 1, 1, 2), np.float32)}, meta={"arch": "lstm"})
     state, panel = open_panel(qtbot, OutputPanel, trace)
     assert "no output head" in panel.message
+
+
+def test_class_names_are_shown_whole_and_as_written(qtbot):
+    """Class names are not character tokens: no visible-space marks, no cut after a dozen characters,
+    and the label axis is wide enough for the longest."""
+    labels = ["very positive", "somewhat negative overall", "neutral"]
+    probs = np.array([[0.5, 0.3, 0.2], [0.2, 0.7, 0.1]], np.float32)
+    trace = Trace({"probs": probs}, tokens=["good", "bad"], meta={"task": "classify", "output_labels": labels})
+    state, panel = open_panel(qtbot, OutputPanel, trace)
+    state.set_step(2)
+    axis = panel.plot.getAxis("left")
+    shown = [label for _, label in axis._tickLevels[0]]
+    assert shown == ["somewhat negative overall", "very positive", "neutral"]
+    from PySide6.QtGui import QFontMetrics
+
+    needed = QFontMetrics(axis.style["tickFont"]).horizontalAdvance("somewhat negative overall")
+    assert axis.width() >= needed
+
+
+def test_character_tokens_still_show_their_spaces(qtbot):
+    trace = lstm_trace(T=12, task="lm")
+    state, panel = open_panel(qtbot, OutputPanel, trace)
+    assert panel.label_texts[VOCAB.index(" ")] == "\u2423"
+
+
+def test_probability_axis_ends_at_one(qtbot):
+    probs = np.array([[0.97, 0.02, 0.01]], np.float32)
+    trace = Trace({"probs": probs}, tokens=["x"], meta={"task": "classify", "output_labels": ["a", "b", "c"]})
+    state, panel = open_panel(qtbot, OutputPanel, trace)
+    (x0, x1), _ = panel.plot.getViewBox().viewRange()
+    assert -0.02 <= x0 <= 0 and 1.0 <= x1 <= 1.05
+    ticks = [v for level in panel.plot.getAxis("bottom")._tickLevels for v, _ in level]
+    assert max(ticks) == pytest.approx(1.0)
+    assert panel.values.entries[0][2].startswith("0.970")  # drawn inside the long bar: it fits

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+from PySide6.QtCore import QEvent, QSignalBlocker, QSize, Qt
+from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from seqviz.app.state import ViewState
 
@@ -72,3 +73,51 @@ class ControlRow(QWidget):
         """Hide a control and its label (e.g. the direction box for a one-directional model)."""
         widget.setVisible(shown)
         self._labels[widget].setVisible(shown)
+
+
+class StepLabel(QWidget):
+    """Rich text that changes on every step without laying the window out again.
+
+    A QLabel in a layout asks for a new layout on every `setText` (its size hint may have changed),
+    and the request climbs dock by dock to the main window: a whole-window layout per step. Here the
+    QLabel is a free child of this holder, fixed to the holder's size, so a new text only repaints.
+    The holder is `lines` rich-text lines tall (in its current font); its width follows the layout
+    and text wider than that is clipped.
+    """
+
+    def __init__(self, lines: int = 1, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.lines = lines
+        self.label = QLabel(self, textFormat=Qt.TextFormat.RichText)
+        self.label.setContentsMargins(0, 0, 0, 0)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self._fit_height()
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def setText(self, text: str) -> None:  # noqa: N802 (QLabel's name)
+        self.label.setText(text)
+
+    def setTextInteractionFlags(self, flags) -> None:  # noqa: N802
+        self.label.setTextInteractionFlags(flags)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(100, self.height())
+
+    def _fit_height(self) -> None:
+        """Height of `lines` lines with sub/superscripts (the tallest the texts get)."""
+        doc = QTextDocument()
+        doc.setDefaultFont(self.font())
+        doc.setDocumentMargin(0)
+        doc.setHtml("<br>".join(["X<sub>t</sub><sup>2</sup>"] * self.lines))
+        self.setFixedHeight(int(doc.size().height()) + 2)
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # a theme switch: a layout then is fine
+            self._fit_height()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.label.setFixedSize(self.size())

@@ -11,11 +11,17 @@ import math
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from seqviz.app import plotting
 from seqviz.app.panels.base import Panel
-from seqviz.app.panels.controls import DIRECTION_LABELS, ControlRow, StateCombo, clamp_index
+from seqviz.app.panels.controls import (
+    DIRECTION_LABELS,
+    ControlRow,
+    StateCombo,
+    StepLabel,
+    clamp_index,
+)
 from seqviz.app.panels.heatmap import Heatmap, PlotCanvas, colorbar, update_colorbar
 from seqviz.app.panels.traceinfo import (
     GRU_GATES,
@@ -72,7 +78,7 @@ class GatesPanel(Panel):
         self.canvas = PlotCanvas()
         self.heatmaps: list[Heatmap] = []  # made on first need: a Transformer session never pays for them
         self.colorbars: list[plotting.ColorBar] = []
-        self.equation = QLabel(textFormat=Qt.TextFormat.RichText)
+        self.equation = StepLabel(lines=3)  # changes every step: must not relayout the window
         self.equation.setObjectName("gateEquation")
         self.equation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self.body)

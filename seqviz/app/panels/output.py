@@ -8,13 +8,17 @@ Tasks (meta "task"): "lm" — next-token probabilities, row t-1 after t tokens, 
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QColor, QFont, QFontMetrics
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from seqviz.app import plotting
 from seqviz.app.panels.base import Panel
+from seqviz.app.panels.controls import StepLabel
 from seqviz.app.panels.heatmap import PlotCanvas
 from seqviz.app.panels.traceinfo import is_causal, output_labels, task_of
 from seqviz.app.state import ViewState
@@ -22,6 +26,47 @@ from seqviz.app.theme import Theme, current_theme, theme_notifier
 from seqviz.core.trace import Trace
 
 TOP_K = 10
+MAX_LABEL_CHARS = 32  # longer class names / tokens are shortened on the label axis
+X_MIN, X_MAX = -0.015, 1.04  # probabilities run 0..1: room for the 0 tick and after 1 for text
+INSIDE_FROM = 0.7  # a bar at least this long carries its value inside (the text would not fit after it)
+TICKS = [[(x / 5, f"{x / 5:g}") for x in range(6)], [(x / 10, "") for x in range(1, 10, 2)]]
+
+
+class BarValues(pg.GraphicsObject):
+    """The probability after each bar (inside a long bar, in the background colour).
+
+    One item paints every text, so a step costs one `update()`, not ten TextItem rebuilds. Entries are
+    (row, probability, text, colour); text is drawn unscaled, 4 px from the bar's end.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list[tuple[int, float, str, QColor]] = []
+        self.font = QFont()
+        self._rows = 1
+
+    def set_entries(self, entries: list[tuple[int, float, str, QColor]], rows: int) -> None:
+        if rows != self._rows:
+            self.prepareGeometryChange()
+            self._rows = rows
+        self.entries = entries
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt)
+        return QRectF(X_MIN, -0.5, X_MAX - X_MIN, self._rows)  # the whole view: text never leaves it
+
+    def paint(self, painter, *args) -> None:
+        to_device = painter.transform()
+        painter.resetTransform()
+        painter.setFont(self.font)
+        metrics = painter.fontMetrics()
+        lift = (metrics.ascent() - metrics.descent()) / 2
+        for row, p, text, colour in self.entries:
+            end = to_device.map(QPointF(p, row))
+            inside = p >= INSIDE_FROM
+            x = end.x() - metrics.horizontalAdvance(text) - 4 if inside else end.x() + 4
+            painter.setPen(colour)
+            painter.drawText(QPointF(x, end.y() + lift), text)
 
 
 class OutputPanel(Panel):
@@ -37,8 +82,8 @@ class OutputPanel(Panel):
         self.shown_probs = np.zeros(0, np.float32)
         self.true_label: str | None = None
         self.true_row: int | None = None  # row of the true answer among the shown bars
-        self.header = QLabel(textFormat=Qt.TextFormat.RichText)
-        self.footer = QLabel(textFormat=Qt.TextFormat.RichText)
+        # both change every step: StepLabels repaint without relaying out the window
+        self.header, self.footer = StepLabel(), StepLabel()
         self.canvas = PlotCanvas()
         self.plot = self.canvas.addPlot(0, 0, enableMenu=False)
         self.plot.hideButtons()
@@ -47,13 +92,14 @@ class OutputPanel(Panel):
         self.plot.invertY(True)  # most probable on top
         self.plot.showGrid(x=True, alpha=0.25)
         self.plot.setLabel("bottom", "probability")
+        self.plot.getAxis("bottom").setTicks(TICKS)  # 0..1 only, however much room the view has
+        self.plot.getViewBox().setLimits(xMin=X_MIN, xMax=X_MAX)
         self.bars = pg.BarGraphItem(x0=0, y=np.zeros(1), height=0.7, width=np.zeros(1), pen=None)
         self.true_bar = pg.BarGraphItem(x0=0, y=np.zeros(1), height=0.7, width=np.zeros(1), pen=None)
         self.plot.addItem(self.bars)
         self.plot.addItem(self.true_bar)
-        self.value_texts = [pg.TextItem(anchor=(0, 0.5)) for _ in range(TOP_K)]
-        for text in self.value_texts:
-            self.plot.addItem(text, ignoreBounds=True)
+        self.values = BarValues()
+        self.plot.addItem(self.values, ignoreBounds=True)
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addWidget(self.header)
@@ -77,14 +123,14 @@ class OutputPanel(Panel):
         self.probs = trace["probs"]  # (T, K)
         self.task = task_of(trace)
         self.labels = output_labels(trace, self.probs.shape[1])
+        self.label_texts = self._label_texts(self.labels)
         self._label_index = {label: i for i, label in enumerate(self.labels)}
         self.k = min(TOP_K, self.probs.shape[1])
         rows = np.arange(self.k, dtype=np.float64)
         self.bars.setOpts(y=rows, width=np.zeros(self.k))
         self.true_bar.setOpts(y=rows, width=np.zeros(self.k))
-        for i, text in enumerate(self.value_texts):
-            text.setVisible(i < self.k)
-        self.plot.setRange(xRange=(0, 1.12), yRange=(-0.5, self.k - 0.5), padding=0)
+        self.plot.setRange(xRange=(X_MIN, X_MAX), yRange=(-0.5, self.k - 0.5), padding=0)
+        self._size_label_axis(current_theme())
         self._ready = True
         self._on_step_changed(self.state.step)
 
@@ -99,16 +145,35 @@ class OutputPanel(Panel):
         self.shown_probs = row[top]
         self.shown_labels = [self.labels[i] for i in top]
         self.bars.setOpts(width=self.shown_probs)
-        ticks = [(i, plotting.display_token(label)) for i, label in enumerate(self.shown_labels)]
-        self.plot.getAxis("left").setTicks([ticks])
+        self.plot.getAxis("left").setTicks([[(i, self.label_texts[j]) for i, j in enumerate(top)]])
         self._mark_truth(step, row)
-        theme = current_theme()
-        for i, text in enumerate(self.value_texts[: self.k]):
-            is_true = i == self.true_row
-            suffix = "  \u25c0 true" if is_true else ""
-            text.setText(f"{self.shown_probs[i]:.3f}{suffix}", theme.accent if is_true else theme.foreground)
-            text.setPos(float(self.shown_probs[i]) + 0.01, i)
+        self._show_values()
         self.header.setText(self._header(step, top))
+
+    def _show_values(self) -> None:
+        """Each bar's probability after it, or inside it (in the background colour) when it is long."""
+        theme = current_theme()
+        colours = {k: QColor(c) for k, c in (("in", theme.background), ("true", theme.accent))}
+        colours["out"] = QColor(theme.foreground)
+        entries = []
+        for i, p in enumerate(self.shown_probs.tolist()):
+            is_true = i == self.true_row
+            kind = "in" if p >= INSIDE_FROM else "true" if is_true else "out"
+            entries.append((i, p, f"{p:.3f}  \u25c0 true" if is_true else f"{p:.3f}", colours[kind]))
+        self.values.set_entries(entries, self.k)
+
+    def _label_texts(self, labels: list[str]) -> list[str]:
+        """Axis labels: tokens with whitespace made visible; class and tag names as they are."""
+        if self.task in ("classify", "tag"):
+            return [plotting.shorten(label, MAX_LABEL_CHARS) for label in labels]
+        return [plotting.display_token(label, MAX_LABEL_CHARS) for label in labels]
+
+    def _size_label_axis(self, theme: Theme) -> None:
+        """Fix the label axis to the longest label (once per trace/theme: a step never resizes it)."""
+        metrics = QFontMetrics(plotting.font(theme, 0.9))
+        longest = sorted(self.label_texts, key=len)[-200:]  # the widest is among the longest
+        width = max((metrics.horizontalAdvance(t) for t in longest), default=10)
+        self.plot.getAxis("left").setWidth(width + 14)
 
     def _truth(self, step: int) -> str | None:
         """The known right answer at `step`, or None."""
@@ -136,19 +201,19 @@ class OutputPanel(Panel):
         rank = int((row > row[index]).sum()) + 1
         what = "true next token" if self.task == "lm" else "true answer"
         tick = " \u2714" if rank == 1 else ""
-        label = plotting.display_token(self.true_label)
+        label = self._escaped(index)
         self.footer.setText(f"{what} <b>{label}</b>: p = {row[index]:.4f}, rank {rank}{tick}")
 
     def _no_truth_text(self, step: int) -> str:
         if self.task == "lm" and step >= self.trace.num_steps:
             return "the next token is beyond the input"
         if self.true_label is not None:
-            return f"the true answer {self.true_label!r} is not one of the model's outputs"
+            return f"the true answer {html.escape(repr(self.true_label))} is not one of the model's outputs"
         return ""
 
     def _header(self, step: int, top: np.ndarray) -> str:
-        token = plotting.display_token(self.trace.tokens[step - 1])
-        best = plotting.display_token(self.labels[top[0]])
+        token = html.escape(plotting.display_token(self.trace.tokens[step - 1]))
+        best = self._escaped(top[0])
         if self.task == "classify":
             when = (
                 f"after {step} tokens"
@@ -163,14 +228,21 @@ class OutputPanel(Panel):
             return f"output token {step}: <b>{best}</b>"
         return f"after '{token}' (step {step}), the next token: <b>{best}</b>"
 
+    def _escaped(self, index: int) -> str:
+        """Output label `index` as rich text ("<unk>" must not vanish as a tag)."""
+        return html.escape(self.label_texts[index])
+
     # Theme ----------------------------------------------------------------------------------------
     def apply_theme(self, theme: Theme) -> None:
         self.canvas.apply_theme(theme)
         plotting.style_plot(self.plot, theme)
+        # the label axis changes every step: a pixmap cache would be redrawn each time for nothing
+        self.plot.getAxis("left").setCacheMode(QGraphicsItem.CacheMode.NoCache)
         self.bars.setOpts(brush=pg.mkBrush(theme.bar))
         self.true_bar.setOpts(brush=pg.mkBrush(theme.accent))
-        for text in self.value_texts:
-            text.setColor(theme.foreground)
-            text.setFont(plotting.font(theme, 0.9))
+        self.values.font = plotting.font(theme, 0.9)
         for label in (self.header, self.footer):
             label.setFont(plotting.font(theme))
+        if self._ready:
+            self._size_label_axis(theme)
+            self._show_values()
