@@ -4,7 +4,8 @@ How: the hidden sequence of each layer comes from torch's own fused forward, run
 with that layer's weights (the same kernel the module runs, so it equals the module's output). Every
 gate at step t depends only on x_t and h_{t-1}, and both are then known for all t, so the gates of a
 layer come from one batched matrix product over all steps. The LSTM cell is the elementwise recurrence
-c_t = f_t * c_{t-1} + i_t * g_t, run for all layers and directions at once.
+c_t = f_t * c_{t-1} + i_t * g_t, run in numpy for all layers of a direction at once (block-wise when
+the rows are short, so the number of numpy calls grows with sqrt(T), not T).
 
 Every array is (T, L, D, H): time first, then layer, direction (1 = backward, aligned with time as in
 torch's output) and unit. With an LSTM `proj_size` P > 0, `hidden` is (T, L, D, P).
@@ -12,9 +13,10 @@ torch's output) and unit. With an LSTM `proj_size` P > 0, `hidden` is (T, L, D, 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +27,8 @@ from torch import _VF
 
 from seqviz.core.trace import Trace
 
-# Gate arrays in the order of torch's weight rows (LSTM i, f, g, o; GRU r, z, n).
-LSTM_GATES = ("input_gate", "forget_gate", "candidate", "output_gate")
-GRU_GATES = ("reset_gate", "update_gate", "candidate")
+# The LSTM's gate arrays in the order of torch's weight rows (i, f, g, o).
+_LSTM_GATE_ROWS = ("input_gate", "forget_gate", "candidate", "output_gate")
 
 _FUSED_FORWARD = {"LSTM": _VF.lstm, "GRU": _VF.gru, "RNN_TANH": _VF.rnn_tanh, "RNN_RELU": _VF.rnn_relu}
 
@@ -241,13 +242,19 @@ def _fused_layer_forward(
     if shape.mode == "LSTM":
         hx = (hx, c0.unsqueeze(1))
     bidirectional = shape.num_directions == 2
-    with warnings.catch_warnings():
-        # torch says so on every projected LSTM forward, the module's own included; nothing to act on.
-        warnings.filterwarnings("ignore", message="LSTM with projections is not supported with oneDNN")
+    with _quiet_projection_warning() if shape.proj_size else contextlib.nullcontext():
         result = _FUSED_FORWARD[shape.mode](
             batch, hx, params, shape.bias, 1, 0.0, False, bidirectional, False
         )
     return result[0].squeeze(1)
+
+
+@contextlib.contextmanager
+def _quiet_projection_warning() -> Iterator[None]:
+    # torch says so on every projected LSTM forward, the module's own included; nothing to act on.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="LSTM with projections is not supported with oneDNN")
+        yield
 
 
 def _previous_state_product(
@@ -295,7 +302,7 @@ def _lstm_gates(
     pre = _input_product(x, w["weight_ih"], bias)  # (T, 4H): rows i, f, g, o
     _previous_state_product(h_seq, h0, w["weight_hh"], reverse, pre)
     size = pre.shape[1] // 4
-    for k, name in enumerate(LSTM_GATES):
+    for k, name in enumerate(_LSTM_GATE_ROWS):
         activation = torch.tanh if name == "candidate" else torch.sigmoid
         _store(dest[name], pre[:, k * size : (k + 1) * size], activation)
 
