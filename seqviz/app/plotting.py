@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtGui import QBrush, QColor, QFont, QLinearGradient
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QLinearGradient
 from PySide6.QtWidgets import QGraphicsItem
 
 from seqviz.app.theme import Theme, current_theme
@@ -119,39 +119,65 @@ def style_canvas(widget: pg.GraphicsView, theme: Theme | None = None) -> None:
 
 
 class TokenAxis(pg.AxisItem):
-    """A step axis (x = 1..T) that labels each step with its token when there is room, else numbers."""
+    """A step axis (x = 1..T) that labels each step with its token when there is room, else numbers.
+
+    Labels are measured with the tick font; when whole tokens do not fit they are shortened (down to
+    MIN_LABEL_CHARS characters) before the axis falls back to step numbers, so the eight words of a
+    source sentence stay words in a narrow attention matrix.
+    """
+
+    LABEL_GAP = 6  # pixels between neighbouring labels
+    SHORTENED = (8, 6, 4)  # characters tried, longest first, when whole tokens do not fit
 
     def __init__(self, orientation: str = "bottom", **kw) -> None:
         super().__init__(orientation, **kw)
         self._tokens: list[str] = []
         self._label_mode = False
-        self._label_px = 15
+        self._shown: list[str] = []  # the labels drawn, from step `_first` on
+        self._first = 1
 
     def set_tokens(self, tokens: list[str]) -> None:
         self._tokens = [display_token(t) for t in tokens]
-        longest = max((len(t) for t in self._tokens), default=1)
-        # a rough label width: ~7 px per character at the default font, plus a gap
-        self._label_px = 7 * longest + 8
         self.picture = None
         self.update()
+
+    def _metrics(self) -> QFontMetricsF:
+        return QFontMetricsF(self.style.get("tickFont") or self.font())
+
+    def _fitted_labels(self, first: int, last: int, room: float) -> list[str] | None:
+        """Labels of steps first..last that fit `room` pixels per step, or None (numbers instead)."""
+        metrics = self._metrics()
+        if self.orientation in ("left", "right"):
+            return self._tokens[first - 1 : last] if room >= metrics.height() else None
+        if room < metrics.averageCharWidth() * 3 + self.LABEL_GAP:  # a long axis: no label fits
+            return None
+        visible = self._tokens[first - 1 : last]
+        for limit in (max(map(len, visible), default=1), *self.SHORTENED):
+            labels = [shorten(t, limit) for t in visible]
+            widths = [metrics.horizontalAdvance(t) for t in labels]
+            needed = max((a + b) / 2 for a, b in zip(widths, widths[1:], strict=False)) if widths[1:] else 0
+            if needed + self.LABEL_GAP <= room:
+                return labels
+        return None
 
     def tickValues(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph's name)
         lo, hi = sorted((minVal, maxVal))  # an inverted view gives them reversed
         room_per_step = size / max(hi - lo, 1e-9)
-        needed = 14 if self.orientation in ("left", "right") else self._label_px
-        self._label_mode = bool(self._tokens) and room_per_step >= needed
-        if not self._label_mode:
+        first = max(1, int(np.ceil(lo)))
+        last = min(len(self._tokens), int(np.floor(hi)))
+        shown = self._fitted_labels(first, last, room_per_step) if last >= first else None
+        self._label_mode = shown is not None
+        if shown is None:
             values = super().tickValues(minVal, maxVal, size)
             # steps are whole numbers; drop fractional ticks
             return [(sp, [v for v in vals if float(v).is_integer()]) for sp, vals in values if sp >= 1]
-        first = max(1, int(np.ceil(lo)))
-        last = min(len(self._tokens), int(np.floor(hi)))
+        self._shown, self._first = shown, first
         return [(1.0, list(range(first, last + 1)))]
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802
         if self._label_mode:
-            n = len(self._tokens)
-            return [self._tokens[int(v) - 1] if 1 <= int(v) <= n else "" for v in values]
+            shown, first = self._shown, self._first
+            return [shown[int(v) - first] if 0 <= int(v) - first < len(shown) else "" for v in values]
         return [str(int(round(v))) for v in values]
 
 

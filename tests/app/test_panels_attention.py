@@ -125,3 +125,74 @@ def test_recurrent_attention_model_with_cross_attention_only(qtbot):
 def test_not_applicable_to_an_lstm(qtbot):
     state, panel = open_panel(qtbot, AttentionPanel, lstm_trace(T=4))
     assert "LSTM" in panel.message and "Transformers" in panel.message
+
+
+DATE_WORDS = ["the", "third", "of", "march", "two", "thousand", "and", "five"]
+
+
+def dates_trace(num_layers: int = 1, num_heads: int = 4) -> Trace:
+    """An encoder-decoder trace shaped like dates-transformer: 8 source words, 11 output characters."""
+    base = encoder_decoder_trace(T=11, S=8, num_layers=num_layers, num_heads=num_heads)
+    outputs = list("2005-03-03") + ["</s>"]
+    return Trace(dict(base), tokens=outputs, meta=base.meta, source_tokens=DATE_WORDS)
+
+
+def drawn_labels(axis) -> list[str]:
+    """The tick texts an axis draws at its current size."""
+    from PySide6.QtGui import QImage, QPainter
+
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [text for _rect, _flags, text in specs[2]]
+
+
+def test_encoder_decoder_opens_on_cross_attention_with_the_source_words(qtbot):
+    """The lesson of an encoder-decoder is the alignment: output characters (rows) against the
+    source words (columns), labelled with the words even when a matrix column is narrower than
+    "thousand"."""
+    trace = dates_trace()
+    state, panel = open_panel(qtbot, AttentionPanel, trace, size=(950, 330))
+    assert panel.kind == "cross_attention"
+    np.testing.assert_array_equal(panel.matrix.image.image, trace["cross_attention"][0, 0])
+    keys = drawn_labels(panel.matrix.x_axis)
+    assert len(keys) == 8 and keys[0] == "the" and keys[3].startswith("mar")
+    assert not any(k.isdigit() for k in keys)
+    assert drawn_labels(panel.matrix.y_axis)[:5] == ["2", "0", "0", "5", "-"]
+
+
+def test_source_words_are_shortened_before_they_become_numbers(qtbot):
+    trace = dates_trace()
+    state, panel = open_panel(qtbot, AttentionPanel, trace, size=(520, 330))
+    keys = drawn_labels(panel.matrix.x_axis)
+    assert len(keys) == 8 and keys[0] == "the" and keys[5].startswith("thou")
+
+
+def test_seq2seq_decoder_self_attention_keys_are_the_decoder_inputs(qtbot):
+    """Decoder query t (output t) attends to what the decoder was fed: <s>, then outputs 1..t-1."""
+    trace = dates_trace()
+    state, panel = open_panel(qtbot, AttentionPanel, trace, size=(950, 600))
+    panel.kind_box.setCurrentIndex(panel.kinds.index("attention"))
+    expected = ["<s>", *trace.tokens[:-1]]
+    assert panel.key_tokens == expected and panel.matrix.key_tokens == expected
+    assert panel.matrix.query_tokens == trace.tokens
+    assert drawn_labels(panel.matrix.x_axis) == expected
+    state.set_step(3)
+    assert "key 1 '<s>'" in hover(qtbot, panel.canvas, panel.matrix.plot, 1, 3)
+    right = [t.toPlainText() for t in panel.lines.right_texts if t.isVisible()]
+    assert right[0] == "<s>"
+
+
+def test_thumbnails_fit_a_short_dock(qtbot):
+    """dates-transformer at 1600x900: the attention dock is about 330 px tall; every thumbnail must
+    be whole inside the grid, however small."""
+    state, panel = open_panel(qtbot, AttentionPanel, dates_trace(), size=(950, 330))
+    qtbot.wait(20)
+    grid = panel.thumbnails
+    visible = grid.mapToScene(grid.viewport().rect()).boundingRect()
+    for box in grid.boxes.values():
+        rect = box.sceneBoundingRect()
+        assert rect.height() > 10 and visible.contains(rect)

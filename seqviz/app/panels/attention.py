@@ -15,11 +15,12 @@ from seqviz.app.panels.attention_views import AttentionLines, AttentionMatrix, T
 from seqviz.app.panels.base import Panel
 from seqviz.app.panels.controls import ControlRow, StateCombo, clamp_index
 from seqviz.app.panels.heatmap import PlotCanvas, colorbar, update_colorbar
-from seqviz.app.panels.traceinfo import is_causal
+from seqviz.app.panels.traceinfo import is_causal, task_of
 from seqviz.app.state import ViewState
 from seqviz.app.theme import Theme, current_theme, theme_notifier
 from seqviz.core.trace import Trace
 
+BOS_LABEL = "<s>"  # the decoder's first input, before any output token
 KINDS = {"attention": "self-attention", "cross_attention": "cross-attention (to the source)"}
 
 
@@ -79,12 +80,15 @@ class AttentionPanel(Panel):
         )
 
     def show_trace(self, trace: Trace) -> None:
-        self.kinds = [k for k in KINDS if k in trace]
-        previous = self.kind
+        kinds = [k for k in KINDS if k in trace]
+        # an encoder-decoder's lesson is the alignment: cross-attention first, unless the person
+        # picked a view for this kind of model already
+        chosen = self.kind if kinds == self.kinds and self.kind in kinds else kinds[-1]
+        self.kinds = kinds
         with QSignalBlocker(self.kind_box):
             self.kind_box.clear()
             self.kind_box.addItems([KINDS[k] for k in self.kinds])
-            self.kind_box.setCurrentIndex(self.kinds.index(previous) if previous in self.kinds else 0)
+            self.kind_box.setCurrentIndex(self.kinds.index(chosen))
         self.controls.set_shown(self.kind_box, len(self.kinds) > 1)
         self._ready = True
         self._load_kind()
@@ -101,13 +105,14 @@ class AttentionPanel(Panel):
 
     @property
     def key_tokens(self) -> list[str]:
+        """Labels of the S keys: the source words (cross-attention), the decoder's inputs (a seq2seq
+        decoder attends to <s> and the outputs before the current one), else the input tokens."""
+        keys = self.array.shape[3]
         if self.kind == "cross_attention":
-            keys = self.array.shape[3]
-            return (
-                self.trace.source_tokens
-                if len(self.trace.source_tokens) == keys
-                else [str(i + 1) for i in range(keys)]
-            )
+            source = self.trace.source_tokens
+            return source if len(source) == keys else [str(i + 1) for i in range(keys)]
+        if task_of(self.trace) == "seq2seq":
+            return [BOS_LABEL, *self.trace.tokens[: keys - 1]]
         return self.trace.tokens
 
     @property
@@ -123,9 +128,9 @@ class AttentionPanel(Panel):
         self.controls.set_shown(self.head_box, heads > 1)
         self.thumbnails.set_data(self.array, self.masked)
         self.thumbnails.setVisible(layers * heads > 1)
-        # room for the thumbnails grows with the number of layers, up to two thirds of the side
+        # room for square thumbnails, up to two thirds of the side (they shrink to fit, never cut off)
         total = max(self.side.height(), 300)
-        grid = min(total * 2 // 3, 30 + 70 * layers)
+        grid = min(total * 2 // 3, self.thumbnails.preferred_height(max(self.side.width(), 300)))
         self.side.setSizes([total - grid, grid])
         self._load_head()
 

@@ -159,7 +159,8 @@ class ThumbnailGrid(pg.GraphicsLayoutWidget):
         self.labels = [self.addLabel(f"head {h + 1}", row=0, col=h + 1) for h in range(heads)]
         box_options = {"lockAspect": True, "enableMouse": False, "enableMenu": False}
         for layer in range(layers):
-            self.labels.append(self.addLabel(f"layer {layer + 1}", row=layer + 1, col=0, angle=-90))
+            # upright: a rotated label is as tall as its text and pushed short docks off the bottom
+            self.labels.append(self.addLabel(f"layer {layer + 1}", row=layer + 1, col=0))
             for h in range(heads):
                 vb = self.addViewBox(row=layer + 1, col=h + 1, **box_options)
                 vb.invertY(True)
@@ -189,6 +190,23 @@ class ThumbnailGrid(pg.GraphicsLayoutWidget):
     def _style_labels(self, theme: Theme) -> None:
         for label in self.labels:
             label.setText(label.text, color=theme.foreground, size=f"{theme.font_size - 1}pt")
+        self._fit_minimum()
+
+    def preferred_height(self, width: int) -> int:
+        """Height that shows square thumbnails (at most 90 px) across `width`, labels included."""
+        layers, heads = max((k[0] + 1, k[1] + 1) for k in self.boxes) if self.boxes else (0, 0)
+        if not heads:
+            return 0
+        label_height = self.fontMetrics().height() + 12
+        cell = min(90, (width - 3 * label_height) / heads)
+        return int(label_height + layers * (cell + 6) + 12)
+
+    def _fit_minimum(self) -> None:
+        """Never shorter than the labels need: the thumbnails shrink to fit, nothing is cut off."""
+        layout = self.ci.layout
+        layout.invalidate()
+        needed = layout.effectiveSizeHint(Qt.SizeHint.MinimumSize).height() if self.labels else 0
+        self.setMinimumHeight(int(np.ceil(needed)) + 2 * self.frameWidth())
 
     def set_selected(self, layer: int, head: int) -> None:
         """Draw a thick accent border around the selected thumbnail."""
