@@ -147,10 +147,10 @@ def test_empty_text_gives_a_message_and_keeps_the_trace(window):
 
 
 def test_unknown_characters_are_shown_as_unk_with_a_note(window):
-    assert window.open_model("untrained-lstm", "h\u00e9llo \u20ac")
+    assert window.open_model("untrained-lstm", "h\u00dfllo \u20ac")
     assert window.trace.tokens.count("<unk>") == 2
-    assert any("'\u00e9'" in note and "'\u20ac'" in note for note in window.notices.notes)
-    assert window.text == "h\u00e9llo \u20ac"
+    assert any("'\u00df'" in note and "'\u20ac'" in note for note in window.notices.notes)
+    assert window.text == "h\u00dfllo \u20ac"
 
 
 def test_too_long_text_offers_truncation_and_keeps_the_typed_text(window):
