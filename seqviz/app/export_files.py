@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+
+from seqviz.core.atomic import discard, publish, temp_beside
 
 ANIMATION_SUFFIXES = (".gif", ".mp4")
 GIF_MAX_FPS = 50  # GIF delays are in 1/100 s; browsers slow delays under 2/100 s down to 1/10 s
@@ -33,33 +34,20 @@ class ExportError(Exception):
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside `path` (same suffix); it replaces `path` only if the block
     finishes without an exception, else it is deleted."""
-    path = Path(path)
-    temp = _make_temp(path)
+    temp = _make_temp(Path(path))
     try:
         yield temp
         publish(temp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
+        discard(temp)
         raise
-
-
-def publish(temp: Path, path: Path) -> None:
-    """Give the finished temporary file the usual permissions (mkstemp makes it private) and move it
-    into place in one step."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(temp, 0o666 & ~umask)
-    os.replace(temp, path)
 
 
 def _make_temp(path: Path) -> Path:
     try:
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+        return temp_beside(path)
     except OSError as exc:
         raise ExportError(f"cannot write to {path.parent}: {exc.strerror or exc}") from None
-    os.close(fd)
-    return Path(name)
 
 
 def check_writable(path: str | os.PathLike) -> None:
@@ -139,10 +127,8 @@ class AnimationWriter:
         if backend is not None:
             with contextlib.suppress(Exception):
                 backend.close(finish=False)
-        if self._temp is not None:
-            with contextlib.suppress(OSError):
-                self._temp.unlink()
-            self._temp = None
+        discard(self._temp)
+        self._temp = None
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None or self._backend is None:

@@ -14,17 +14,17 @@ refuses pickled code). The architecture is inferred from the keys and shapes; se
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import os
 import pickle
 import re
-import uuid
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from seqviz.core.atomic import atomic_path
 
 if TYPE_CHECKING:
     import torch
@@ -444,19 +444,8 @@ def _describe(model: Any) -> dict[str, Any]:
 def _write_atomically(path: Path, data: bytes) -> None:
     if not path.parent.is_dir():
         raise FileNotFoundError(f"cannot save {path}: the folder {path.parent} does not exist")
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp"
-    # os.open with 0o666 applies the umask, so the file gets the same permissions as a plain open().
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as temp:
+        temp.write_bytes(data)
 
 
 def _few(keys: list[str], n: int = 4) -> str:

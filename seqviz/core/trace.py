@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from seqviz.core.atomic import atomic_path
 
 _META_KEY = "__seqviz_meta__"
 
@@ -105,14 +106,8 @@ class Trace(Mapping[str, np.ndarray]):
         header = {"meta": self.meta, "tokens": self.tokens, "source_tokens": self.source_tokens}
         payload = dict(self._arrays)
         payload[_META_KEY] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **payload)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_path(path) as temp, open(temp, "wb") as fh:
+            np.savez(fh, **payload)  # a file object: np.savez would add ".npz" to a name
         return path
 
     @classmethod
