@@ -138,6 +138,9 @@ class PictureLayout:
         if self._was_enabled:
             self._parent_layout.setEnabled(False)
         self._apply()
+        for _ in range(2):  # widget layouts, then the plots' graphics layouts inside them
+            QApplication.sendPostedEvents(None, 0)
+        _show_step_again(self.target)
         settle_axes(self.target)
         return self
 
@@ -202,6 +205,16 @@ class PictureLayout:
             self._paint(painter)
         finally:
             painter.end()
+
+
+def _show_step_again(target: QWidget) -> None:
+    """Hand the current step to the panels again, now that they have the picture's size: some choose
+    what to show from their size when the step changes (e.g. how many attention lines fit)."""
+    state = getattr(target, "state", None)
+    signal = getattr(state, "stepChanged", None)
+    if signal is not None and state.step > 0:
+        signal.emit(state.step)
+        QApplication.sendPostedEvents(None, 0)
 
 
 AXIS_TEXT_SPACE = (30, 18)  # pyqtgraph's starting tick-label width (vertical axes) and height

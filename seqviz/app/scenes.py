@@ -1,249 +1,18 @@
-"""Scenes: a `.seqviz` file (JSON) that reproduces a picture.
+"""Scenes in windows: `capture(window)` the scene a window shows, `apply(window, scene)` to show one.
 
-A scene holds the model (a catalogue id, or a model file path, relative to the scene's folder when it
-lies there), the input text, the step, the selection (layer, direction, head, units), the theme, the
-playback speed, the panel choices that are not in the ViewState (e.g. attention "Show", units
-"Array") and the layout: the window size, the dock area's saveState and the window's geometry
-(base64), the sizes of the panels' splitters and the token strip's scroll offsets. Reading a scene
-needs no Qt (`Scene.load`, for validating a command line before anything heavy is imported);
-`capture(window)` and `apply(window, scene)` move scenes in and out of a window.
-
-Reopening a scene gives the same picture as the window it was saved from, pixel for pixel, in a new
-window or in one that showed something else: the dock layout is restored into a renewed, empty dock
-area once the window has its size and the trace is shown (so panels have their minimum sizes), and
-everything else a picture shows is either in the scene or derived from it.
-
-Example file:
-    {"format": "seqviz-scene", "version": 1, "model": "untrained-lstm", "text": "hello",
-     "step": 3, "selection": {"layer": 0, "direction": 0, "head": 0, "units": [2]},
-     "theme": "presentation", "speed": 8.0, "panels": {"attention": {"kind_box": "self-attention"}},
-     "layout": {"window_size": [1400, 860], "dock_state": "...", "geometry": "...",
-                "splitters": {"attention": {"splitter": [560, 380]}}, "token_offsets": [0]}}
+The file format is `seqviz.app.scene_file` (Scene, SceneError, no Qt); its names are importable from
+here too. Reopening a scene gives the same picture as the window it was saved from, pixel for pixel,
+in a new window or in one that showed something else: the dock layout is restored into a renewed,
+empty dock area once the window has its size and the trace is shown (so panels have their minimum
+sizes), and everything else a picture shows is either in the scene or derived from it (combo box,
+label and plot axis sizes do not depend on what a panel showed before: see `docks` and `export`).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import os
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from seqviz.app.scene_file import SCENE_SUFFIX, THEME_NAMES, Scene, SceneError
 
-from seqviz.app.export_files import atomic_path
-
-SCENE_SUFFIX = ".seqviz"
-FORMAT = "seqviz-scene"
-VERSION = 1
-THEME_NAMES = ("light", "dark", "presentation")
-
-
-class SceneError(ValueError):
-    """A scene file that cannot be read or applied; the message is one line for a person."""
-
-
-@dataclass
-class Scene:
-    model: str  # catalogue id or model file path
-    text: str
-    step: int = 1
-    layer: int = 0
-    direction: int = 0
-    head: int = 0
-    units: tuple[int, ...] = ()
-    theme: str = "light"
-    speed: float | None = None  # playback steps per second (shown in the toolbar)
-    panels: dict[str, dict[str, str]] = field(default_factory=dict)  # panel -> {combo: shown text}
-    window_size: tuple[int, int] | None = None  # logical pixels
-    dock_state: str = ""  # base64 of DockArea.saveState
-    geometry: str = ""  # base64 of QMainWindow.saveGeometry
-    splitters: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # panel -> {name: sizes}
-    token_offsets: tuple[int, ...] = ()  # the token strip's scroll offset per row, in pixels
-
-    # JSON ---------------------------------------------------------------------------------------
-    def to_dict(self, folder: Path | None = None) -> dict:
-        data = asdict(self)
-        return {
-            "format": FORMAT,
-            "version": VERSION,
-            "model": _portable_model(self.model, folder),
-            "text": self.text,
-            "step": self.step,
-            "selection": {k: data[k] for k in ("layer", "direction", "head")} | {"units": list(self.units)},
-            "theme": self.theme,
-            "speed": self.speed,
-            "panels": self.panels,
-            "layout": {
-                "window_size": list(self.window_size) if self.window_size else None,
-                "dock_state": self.dock_state,
-                "geometry": self.geometry,
-                "splitters": self.splitters,
-                "token_offsets": list(self.token_offsets),
-            },
-        }
-
-    @classmethod
-    def from_dict(cls, data: object, folder: Path | None = None) -> Scene:
-        """Validate and read a scene's JSON object. Raises SceneError saying what is wrong."""
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise SceneError('not a seqviz scene (no "format": "seqviz-scene")')
-        version = data.get("version")
-        if not isinstance(version, int) or version > VERSION:
-            raise SceneError(f"scene version {version!r} is newer than this seqviz reads ({VERSION})")
-        selection = _get(data, "selection", dict, {})
-        layout = _get(data, "layout", dict, {})
-        size = layout.get("window_size")
-        if size is not None and not (
-            isinstance(size, list) and len(size) == 2 and all(_is_int(v) and v > 0 for v in size)
-        ):
-            raise SceneError("layout.window_size must be [width, height] in pixels")
-        scene = cls(
-            model=_resolve_model(_get(data, "model", str), folder),
-            text=_get(data, "text", str),
-            step=_get_int(data, "step", 1, 1),
-            layer=_get_int(selection, "layer", 0),
-            direction=_get_int(selection, "direction", 0),
-            head=_get_int(selection, "head", 0),
-            units=tuple(_get_units(selection)),
-            theme=_get(data, "theme", str, "light"),
-            speed=_get_speed(data),
-            panels=_get_panels(data),
-            window_size=(int(size[0]), int(size[1])) if size else None,
-            dock_state=_get_base64(layout, "dock_state"),
-            geometry=_get_base64(layout, "geometry"),
-            splitters=_get_splitters(layout),
-            token_offsets=tuple(_get_int_list(layout, "token_offsets", "layout.token_offsets")),
-        )
-        if not scene.model:
-            raise SceneError("the scene names no model")
-        if scene.theme not in THEME_NAMES:
-            raise SceneError(f"unknown theme {scene.theme!r} (use {', '.join(THEME_NAMES)})")
-        return scene
-
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write the scene as JSON, atomically."""
-        path = Path(path)
-        text = json.dumps(self.to_dict(path.resolve().parent), indent=2, ensure_ascii=False)
-        with atomic_path(path) as temp:
-            temp.write_text(text + "\n", encoding="utf-8")
-        return path
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> Scene:
-        """Read and validate a scene file. Raises SceneError (also for a missing or unreadable file)."""
-        path = Path(path)
-        try:
-            raw = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise SceneError(f"cannot open scene {path}: no such file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SceneError(f"cannot read scene {path}: {getattr(exc, 'strerror', None) or exc}") from None
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise SceneError(f"scene {path.name} is not valid JSON (line {exc.lineno}: {exc.msg})") from None
-        try:
-            scene = cls.from_dict(data, path.resolve().parent)
-            scene.check_model()
-        except SceneError as exc:
-            raise SceneError(f"scene {path.name}: {exc}") from None
-        return scene
-
-    def check_model(self) -> None:
-        """Raise SceneError unless the model is a bundled one or an existing file."""
-        if _is_catalogue_id(self.model) or Path(self.model).is_file():
-            return
-        if Path(self.model).exists():
-            raise SceneError(f"its model {self.model} is not a file")
-        raise SceneError(f"its model file {self.model} does not exist (nor is it a bundled model id)")
-
-
-# validation helpers -------------------------------------------------------------------------------
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _get(data: dict, key: str, kind: type, default: object = ...) -> object:
-    value = data.get(key, default)
-    if value is ...:
-        raise SceneError(f'the scene has no "{key}"')
-    if not isinstance(value, kind):
-        raise SceneError(f'"{key}" must be a {kind.__name__}, not {type(value).__name__}')
-    return value
-
-
-def _get_int(data: dict, key: str, default: int, minimum: int = 0) -> int:
-    value = data.get(key, default)
-    if not _is_int(value) or value < minimum:
-        raise SceneError(f'"{key}" must be a whole number of at least {minimum}, not {value!r}')
-    return value
-
-
-def _get_int_list(data: dict, key: str, name: str) -> list[int]:
-    values = data.get(key) or []
-    if not isinstance(values, list) or not all(_is_int(v) and v >= 0 for v in values):
-        raise SceneError(f'"{name}" must be a list of whole numbers')
-    return values
-
-
-def _get_units(selection: dict) -> list[int]:
-    return _get_int_list(selection, "units", "units")
-
-
-def _get_speed(data: dict) -> float | None:
-    speed = data.get("speed")
-    if speed is not None and (isinstance(speed, bool) or not isinstance(speed, int | float) or speed <= 0):
-        raise SceneError(f'"speed" must be a positive number of steps per second, not {speed!r}')
-    return None if speed is None else float(speed)
-
-
-def _get_splitters(layout: dict) -> dict[str, dict[str, list[int]]]:
-    splitters = _get(layout, "splitters", dict, {})
-    for name, sizes in splitters.items():
-        if not isinstance(sizes, dict):
-            raise SceneError(f'"layout.splitters.{name}" must map splitter names to sizes')
-        for key in sizes:
-            _get_int_list(sizes, key, f"layout.splitters.{name}.{key}")
-    return splitters
-
-
-def _get_panels(data: dict) -> dict[str, dict[str, str]]:
-    panels = _get(data, "panels", dict, {})
-    for name, choices in panels.items():
-        if not isinstance(choices, dict) or not all(isinstance(v, str) for v in choices.values()):
-            raise SceneError(f'"panels.{name}" must map control names to the text they show')
-    return panels
-
-
-def _get_base64(layout: dict, key: str) -> str:
-    value = layout.get(key) or ""
-    if not isinstance(value, str):
-        raise SceneError(f'"layout.{key}" must be base64 text')
-    try:
-        base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise SceneError(f'"layout.{key}" is not valid base64') from None
-    return value
-
-
-def _is_catalogue_id(model: str) -> bool:
-    from seqviz.demos import catalogue
-
-    return catalogue.find(model) is not None
-
-
-def _portable_model(model: str, folder: Path | None) -> str:
-    """A model file inside the scene's folder is stored relative to it, so the two can move together."""
-    if folder is None or _is_catalogue_id(model):
-        return model
-    path = Path(model).resolve()
-    return path.relative_to(folder).as_posix() if path.is_relative_to(folder) else str(path)
-
-
-def _resolve_model(model: str, folder: Path | None) -> str:
-    if folder is None or not model or _is_catalogue_id(model) or Path(model).is_absolute():
-        return model
-    return str(folder / model)
+__all__ = ["SCENE_SUFFIX", "THEME_NAMES", "Scene", "SceneError", "apply", "capture"]
 
 
 # scenes and windows -------------------------------------------------------------------------------
@@ -341,18 +110,27 @@ def apply_layout(window, scene: Scene, *, restore_geometry: bool = True) -> None
 
 
 def restore_docks(window, scene: Scene) -> None:
-    """The dock layout of `scene`, exactly as saved: after the trace is shown (panels' minimum sizes
-    depend on it), at the window's final size, into a renewed dock area (restoring over a layout
-    leaves its tab bars on screen)."""
+    """The dock layout of `scene`, exactly as saved.
+
+    Qt restores dock sizes within the limits of the panels' minimum sizes as they are at that moment,
+    and a panel that was off screen (a tab behind, a dock of the old layout) updates its minimum only
+    once it is laid out. So the layout is restored twice: the first pass puts every panel on screen
+    with what it shows now, the second restores the saved sizes against settled minimums. Each pass
+    starts from a renewed, empty dock area (restoring over a layout leaves its tab bars on screen) in
+    a window of the scene's size (with no docks placed, nothing keeps the window from taking it)."""
     from PySide6.QtWidgets import QApplication
 
     if not scene.dock_state:
         return
-    QApplication.processEvents()  # the window reaches its size; the dock area is laid out in it
-    window.dock_area = window.dock_area.renewed()
-    if not window.dock_area.restore_layout(_qbytes(scene.dock_state)):
-        window.dock_area.default_layout()
-    QApplication.processEvents()
+    for _ in range(2):
+        window.dock_area = window.dock_area.renewed()
+        QApplication.processEvents()
+        if scene.window_size:
+            window.resize(*scene.window_size)
+        QApplication.processEvents()  # the dock area gets its final size
+        if not window.dock_area.restore_layout(_qbytes(scene.dock_state)):
+            window.dock_area.default_layout()
+        QApplication.processEvents()
 
 
 def after_next_outcome(window, then) -> None:
@@ -372,9 +150,9 @@ def after_next_outcome(window, then) -> None:
 
 
 def apply_view(window, scene: Scene) -> None:
-    """The dock layout, selection, panel choices, splitters, step and token scrolling of `scene`, on
-    the trace the window shows (in this order: each may reset the next)."""
-    restore_docks(window, scene)
+    """The selection, panel choices, step, dock layout, splitters and token scrolling of `scene`, on
+    the trace the window shows. The order matters: what a panel shows sets its minimum size, which
+    the dock layout must meet as it did when saved; splitters and scrolling follow the dock sizes."""
     st = window.state
     st.set_layer(scene.layer)
     st.set_direction(scene.direction)
@@ -387,14 +165,29 @@ def apply_view(window, scene: Scene) -> None:
             combo = getattr(panels.get(name), attr, None)
             index = combo.findText(text) if hasattr(combo, "findText") else -1
             if index >= 0:
-                combo.setCurrentIndex(index)  # may lay the panel out anew (e.g. attention "Show")
-    for name, sizes in scene.splitters.items():
-        found = _panel_splitters(panels[name]) if name in panels else {}
-        for attr, split_sizes in sizes.items():
-            if attr in found and len(split_sizes) == found[attr].count():
-                found[attr].setSizes(split_sizes)
+                combo.setCurrentIndex(index)
     window.set_step(scene.step)
+    restore_docks(window, scene)
+    _restore_splitters(window.dock_area.panels, scene.splitters)
     _restore_token_offsets(window.tokens.strip, scene.token_offsets)
+
+
+def _restore_splitters(panels: dict, splitters: dict[str, dict[str, list[int]]]) -> None:
+    """Set the panels' splitters to the saved sizes; again while a pending layout pass (which shares
+    a resized splitter out in proportion) moved them."""
+    from PySide6.QtWidgets import QApplication
+
+    wanted = []
+    for name, sizes in splitters.items():
+        found = _panel_splitters(panels[name]) if name in panels else {}
+        wanted += [(found[a], s) for a, s in sizes.items() if a in found and len(s) == found[a].count()]
+    for _ in range(3):
+        moved = [(split, sizes) for split, sizes in wanted if split.sizes() != sizes]
+        if not moved:
+            break
+        for split, sizes in moved:
+            split.setSizes(sizes)
+        QApplication.processEvents()
 
 
 def _restore_token_offsets(strip, offsets: tuple[int, ...]) -> None:

@@ -1,19 +1,27 @@
-"""Scenes: a .seqviz file reopens to the same picture; bad files are clear errors."""
+"""Scenes: a .seqviz file reopens to the very pixels of the window it was saved from, in a new window
+or in one that showed another model, theme and layout; bad files are clear errors.
+
+Pictures are compared exactly (np.array_equal): opening a scene lays the window out from the scene
+alone, and nothing a picture shows depends on what the window showed before.
+"""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from traces import lstm_trace
 
-from seqviz.app import MainWindow, export, export_dialogs, scenes
+from seqviz.app import MainWindow, appearance, export, export_dialogs, scenes
 from seqviz.app.scenes import Scene, SceneError
 from seqviz.app.settings import AppSettings
 from seqviz.app.theme import current_theme, set_theme
 
 MODEL = "untrained-lstm"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_window(qtbot, theme: str = "light") -> MainWindow:
@@ -73,43 +81,105 @@ def test_a_missing_scene_file_is_a_clear_error(tmp_path):
         Scene.load(tmp_path / "missing.seqviz")
 
 
-def make_scene(qtbot, folder) -> tuple:
-    """A window with a model, a selection, a hidden dock and a panel choice; its scene file."""
-    window = make_window(qtbot)
+def picture(window, scale: int = 1) -> np.ndarray:
+    """(H, W, 3) pixels of the window's picture at its size on screen times `scale`."""
+    return export._rgb(export.render_picture(window, export.current_size(window) * scale))
+
+
+def worked_in_window(qtbot, folder) -> tuple:
+    """A window someone has worked in (another model and theme first, docks resized, a dock hidden,
+    the tab behind raised, units clicked one by one, a panel choice, a speed), its picture and scene."""
+    window = make_window(qtbot, "presentation")
+    assert window.open_model("untrained-transformer", "another model first")
+    window.set_step(4)
+    appearance.apply_theme(window, "dark")
     assert window.open_model(MODEL, "the cat sat on the mat")
-    window.state.set_units((2, 5))
-    window.dock_area.docks["output"].hide()  # a layout change the scene must carry
-    units_panel = window.dock_area.panels["units"]
+    area = window.dock_area
+    area.resizeDocks([area.docks["hidden"]], [430], Qt.Orientation.Horizontal)
+    area.resizeDocks([area.docks["units"]], [300], Qt.Orientation.Vertical)
+    area.docks["output"].hide()
+    area.docks["attention"].raise_()  # the tab behind (an LSTM has no attention: a message)
+    window.state.set_units((5,))
+    window.state.set_units((5, 2))
+    units_panel = area.panels["units"]
     units_panel.array_box.setCurrentIndex(units_panel.array_box.findText("cell"))
+    window.playback.set_speed(2.0)
+    window.toolbar.set_speed(2.0)
     window.set_step(7)
+    shown = picture(window)
     path = export_dialogs.save_scene(window, str(folder / "lecture"))
     assert path.suffix == ".seqviz"
-    return window, path
+    return window, shown, path
 
 
-def picture(window) -> np.ndarray:
-    """The window's picture at the scene's size, twice the pixels (a slide)."""
-    return export._rgb(export.render_picture(window, export.current_size(window) * 2))
+def used_window(qtbot) -> MainWindow:
+    """A window with another model, theme, size, layout and step."""
+    window = make_window(qtbot, "presentation")
+    window.resize(1200, 760)
+    assert window.open_model("untrained-transformer", "hello there")
+    area = window.dock_area
+    area.splitDockWidget(area.docks["gates"], area.docks["attention"], Qt.Orientation.Vertical)
+    area.docks["units"].hide()
+    window.state.set_units((1,))
+    window.set_step(3)
+    return window
 
 
-def test_reopening_a_scene_reproduces_the_same_picture(qtbot, dialog_log, tmp_path):
-    first, path = make_scene(qtbot, tmp_path)
-    first.hide()
-    reopened = []
-    for _ in range(2):  # the scene opened in two fresh windows
-        window = make_window(qtbot)
-        assert export_dialogs.open_scene(window, str(path), wait=True)
-        assert (window.step, window.state.units, window.text) == (7, (2, 5), "the cat sat on the mat")
-        assert window.dock_area.docks["output"].isHidden()
-        assert window.dock_area.panels["units"].array_name == "cell"
-        reopened.append(picture(window))
-        assert np.array_equal(picture(window), reopened[-1])  # exported twice: the same pixels
-        window.hide()
-    assert np.array_equal(*reopened)
+def assert_shows(window, path, shown: np.ndarray) -> None:
+    assert export_dialogs.open_scene(window, str(path), wait=True)
+    again = picture(window)
+    assert again.shape == shown.shape and np.array_equal(again, shown)
+    assert np.array_equal(picture(window), again)  # exported twice: the same pixels
+
+
+def test_a_reopened_scene_has_the_pixels_of_the_window_it_was_saved_from(qtbot, dialog_log, tmp_path):
+    original, shown, path = worked_in_window(qtbot, tmp_path)
+    original.hide()
+    fresh = make_window(qtbot)
+    assert_shows(fresh, path, shown)
+    assert (fresh.step, fresh.state.units, fresh.text) == (7, (5, 2), "the cat sat on the mat")
+    assert fresh.dock_area.docks["output"].isHidden() and fresh.panels["units"].array_name == "cell"
+    assert fresh.toolbar.speed_combo.currentText() == "2 steps/s" and current_theme().name == "dark"
+    fresh.hide()
+    assert_shows(used_window(qtbot), path, shown)
+
+
+def test_a_scene_reopens_in_the_window_it_was_saved_from_after_it_moved_on(qtbot, dialog_log, tmp_path):
+    window, shown, path = worked_in_window(qtbot, tmp_path)
+    appearance.apply_theme(window, "presentation")
+    assert window.open_model("untrained-gru", "something else entirely")
+    window.dock_area.default_layout()
+    window.resize(1100, 700)
+    assert_shows(window, path, shown)
+
+
+def test_attention_choices_and_splitters_round_trip(qtbot, dialog_log, tmp_path):
+    window = make_window(qtbot, "light")
+    assert window.open_model("dates-transformer", "the third of march two thousand and five")
+    attention = window.dock_area.panels["attention"]
+    attention.kind_box.setCurrentIndex(1)  # cross-attention
+    window.state.set_head(2)
+    attention.splitter.setSizes([400, 451])
+    attention.side.setSizes([150, 170])
+    window.set_step(5)
+    shown = picture(window, scale=2)  # a slide: twice the pixels, the same layout
+    path = export_dialogs.save_scene(window, str(tmp_path / "dates.seqviz"))
+    window.hide()
+    other = used_window(qtbot)
+    assert export_dialogs.open_scene(other, str(path), wait=True)
+    assert np.array_equal(picture(other, scale=2), shown)
+    saved = Scene.load(path).splitters["attention"]
+    attention = other.dock_area.panels["attention"]
+    assert attention.kind == "cross_attention" and other.state.head == 2
+    assert (attention.splitter.sizes(), attention.side.sizes()) == (saved["splitter"], saved["side"])
+    assert saved["splitter"][0] < saved["splitter"][1]  # as moved, not the default 3:2
 
 
 def test_a_scene_brings_its_theme(qtbot, dialog_log, tmp_path):
-    first, path = make_scene(qtbot, tmp_path)
+    first = make_window(qtbot)
+    assert first.open_model(MODEL, "the cat sat on the mat")
+    first.set_step(7)
+    path = export_dialogs.save_scene(first, str(tmp_path / "lecture.seqviz"))
     scene = Scene.load(path)
     scene.theme = "presentation"
     scene.save(path)
