@@ -63,47 +63,64 @@ def trace_transformer(
     if not is_transformer(model):
         raise TypeError(f"trace_transformer takes torch's Transformer encoder/decoder modules, not {model!r}")
     layers, final_norm = _layers_and_norm(model)
-    first = layers[0]
-    dtype = first.self_attn.out_proj.weight.dtype
-    d_model, num_heads = first.self_attn.embed_dim, first.self_attn.num_heads
-    x = _as_sequence(inputs, d_model, dtype, "inputs")
-    num_steps = x.shape[0]
-    self_mask = _canonical_mask(mask, num_steps, num_steps, dtype, "mask")
-    is_decoder = isinstance(model, _DECODERS)
-    if is_decoder:
-        if memory is None:
-            raise ValueError(f"{type(model).__name__} needs memory= (S, d_model): the sequence it attends to")
-        mem = _as_sequence(memory, d_model, dtype, "memory")
-        cross_mask = _canonical_mask(memory_mask, num_steps, mem.shape[0], dtype, "memory_mask")
-    elif memory is not None or memory_mask is not None:
-        raise ValueError(f"memory= is for decoders; {type(model).__name__} is an encoder")
-    if tokens is not None and len(tokens) != num_steps:
-        raise ValueError(f"tokens has {len(tokens)} labels for {num_steps} steps")
+    x, self_mask, mem, cross_mask = _checked_inputs(model, layers[0], inputs, mask, memory, memory_mask)
+    if tokens is not None and len(tokens) != x.shape[0]:
+        raise ValueError(f"tokens has {len(tokens)} labels for {x.shape[0]} steps")
 
     with torch.no_grad(), _eval_mode(model):
-        if is_decoder:
+        if isinstance(model, _DECODERS):
             arrays = _run_decoder(layers, x, self_mask, mem, cross_mask)
         else:
             arrays = _run_encoder(layers, x, self_mask)
         if final_norm is not None:
             last = torch.from_numpy(arrays["hidden"][:, -1, 0])  # (T, d)
             arrays["final_norm"] = final_norm(last).numpy()
+    meta = _trace_meta(model, layers, self_mask, x.shape[0], final_norm is not None)
+    return Trace(arrays, tokens=tokens, meta=meta)
 
-    meta = {
+
+def _checked_inputs(model: nn.Module, first: nn.Module, inputs, mask, memory, memory_mask) -> tuple:
+    """(x (T, d), self mask (T, T) or None, memory (S, d) or None, memory mask (T, S) or None).
+
+    Tensors in the dtype of the model's first layer, masks additive floats; memory and its mask are None
+    for encoders. ValueError for anything that does not fit.
+    """
+    dtype = first.self_attn.out_proj.weight.dtype
+    d_model = first.self_attn.embed_dim
+    x = _as_sequence(inputs, d_model, dtype, "inputs")
+    num_steps = x.shape[0]
+    self_mask = _canonical_mask(mask, num_steps, num_steps, dtype, "mask")
+    if isinstance(model, _DECODERS):
+        if memory is None:
+            raise ValueError(f"{type(model).__name__} needs memory= (S, d_model): the sequence it attends to")
+        mem = _as_sequence(memory, d_model, dtype, "memory")
+        cross_mask = _canonical_mask(memory_mask, num_steps, mem.shape[0], dtype, "memory_mask")
+        return x, self_mask, mem, cross_mask
+    if memory is not None or memory_mask is not None:
+        raise ValueError(f"memory= is for decoders; {type(model).__name__} is an encoder")
+    return x, self_mask, None, None
+
+
+def _trace_meta(
+    model: nn.Module, layers: list[nn.Module], self_mask, num_steps: int, final_norm: bool
+) -> dict[str, Any]:
+    """The trace's meta: the architecture, read from the first layer, and whether the mask was causal."""
+    first = layers[0]
+    d_model = first.self_attn.embed_dim
+    return {
         "arch": "transformer",
-        "kind": "decoder" if is_decoder else "encoder",
+        "kind": "decoder" if isinstance(model, _DECODERS) else "encoder",
         "module": type(model).__name__,
         "num_layers": len(layers),
-        "num_heads": num_heads,
+        "num_heads": first.self_attn.num_heads,
         "d_model": d_model,
         "num_directions": 1,
         "hidden_size": d_model,
         "causal": _is_causal(self_mask, num_steps),
         "norm_first": bool(first.norm_first),
         "batch_first": bool(first.self_attn.batch_first),
-        "final_norm": final_norm is not None,
+        "final_norm": final_norm,
     }
-    return Trace(arrays, tokens=tokens, meta=meta)
 
 
 # The layers' own computation, one unbatched sequence at a time ------------------------------------
