@@ -8,11 +8,14 @@ alone, and nothing a picture shows depends on what the window showed before.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 from traces import lstm_trace
 
 from seqviz.app import MainWindow, appearance, export, export_dialogs, scenes
@@ -173,6 +176,56 @@ def test_attention_choices_and_splitters_round_trip(qtbot, dialog_log, tmp_path)
     assert attention.kind == "cross_attention" and other.state.head == 2
     assert (attention.splitter.sizes(), attention.side.sizes()) == (saved["splitter"], saved["side"])
     assert saved["splitter"][0] < saved["splitter"][1]  # as moved, not the default 3:2
+
+
+# `python main.py FILE.seqviz`, which takes a picture and quits once the scene is shown
+SHOW_SCENE = """
+import sys
+from PySide6.QtWidgets import QApplication
+from seqviz import cli
+from seqviz.app import export, scenes
+
+scene, out = sys.argv[1:3]
+show_view = scenes.apply_view
+
+def show_view_then_picture(window, scene):
+    show_view(window, scene)
+    export.save_picture(window, out, export.current_size(window))
+    QApplication.instance().exit(0)
+
+scenes.apply_view = show_view_then_picture
+sys.exit(cli.main([scene]))
+"""
+
+
+def png_pixels(path) -> np.ndarray:
+    return export._rgb(QImage(str(path)))
+
+
+def test_main_py_opens_and_exports_a_scene_as_the_app_showed_it(qtbot, dialog_log, tmp_path):
+    _, shown, path = worked_in_window(qtbot, tmp_path)
+    exported, opened = tmp_path / "exported.png", tmp_path / "opened.png"
+    runs = [
+        subprocess.Popen([sys.executable, "main.py", str(path), "--export", str(exported)], cwd=ROOT),
+        subprocess.Popen([sys.executable, "-c", SHOW_SCENE, str(path), str(opened)], cwd=ROOT),
+    ]
+    assert [run.wait(timeout=120) for run in runs] == [0, 0]
+    assert np.array_equal(png_pixels(exported), shown)
+    assert np.array_equal(png_pixels(opened), shown)
+
+
+def test_a_scene_with_a_missing_model_file_is_a_clear_error(qtbot, dialog_log, tmp_path, capsys):
+    from seqviz import cli
+
+    path = Scene(str(tmp_path / "gone.safetensors"), "hello").save(tmp_path / "lecture.seqviz")
+    with pytest.raises(SceneError, match="gone.safetensors does not exist"):
+        Scene.load(path)
+    assert cli.main([str(path)]) == 2  # before any window
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "lecture.seqviz" in err[0] and "does not exist" in err[0]
+    window = make_window(qtbot)
+    assert not export_dialogs.open_scene(window, str(path))
+    assert dialog_log[-1][0] == "Cannot open the scene" and "gone.safetensors" in dialog_log[-1][1]
 
 
 def test_a_scene_brings_its_theme(qtbot, dialog_log, tmp_path):
