@@ -3,6 +3,10 @@
 It is a QMainWindow used as a plain widget inside the main window, so the token strip can sit across
 the full width above every dock. Panels come from `seqviz.app.panels.PANEL_CLASSES` (importing them
 imports pyqtgraph, which is why the window creates them only after it is on screen).
+
+A layout that must come out exactly as saved (a scene) is restored into a `renewed()` area. The
+panels' combo boxes and labels are sized by their content and font alone, never by what they showed
+before, so the same view gives the same pixels in any window.
 """
 
 from __future__ import annotations
@@ -83,6 +87,7 @@ class DockArea(QMainWindow):
             dock.setParent(new)
             new.docks[name], new.panels[name] = dock, self.panels[name]
         new.errors = self.errors
+        new._combo_sizes.deleteLater()  # the combo boxes keep the filter they have
         new._combo_sizes = self._combo_sizes
         self._combo_sizes.setParent(new)
         holder = self.parentWidget().layout() if self.parentWidget() is not None else None
