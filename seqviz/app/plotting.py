@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QLinearGradient
 from PySide6.QtWidgets import QGraphicsItem
 
@@ -103,19 +103,71 @@ def style_plot(plot: pg.PlotItem, theme: Theme | None = None) -> None:
         # a step's cursor still touches the step axis (antialiasing margins): blit it from a pixmap
         # instead of replaying its drawing; the cache is redrawn only when the axis changes
         axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    forget_tick_text(plot)
     # one fixed height for every step axis, so plots side by side keep their rows aligned
     plot.getAxis("bottom").setHeight(
         int(theme.font_size * 2.6) + (theme.font_size * 2 if plot.getAxis("bottom").label.isVisible() else 0)
     )
+    relax_title(plot)
     plot.titleLabel.setAttr("color", theme.foreground)
     plot.titleLabel.setAttr("size", f"{theme.font_size + 1}pt")
     if plot.titleLabel.text:
         plot.titleLabel.setText(plot.titleLabel.text)  # re-render with the new colour
 
 
+def forget_tick_text(plot: pg.PlotItem) -> None:
+    """Forget the tick text size the axes measured (an axis grows to its widest tick text and shrinks
+    only by more than 10 px): after new data or a new font the next paint measures it again, so
+    the plot looks as if it had been built now, whatever it showed before."""
+    for name in ("left", "bottom", "right", "top"):
+        axis = plot.getAxis(name)
+        axis.textWidth, axis.textHeight = 30, 18  # pyqtgraph's initial values
+        axis._adjustSize()
+
+
+def relax_title(plot: pg.PlotItem) -> None:
+    """Let a plot be narrower than its title: the title is clipped to the plot's width instead of
+    pushing the plot (and its neighbours) out of a narrow dock. pyqtgraph resets a label's minimum
+    size to its text on every change, so the reset is wrapped once per label."""
+    label = plot.titleLabel
+    if getattr(label, "_seqviz_relaxed", False):
+        return
+    measure = label.updateMin
+
+    def update_min() -> None:
+        measure()
+        label.setMinimumWidth(0)
+        label._sizeHint[Qt.SizeHint.MinimumSize] = (0, label._sizeHint[Qt.SizeHint.MinimumSize][1])
+
+    place = label.resizeEvent
+
+    def place_text(event) -> None:
+        place(event)
+        if label.itemRect().width() > label.rect().width():  # clipped: keep the start readable
+            label.item.setPos(label.item.pos().x() - label.itemRect().left(), label.item.pos().y())
+
+    label.updateMin = update_min
+    label.resizeEvent = place_text
+    label._seqviz_relaxed = True
+    label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
+    update_min()
+
+
 def style_canvas(widget: pg.GraphicsView, theme: Theme | None = None) -> None:
+    """The theme's background; then, once every plot has its new fonts, fit the layout to the view."""
     theme = theme or current_theme()
     widget.setBackground(theme.background)
+    QTimer.singleShot(0, widget, lambda: _fit_to_view(widget))
+
+
+def _fit_to_view(widget: pg.GraphicsView) -> None:
+    """Lay the canvas's plots out in the view again, as a resize would.
+
+    A layout that outgrew the view (large presentation fonts) keeps its size when the fonts shrink
+    again until the view is resized; a live theme switch must give the picture a fresh start gives.
+    """
+    if not getattr(widget, "closed", False) and widget.centralWidget is not None:
+        widget.setRange(widget.range, padding=0, disableAutoPixel=False)
 
 
 class TokenAxis(pg.AxisItem):

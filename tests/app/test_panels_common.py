@@ -2,6 +2,7 @@
 
 import pytest
 from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
 
 from seqviz.app import theme
@@ -152,3 +153,33 @@ def test_a_step_never_lays_the_panels_out_again(qtbot, kind):
     finally:
         QApplication.instance().removeEventFilter(counter)
     assert counter.count == 0
+
+
+def _pixels(widget):
+    import numpy as np
+
+    QApplication.processEvents()  # deferred re-fits after a theme change
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    rows = np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes()).reshape(image.height(), -1)
+    return rows[:, : image.width() * 3].astype(int)
+
+
+@pytest.mark.parametrize(("start", "switch_to"), [("light", "presentation"), ("presentation", "light")])
+@pytest.mark.parametrize("kind", ["lstm", "encoder-decoder"])
+def test_a_live_theme_switch_draws_what_a_fresh_start_draws(qtbot, start, switch_to, kind):
+    """Switching View > Theme while a trace is shown must give the picture of starting in that theme
+    (axes had kept the old font's tick text size: numbers vanished, plots overflowed narrow docks)."""
+    trace = TRACES[kind]()
+    try:
+        theme.set_theme(start)
+        live = [open_panel(qtbot, cls, trace, size=(620, 360))[1] for cls in PANEL_CLASSES]
+        for panel in live:
+            panel.state.set_units((2,))
+        theme.set_theme(switch_to)
+        for panel in live:
+            fresh = open_panel(qtbot, type(panel), trace, size=(620, 360))[1]
+            fresh.state.set_units((2,))
+            differing = (abs(_pixels(panel) - _pixels(fresh)).sum(axis=-1) > 30).sum()
+            assert differing == 0, f"{panel.name}: {differing} pixels differ"
+    finally:
+        theme.set_theme("light")

@@ -20,6 +20,7 @@ from seqviz.app.state import ViewState
 from seqviz.app.theme import Theme, current_theme, theme_notifier
 from seqviz.core.trace import Trace
 
+SIDE_REFERENCE = 300  # pixels: the side's splits are set as proportions of this size
 BOS_LABEL = "<s>"  # the decoder's first input, before any output token
 KINDS = {"attention": "self-attention", "cross_attention": "cross-attention (to the source)"}
 
@@ -54,6 +55,8 @@ class AttentionPanel(Panel):
         self.splitter.addWidget(self.side)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        # proportions, not size hints: the split must not depend on the font it was first shown in
+        self.splitter.setSizes([SIDE_REFERENCE * 3, SIDE_REFERENCE * 2])
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.controls)
@@ -128,11 +131,17 @@ class AttentionPanel(Panel):
         self.controls.set_shown(self.head_box, heads > 1)
         self.thumbnails.set_data(self.array, self.masked)
         self.thumbnails.setVisible(layers * heads > 1)
-        # room for square thumbnails, up to two thirds of the side (they shrink to fit, never cut off)
-        total = max(self.side.height(), 300)
-        grid = min(total * 2 // 3, self.thumbnails.preferred_height(max(self.side.width(), 300)))
-        self.side.setSizes([total - grid, grid])
+        self._size_side()
         self._load_head()
+
+    def _size_side(self) -> None:
+        """Split the side between lines and thumbnails: room for square thumbnails, up to two thirds.
+
+        Sizes are proportions of a reference side (QSplitter scales them to its real size), so the
+        split is the same whether it is made before the panel is shown or after a theme switch.
+        """
+        grid = min(SIDE_REFERENCE * 2 // 3, self.thumbnails.preferred_height(SIDE_REFERENCE))
+        self.side.setSizes([SIDE_REFERENCE - grid, grid])
 
     def _selected(self) -> tuple[int, int]:
         layers, heads = self.array.shape[:2]
@@ -141,7 +150,7 @@ class AttentionPanel(Panel):
     def _load_head(self) -> None:
         layer, head = self._selected()
         weights = self.array[layer, head]  # (T, S)
-        name = f"{KINDS[self.kind]}, layer {layer + 1}, head {head + 1}"
+        name = f"{self.kind.replace('_', '-')}, layer {layer + 1}, head {head + 1}"
         self.matrix.set_data(weights, self.masked, self.trace.tokens, self.key_tokens, name)
         self.lines.set_data(weights, self.trace.tokens, self.key_tokens)
         self.thumbnails.set_selected(layer, head)
@@ -185,5 +194,6 @@ class AttentionPanel(Panel):
         self.thumbnails.apply_theme(theme)
         update_colorbar(self.colorbar, theme.sequential_cmap, (0.0, 1.0))
         if self._ready:
+            self._size_side()  # the thumbnails' labels changed size
             self._on_step_changed(self.state.step)
         plotting.style_canvas(self.lines, theme)

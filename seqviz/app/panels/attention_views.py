@@ -81,6 +81,7 @@ class AttentionMatrix:
         self.x_axis.set_tokens(key_tokens)
         self.y_axis.set_tokens(query_tokens)
         self.plot.setTitle(name)
+        plotting.forget_tick_text(self.plot)
         vb = self.plot.getViewBox()
         vb.setLimits(xMin=STEP_OFFSET, xMax=keys + STEP_OFFSET, yMin=STEP_OFFSET, yMax=steps + STEP_OFFSET)
         vb.setRange(
@@ -253,12 +254,16 @@ class AttentionLines(pg.GraphicsLayoutWidget):
         self.key_tokens: list[str] = []
         self.shown_keys: list[int] = []  # 0-based key positions on the right, top to bottom
         self.line_weights: dict[int, float] = {}  # key position -> weight of its drawn line
+        self.step = 0  # 0: nothing drawn yet
+        # how many tokens fit depends on the height: draw again when it changes
+        self.vb.sigResized.connect(lambda _vb: self.step and self.set_step(self.step))
         plotting.style_canvas(self)
 
     def set_data(self, weights: np.ndarray, query_tokens: list[str], key_tokens: list[str]) -> None:
         """`weights` (T, S); nothing is drawn until `set_step`."""
         self.weights = weights
         self.query_tokens, self.key_tokens = query_tokens, key_tokens
+        self.step = 0
         self._grow(min(max(weights.shape), MAX_LINE_ROWS))
 
     def _grow(self, count: int) -> None:
@@ -297,6 +302,7 @@ class AttentionLines(pg.GraphicsLayoutWidget):
         return sorted(np.argpartition(-row, limit - 1)[:limit].tolist())
 
     def set_step(self, step: int) -> None:
+        self.step = step
         theme = current_theme()
         query = step - 1
         row = self.weights[query]  # (S,)

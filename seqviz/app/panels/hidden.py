@@ -105,6 +105,7 @@ class HiddenPanel(Panel):
         zeros = np.zeros(units.size)  # y and widths change size together (a new model may be wider)
         self.pos_bars.setOpts(y=units, width=zeros)
         self.neg_bars.setOpts(y=units, width=zeros)
+        plotting.forget_tick_text(self.bars_plot)
         self.bars_plot.setXRange(*self.levels, padding=0.02)
         lo, hi = self.levels  # three ticks fit the narrow bar plot
         self.bars_plot.getAxis("bottom").setTicks([[(lo, f"{lo:.3g}"), (0.0, "0"), (hi, f"{hi:.3g}")]])

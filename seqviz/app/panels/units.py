@@ -140,6 +140,7 @@ class UnitsPanel(Panel):
             lo, hi = min(lo, 0.0), max(hi, 1.0)
         pad = 0.05 * max(hi - lo, 1e-6)
         lo, hi = lo - pad, hi + pad
+        plotting.forget_tick_text(self.plot)  # new numbers on the value axis: measure them afresh
         # limits first: the previous trace's limits would clamp the new range
         self.plot.getViewBox().setLimits(xMin=STEP_OFFSET, xMax=steps + STEP_OFFSET, yMin=lo, yMax=hi)
         self.plot.setRange(xRange=(STEP_OFFSET, steps + STEP_OFFSET), yRange=(lo, hi), padding=0)
@@ -191,5 +192,6 @@ class UnitsPanel(Panel):
         self.cursor.setPen(plotting.cursor_pen(theme))
         self.mask.setBrush(plotting.color(theme.mask, theme.mask_alpha))
         self.legend.setLabelTextColor(theme.foreground)
+        self.legend.setLabelTextSize(f"{theme.font_size * 0.9:g}pt")
         if self._ready:
             self._rebuild()
