@@ -129,3 +129,16 @@ def test_equations_hold_on_a_real_torch_trace(qtbot, arch):
             assert v["h"] == pytest.approx(v["o"] * np.tanh(v["c"]), abs=1e-5)
         else:
             assert v["h"] == pytest.approx((1 - v["z"]) * v["n"] + v["z"] * v["h_prev"], abs=1e-5)
+
+
+def test_before_any_pick_the_equation_shows_the_most_varying_unit(qtbot):
+    """The same unit the units panel shows by default, not unit 0 (often a flat one)."""
+    trace = lstm_trace(T=12, num_layers=2, hidden_size=8, seed=1)
+    state, panel = open_panel(qtbot, GatesPanel, trace)
+    state.set_layer(1)
+    unit = int(np.argmax(trace["hidden"][:, 1, 0, :].var(axis=0)))
+    assert unit != 0
+    assert panel.selected_unit == unit
+    assert f"unit {unit}</b>" in panel.equation.text()
+    state.set_step(5)
+    assert panel.equation_values["f"] == pytest.approx(trace["forget_gate"][4, 1, 0, unit])

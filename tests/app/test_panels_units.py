@@ -13,7 +13,7 @@ def curve_data(panel):
 def test_curves_follow_the_selected_units_layer_and_direction(qtbot):
     trace = lstm_trace(T=15, num_layers=2, hidden_size=6, bidirectional=True)
     state, panel = open_panel(qtbot, UnitsPanel, trace)
-    assert panel.curves == [] and not panel.hint.isHidden()
+    assert panel.showing_default and not panel.hint.isHidden()
     state.set_units((1, 4))
     assert panel.hint.isHidden()
     data = curve_data(panel)
@@ -64,4 +64,24 @@ def test_units_beyond_the_layer_width_are_ignored_and_clear_empties(qtbot):
     state.set_units((2, 40))
     assert panel.shown_units == (2,)
     panel.clear_button.click()
-    assert state.units == () and panel.curves == []
+    assert state.units == () and panel.showing_default and len(panel.curves) == 1
+
+
+def most_varying(trace, layer=0, direction=0) -> int:
+    return int(np.argmax(trace["hidden"][:, layer, direction, :].var(axis=0)))
+
+
+def test_before_any_pick_the_most_varying_unit_is_shown(qtbot):
+    """A lecture picture never shows an empty plot: with nothing picked, the hidden unit of the layer
+    that varies most over time is drawn, and the hint says so and how to pick another."""
+    trace = lstm_trace(T=20, num_layers=2, hidden_size=8)
+    state, panel = open_panel(qtbot, UnitsPanel, trace)
+    unit = most_varying(trace)
+    assert panel.shown_units == (unit,) and list(curve_data(panel)) == [f"unit {unit}"]
+    np.testing.assert_array_equal(curve_data(panel)[f"unit {unit}"], trace["hidden"][:, 0, 0, unit])
+    assert f"unit {unit}" in panel.hint.text() and "Click a cell" in panel.hint.text()
+    assert not panel.hint.isHidden()
+    state.set_layer(1)
+    assert panel.shown_units == (most_varying(trace, layer=1),)
+    state.set_units((3,))
+    assert panel.shown_units == (3,) and panel.hint.isHidden() and not panel.showing_default

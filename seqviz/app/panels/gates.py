@@ -1,8 +1,8 @@
 """Gates panel: one heatmap per gate of a GRU or LSTM layer, and the cell's equation with live numbers.
 
 Gates in [0, 1] use the sequential colour map; the candidate and the LSTM cell, centred at 0, the
-diverging one. The equation shows the selected unit (the last one picked, else unit 0) at the current
-step with every number, so a student can redo the arithmetic.
+diverging one. The equation shows the selected unit (the last one picked, else the most varying one)
+at the current step with every number, so a student can redo the arithmetic.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from seqviz.app.panels.heatmap import Heatmap, PlotCanvas, colorbar, update_colo
 from seqviz.app.panels.traceinfo import (
     GRU_GATES,
     LSTM_GATES,
+    default_unit,
     gate_kind,
     is_transformer,
     reads_whole_input,
@@ -191,9 +192,10 @@ class GatesPanel(Panel):
     # State -> view ------------------------------------------------------------------------------
     @property
     def selected_unit(self) -> int:
-        """The unit whose equation is shown: the last one picked, else unit 0."""
+        """The unit whose equation is shown: the last one picked, else the hidden unit that varies
+        most (the one the units panel shows before anything is picked)."""
         units = [u for u in self.state.units if 0 <= u < self.values[self.gate_names[0]].shape[1]]
-        return units[-1] if units else 0
+        return units[-1] if units else default_unit(self.trace, self._layer, self._direction)
 
     def _on_step_changed(self, step: int) -> None:
         if not self._ready:

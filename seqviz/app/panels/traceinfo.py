@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import weakref
+
+import numpy as np
+
 from seqviz.core.trace import Trace
 
 LSTM_GATES = ("input_gate", "forget_gate", "output_gate", "candidate", "cell")
@@ -55,3 +59,22 @@ def output_labels(trace: Trace, count: int) -> list[str]:
     if isinstance(labels, list) and len(labels) == count:
         return [str(x) for x in labels]
     return [str(i) for i in range(count)]
+
+
+# id(trace) -> {(layer, direction): unit}; an entry goes with its trace (a Trace is not hashable)
+_default_units: dict[int, dict[tuple[int, int], int]] = {}
+
+
+def default_unit(trace: Trace, layer: int, direction: int) -> int:
+    """The unit to show before one is picked: the hidden unit of this layer/direction whose value
+    varies most over time (a flat unit makes a dull first picture). Computed once per trace."""
+    cache = _default_units.get(id(trace))
+    if cache is None:
+        cache = _default_units[id(trace)] = {}
+        weakref.finalize(trace, _default_units.pop, id(trace), None)
+    if (layer, direction) not in cache:
+        hidden = trace["hidden"][:, layer, direction, :]  # (T, H)
+        variance = np.var(hidden, axis=0, dtype=np.float64) if hidden.size else np.zeros(1)
+        variance = np.where(np.isfinite(variance), variance, -1.0)  # (H,)
+        cache[layer, direction] = int(np.argmax(variance))
+    return cache[layer, direction]

@@ -11,7 +11,7 @@ from seqviz.app import plotting
 from seqviz.app.panels.base import Panel
 from seqviz.app.panels.controls import DIRECTION_LABELS, ControlRow, StateCombo, clamp_index
 from seqviz.app.panels.heatmap import FutureMask, PlotCanvas
-from seqviz.app.panels.traceinfo import is_causal, selection_label
+from seqviz.app.panels.traceinfo import default_unit, is_causal, selection_label
 from seqviz.app.plotting import STEP_OFFSET, TokenAxis
 from seqviz.app.state import ViewState
 from seqviz.app.theme import Theme, current_theme, theme_notifier
@@ -38,6 +38,7 @@ class UnitsPanel(Panel):
         self.series = np.zeros((1, 1), np.float32)  # (T, H) of the shown array/layer/direction
         self.curves: list[pg.PlotDataItem] = []
         self.shown_units: tuple[int, ...] = ()
+        self.showing_default = False  # True: no unit picked, the liveliest one is shown
         self._causal = True
         self.controls = ControlRow()
         self.array_box = self.controls.add("Array", QComboBox())
@@ -109,7 +110,26 @@ class UnitsPanel(Panel):
         direction = clamp_index(self.state.direction, hidden.shape[2])
         self.series = self.trace[self.array_name][:, layer, direction, :]  # (T, H)
         steps, units = self.series.shape
-        self.shown_units = tuple(u for u in self.state.units if 0 <= u < units)
+        picked = tuple(u for u in self.state.units if 0 <= u < units)
+        # nothing picked: show the liveliest unit, so the panel is never an empty plot on a slide
+        self.showing_default = not picked
+        self.shown_units = picked or (default_unit(self.trace, layer, direction),)
+        where = selection_label(self.trace, layer, direction)
+        self._add_curves(steps)
+        self.plot.setTitle(f"{self.array_name}, {where}")
+        self.hint.setText(self._hint_text(where))
+        self.hint.setVisible(self.showing_default)
+        self._set_ranges(steps)
+        self._on_step_changed(self.state.step)
+
+    def _hint_text(self, where: str) -> str:
+        if not self.showing_default:
+            return HINT
+        unit = self.shown_units[0]
+        return f"Showing unit {unit}, the hidden unit of {where} that varies most. {HINT}"
+
+    def _add_curves(self, steps: int) -> None:
+        """One curve per shown unit, replacing the previous ones."""
         for curve in self.curves:
             self.plot.removeItem(curve)
         self.legend.clear()
@@ -124,11 +144,6 @@ class UnitsPanel(Panel):
             # a step repaints a thin strip over the curves: blit it from a cached picture of the curve
             curve.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.curves.append(curve)
-        where = selection_label(self.trace, layer, direction)
-        self.plot.setTitle(f"{self.array_name}, {where}")
-        self.hint.setVisible(not self.shown_units)
-        self._set_ranges(steps)
-        self._on_step_changed(self.state.step)
 
     def _set_ranges(self, steps: int) -> None:
         if self.shown_units:
