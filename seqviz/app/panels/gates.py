@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from seqviz.app import plotting
@@ -88,6 +89,7 @@ class GatesPanel(Panel):
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.equation)
         self.canvas.cellClicked.connect(self._on_cell_clicked)
+        self.canvas.installEventFilter(self)
         state.stepChanged.connect(self._on_step_changed)
         state.layerChanged.connect(self._on_selection_changed)
         state.directionChanged.connect(self._on_selection_changed)
@@ -106,16 +108,17 @@ class GatesPanel(Panel):
             self.colorbars.append(colorbar(current_theme().sequential_cmap, (0.0, 1.0)))
 
     def _grid_columns(self) -> int:
-        """How many heatmaps side by side: the count whose cells come closest to 2.5:1 (time is long)."""
+        """How many heatmaps side by side: the count whose cells come closest to 2.5:1 (time is long),
+        among grids whose last row is nearly full (5 gates as 4 + 1 look ragged; 3 + 2 do not)."""
         n = len(self.gate_names)
         width, height = max(self.canvas.width(), 1), max(self.canvas.height(), 1)
-        return min(
-            range(1, n + 1), key=lambda c: abs(math.log(width * math.ceil(n / c) / (c * height) / 2.5))
-        )
+        balanced = [c for c in range(1, n + 1) if n - c * (math.ceil(n / c) - 1) >= c - 1]
+        return min(balanced, key=lambda c: abs(math.log(width * math.ceil(n / c) / (c * height) / 2.5)))
 
     def _arrange(self) -> None:
         """Lay the shown gates out in a grid that suits the panel's shape (only when that changes)."""
         columns = self._grid_columns()
+        self._fit_labels(math.ceil(len(self.gate_names) / columns))
         if (columns, self.gate_names) == self._arrangement:
             return
         self._arrangement = (columns, self.gate_names)
@@ -128,12 +131,31 @@ class GatesPanel(Panel):
             row, col = divmod(i, columns)
             layout.addItem(heatmap.plot, row, 2 * col)
             layout.addItem(bar, row, 2 * col + 1)
-            heatmap.plot.showAxis("bottom", i + columns >= n)  # the step axis only under each column
+            # every plot keeps the axis's height (rows stay aligned); numbers only under each column
+            heatmap.plot.showAxis("bottom", True)
+            heatmap.bottom_axis.setStyle(showValues=i + columns >= n)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt)
-        super().resizeEvent(event)
-        if self._ready:
+    def _fit_labels(self, rows: int) -> None:
+        """The heatmaps' side labels: the gates' names if they fit the rows' height, else shorter
+        ("input i", then "i"), the same form for all: a rotated label longer than its plot runs into
+        the next row."""
+        theme = current_theme()
+        metrics = QFontMetrics(plotting.font(theme))
+        room = self.canvas.height() / max(rows, 1) - theme.font_size * 2.6
+        forms = []
+        for name in self.gate_names:
+            title, symbol, _ = gate_info(name, self.kind)
+            forms.append((title, f"{title.split()[0]} {symbol}", symbol))
+        level = next((k for k in range(2) if all(metrics.horizontalAdvance(f[k]) <= room for f in forms)), 2)
+        for heatmap, form in zip(self.heatmaps, forms, strict=False):
+            if heatmap.plot.getAxis("left").labelText != form[level]:
+                heatmap.plot.setLabel("left", form[level])
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt)
+        # the canvas's own size (the equation's height changes with the theme, not the panel's)
+        if watched is self.canvas and event.type() == QEvent.Type.Resize and self._ready:
             self._arrange()
+        return False
 
     # Trace -------------------------------------------------------------------------------------
     def set_trace(self, trace: Trace | None) -> None:
@@ -183,7 +205,6 @@ class GatesPanel(Panel):
             cmap = theme.diverging_cmap if centred else theme.sequential_cmap
             levels = plotting.diverging_levels(self.values[name]) if centred else (0.0, 1.0)
             heatmap.set_data(self.values[name].T, levels, cmap, self.trace.tokens, f"{title} ({where})")
-            heatmap.plot.setLabel("left", title)
             update_colorbar(bar, cmap, levels)
         units = self.values[self.gate_names[0]].shape[1]
         whole = " \u00b7 reads the whole input at once" if reads_whole_input(self.trace) else ""
@@ -297,6 +318,7 @@ class GatesPanel(Panel):
         self.equation.setFont(plotting.font(theme, 1.1))
         if not self._ready:
             return
+        self._fit_labels(math.ceil(len(self.gate_names) / max(self._arrangement[0], 1)))
         for (name, heatmap), bar in zip(self.shown_heatmaps.items(), self.colorbars, strict=False):
             cmap = theme.diverging_cmap if gate_info(name, self.kind)[2] else theme.sequential_cmap
             heatmap.set_cmap(cmap)
