@@ -100,7 +100,8 @@ def test_class_names_are_shown_whole_and_as_written(qtbot):
     and the label axis is wide enough for the longest."""
     labels = ["very positive", "somewhat negative overall", "neutral"]
     probs = np.array([[0.5, 0.3, 0.2], [0.2, 0.7, 0.1]], np.float32)
-    trace = Trace({"probs": probs}, tokens=["good", "bad"], meta={"task": "classify", "output_labels": labels})
+    meta = {"task": "classify", "output_labels": labels}
+    trace = Trace({"probs": probs}, tokens=["good", "bad"], meta=meta)
     state, panel = open_panel(qtbot, OutputPanel, trace)
     state.set_step(2)
     axis = panel.plot.getAxis("left")
