@@ -119,7 +119,10 @@ class MainToolBar(QToolBar):
         self.addWidget(self.slider)
         self.step_label = QLabel("step 0 / 0")
         self.step_label.setToolTip("The current step t and the number of steps T")
-        self.step_label.setMinimumWidth(self.step_label.fontMetrics().horizontalAdvance("step 00000 / 00000"))
+        # A fixed size (min == max) keeps setText from asking the whole window for a new layout on
+        # every step: Qt only re-lays out for a size hint change of a widget that can change size.
+        widest = self.step_label.fontMetrics().horizontalAdvance("step 000000 / 000000")
+        self.step_label.setFixedSize(widest, self.step_label.sizeHint().height())
         self.addWidget(self.step_label)
 
     # model chooser --------------------------------------------------------------------------------
