@@ -205,16 +205,11 @@ def sample_next(
     probs: np.ndarray, temperature: float, rng: np.random.Generator, banned: tuple[int, ...] = ()
 ) -> int:
     """Pick the next token id from probs (V,): greedy when temperature <= 0, else sample p**(1/T)."""
-    p = np.asarray(probs, dtype=np.float64).copy()
-    p[list(banned)] = 0.0
-    if not np.isfinite(p).all() or p.sum() <= 0:
-        raise ValueError("the model gives no probability to any token it can emit")
-    if temperature <= 0:
-        return int(np.argmax(p))
-    logp = np.log(np.maximum(p, 1e-300)) / temperature
-    logp[p == 0] = -np.inf
-    q = np.exp(logp - logp.max())
-    return int(rng.choice(len(q), p=q / q.sum()))
+    from seqviz.core.generate import pick_token
+
+    with np.errstate(divide="ignore"):
+        log_probs = np.log(np.asarray(probs, np.float64))  # 0 -> -inf: never picked
+    return pick_token(log_probs, temperature, rng, banned)
 
 
 def extend_text(loaded: LoadedModel, text: str, token: str) -> str:

@@ -170,11 +170,22 @@ class DecoderState:
         return self.trace
 
 
-def pick_token(logits: np.ndarray, temperature: float = 0.0, rng: np.random.Generator | None = None) -> int:
-    """argmax of logits (V,) when temperature <= 0, else a sample from softmax(logits / temperature)."""
+def pick_token(
+    logits: np.ndarray,
+    temperature: float = 0.0,
+    rng: np.random.Generator | None = None,
+    banned: tuple[int, ...] = (),
+) -> int:
+    """argmax of logits (V,) when temperature <= 0, else a sample from softmax(logits / temperature).
+
+    Log-probabilities work as logits. `banned` ids (e.g. padding) are never picked."""
+    z = np.asarray(logits, np.float64).copy()
+    z[list(banned)] = -np.inf
+    if not np.isfinite(z.max()):
+        raise ValueError("the model gives no probability to any token it can emit")
     if temperature <= 0:
-        return int(np.argmax(logits))
-    z = np.asarray(logits, np.float64) / temperature
+        return int(np.argmax(z))
+    z /= temperature
     p = np.exp(z - z.max())
     rng = rng if rng is not None else np.random.default_rng()
     return int(rng.choice(len(p), p=p / p.sum()))

@@ -139,3 +139,12 @@ def test_a_state_trace_is_extended_in_place_not_rebuilt():
     assert np.shares_memory(grown["hidden"], state.trace["hidden"]) and state.length == 4
     with pytest.raises(ValueError, match="not of this model"):
         append_token(small_model(6, num_layers=1), grown, 5)
+
+
+def test_pick_token_never_picks_a_banned_token_and_says_when_nothing_is_left():
+    logits = np.log(np.array([0.7, 0.2, 0.1]))
+    assert pick_token(logits, banned=(0,)) == 1
+    draws = {pick_token(logits, 5.0, np.random.default_rng(s), banned=(0,)) for s in range(40)}
+    assert draws == {1, 2}
+    with pytest.raises(ValueError, match="no probability"):
+        pick_token(logits, banned=(0, 1, 2))
