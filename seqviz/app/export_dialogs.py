@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from seqviz.app import dialogs
 from seqviz.app.export_files import GIF_MAX_FPS, ExportError
+from seqviz.app.settings import AppSettings
 
 PRESET_SIZES = ((1920, 1080, "Full HD"), (3840, 2160, "4K"))
 PICTURE_FILTER = "PNG picture (*.png);;SVG drawing (*.svg)"
@@ -166,12 +167,34 @@ class TargetSizeForm(QFormLayout):
             self.width_box.setValue(size.width())
             self.height_box.setValue(size.height())
 
+    # The dialogs open with what the last export used: a lecturer exports many slides alike.
+    def restore(self, settings: AppSettings) -> None:
+        self.target_box.setCurrentIndex(max(0, self.target_box.findData(settings.export_value("target"))))
+        width, _, height = settings.export_value("custom_size", "1920x1080").partition("x")
+        if width.isdigit() and height.isdigit():
+            self.width_box.setValue(int(width))
+            self.height_box.setValue(int(height))
+        choice = settings.export_value("size", "current")
+        if choice == "custom":
+            self.size_box.setCurrentIndex(self.size_box.count() - 1)
+        elif choice != "current":
+            self.select(size=QSize(int(width), int(height)) if choice == "preset" else None)
+
+    def remember(self, settings: AppSettings) -> None:
+        settings.set_export_value("target", self.target_name)
+        index = self.size_box.currentIndex()
+        choice = "current" if index == 0 else "custom" if index == self.size_box.count() - 1 else "preset"
+        settings.set_export_value("size", choice)
+        if choice != "current":
+            settings.set_export_value("custom_size", f"{self.size.width()}x{self.size.height()}")
+
 
 class PictureDialog(QDialog):
     def __init__(self, window, title: str = "Export picture") -> None:
         super().__init__(window)
         self.setWindowTitle(title)
         self.form = TargetSizeForm(window)
+        self.form.restore(AppSettings())
         self.setLayout(self.form)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -187,6 +210,7 @@ def export_picture(window, dialog: PictureDialog | None = None) -> Path | None:
     dialog = dialog or PictureDialog(window)
     if dialog.result() != QDialog.DialogCode.Accepted and dialog.exec() != QDialog.DialogCode.Accepted:
         return None
+    dialog.form.remember(AppSettings())
     suggested = f"seqviz-{dialog.form.target_name}-step{window.step}.png"
     path = choose_save_path(window, "Export picture", PICTURE_FILTER, suggested)
     if not path:
@@ -221,7 +245,8 @@ class AnimationDialog(PictureDialog):
         self.last_box.setRange(1, last)
         self.last_box.setValue(last)
         self.fps_box.setRange(1, GIF_MAX_FPS)
-        self.fps_box.setValue(4)
+        fps = AppSettings().export_value("fps", "4")
+        self.fps_box.setValue(int(fps) if fps.isdigit() else 4)
         self.fps_box.setSuffix(" frames/s")
         steps = QHBoxLayout()
         steps.addWidget(self.first_box)
@@ -244,6 +269,9 @@ def export_animation(window, dialog: AnimationDialog | None = None) -> Path | No
     dialog = dialog or AnimationDialog(window)
     if dialog.result() != QDialog.DialogCode.Accepted and dialog.exec() != QDialog.DialogCode.Accepted:
         return None
+    settings = AppSettings()
+    dialog.form.remember(settings)
+    settings.set_export_value("fps", str(dialog.fps_box.value()))
     steps = dialog.steps
     if len(steps) == 0:
         dialogs.show_error(window, "Cannot export the animation", "The last step is before the first.")

@@ -175,6 +175,24 @@ def test_export_picture_dialog_writes_the_chosen_panel_and_size(window, out, mon
     assert "Full HD" in dialog.form.size_box.currentText()
 
 
+def test_export_dialogs_open_with_what_the_last_export_used(window, out, monkeypatch):
+    monkeypatch.setattr(export_dialogs, "choose_save_path", lambda *a: str(out / "slide.png"))
+    dialog = export_dialogs.PictureDialog(window)
+    assert dialog.form.target_name == "window" and dialog.form.size_box.currentIndex() == 0
+    dialog.form.select("gates", QSize(800, 600))
+    dialog.accept()
+    assert export_dialogs.export_picture(window, dialog) is not None
+    again = export_dialogs.PictureDialog(window)
+    assert again.form.target_name == "gates"
+    assert again.form.size_box.currentText() == "Custom" and again.form.size == QSize(800, 600)
+    again.form.select("window", QSize(3840, 2160))
+    again.accept()
+    export_dialogs.export_picture(window, again)
+    third = export_dialogs.AnimationDialog(window)
+    assert third.form.target_name == "window" and third.form.size == QSize(3840, 2160)
+    assert third.form.size_box.currentIndex() not in (0, third.form.size_box.count() - 1)  # the preset
+
+
 def test_export_animation_dialog_writes_the_steps_and_cancel_writes_nothing(window, out, monkeypatch):
     path = out / "anim.gif"
     monkeypatch.setattr(export_dialogs, "choose_save_path", lambda *a: str(path))
