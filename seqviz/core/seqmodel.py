@@ -143,7 +143,12 @@ class TokenModel(nn.Module):
         if self.task == "seq2seq":
             return self._trace_seq2seq(inputs, ids)
         tr = self.backbone.trace_ids(ids)
-        meta = {
+        meta = self._trace_meta(tr, inputs)
+        return Trace(tr, tokens=self.tokenizer.decode(ids), meta=meta, source_tokens=tr.source_tokens)
+
+    def _trace_meta(self, tr: Trace, inputs: str | list[str]) -> dict[str, Any]:
+        """The backbone's meta plus what only the wrapper knows: task, labels, model id, unknown input."""
+        return {
             **tr.meta,
             "task": self.task,
             "output_labels": self.output_labels,
@@ -151,7 +156,6 @@ class TokenModel(nn.Module):
             "model_id": self.card.id,
             "unknown": self.tokenizer.unknown(inputs),
         }
-        return Trace(tr, tokens=self.tokenizer.decode(ids), meta=meta, source_tokens=tr.source_tokens)
 
     def _trace_seq2seq(self, inputs: str | list[str], src_ids: list[int]) -> Trace:
         """Translate greedily and trace it: `tokens` are the T output tokens (</s> included),
@@ -162,15 +166,8 @@ class TokenModel(nn.Module):
         """
         assert self.target_tokenizer is not None
         tr = self.backbone.trace_ids(src_ids)
-        meta = {
-            **tr.meta,
-            "task": self.task,
-            "output_labels": self.output_labels,
-            "causal": self.causal,
-            "model_id": self.card.id,
-            "unknown": self.tokenizer.unknown(inputs),
-            "output_text": _output_text(self.target_tokenizer, tr.meta["output_ids"]),
-        }
+        meta = self._trace_meta(tr, inputs)
+        meta["output_text"] = _output_text(self.target_tokenizer, tr.meta["output_ids"])
         tokens = self.target_tokenizer.decode(tr.meta["output_ids"])
         return Trace(tr, tokens=tokens, meta=meta, source_tokens=self.tokenizer.decode(src_ids))
 

@@ -14,15 +14,6 @@ from seqviz.core.transformer import DecoderOnlyTransformer, EncoderTransformer, 
 TOL = 1e-5
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one thread avoids OpenMP spin-waiting on a shared machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def small_model(seed=0, **kw) -> DecoderOnlyTransformer:
     torch.manual_seed(seed)
     base = {"vocab_size": 13, "num_outputs": 13, "d_model": 16, "num_heads": 4, "num_layers": 3}

@@ -28,15 +28,6 @@ SINGLE = [DecoderOnlyTransformer, EncoderTransformer]
 VARIANTS = list(itertools.product(["learned", "sinusoidal"], [True, False]))  # positions x norm_first
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one thread avoids OpenMP spin-waiting on a shared machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def random_config(seed: int, positions="learned", norm_first=True, **kw) -> TransformerConfig:
     rnd = random.Random(seed)
     heads = rnd.choice([1, 2, 4])

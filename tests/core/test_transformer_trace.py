@@ -253,15 +253,6 @@ def test_decoder_bad_memory():
         trace_transformer(layer, x, memory=torch.randn(3, 8), memory_mask=torch.zeros(4, 4, dtype=torch.bool))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one thread avoids OpenMP spin-waiting on a shared machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_layers_without_bias_and_with_a_custom_activation():
     torch.manual_seed(3)
     layer = nn.TransformerEncoderLayer(

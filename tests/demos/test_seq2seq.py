@@ -7,7 +7,6 @@ import random
 
 import numpy as np
 import pytest
-import torch
 
 import seqviz
 from seqviz.demos import seq2seq_tasks as tasks
@@ -52,15 +51,6 @@ def test_spelling() -> None:
 
 
 # Bundled models -----------------------------------------------------------------------------------------
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Small batches run 10-40x slower with 2 threads than with 1 when the cores are shared."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module", params=MODEL_IDS)
 def model(request):
     return seqviz.load_model(request.param)
