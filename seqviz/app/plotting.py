@@ -18,6 +18,7 @@ from seqviz.app.theme import Theme, current_theme
 
 # x coordinates of every time axis: column i (0-based) spans [i + 0.5, i + 1.5], so step t sits at x = t.
 STEP_OFFSET = 0.5
+MIN_TITLE_SCALE = 0.7  # a plot title wider than its plot is drawn down to this fraction of its size
 
 
 @lru_cache(maxsize=32)
@@ -126,8 +127,10 @@ def forget_tick_text(plot: pg.PlotItem) -> None:
 
 
 def relax_title(plot: pg.PlotItem) -> None:
-    """Let a plot be narrower than its title: the title is clipped to the plot's width instead of
-    pushing the plot (and its neighbours) out of a narrow dock. pyqtgraph resets a label's minimum
+    """Let a plot be narrower than its title: a title wider than the plot is drawn smaller (down to
+    MIN_TITLE_SCALE of its size), and clipped with its start kept if even that does not fit, instead
+    of pushing the plot (and its neighbours) out of a narrow dock. The title's row keeps the height
+    of the whole-size text, so plots side by side stay aligned. pyqtgraph resets a label's minimum
     size to its text on every change, so the reset is wrapped once per label."""
     label = plot.titleLabel
     if getattr(label, "_seqviz_relaxed", False):
@@ -136,12 +139,18 @@ def relax_title(plot: pg.PlotItem) -> None:
 
     def update_min() -> None:
         measure()
+        natural = label.item.boundingRect()  # the unscaled text: the hint must not follow the scale
         label.setMinimumWidth(0)
-        label._sizeHint[Qt.SizeHint.MinimumSize] = (0, label._sizeHint[Qt.SizeHint.MinimumSize][1])
+        label.setMinimumHeight(natural.height())
+        label._sizeHint[Qt.SizeHint.MinimumSize] = (0, natural.height())
+        label._sizeHint[Qt.SizeHint.PreferredSize] = (natural.width(), natural.height())
 
     place = label.resizeEvent
 
     def place_text(event) -> None:
+        natural, room = label.item.boundingRect().width(), label.rect().width()
+        fits = natural <= room or room <= 0
+        label.item.setScale(1.0 if fits else max(MIN_TITLE_SCALE, room / natural))
         place(event)
         if label.itemRect().width() > label.rect().width():  # clipped: keep the start readable
             label.item.setPos(label.item.pos().x() - label.itemRect().left(), label.item.pos().y())
@@ -170,7 +179,39 @@ def _fit_to_view(widget: pg.GraphicsView) -> None:
         widget.setRange(widget.range, padding=0, disableAutoPixel=False)
 
 
-class TokenAxis(pg.AxisItem):
+def nice_spacing(at_least: float) -> float:
+    """The smallest of 1, 2, 5 x 10^n that is at least `at_least` (> 0)."""
+    base = 10.0 ** np.floor(np.log10(at_least))
+    return next(m * base for m in (1.0, 2.0, 5.0, 10.0) if m * base >= at_least * (1 - 1e-9))
+
+
+class ReadableAxis(pg.AxisItem):
+    """A numeric axis whose tick labels never overlap.
+
+    pyqtgraph picks tick spacing from the axis length alone and always labels the major ticks, so
+    a short axis in a large font ("0 20 40 60" on a 40 px gate heatmap) drew its numbers over each
+    other. Tick levels closer than a label's size are dropped here; if none is left, one wider
+    spacing is chosen."""
+
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph's name)
+        levels = super().tickSpacing(minVal, maxVal, size)
+        span = abs(maxVal - minVal)
+        if span <= 0 or size <= 0 or not levels:
+            return levels
+        smallest = self._label_room(minVal, maxVal) * span / size  # data units one label needs
+        kept = [level for level in levels if level[0] >= smallest]
+        return kept or [(nice_spacing(smallest), 0)]
+
+    def _label_room(self, lo: float, hi: float) -> float:
+        """Pixels from one tick label to the next that keep them apart."""
+        metrics = QFontMetricsF(self.style.get("tickFont") or self.font())
+        if self.orientation in ("left", "right"):
+            return metrics.height() * 1.2
+        digits = len(str(int(max(abs(lo), abs(hi))))) + 1  # a sign or a decimal point
+        return metrics.horizontalAdvance("8" * digits) + 2 * metrics.averageCharWidth()
+
+
+class TokenAxis(ReadableAxis):
     """A step axis (x = 1..T) that labels each step with its token when there is room, else numbers.
 
     Labels are measured with the tick font; when whole tokens do not fit they are shortened (down to

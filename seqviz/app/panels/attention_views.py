@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QPainterPath, QPolygonF
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QFontMetricsF, QPainterPath, QPolygonF
 from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsPathItem, QGraphicsRectItem
 
 from seqviz.app import plotting
 from seqviz.app.panels.heatmap import FutureMask
-from seqviz.app.plotting import STEP_OFFSET, TokenAxis, display_token
+from seqviz.app.plotting import STEP_OFFSET, TokenAxis, display_token, shorten
 from seqviz.app.theme import Theme, current_theme
 
 MAX_LINE_ROWS = 32  # the lines view shows at most this many tokens per side
+MIN_LINE_PX = 48  # the lines view's labels are shortened to leave the lines at least this wide
+LINE_LABEL_CHARS = (8, 6, 4)  # characters tried, longest first, when whole labels leave no room
+LABEL_PAD_PX = 10  # a TextItem's document margins (4 px a side) and a gap to the view's edge
 
 
 def causal_mask_path(num_queries: int, num_keys: int) -> QPainterPath:
@@ -135,106 +138,6 @@ class AttentionMatrix:
         self.image.setLookupTable(plotting.lut(theme.sequential_cmap))
 
 
-class ThumbnailGrid(pg.GraphicsLayoutWidget):
-    """All layers x heads as small matrices; a click selects one (`thumbnailClicked(layer, head)`)."""
-
-    thumbnailClicked = Signal(int, int)
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.boxes: dict[tuple[int, int], pg.ViewBox] = {}
-        self.labels: list[pg.LabelItem] = []
-        self.images: dict[tuple[int, int], pg.ImageItem] = {}
-        self.selected = (0, 0)
-        self.scene().sigMouseClicked.connect(self._on_click)
-        plotting.style_canvas(self)
-
-    def set_data(self, attention: np.ndarray, causal: bool) -> None:
-        """Build one thumbnail per (layer, head) of `attention` (L, heads, T, S)."""
-        self.clear()
-        self.boxes.clear()
-        self.images.clear()
-        theme = current_theme()
-        layers, heads, steps, keys = attention.shape
-        mask = causal_mask_path(steps, keys) if causal else None
-        self.labels = [self.addLabel(f"head {h + 1}", row=0, col=h + 1) for h in range(heads)]
-        box_options = {"lockAspect": True, "enableMouse": False, "enableMenu": False}
-        for layer in range(layers):
-            # upright: a rotated label is as tall as its text and pushed short docks off the bottom
-            self.labels.append(self.addLabel(f"layer {layer + 1}", row=layer + 1, col=0))
-            for h in range(heads):
-                vb = self.addViewBox(row=layer + 1, col=h + 1, **box_options)
-                vb.invertY(True)
-                image = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
-                image.setImage(
-                    plotting.image_data(attention[layer, h]),
-                    levels=(0.0, 1.0),
-                    lut=plotting.lut(theme.sequential_cmap),
-                    autoLevels=False,
-                )
-                image.setRect(QRectF(STEP_OFFSET, STEP_OFFSET, keys, steps))
-                vb.addItem(image)
-                if mask is not None:
-                    masked = QGraphicsPathItem(mask)
-                    masked.setBrush(plotting.color(theme.masked_cell))
-                    masked.setPen(pg.mkPen(None))
-                    vb.addItem(masked)
-                vb.setRange(
-                    xRange=(STEP_OFFSET, keys + STEP_OFFSET),
-                    yRange=(STEP_OFFSET, steps + STEP_OFFSET),
-                    padding=0,
-                )
-                self.boxes[layer, h], self.images[layer, h] = vb, image
-        self.set_selected(*self.selected)
-        self._style_labels(theme)
-
-    def _style_labels(self, theme: Theme) -> None:
-        for label in self.labels:
-            label.setText(label.text, color=theme.foreground, size=f"{theme.font_size - 1}pt")
-        self._fit_minimum()
-
-    def preferred_height(self, width: int) -> int:
-        """Height that shows square thumbnails (at most 90 px) across `width`, labels included."""
-        layers, heads = max((k[0] + 1, k[1] + 1) for k in self.boxes) if self.boxes else (0, 0)
-        if not heads:
-            return 0
-        label_height = self.fontMetrics().height() + 12
-        cell = min(90, (width - 3 * label_height) / heads)
-        return int(label_height + layers * (cell + 6) + 12)
-
-    def _fit_minimum(self) -> None:
-        """Never shorter than the labels need: the thumbnails shrink to fit, nothing is cut off."""
-        layout = self.ci.layout
-        layout.invalidate()
-        needed = layout.effectiveSizeHint(Qt.SizeHint.MinimumSize).height() if self.labels else 0
-        self.setMinimumHeight(int(np.ceil(needed)) + 2 * self.frameWidth())
-
-    def set_selected(self, layer: int, head: int) -> None:
-        """Draw a thick accent border around the selected thumbnail."""
-        self.selected = (layer, head)
-        theme = current_theme()
-        for key, vb in self.boxes.items():
-            chosen = key == self.selected
-            vb.setBorder(pg.mkPen(theme.accent if chosen else theme.masked_cell, width=3 if chosen else 1))
-
-    def thumbnail_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
-        return next(
-            (key for key, vb in self.boxes.items() if vb.sceneBoundingRect().contains(scene_pos)), None
-        )
-
-    def _on_click(self, event) -> None:
-        key = self.thumbnail_at(event.scenePos())
-        if key is not None and event.button() == Qt.MouseButton.LeftButton:
-            self.thumbnailClicked.emit(*key)
-
-    def apply_theme(self, theme: Theme) -> None:
-        plotting.style_canvas(self, theme)
-        for image in self.images.values():
-            image.setLookupTable(plotting.lut(theme.sequential_cmap))
-        self.set_selected(*self.selected)
-        self._style_labels(theme)
-
-
 class AttentionLines(pg.GraphicsLayoutWidget):
     """Queries on the left, keys on the right, a line from the current query to every key it attends to;
     line width and opacity grow with the weight. Long inputs show a window of queries and the keys with
@@ -245,6 +148,7 @@ class AttentionLines(pg.GraphicsLayoutWidget):
         self.vb = self.addViewBox(enableMouse=False, enableMenu=False)
         self.vb.invertY(True)
         self.vb.setRange(xRange=(-1.0, 2.0), yRange=(0.0, 1.0), padding=0.02)
+        self.vb.setXRange(-1.0, 2.0, padding=0)
         # pools of items, grown on first need and reused on every step
         self.lines: list[QGraphicsLineItem] = []
         self.left_texts: list[pg.TextItem] = []
@@ -255,6 +159,7 @@ class AttentionLines(pg.GraphicsLayoutWidget):
         self.shown_keys: list[int] = []  # 0-based key positions on the right, top to bottom
         self.line_weights: dict[int, float] = {}  # key position -> weight of its drawn line
         self.step = 0  # 0: nothing drawn yet
+        self._x_range = (-1.0, 2.0)
         # how many tokens fit depends on the height: draw again when it changes
         self.vb.sigResized.connect(lambda _vb: self.step and self.set_step(self.step))
         plotting.style_canvas(self)
@@ -309,10 +214,11 @@ class AttentionLines(pg.GraphicsLayoutWidget):
         limit = self.max_rows()
         queries = self._query_window(query, limit)
         self.shown_keys = self._key_choice(row, limit)
-        self._place(
-            self.left_texts, [self.query_tokens[q] for q in queries], -0.04, theme, queries.index(query)
-        )
-        self._place(self.right_texts, [self.key_tokens[k] for k in self.shown_keys], 1.04, theme, None)
+        left = [display_token(self.query_tokens[q]) for q in queries]
+        right = [display_token(self.key_tokens[k]) for k in self.shown_keys]
+        left, right = self._fit_labels(left, right, theme)
+        self._place(self.left_texts, left, 0.0, theme, queries.index(query))
+        self._place(self.right_texts, right, 1.0, theme, None)
         y_query = (queries.index(query) + 0.5) / len(queries)
         top = float(row.max()) if row.size else 1.0
         self.line_weights = {}
@@ -328,19 +234,42 @@ class AttentionLines(pg.GraphicsLayoutWidget):
             line.setPen(pen)
             line.setLine(QLineF(0.0, y_query, 1.0, (i + 0.5) / len(self.shown_keys)))
 
+    def _fit_labels(self, left: list[str], right: list[str], theme: Theme) -> tuple[list[str], list[str]]:
+        """The labels, shortened as far as needed to leave MIN_LINE_PX for the lines, and the x range
+        that puts the lines between x = 0 and 1 with each side's widest label just inside the view
+        (a fixed range cut long words off at narrow views and in presentation fonts)."""
+        metrics = QFontMetricsF(plotting.font(theme))
+        view = max(self.vb.width(), 1.0)
+
+        def widest(labels: list[str]) -> float:
+            return max((metrics.horizontalAdvance(t) for t in labels), default=0.0) + LABEL_PAD_PX
+
+        for chars in (None, *LINE_LABEL_CHARS):
+            if chars is not None:
+                left, right = [shorten(t, chars) for t in left], [shorten(t, chars) for t in right]
+            left_px, right_px = widest(left), widest(right)
+            if view - left_px - right_px >= MIN_LINE_PX:
+                break
+        span = max(view - left_px - right_px, 1.0)  # pixels of the unit interval the lines cross
+        x_range = (-left_px / span, 1.0 + right_px / span)
+        if x_range != self._x_range:
+            self._x_range = x_range
+            self.vb.setXRange(*x_range, padding=0)
+        return left, right
+
     @staticmethod
     def _place(
-        texts: list[pg.TextItem], tokens: list[str], x: float, theme: Theme, current: int | None
+        texts: list[pg.TextItem], labels: list[str], x: float, theme: Theme, current: int | None
     ) -> None:
         for i, text in enumerate(texts):
-            text.setVisible(i < len(tokens))
-            if i >= len(tokens):
+            text.setVisible(i < len(labels))
+            if i >= len(labels):
                 continue
-            label = display_token(tokens[i])
+            label = labels[i]
             colour = theme.accent if i == current else theme.foreground
             if text.toPlainText() != label or text.color.name() != plotting.color(colour).name():
                 text.setText(label, colour)
-            text.setPos(x, (i + 0.5) / len(tokens))
+            text.setPos(x, (i + 0.5) / len(labels))
 
     def apply_theme(self, theme: Theme) -> None:
         plotting.style_canvas(self, theme)

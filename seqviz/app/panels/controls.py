@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSignalBlocker, QSize, Qt
-from PySide6.QtGui import QTextDocument
+from PySide6.QtGui import QPainter, QTextDocument
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from seqviz.app.state import ViewState
@@ -54,7 +54,7 @@ class ControlRow(QWidget):
         super().__init__(parent)
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(4, 2, 4, 2)
-        self.note = QLabel()
+        self.note = ElidedLabel()
         self.note.setObjectName("panelNote")
         self._labels: dict[QWidget, QLabel] = {}
 
@@ -75,15 +75,76 @@ class ControlRow(QWidget):
         self._labels[widget].setVisible(shown)
 
 
+class ElidedLabel(QLabel):
+    """A one-line plain-text label that never asks for more width than a few characters.
+
+    A QLabel's minimum width is its whole text, so a long note in a control row made the panel wider
+    than its dock and was painted over the neighbouring dock. This label takes the width the layout
+    gives it and ends the text with "\u2026" when it does not fit; the tooltip then holds the whole
+    text. `text()` is always the whole text.
+    """
+
+    MIN_CHARS = 4  # a hint of the note stays visible in the narrowest panel
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        width = self.fontMetrics().horizontalAdvance("x" * (self.MIN_CHARS - 1) + "\u2026")
+        return QSize(width, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        # no claim beyond the minimum: the controls before it keep their size, and the note takes
+        # what is left through its stretch (ControlRow.finish)
+        return self.minimumSizeHint()
+
+    def shown_text(self) -> str:
+        """The text as painted: whole, or elided to the label's width."""
+        elide = Qt.TextElideMode.ElideRight
+        return self.fontMetrics().elidedText(self.text(), elide, self.contentsRect().width())
+
+    def is_elided(self) -> bool:
+        return self.shown_text() != self.text()
+
+    def setText(self, text: str) -> None:  # noqa: N802 (QLabel's name)
+        super().setText(text)
+        self._update_tooltip()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._update_tooltip()
+
+    def _update_tooltip(self) -> None:
+        self.setToolTip(self.text() if self.is_elided() else "")
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        align = self.alignment() | Qt.AlignmentFlag.AlignVCenter
+        self.style().drawItemText(
+            painter,
+            self.contentsRect(),
+            int(align),
+            self.palette(),
+            self.isEnabled(),
+            self.shown_text(),
+            self.foregroundRole(),
+        )
+        painter.end()
+
+
 class StepLabel(QWidget):
     """Rich text that changes on every step without laying the window out again.
 
     A QLabel in a layout asks for a new layout on every `setText` (its size hint may have changed),
     and the request climbs dock by dock to the main window: a whole-window layout per step. Here the
     QLabel is a free child of this holder, fixed to the holder's size, so a new text only repaints.
-    The holder is `lines` rich-text lines tall (in its current font); its width follows the layout
-    and text wider than that is clipped.
+    The holder is `lines` rich-text lines tall (in its current font); its width follows the layout.
+    Text wider than that is drawn smaller, down to MIN_SCALE of the font (an equation cut off at the
+    right lost its result in narrow docks and presentation fonts), and clipped beyond.
     """
+
+    MIN_SCALE = 0.6
 
     def __init__(self, lines: int = 1, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -98,12 +159,17 @@ class StepLabel(QWidget):
 
     def setText(self, text: str) -> None:  # noqa: N802 (QLabel's name)
         self.label.setText(text)
+        self._fit_font()
 
     def setTextInteractionFlags(self, flags) -> None:  # noqa: N802
         self.label.setTextInteractionFlags(flags)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(100, self.height())
+
+    def text_scale(self) -> float:
+        """The drawn text's size relative to the holder's font (1.0: whole size)."""
+        return self.label.font().pointSizeF() / self.font().pointSizeF()
 
     def _fit_height(self) -> None:
         """Height of `lines` lines with sub/superscripts (the tallest the texts get)."""
@@ -113,11 +179,28 @@ class StepLabel(QWidget):
         doc.setHtml("<br>".join(["X<sub>t</sub><sup>2</sup>"] * self.lines))
         self.setFixedHeight(int(doc.size().height()) + 2)
 
+    def _fit_font(self) -> None:
+        """The label's font: the holder's, made smaller when the text is wider than the holder.
+
+        The label has a fixed size, so a new font only repaints it (no layout request)."""
+        font = self.font()
+        doc = QTextDocument()
+        doc.setDefaultFont(font)
+        doc.setDocumentMargin(0)
+        doc.setHtml(self.label.text())
+        needed, room = doc.idealWidth() + 2, self.width()
+        if needed > room > 0:  # a smaller font's text is not exactly proportionally narrower
+            font.setPointSizeF(font.pointSizeF() * max(self.MIN_SCALE, 0.96 * room / needed))
+        if font != self.label.font():
+            self.label.setFont(font)
+
     def changeEvent(self, event) -> None:  # noqa: N802
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:  # a theme switch: a layout then is fine
             self._fit_height()
+            self._fit_font()
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         self.label.setFixedSize(self.size())
+        self._fit_font()

@@ -90,7 +90,8 @@ class Heatmap:
         self.step = 0
         self.reveal = True
         self.bottom_axis = TokenAxis("bottom")
-        self.plot = pg.PlotItem(axisItems={"bottom": self.bottom_axis}, title=title or None, enableMenu=False)
+        axes = {"bottom": self.bottom_axis, "left": plotting.ReadableAxis("left")}
+        self.plot = pg.PlotItem(axisItems=axes, title=title or None, enableMenu=False)
         self.plot.invertY(True)  # unit 0 at the top, like a matrix
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)

@@ -25,7 +25,9 @@ from seqviz.app.state import ViewState
 from seqviz.app.theme import Theme, current_theme, theme_notifier
 from seqviz.core.trace import Trace
 
-TOP_K = 10
+TOP_K = 10  # bars shown when they fit; a short plot shows fewer (at least MIN_ROWS), never overlapping
+MIN_ROWS = 3
+ROW_SPACING = 1.15  # a bar's row is at least this many label-text lines tall
 MAX_LABEL_CHARS = 32  # longer class names / tokens are shortened on the label axis
 X_MIN, X_MAX = -0.015, 1.04  # probabilities run 0..1: room for the 0 tick and after 1 for text
 INSIDE_FROM = 0.7  # a bar at least this long carries its value inside (the text would not fit after it)
@@ -106,6 +108,7 @@ class OutputPanel(Panel):
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.footer)
         state.stepChanged.connect(self._on_step_changed)
+        self.plot.getViewBox().sigResized.connect(lambda _vb: self._on_view_resized())
         theme_notifier.themeChanged.connect(self.apply_theme)
         self.apply_theme(current_theme())
 
@@ -125,14 +128,31 @@ class OutputPanel(Panel):
         self.labels = output_labels(trace, self.probs.shape[1])
         self.label_texts = self._label_texts(self.labels)
         self._label_index = {label: i for i, label in enumerate(self.labels)}
-        self.k = min(TOP_K, self.probs.shape[1])
+        self._set_rows(self._rows_that_fit())
+        self._size_label_axis(current_theme())
+        self._ready = True
+        self._on_step_changed(self.state.step)
+
+    def _rows_that_fit(self) -> int:
+        """How many bars the plot shows: TOP_K, fewer when their labels would overlap (a short dock in
+        presentation fonts), never fewer than MIN_ROWS or more than the model has outputs."""
+        line = QFontMetrics(plotting.font(current_theme(), 0.9)).height() * ROW_SPACING
+        height = self.plot.getViewBox().height()
+        fit = int(height // line) if height > 0 else TOP_K
+        return min(self.probs.shape[1], TOP_K, max(MIN_ROWS, fit))
+
+    def _set_rows(self, k: int) -> None:
+        self.k = k
         rows = np.arange(self.k, dtype=np.float64)
         self.bars.setOpts(y=rows, width=np.zeros(self.k))
         self.true_bar.setOpts(y=rows, width=np.zeros(self.k))
         self.plot.setRange(xRange=(X_MIN, X_MAX), yRange=(-0.5, self.k - 0.5), padding=0)
-        self._size_label_axis(current_theme())
-        self._ready = True
-        self._on_step_changed(self.state.step)
+
+    def _on_view_resized(self) -> None:
+        """A new height may fit more or fewer bars (a resize, not a step: the axes may change)."""
+        if self._ready and self._rows_that_fit() != self.k:
+            self._set_rows(self._rows_that_fit())
+            self._on_step_changed(self.state.step)
 
     # State -> view ------------------------------------------------------------------------------
     def _on_step_changed(self, step: int) -> None:
@@ -245,4 +265,5 @@ class OutputPanel(Panel):
             label.setFont(plotting.font(theme))
         if self._ready:
             self._size_label_axis(theme)
+            self._on_view_resized()  # rows that fit the new font
             self._show_values()

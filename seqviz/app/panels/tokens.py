@@ -9,8 +9,8 @@ view scrolls to keep the current chip in sight. Sequence-to-sequence traces get 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen, QPixmap, QStaticText
+from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QScrollBar, QToolTip, QVBoxLayout, QWidget
 
 from seqviz.app.panels.base import Panel
@@ -20,7 +20,8 @@ from seqviz.core.trace import Trace
 
 _VISIBLE = {" ": "\u2423", "\n": "\u23ce", "\t": "\u21e5", "\r": "\u240d", "": "\u2205"}
 _MAX_LABEL = 14  # characters; longer tokens are elided
-PAD_X, GAP, MARGIN, LABEL_WIDTH = 6, 3, 4, 58
+PAD_X, GAP, MARGIN = 6, 3, 4
+ROW_NAMES = ("source", "output")  # the two rows of a sequence-to-sequence trace, labelled on the left
 
 
 def display_label(token: str) -> str:
@@ -101,7 +102,13 @@ class TokenStrip(QWidget):
 
     @property
     def left(self) -> int:
-        return LABEL_WIDTH if len(self.rows) > 1 else MARGIN
+        return self.label_width if len(self.rows) > 1 else MARGIN
+
+    @property
+    def label_width(self) -> int:
+        """Room for the row names, measured in the strip's font (a fixed width cut them off)."""
+        metrics = self.fontMetrics()
+        return max(metrics.horizontalAdvance(name) for name in ROW_NAMES) + 2 * PAD_X
 
     @property
     def view_width(self) -> int:
@@ -180,9 +187,9 @@ class TokenStrip(QWidget):
         if len(self.rows) > 1:
             painter.setClipping(False)
             painter.setPen(dim_text)
-            for r, name in enumerate(("source", "output")):
+            for r, name in enumerate(ROW_NAMES):
                 y = r * (self.chip_height + 2 * MARGIN) + MARGIN
-                label_rect = QRect(0, y, LABEL_WIDTH - 4, self.chip_height)
+                label_rect = QRect(0, y, self.label_width - PAD_X, self.chip_height)
                 painter.drawText(label_rect, Qt.AlignmentFlag.AlignCenter, name)
         painter.end()
 
@@ -214,11 +221,10 @@ class TokenStrip(QWidget):
         painter.setBrush(fill)
         painter.drawRoundedRect(QRectF(0.5, 0.5, width - 1, height - 1), 5, 5)
         painter.setPen(text)
-        static = QStaticText(label)
-        static.setTextFormat(Qt.TextFormat.PlainText)
-        static.prepare(font=self.font())
-        size = static.size()
-        painter.drawStaticText(QPointF((width - size.width()) / 2, (height - size.height()) / 2), static)
+        # the font the chip was measured with (_Row): a painter on a pixmap starts with the
+        # application's font, which drew presentation chips' text at the ordinary size
+        painter.setFont(self.font())
+        painter.drawText(QRectF(0, 0, width, height), Qt.AlignmentFlag.AlignCenter, label)
         painter.end()
         self._chip_cache[key] = pixmap
         return pixmap

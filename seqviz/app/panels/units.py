@@ -50,7 +50,8 @@ class UnitsPanel(Panel):
         self.hint = QLabel(HINT, alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self.canvas = PlotCanvas()
         self.axis = TokenAxis("bottom")
-        self.plot = self.canvas.addPlot(0, 0, axisItems={"bottom": self.axis}, enableMenu=False)
+        axes = {"bottom": self.axis, "left": plotting.ReadableAxis("left")}
+        self.plot = self.canvas.addPlot(0, 0, axisItems=axes, enableMenu=False)
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
         self.legend = self.plot.addLegend(offset=(-10, 10))
@@ -208,5 +209,8 @@ class UnitsPanel(Panel):
         self.mask.setBrush(plotting.color(theme.mask, theme.mask_alpha))
         self.legend.setLabelTextColor(theme.foreground)
         self.legend.setLabelTextSize(f"{theme.font_size * 0.9:g}pt")
+        # the legend sits over the curves: a backing in the plot's colour keeps its text readable
+        self.legend.setBrush(plotting.color(theme.background, 210))
+        self.legend.setPen(plotting.color(theme.masked_cell))
         if self._ready:
             self._rebuild()
