@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QWidget
 from traces import encoder_decoder_trace, lstm_trace, open_panel, transformer_trace
 
 from seqviz.app import MainWindow, appearance, theme
@@ -198,3 +198,47 @@ def test_token_chips_are_drawn_in_the_font_they_are_measured_with(qtbot, present
     assert ink >= 0.8 * (width - 2 * PAD_X)
     # the row names of a sequence-to-sequence strip fit in front of the chips
     assert strip.left >= strip.fontMetrics().horizontalAdvance("output")
+
+
+class _LayoutRequests(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt)
+        self.count += event.type() == QEvent.Type.LayoutRequest
+        return False
+
+
+def test_shrinking_step_texts_never_lay_the_window_out(qtbot, presentation):
+    """Equations drawn smaller per step (each step's numbers have another width) only repaint."""
+    trace = lstm_trace(T=12, bidirectional=True)
+    state = ViewState()
+    state.set_num_steps(trace.num_steps)
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    panels = [GatesPanel(state), OutputPanel(state)]
+    for panel in panels:
+        dock = QDockWidget(panel.title)
+        dock.setWidget(panel)
+        window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        panel.set_trace(trace)
+    window.resize(720, 900)
+    window.show()
+    qtbot.waitExposed(window)
+    state.set_units((3,))
+    state.set_step(1)
+    for _ in range(5):
+        qtbot.wait(10)
+    assert panels[0].equation.text_scale() < 1.0  # the case under test: a shrunk equation
+    counter = _LayoutRequests()
+    QApplication.instance().installEventFilter(counter)
+    try:
+        scales = set()
+        for step in range(2, trace.num_steps + 1):
+            state.set_step(step)
+            QApplication.processEvents()
+            scales.add(round(panels[0].equation.text_scale(), 3))
+    finally:
+        QApplication.instance().removeEventFilter(counter)
+    assert counter.count == 0 and len(scales) > 1
