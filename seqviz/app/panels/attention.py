@@ -32,7 +32,6 @@ class AttentionPanel(Panel):
 
     def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
         super().__init__(state, parent)
-        self._ready = False
         self.kinds: list[str] = []
         self.controls = ControlRow()
         self.layer_box = self.controls.add("Layer", StateCombo(state, "layer"))
@@ -72,10 +71,6 @@ class AttentionPanel(Panel):
         self.apply_theme(current_theme())
 
     # Trace -------------------------------------------------------------------------------------
-    def set_trace(self, trace: Trace | None) -> None:
-        self._ready = False
-        super().set_trace(trace)
-
     def applies_to(self, trace: Trace) -> str | None:
         if "attention" in trace or "cross_attention" in trace:
             return None

@@ -25,6 +25,8 @@ class Panel(QWidget):
         super().__init__(parent)
         self.state = state
         self.trace: Trace | None = None
+        #: True once `show_trace` has built the views for `self.trace`; handlers do nothing before
+        self._ready = False
         self._stack = QStackedLayout(self)
         self._message = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self._message.setObjectName("panelMessage")
@@ -42,6 +44,7 @@ class Panel(QWidget):
 
     # Shared ------------------------------------------------------------------------------------
     def set_trace(self, trace: Trace | None) -> None:
+        self._ready = False  # show_trace sets it once its views match the new trace
         self.trace = trace
         reason = "No model loaded." if trace is None else self.applies_to(trace)
         if reason is not None:

@@ -67,7 +67,6 @@ class GatesPanel(Panel):
 
     def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
         super().__init__(state, parent)
-        self._ready = False
         self.kind = ""  # "lstm" or "gru"
         self.gate_names: tuple[str, ...] = ()
         self._arrangement: tuple[int, tuple[str, ...]] = (0, ())
@@ -158,10 +157,6 @@ class GatesPanel(Panel):
         return False
 
     # Trace -------------------------------------------------------------------------------------
-    def set_trace(self, trace: Trace | None) -> None:
-        self._ready = False
-        super().set_trace(trace)
-
     def applies_to(self, trace: Trace) -> str | None:
         if gate_kind(trace) is not None:
             return None

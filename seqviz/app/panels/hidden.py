@@ -23,7 +23,6 @@ class HiddenPanel(Panel):
 
     def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
         super().__init__(state, parent)
-        self._ready = False
         self.values = np.zeros((1, 1), np.float32)  # (T, H) of the shown layer/direction
         self.levels = (-1.0, 1.0)
         self.controls = ControlRow()
@@ -69,10 +68,6 @@ class HiddenPanel(Panel):
         self._color_bars(current_theme())
 
     # Trace -----------------------------------------------------------------------------------
-    def set_trace(self, trace: Trace | None) -> None:
-        self._ready = False
-        super().set_trace(trace)
-
     def applies_to(self, trace: Trace) -> str | None:
         if "hidden" not in trace:
             return "This trace has no hidden states."

@@ -77,7 +77,6 @@ class OutputPanel(Panel):
 
     def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
         super().__init__(state, parent)
-        self._ready = False
         self.task = "lm"
         self.labels: list[str] = []
         self.shown_labels: list[str] = []
@@ -113,10 +112,6 @@ class OutputPanel(Panel):
         self.apply_theme(current_theme())
 
     # Trace -------------------------------------------------------------------------------------
-    def set_trace(self, trace: Trace | None) -> None:
-        self._ready = False
-        super().set_trace(trace)
-
     def applies_to(self, trace: Trace) -> str | None:
         if "probs" not in trace:
             return "This model has no output head to show (the trace has no \u201cprobs\u201d array)."

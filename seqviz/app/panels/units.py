@@ -34,7 +34,6 @@ class UnitsPanel(Panel):
 
     def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
         super().__init__(state, parent)
-        self._ready = False
         self.series = np.zeros((1, 1), np.float32)  # (T, H) of the shown array/layer/direction
         self.curves: list[pg.PlotDataItem] = []
         self.shown_units: tuple[int, ...] = ()
@@ -77,10 +76,6 @@ class UnitsPanel(Panel):
         self.apply_theme(current_theme())
 
     # Trace -------------------------------------------------------------------------------------
-    def set_trace(self, trace: Trace | None) -> None:
-        self._ready = False
-        super().set_trace(trace)
-
     def applies_to(self, trace: Trace) -> str | None:
         return None if unit_arrays(trace) else "This trace has no per-unit arrays to follow."
 
