@@ -3,8 +3,10 @@
 A picture is rendered, never upscaled: the widget is laid out at a logical size with the target's
 aspect ratio and painted into a QImage of the target's pixel size with a device pixel ratio, so text,
 lines and strokes are drawn at the output resolution (a 3840x2160 picture is the 1920x1080 one with
-twice the detail). The logical size keeps the layout as dense as on screen (the same area) unless the
-widget's minimum size needs more room.
+twice the detail). The plots' pens are cosmetic (widths in device pixels, blind to the pixel ratio),
+so the theme's stroke widths are scaled by the same ratio while a picture is laid out: a line is
+as thick relative to the picture at any size. The logical size keeps the layout as dense as on
+screen (the same area) unless the widget's minimum size needs more room.
 
 "The window" is what a person sees minus the menu bar: toolbar, token strip, panels and status bar.
 
@@ -24,8 +26,16 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QPoint, QRectF, QSize
 from PySide6.QtGui import QGuiApplication, QImage, QPainter, QPalette
-from PySide6.QtWidgets import QApplication, QMainWindow, QStatusBar, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QGraphicsItem,
+    QMainWindow,
+    QStatusBar,
+    QToolBar,
+    QWidget,
+)
 
+from seqviz.app import theme as themes
 from seqviz.app.export_files import (
     ANIMATION_SUFFIXES,
     AnimationWriter,
@@ -82,7 +92,8 @@ def current_size(target: QWidget) -> QSize:
 
 class PictureLayout:
     """Lays `target` out for pictures of `size` pixels while the `with` block runs; `render()` paints
-    one picture. Sizes are put back when the block ends."""
+    one picture. Strokes are drawn `scale` times as wide meanwhile. Sizes and strokes are put back
+    when the block ends."""
 
     def __init__(self, target: QWidget, size: QSize | None = None) -> None:
         self.target = target
@@ -140,11 +151,21 @@ class PictureLayout:
         self._apply()
         for _ in range(2):  # widget layouts, then the plots' graphics layouts inside them
             QApplication.sendPostedEvents(None, 0)
-        _show_step_again(self.target)
-        settle_axes(self.target)
+        # before the step is shown again: views that draw per step read the widths then
+        self._stroke_scale_before = themes.set_stroke_scale(self.scale)
+        self._cached = _stop_caching(self.target) if self.scale != 1 else []
+        try:
+            _show_step_again(self.target)
+            settle_axes(self.target)
+        except BaseException:
+            self.__exit__()  # the window must not keep the picture's layout or strokes
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
+        themes.set_stroke_scale(self._stroke_scale_before)
+        for item, mode in self._cached:
+            item.setCacheMode(mode)
         for part, size in zip(self.parts, self._saved, strict=True):
             part.resize(size)
         if self._was_enabled:
@@ -217,6 +238,33 @@ def _show_step_again(target: QWidget) -> None:
         QApplication.sendPostedEvents(None, 0)
 
 
+def _graphics_views(target: QWidget) -> list:
+    """The pyqtgraph views in `target` (none if pyqtgraph was never imported)."""
+    pg = sys.modules.get("pyqtgraph")  # no plots were ever built without it
+    if pg is None:
+        return []
+    views = target.findChildren(pg.GraphicsView)
+    return [*views, target] if isinstance(target, pg.GraphicsView) else views
+
+
+def _stop_caching(target: QWidget) -> list[tuple[QGraphicsItem, QGraphicsItem.CacheMode]]:
+    """Switch off the item caches in `target`'s plots; returns (item, mode) to put them back.
+
+    A cache (axes, unit curves) holds the item's pixels at the screen's pixel ratio: painted into a
+    picture at another ratio it was scaled as an image, blurred, and its cosmetic lines grew with it,
+    on top of the scaled stroke widths."""
+    no_cache = QGraphicsItem.CacheMode.NoCache
+    cached = [
+        (item, item.cacheMode())
+        for view in _graphics_views(target)
+        for item in view.items()
+        if item.cacheMode() != no_cache
+    ]
+    for item, _mode in cached:
+        item.setCacheMode(no_cache)
+    return cached
+
+
 AXIS_TEXT_SPACE = (30, 18)  # pyqtgraph's starting tick-label width (vertical axes) and height
 
 
@@ -231,9 +279,7 @@ def settle_axes(target: QWidget) -> None:
     pg = sys.modules.get("pyqtgraph")  # no plots were ever built without it
     if pg is None:
         return
-    views = [v for v in target.findChildren(pg.GraphicsView) if v.isVisible()]
-    if isinstance(target, pg.GraphicsView):
-        views.append(target)
+    views = [v for v in _graphics_views(target) if v.isVisible() or v is target]
     axes = [item for view in views for item in view.items() if isinstance(item, pg.AxisItem)]
     for axis in axes:
         axis.textWidth, axis.textHeight = AXIS_TEXT_SPACE

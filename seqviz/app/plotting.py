@@ -82,6 +82,12 @@ def accent_pen(theme: Theme | None = None, width_scale: float = 1.0) -> pg.QtGui
     return pg.mkPen(theme.accent, width=theme.line_width * width_scale)
 
 
+def outline_pen(colour: str, theme: Theme | None = None, width_scale: float = 1.0) -> pg.QtGui.QPen:
+    """A thin line in `colour`: axes, frames, borders (the theme's outline width times `width_scale`)."""
+    theme = theme or current_theme()
+    return pg.mkPen(colour, width=theme.outline_width * width_scale)
+
+
 def font(theme: Theme | None = None, scale: float = 1.0, bold: bool = False) -> QFont:
     theme = theme or current_theme()
     f = QFont()
@@ -93,9 +99,9 @@ def font(theme: Theme | None = None, scale: float = 1.0, bold: bool = False) -> 
 def style_plot(plot: pg.PlotItem, theme: Theme | None = None) -> None:
     """Apply the theme's foreground, font and title colour to a plot's axes."""
     theme = theme or current_theme()
+    style_strokes(plot, theme)
     for name in ("left", "bottom", "right", "top"):
         axis = plot.getAxis(name)
-        axis.setPen(theme.foreground)
         axis.setTextPen(theme.foreground)
         axis.setTickFont(font(theme, 0.9))
         axis.label.setFont(font(theme))
@@ -114,6 +120,13 @@ def style_plot(plot: pg.PlotItem, theme: Theme | None = None) -> None:
     plot.titleLabel.setAttr("size", f"{theme.font_size + 1}pt")
     if plot.titleLabel.text:
         plot.titleLabel.setText(plot.titleLabel.text)  # re-render with the new colour
+
+
+def style_strokes(plot: pg.PlotItem, theme: Theme | None = None) -> None:
+    """The theme's axis line width (and colour); nothing else of the plot changes."""
+    theme = theme or current_theme()
+    for name in ("left", "bottom", "right", "top"):
+        plot.getAxis(name).setPen(outline_pen(theme.foreground, theme))
 
 
 def forget_tick_text(plot: pg.PlotItem) -> None:
@@ -301,7 +314,7 @@ class ColorBar(pg.GraphicsWidget):
             gradient.setColorAt(i / 255, QColor(*table[i]))
         gradient.setColorAt(1.0, QColor(*table[255]))
         painter.fillRect(bar, QBrush(gradient))
-        painter.setPen(pg.mkPen(theme.foreground))
+        painter.setPen(outline_pen(theme.foreground, theme))
         painter.drawRect(bar)
         painter.setFont(font(theme, 0.85))
         lo, hi = self.levels

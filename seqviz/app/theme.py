@@ -4,11 +4,17 @@
 emits `theme_notifier.themeChanged`, which every panel connects to its `apply_theme()` so a switch
 restyles open panels in place (no data re-upload). Colour maps are named here and turned into
 lookup tables by `seqviz.app.plotting`.
+
+Stroke widths are in device pixels (pyqtgraph's pens are cosmetic): a picture painted at a device pixel
+ratio s (seqviz.app.export) would have lines 1/s as thick relative to the picture as on screen.
+`set_stroke_scale(s)` makes `current_theme()` return the theme with every stroke width times s and
+emits `theme_notifier.strokesChanged`, which panels connect to `apply_strokes()` (pens only: fonts,
+layout and data stay as they are).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QObject, Signal
 
@@ -29,6 +35,17 @@ class Theme:
     accent: str  # highlights: the current query row, the selected thumbnail, the true token
     bar: str  # ordinary bars
     palette: tuple[str, ...]  # categorical colours for unit line plots
+    outline_width: float = 1.0  # axes, frames, borders, the faintest attention line, pixels
+    highlight_width: float = 3.0  # the selected thumbnail's border, pixels
+    link_width: float = 8.0  # the attention line of weight 1, pixels
+
+    def with_stroke_scale(self, factor: float) -> Theme:
+        """This theme with every stroke width times `factor` (colours and font sizes unchanged)."""
+        return replace(self, **{name: getattr(self, name) * factor for name in STROKE_FIELDS})
+
+
+#: the Theme fields that are stroke widths in pixels
+STROKE_FIELDS = ("line_width", "outline_width", "highlight_width", "link_width")
 
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
@@ -88,15 +105,34 @@ THEMES: dict[str, Theme] = {
 
 class _ThemeNotifier(QObject):
     themeChanged = Signal(object)  # the new Theme
+    strokesChanged = Signal(object)  # the current Theme with its strokes scaled; only pens change
 
 
 theme_notifier = _ThemeNotifier()
 _current: Theme = THEMES["light"]
+_stroke_scale = 1.0
 
 
 def current_theme() -> Theme:
-    """The theme panels should draw with now."""
-    return _current
+    """The theme panels should draw with now (stroke widths scaled while a picture is painted)."""
+    return _current if _stroke_scale == 1.0 else _current.with_stroke_scale(_stroke_scale)
+
+
+def stroke_scale() -> float:
+    return _stroke_scale
+
+
+def set_stroke_scale(factor: float) -> float:
+    """Draw every stroke `factor` times as wide (1.0: as the theme says); returns the previous
+    factor, for putting it back. Open panels re-pen themselves."""
+    global _stroke_scale
+    if not factor > 0:
+        raise ValueError(f"stroke scale must be positive, not {factor}")
+    previous = _stroke_scale
+    if factor != previous:
+        _stroke_scale = float(factor)
+        theme_notifier.strokesChanged.emit(current_theme())
+    return previous
 
 
 def set_theme(name: str) -> Theme:
@@ -111,7 +147,7 @@ def set_theme(name: str) -> Theme:
     pg.setConfigOptions(background=theme.background, foreground=theme.foreground)
     if theme != _current:
         _current = theme
-        theme_notifier.themeChanged.emit(theme)
+        theme_notifier.themeChanged.emit(current_theme())
     return theme
 
 

@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QGuiApplication, QImage
-from PySide6.QtWidgets import QDialog
+from PySide6.QtGui import QColor, QGuiApplication, QImage
+from PySide6.QtWidgets import QDialog, QGraphicsItem
 from traces import lstm_trace, transformer_trace
 
 from seqviz.app import MainWindow, export, export_dialogs
 from seqviz.app.export_files import AnimationWriter, ExportError
 from seqviz.app.settings import AppSettings
-from seqviz.app.theme import current_theme, set_theme
+from seqviz.app.theme import current_theme, set_theme, stroke_scale
 
 
 @pytest.fixture
@@ -210,6 +210,33 @@ def test_export_animation_dialog_writes_the_steps_and_cancel_writes_nothing(wind
     dialog.accept()
     assert export_dialogs.export_animation(window, dialog) is None
     assert list(out.iterdir()) == []
+
+
+def cursor_width(rgb: np.ndarray, colour: str) -> int:
+    """Pixels across the step cursor (a vertical line in `colour`) halfway down it."""
+    wanted = np.array(QColor(colour).getRgb()[:3])
+    near = np.abs(rgb - wanted).sum(axis=2) < 40  # (H, W)
+    column = int(np.argmax(near.sum(axis=0)))  # the cursor is the longest vertical run
+    row = near[int(np.median(np.nonzero(near[:, column])[0]))]
+    left = column - int(np.argmin(row[column::-1]))  # first pixel of the run
+    right = column + int(np.argmin(row[column:]))  # one past the last
+    return right - left
+
+
+def test_lines_are_as_thick_relative_to_the_picture_at_any_size(window):
+    """A 4K picture of the same layout has lines twice as many pixels wide as the Full HD one (pens
+    are cosmetic: without scaled widths a projected 4K picture showed hairlines)."""
+    panel = window.panels["units"]
+    theme = current_theme()
+    full_hd = cursor_width(pixels(export.render_picture(panel, QSize(1920, 1080))), theme.cursor)
+    uhd = cursor_width(pixels(export.render_picture(panel, QSize(3840, 2160))), theme.cursor)
+    assert full_hd >= 2 and 1.7 <= uhd / full_hd <= 2.3
+    # the window on screen draws as before
+    assert stroke_scale() == 1.0 and current_theme() is theme
+    assert panel.cursor.pen.widthF() == theme.line_width
+    assert [c.opts["pen"].widthF() for c in panel.curves] == [theme.line_width] * len(panel.curves)
+    assert panel.plot.getAxis("left").pen().widthF() == theme.outline_width
+    assert panel.plot.getAxis("left").cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
 
 
 def test_themes_restyle_the_window_and_are_remembered(window, qtbot):

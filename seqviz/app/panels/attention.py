@@ -68,6 +68,7 @@ class AttentionPanel(Panel):
         state.layerChanged.connect(self._on_selection_changed)
         state.headChanged.connect(self._on_selection_changed)
         theme_notifier.themeChanged.connect(self.apply_theme)
+        theme_notifier.strokesChanged.connect(self.apply_strokes)
         self.apply_theme(current_theme())
 
     # Trace -------------------------------------------------------------------------------------
@@ -183,6 +184,13 @@ class AttentionPanel(Panel):
         self.state.set_head(head)
 
     # Theme ----------------------------------------------------------------------------------------
+    def apply_strokes(self, theme: Theme) -> None:
+        """Pens only: while a picture is painted at a larger scale, and back."""
+        self.canvas.apply_strokes(theme)
+        self.matrix.apply_strokes(theme)
+        self.lines.apply_strokes(theme)
+        self.thumbnails.apply_strokes(theme)
+
     def apply_theme(self, theme: Theme) -> None:
         self.canvas.apply_theme(theme)
         self.matrix.apply_theme(theme)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QFontMetricsF, QPainterPath, QPolygonF
+from PySide6.QtGui import QBrush, QFontMetricsF, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsPathItem, QGraphicsRectItem
 
 from seqviz.app import plotting
@@ -132,10 +132,15 @@ class AttentionMatrix:
         self.masked_hatch.setBrush(hatch)
         self.masked_hatch.setPen(pg.mkPen(None))
         self.future.setBrush(plotting.color(theme.mask, theme.mask_alpha))
+        self.image.setLookupTable(plotting.lut(theme.sequential_cmap))
+        self.apply_strokes(theme)
+
+    def apply_strokes(self, theme: Theme) -> None:
+        """The theme's stroke widths for the axes and the current query's row marker."""
+        plotting.style_strokes(self.plot, theme)
         pen = plotting.accent_pen(theme, 1.5)
         pen.setCosmetic(True)
         self.row_marker.setPen(pen)
-        self.image.setLookupTable(plotting.lut(theme.sequential_cmap))
 
 
 class AttentionLines(pg.GraphicsLayoutWidget):
@@ -158,6 +163,7 @@ class AttentionLines(pg.GraphicsLayoutWidget):
         self.key_tokens: list[str] = []
         self.shown_keys: list[int] = []  # 0-based key positions on the right, top to bottom
         self.line_weights: dict[int, float] = {}  # key position -> weight of its drawn line
+        self._line_strengths: dict[int, tuple[float, float]] = {}  # line -> (weight, row's largest)
         self.step = 0  # 0: nothing drawn yet
         self._x_range = (-1.0, 2.0)
         # how many tokens fit depends on the height: draw again when it changes
@@ -221,7 +227,7 @@ class AttentionLines(pg.GraphicsLayoutWidget):
         self._place(self.right_texts, right, 1.0, theme, None)
         y_query = (queries.index(query) + 0.5) / len(queries)
         top = float(row.max()) if row.size else 1.0
-        self.line_weights = {}
+        self.line_weights, self._line_strengths = {}, {}
         for i, line in enumerate(self.lines):
             key = self.shown_keys[i] if i < len(self.shown_keys) else None
             weight = float(row[key]) if key is not None else 0.0
@@ -229,10 +235,22 @@ class AttentionLines(pg.GraphicsLayoutWidget):
             if weight <= 0:
                 continue
             self.line_weights[key] = weight
-            pen = pg.mkPen(plotting.color(theme.accent, int(40 + 215 * weight / top)), width=1 + 7 * weight)
-            pen.setCosmetic(True)
-            line.setPen(pen)
+            self._line_strengths[i] = (weight, top)
+            line.setPen(self._line_pen(theme, weight, top))
             line.setLine(QLineF(0.0, y_query, 1.0, (i + 0.5) / len(self.shown_keys)))
+
+    @staticmethod
+    def _line_pen(theme: Theme, weight: float, top: float) -> QPen:
+        """Wider and more opaque for a larger `weight` (in [0, 1]; `top` the row's largest)."""
+        width = theme.outline_width + (theme.link_width - theme.outline_width) * weight
+        pen = pg.mkPen(plotting.color(theme.accent, int(40 + 215 * weight / top)), width=width)
+        pen.setCosmetic(True)
+        return pen
+
+    def apply_strokes(self, theme: Theme) -> None:
+        """The shown lines in the theme's stroke widths."""
+        for i, (weight, top) in self._line_strengths.items():
+            self.lines[i].setPen(self._line_pen(theme, weight, top))
 
     def _fit_labels(self, left: list[str], right: list[str], theme: Theme) -> tuple[list[str], list[str]]:
         """The labels, shortened as far as needed to leave MIN_LINE_PX for the lines, and the x range

@@ -94,6 +94,7 @@ class GatesPanel(Panel):
         state.directionChanged.connect(self._on_selection_changed)
         state.unitsChanged.connect(self._on_units_changed)
         theme_notifier.themeChanged.connect(self.apply_theme)
+        theme_notifier.strokesChanged.connect(self.apply_strokes)
         self.apply_theme(current_theme())
 
     def _ensure_heatmaps(self, count: int) -> None:
@@ -308,6 +309,10 @@ class GatesPanel(Panel):
         ]
 
     # Theme ----------------------------------------------------------------------------------------
+    def apply_strokes(self, theme: Theme) -> None:
+        """Pens only: while a picture is painted at a larger scale, and back."""
+        self.canvas.apply_strokes(theme)
+
     def apply_theme(self, theme: Theme) -> None:
         self.canvas.apply_theme(theme)
         self.equation.setFont(plotting.font(theme, 1.1))

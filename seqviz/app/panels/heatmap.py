@@ -192,6 +192,11 @@ class Heatmap:
     def apply_theme(self, theme: Theme) -> None:
         plotting.style_plot(self.plot, theme)
         self.mask.setBrush(plotting.color(theme.mask, theme.mask_alpha))
+        self.apply_strokes(theme)
+
+    def apply_strokes(self, theme: Theme) -> None:
+        """The theme's stroke widths for the axes, the cursor and the row outline."""
+        plotting.style_strokes(self.plot, theme)
         self.cursor.setPen(plotting.cursor_pen(theme))
         pen = plotting.accent_pen(theme)
         pen.setCosmetic(True)
@@ -268,3 +273,8 @@ class PlotCanvas(pg.GraphicsLayoutWidget):
         plotting.style_canvas(self, theme)
         for heatmap in self.heatmaps:
             heatmap.apply_theme(theme)
+
+    def apply_strokes(self, theme: Theme) -> None:
+        for heatmap in self.heatmaps:
+            heatmap.apply_strokes(theme)
+        self.scene().update()  # colour bars read the widths when they paint

@@ -48,6 +48,7 @@ class HiddenPanel(Panel):
         state.directionChanged.connect(self._on_selection_changed)
         state.unitsChanged.connect(self._on_units_changed)
         theme_notifier.themeChanged.connect(self.apply_theme)
+        theme_notifier.strokesChanged.connect(self.apply_strokes)
 
     def _build_bars(self) -> None:
         self.bars_plot = pg.PlotItem(title="h<sub>t</sub>", enableMenu=False)
@@ -164,6 +165,11 @@ class HiddenPanel(Panel):
         table = plotting.lut(theme.diverging_cmap)
         self.pos_bars.setOpts(brush=pg.mkBrush(*table[230]))
         self.neg_bars.setOpts(brush=pg.mkBrush(*table[25]))
+
+    def apply_strokes(self, theme: Theme) -> None:
+        """Pens only: while a picture is painted at a larger scale, and back."""
+        self.canvas.apply_strokes(theme)
+        plotting.style_strokes(self.bars_plot, theme)
 
     def apply_theme(self, theme: Theme) -> None:
         self.canvas.apply_theme(theme)

@@ -109,6 +109,7 @@ class OutputPanel(Panel):
         state.stepChanged.connect(self._on_step_changed)
         self.plot.getViewBox().sigResized.connect(lambda _vb: self._on_view_resized())
         theme_notifier.themeChanged.connect(self.apply_theme)
+        theme_notifier.strokesChanged.connect(self.apply_strokes)
         self.apply_theme(current_theme())
 
     # Trace -------------------------------------------------------------------------------------
@@ -248,6 +249,10 @@ class OutputPanel(Panel):
         return html.escape(self.label_texts[index])
 
     # Theme ----------------------------------------------------------------------------------------
+    def apply_strokes(self, theme: Theme) -> None:
+        """Pens only: while a picture is painted at a larger scale, and back."""
+        plotting.style_strokes(self.plot, theme)
+
     def apply_theme(self, theme: Theme) -> None:
         self.canvas.apply_theme(theme)
         plotting.style_plot(self.plot, theme)

@@ -139,7 +139,8 @@ class ThumbnailGrid(pg.GraphicsLayoutWidget):
         theme = current_theme()
         for key, vb in self.boxes.items():
             chosen = key == self.selected
-            vb.setBorder(pg.mkPen(theme.accent if chosen else theme.masked_cell, width=3 if chosen else 1))
+            width = theme.highlight_width if chosen else theme.outline_width
+            vb.setBorder(pg.mkPen(theme.accent if chosen else theme.masked_cell, width=width))
 
     def thumbnail_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
         return next(
@@ -150,6 +151,10 @@ class ThumbnailGrid(pg.GraphicsLayoutWidget):
         key = self.thumbnail_at(event.scenePos())
         if key is not None and event.button() == Qt.MouseButton.LeftButton:
             self.thumbnailClicked.emit(*key)
+
+    def apply_strokes(self, theme: Theme) -> None:
+        """The borders in the theme's stroke widths (`set_selected` reads the current theme)."""
+        self.set_selected(*self.selected)
 
     def apply_theme(self, theme: Theme) -> None:
         plotting.style_canvas(self, theme)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, Qt
+from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QComboBox, QGraphicsItem, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from seqviz.app import plotting
@@ -73,6 +74,7 @@ class UnitsPanel(Panel):
         state.directionChanged.connect(self._on_selection_changed)
         state.unitsChanged.connect(self._on_selection_changed)
         theme_notifier.themeChanged.connect(self.apply_theme)
+        theme_notifier.strokesChanged.connect(self.apply_strokes)
         self.apply_theme(current_theme())
 
     # Trace -------------------------------------------------------------------------------------
@@ -133,13 +135,19 @@ class UnitsPanel(Panel):
         x = np.arange(1, steps + 1, dtype=np.float32)
         self.curves = []
         for i, unit in enumerate(self.shown_units):
-            pen = pg.mkPen(theme.palette[i % len(theme.palette)], width=theme.line_width)
-            curve = self.plot.plot(x, self.series[:, unit], pen=pen, name=f"unit {unit}")
+            curve = self.plot.plot(
+                x, self.series[:, unit], pen=self._curve_pen(theme, i), name=f"unit {unit}"
+            )
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")
             # a step repaints a thin strip over the curves: blit it from a cached picture of the curve
             curve.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.curves.append(curve)
+
+    @staticmethod
+    def _curve_pen(theme: Theme, i: int) -> QPen:
+        """The pen of the i-th shown unit's curve."""
+        return pg.mkPen(theme.palette[i % len(theme.palette)], width=theme.line_width)
 
     def _set_ranges(self, steps: int) -> None:
         if self.shown_units:
@@ -200,12 +208,20 @@ class UnitsPanel(Panel):
     def apply_theme(self, theme: Theme) -> None:
         self.canvas.apply_theme(theme)
         plotting.style_plot(self.plot, theme)
-        self.cursor.setPen(plotting.cursor_pen(theme))
         self.mask.setBrush(plotting.color(theme.mask, theme.mask_alpha))
         self.legend.setLabelTextColor(theme.foreground)
         self.legend.setLabelTextSize(f"{theme.font_size * 0.9:g}pt")
         # the legend sits over the curves: a backing in the plot's colour keeps its text readable
         self.legend.setBrush(plotting.color(theme.background, 210))
-        self.legend.setPen(plotting.color(theme.masked_cell))
+        self.apply_strokes(theme)
         if self._ready:
             self._rebuild()
+
+    def apply_strokes(self, theme: Theme) -> None:
+        """Pens only: while a picture is painted at a larger scale, and back."""
+        self.canvas.apply_strokes(theme)
+        plotting.style_strokes(self.plot, theme)
+        self.cursor.setPen(plotting.cursor_pen(theme))
+        self.legend.setPen(plotting.outline_pen(theme.masked_cell, theme))
+        for i, curve in enumerate(self.curves):
+            curve.setPen(self._curve_pen(theme, i))
