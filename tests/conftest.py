@@ -7,6 +7,7 @@ inherit it), and at a fresh one per test.
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 
@@ -54,3 +55,13 @@ def one_torch_thread():
 
     torch.set_num_threads(1)
     yield
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_between_tests(request):
+    """Collect each Qt test's dead wrappers before the next test starts. Left to the cyclic collector,
+    they are freed at a random moment of a later test, possibly while pyqtgraph is building items
+    (a segfault inside ViewBox.itemChange was seen once that way in a full run)."""
+    yield
+    if "qtbot" in request.fixturenames:
+        gc.collect()
