@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
+from seqviz.core.atomic import atomic_path as core_atomic_path
 from seqviz.core.atomic import discard, publish, temp_beside
 
 ANIMATION_SUFFIXES = (".gif", ".mp4")
@@ -30,17 +30,9 @@ class ExportError(Exception):
     """A picture or animation cannot be written; the message is one line a person can act on."""
 
 
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside `path` (same suffix); it replaces `path` only if the block
-    finishes without an exception, else it is deleted."""
-    temp = _make_temp(Path(path))
-    try:
-        yield temp
-        publish(temp, path)
-    except BaseException:
-        discard(temp)
-        raise
+def atomic_path(path: str | os.PathLike) -> contextlib.AbstractContextManager[Path]:
+    """`seqviz.core.atomic.atomic_path`, with a folder that cannot be written as an ExportError."""
+    return core_atomic_path(path, temp=_make_temp(Path(path)))
 
 
 def _make_temp(path: Path) -> Path:

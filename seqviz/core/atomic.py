@@ -40,9 +40,12 @@ def discard(temp: str | os.PathLike | None) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; it replaces `path` only if the block finishes."""
-    temp = temp_beside(path)
+def atomic_path(path: str | os.PathLike, temp: Path | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; it replaces `path` only if the block finishes.
+
+    `temp`: a temporary file the caller already made with `temp_beside` (to report a folder that
+    cannot be written in its own words); made here when None."""
+    temp = temp if temp is not None else temp_beside(path)
     try:
         yield temp
         publish(temp, path)
