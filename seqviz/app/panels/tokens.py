@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtGui import QColor, QFontMetrics, QPaintEngine, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QScrollBar, QToolTip, QVBoxLayout, QWidget
 
 from seqviz.app.panels.base import Panel
@@ -200,8 +200,28 @@ class TokenStrip(QWidget):
         shown = row.visible(self.view_width)
         xs = (row.starts[shown.start : shown.stop] + (left - row.offset)).tolist()
         widths = row.widths[shown.start : shown.stop].tolist()
+        if not self._paints_on_screen(painter):
+            # a picture (export, SVG): chips drawn as vectors at the picture's resolution; a chip
+            # cached at the screen's ratio would be blown up into blurred blocks
+            for i, x, w in zip(shown, xs, widths, strict=True):
+                painter.save()
+                painter.translate(x, y)
+                self._draw_chip(painter, row.labels[i], w, *style(i))
+                painter.restore()
+            return
         for i, x, w in zip(shown, xs, widths, strict=True):
             painter.drawPixmap(x, y, self._chip_pixmap(row.labels[i], w, *style(i)))
+
+    def _paints_on_screen(self, painter: QPainter) -> bool:
+        """True if `painter` draws pixels at the screen's ratio, where cached chips are exact.
+
+        `QWidget.render` into a picture hands the paint event a painter whose device transform holds
+        the picture's scale (or an SVG engine); the widget's own ratio is still the screen's."""
+        if painter.paintEngine().type() != QPaintEngine.Type.Raster:
+            return False
+        m, ratio = painter.deviceTransform(), self.devicePixelRatioF()
+        exact = abs(m.m11() - ratio) < 1e-3 and abs(m.m22() - ratio) < 1e-3
+        return exact and m.m12() == 0 and m.m21() == 0  # no rotation or shear
 
     def _chip_pixmap(self, label: str, width: int, fill: QColor, text: QColor) -> QPixmap:
         """One chip, drawn once and reused: a blit costs far less than an antialiased rounded rect."""
@@ -211,11 +231,19 @@ class TokenStrip(QWidget):
             return pixmap
         if len(self._chip_cache) > 4096:  # word vocabularies: keep the cache bounded
             self._chip_cache.clear()
-        height, dpr = self.chip_height, self.devicePixelRatioF()
-        pixmap = QPixmap(round(width * dpr), round(height * dpr))
+        dpr = self.devicePixelRatioF()
+        pixmap = QPixmap(round(width * dpr), round(self.chip_height * dpr))
         pixmap.setDevicePixelRatio(dpr)
         pixmap.fill(Qt.GlobalColor.transparent)
         painter = QPainter(pixmap)
+        self._draw_chip(painter, label, width, fill, text)
+        painter.end()
+        self._chip_cache[key] = pixmap
+        return pixmap
+
+    def _draw_chip(self, painter: QPainter, label: str, width: int, fill: QColor, text: QColor) -> None:
+        """One chip with its top-left corner at the painter's origin."""
+        height = self.chip_height
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Mid), 1))
         painter.setBrush(fill)
@@ -225,9 +253,6 @@ class TokenStrip(QWidget):
         # application's font, which drew presentation chips' text at the ordinary size
         painter.setFont(self.font())
         painter.drawText(QRectF(0, 0, width, height), Qt.AlignmentFlag.AlignCenter, label)
-        painter.end()
-        self._chip_cache[key] = pixmap
-        return pixmap
 
     def _source_fill(self, i: int, base: QColor) -> QColor:
         """A source chip's fill: the accent, as opaque as the cross-attention it gets at this step."""
