@@ -50,7 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--smoke",
         action="store_true",
-        help="quit as soon as the first trace is on screen (exit status 0 if it showed); for tests and CI",
+        help="quit once the window is interactive and what it opens (a scene: its model, text, step, "
+        "panels and theme) is on screen; prints one line saying what it shows (exit status 0) or what "
+        "failed (status 1); for tests and CI",
     )
     return parser
 

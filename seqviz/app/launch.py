@@ -3,6 +3,9 @@
 1. Qt and the window shell (toolbar, token strip): no pyqtgraph, no torch yet.
 2. After the first paint: the dock panels (imports pyqtgraph), then the model is loaded and traced in
    a worker thread (imports torch) while the window shows "Loading model...".
+With --smoke (`smoke=True`) it quits once the window is interactive and what it opened (a scene:
+its model, text, step, panels and theme) is on screen, and prints one line saying what it shows
+(exit status 0) or what failed (status 1).
 With SEQVIZ_REPORT=1 it prints `seqviz-report <event> <unix time>` lines for window-shown and
 interactive, and `seqviz-report quit step=<t> num_steps=<T>` on exit (benchmarks and tests read them).
 """
@@ -62,6 +65,102 @@ class _AfterFirstPaint(QObject):
             self._then()
 
 
+class _Smoke(QObject):
+    """--smoke: quit once the window is interactive (its first request finished, no job running)
+    and, given a scene, the whole scene is shown: model, text, step, panels, theme. `line` then
+    says what is shown (exit status 0) or what failed (status 1)."""
+
+    RETRY_MS = 50  # while a model job still runs
+
+    def __init__(self, app: QApplication, window, scene=None) -> None:
+        super().__init__(window)
+        self.app, self.window, self.scene = app, window, scene
+        self.line = "smoke FAILED: the window was closed before it was ready"
+        self.finished = False
+        self._ready, self._scene_done, self._error = False, scene is None, None
+        window.ready.connect(self._on_ready)
+        window.session.failed.connect(lambda title, message: self._note_error(f"{title}: {message}"))
+        window.session.outcome.connect(self._on_outcome)
+
+    def scene_done(self, error: str | None) -> None:
+        """`scenes.apply`'s report: None when the scene is shown, else why it is not."""
+        self._scene_done = True
+        self._note_error(error)
+        self._finish_soon()
+
+    def _on_ready(self) -> None:
+        self._ready = True
+        self._finish_soon()
+
+    def _on_outcome(self, outcome) -> None:
+        if outcome.problem is not None:
+            self._note_error(f"the text cannot run: {outcome.problem}")
+
+    def _note_error(self, error: str | None) -> None:
+        self._error = self._error or error
+
+    def _finish_soon(self) -> None:
+        if self._ready and self._scene_done:
+            QTimer.singleShot(0, self._finish)  # after the layouts and paints the scene posted
+
+    def _finish(self) -> None:
+        if self._error is None and self.window.session.jobs.busy:
+            QTimer.singleShot(self.RETRY_MS, self._finish)
+            return
+        error = self._error or self._check()
+        self.finished = True
+        if error is None:
+            self.line = f"smoke ok: {shown_summary(self.window)}"
+        else:
+            self.line = f"smoke FAILED: {' '.join(error.split())}"  # one line, whatever the message
+        self.app.exit(0 if error is None else 1)
+
+    def _check(self) -> str | None:
+        """Why the window is not showing what it should, or None."""
+        window = self.window
+        if window.trace is None:
+            return "no trace is shown"
+        if not window.dock_area.panels:
+            return "the panels were not built"
+        if self.scene is None:
+            return None
+        differences = [
+            f"{name} is {shown!r}, the scene has {wanted!r}"
+            for name, shown, wanted in scene_comparison(window, self.scene)
+            if shown != wanted
+        ]
+        return "the scene is not shown: " + "; ".join(differences) if differences else None
+
+
+def scene_comparison(window, scene) -> list[tuple[str, object, object]]:
+    """(what, as shown, as the scene has it) for the model, text, step and theme. A step beyond the
+    trace's end is shown as the last step."""
+    from seqviz.app.theme import current_theme
+
+    loaded, run = window.loaded, window.run
+    return [
+        ("the model", loaded.source if loaded else None, scene.model),
+        ("the text", run.text if run else None, scene.text),
+        ("the step", window.step, min(scene.step, window.num_steps)),
+        ("the theme", current_theme().name, scene.theme),
+    ]
+
+
+def shown_summary(window) -> str:
+    """One line: what the window shows, e.g. "model=longrange-lstm, step=3/20, theme=light, ..."."""
+    from seqviz.app.theme import current_theme
+
+    loaded, run = window.loaded, window.run
+    parts = [
+        f"model={loaded.source if loaded else '-'}",
+        f"text={run.text!r}" if run else "text=-",
+        f"step={window.step}/{window.num_steps}",
+        f"theme={current_theme().name}",
+        f"panels={','.join(window.panels)}",
+    ]
+    return ", ".join(parts)
+
+
 def run_app(
     model: str | None = None,
     text: str | None = None,
@@ -81,24 +180,21 @@ def run_app(
 
     window = MainWindow(lazy_panels=True)
     install_excepthook(window)
-
-    def on_ready() -> None:
-        QTimer.singleShot(0, lambda: _report(f"interactive {time.time():.6f}"))
-        if smoke:
-            QTimer.singleShot(0, lambda: app.exit(0 if window.trace is not None else 1))
-
-    window.ready.connect(on_ready)
+    window.ready.connect(lambda: QTimer.singleShot(0, lambda: _report(f"interactive {time.time():.6f}")))
+    check = _Smoke(app, window, scene) if smoke else None
     if scene is not None:
         from seqviz.app import scenes
 
-        _AfterFirstPaint(window, lambda: scenes.apply(window, scene, wait=False))
+        done = check.scene_done if check is not None else None
+        _AfterFirstPaint(window, lambda: scenes.apply(window, scene, wait=False, done=done))
     else:
         _AfterFirstPaint(window, lambda: window.start(model, text, trace, trace_label))
     window.show()
     code = app.exec()
     _report(f"quit step={window.step} num_steps={window.num_steps}")
-    if smoke:
-        print(f"seqviz: smoke {'ok' if code == 0 else 'FAILED'}: step {window.step} / {window.num_steps}")
+    if check is not None:
+        code = code if check.finished else 1
+        print(f"seqviz: {check.line}", file=sys.stdout if code == 0 else sys.stderr, flush=True)
         window.close()  # saves settings, waits for a running job
     # Delete the window while the QApplication still exists, not during interpreter shutdown.
     window.deleteLater()

@@ -10,6 +10,8 @@ label and plot axis sizes do not depend on what a panel showed before: see `dock
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from seqviz.app.scene_file import SCENE_SUFFIX, THEME_NAMES, Scene, SceneError
 
 __all__ = ["SCENE_SUFFIX", "THEME_NAMES", "Scene", "SceneError", "apply", "capture"]
@@ -77,11 +79,20 @@ def _qbytes(text: str):
     return QByteArray.fromBase64(text.encode("ascii"))
 
 
-def apply(window, scene: Scene, *, wait: bool = True, restore_geometry: bool = True) -> bool:
+def apply(
+    window,
+    scene: Scene,
+    *,
+    wait: bool = True,
+    restore_geometry: bool = True,
+    done: Callable[[str | None], None] | None = None,
+) -> bool:
     """Show `scene` in `window`: theme and size now, then the model and text, then the layout, step
     and selection once the trace is shown. With wait=False the model runs in the background and the
-    rest follows when it is done. Returns False if the model or text failed (only meaningful with
-    wait)."""
+    rest follows when it is done; then `done(None)` is called once the whole scene is shown, or
+    `done(message)` with one line saying why it is not (the model, the text or the view failed; an
+    error in the view goes to `done` instead of the excepthook). Returns False if the model or text
+    failed (only meaningful with wait)."""
     window.playback.pause()  # a playing window would move on from the scene's step
     apply_layout(window, scene, restore_geometry=restore_geometry)
     if wait:
@@ -89,7 +100,23 @@ def apply(window, scene: Scene, *, wait: bool = True, restore_geometry: bool = T
         if ok and window.trace is not None:
             apply_view(window, scene)
         return ok and window.trace is not None
-    after_next_outcome(window, lambda outcome: outcome.run is not None and apply_view(window, scene))
+
+    def show_view(outcome) -> None:
+        if outcome.run is None:
+            if done is not None:
+                done(f"the scene's text cannot run: {outcome.problem}")
+            return
+        if done is None:
+            apply_view(window, scene)
+            return
+        try:
+            apply_view(window, scene)
+        except Exception as exc:  # reported to the caller, who asked to hear how it ended
+            done(f"showing the scene failed: {type(exc).__name__}: {exc}")
+            return
+        done(None)
+
+    after_next_outcome(window, show_view, failed=done)
     window.open_model(scene.model, scene.text, wait=False)
     return True
 
@@ -133,20 +160,26 @@ def restore_docks(window, scene: Scene) -> None:
         QApplication.processEvents()
 
 
-def after_next_outcome(window, then) -> None:
-    """Call `then(outcome)` once, after the window has shown the next outcome; forget it on failure."""
+def after_next_outcome(window, then, failed: Callable[[str], None] | None = None) -> None:
+    """Call `then(outcome)` once, after the window has shown the next outcome; if the request fails
+    instead, forget it (and call `failed("title: message")`, given one)."""
     session = window.session
 
     def on_outcome(outcome) -> None:
         disconnect()
         then(outcome)
 
-    def disconnect(*_args) -> None:
+    def on_failed(title: str, message: str) -> None:
+        disconnect()
+        if failed is not None:
+            failed(f"{title}: {message}")
+
+    def disconnect() -> None:
         session.outcome.disconnect(on_outcome)
-        session.failed.disconnect(disconnect)
+        session.failed.disconnect(on_failed)
 
     session.outcome.connect(on_outcome)
-    session.failed.connect(disconnect)
+    session.failed.connect(on_failed)
 
 
 def apply_view(window, scene: Scene) -> None:
