@@ -3,9 +3,10 @@
 How: the hidden sequence of each layer comes from torch's own fused forward, run one layer at a time
 with that layer's weights (the same kernel the module runs, so it equals the module's output). Every
 gate at step t depends only on x_t and h_{t-1}, and both are then known for all t, so the gates of a
-layer come from one batched matrix product over all steps. The LSTM cell is the elementwise recurrence
-c_t = f_t * c_{t-1} + i_t * g_t, run in numpy for all layers of a direction at once (block-wise when
-the rows are short, so the number of numpy calls grows with sqrt(T), not T).
+layer come from one batched matrix product over all steps. A float32 LSTM on the CPU skips those
+products: torch's oneDNN kernel records its own gates as it runs (see onednn_lstm.py). The LSTM cell is
+the elementwise recurrence c_t = f_t * c_{t-1} + i_t * g_t, run in numpy for all layers of a direction
+at once (block-wise when the rows are short, so the number of numpy calls grows with sqrt(T), not T).
 
 Every array is (T, L, D, H): time first, then layer, direction (1 = backward, aligned with time as in
 torch's output) and unit. With an LSTM `proj_size` P > 0, `hidden` is (T, L, D, P).
@@ -25,10 +26,10 @@ import torch
 import torch.nn as nn
 from torch import _VF
 
+from seqviz.core import onednn_lstm
 from seqviz.core.trace import Trace
 
-# The LSTM's gate arrays in the order of torch's weight rows (i, f, g, o).
-_LSTM_GATE_ROWS = ("input_gate", "forget_gate", "candidate", "output_gate")
+_LSTM_GATE_ROWS = onednn_lstm.GATE_ROWS  # the LSTM's gate arrays in the order of torch's weight rows
 
 _FUSED_FORWARD = {"LSTM": _VF.lstm, "GRU": _VF.gru, "RNN_TANH": _VF.rnn_tanh, "RNN_RELU": _VF.rnn_relu}
 
@@ -212,17 +213,23 @@ def _trace_layer(
     """Fill layer `layer` of every array; layer_in (T, in) -> this layer's output (T, D*H_out)."""
     rows = slice(layer * shape.num_directions, (layer + 1) * shape.num_directions)
     weights = [_layer_weights(module, layer, d) for d in range(shape.num_directions)]
-    out = _fused_layer_forward(shape, layer_in, weights, h0[rows], c0[rows])
+    dests = [
+        {name: torch.from_numpy(a)[:, layer, direction] for name, a in arrays.items()}
+        for direction in range(shape.num_directions)
+    ]
     steps = layer_in.shape[0]
+    out = None
+    if shape.arch == "lstm":  # the kernel's own gates when it can record them: no products to redo
+        out = onednn_lstm.trace_lstm_layer(layer_in, weights, h0[rows], c0[rows], dests)
+    if out is None:
+        out = _fused_layer_forward(shape, layer_in, weights, h0[rows], c0[rows])
+        for direction, (w, dest) in enumerate(zip(weights, dests, strict=True)):
+            h_seq = out[:, direction * shape.out_size : (direction + 1) * shape.out_size]  # (T, H_out)
+            gates = _lstm_gates if shape.arch == "lstm" else _gru_gates if shape.arch == "gru" else None
+            if gates is not None:
+                gates(layer_in, h_seq, h0[rows][direction], w, direction == 1, dest)
     hidden = torch.from_numpy(arrays["hidden"])[:, layer]  # (T, D, H_out), a view
     hidden.copy_(out.view(steps, shape.num_directions, shape.out_size))
-    for direction, w in enumerate(weights):
-        h_seq = out[:, direction * shape.out_size : (direction + 1) * shape.out_size]  # (T, H_out)
-        dest = {name: torch.from_numpy(a)[:, layer, direction] for name, a in arrays.items()}
-        if shape.arch == "lstm":
-            _lstm_gates(layer_in, h_seq, h0[rows][direction], w, direction == 1, dest)
-        elif shape.arch == "gru":
-            _gru_gates(layer_in, h_seq, h0[rows][direction], w, direction == 1, dest)
     return out
 
 

@@ -14,6 +14,7 @@ import torch
 import torch.nn as nn
 
 import seqviz
+from seqviz.core import onednn_lstm
 from seqviz.core.recurrent import linear_scan, trace_recurrent
 
 ATOL = 1e-5
@@ -127,8 +128,32 @@ def final_states(hidden: np.ndarray) -> np.ndarray:
 CONFIGS = list(itertools.product(ARCHS, (1, 2, 3), (False, True)))
 
 
+@pytest.fixture(params=["kernel", "computed"])
+def gate_source(request, monkeypatch) -> str:
+    """Run a test both ways an LSTM's gates can come: recorded by torch's oneDNN kernel, or computed
+    from the weights (torch's oneDNN switched off, so the module itself runs its other kernel too).
+    With "kernel", fail if an LSTM the kernel can run did not get its gates from the kernel."""
+    recorded: list[bool] = []
+    real = onednn_lstm.trace_lstm_layer
+
+    def spy(x, weights, *args):
+        out = real(x, weights, *args)
+        if onednn_lstm.kernel_available(x, weights):  # not for a projected LSTM
+            recorded.append(out is not None)
+        return out
+
+    monkeypatch.setattr(onednn_lstm, "trace_lstm_layer", spy)
+    if request.param == "computed":
+        monkeypatch.setattr(torch.backends.mkldnn, "enabled", False)  # undone after the test
+        yield request.param
+        assert not any(recorded)
+    else:
+        yield request.param
+        assert all(recorded)
+
+
 @pytest.mark.parametrize(("arch", "layers", "bidirectional"), CONFIGS)
-def test_trace_equals_module_and_cells(arch: str, layers: int, bidirectional: bool) -> None:
+def test_trace_equals_module_and_cells(arch: str, layers: int, bidirectional: bool, gate_source: str) -> None:
     seed = CONFIGS.index((arch, layers, bidirectional))
     for variant in range(4):  # every combination of bias and batch_first; initial state on odd seeds
         torch.manual_seed(1000 * seed + variant)
@@ -192,6 +217,35 @@ def test_long_sequence_keeps_matching_the_module(hidden: int, steps: int) -> Non
         out, (h_n, c_n) = module(x)
     np.testing.assert_allclose(tr["hidden"][:, -1, 0], out.numpy(), atol=ATOL)
     np.testing.assert_allclose(final_states(tr["cell"]), c_n.numpy(), atol=ATOL)
+
+
+def _check_lstm_against_reference(module: nn.LSTM, x: torch.Tensor, state) -> None:
+    tr = trace_recurrent(module, x, initial_state=state)
+    expected = reference_trace(module, x, *state)
+    for name, value in expected.items():
+        np.testing.assert_allclose(tr[name], value, atol=ATOL, err_msg=name)
+
+
+@pytest.mark.parametrize("hidden", [6, 64])  # rows of 24 and 256 gates: padded to 32 and 272 floats
+def test_kernel_gates_across_chunks_carry_the_state(hidden: int, gate_source: str, monkeypatch) -> None:
+    """Long sequences run in chunks; each chunk starts from the state the previous one ended with."""
+    monkeypatch.setattr(onednn_lstm, "_CHUNK_STEPS", 5)
+    torch.manual_seed(hidden)
+    module = nn.LSTM(INPUT, hidden, 2, bidirectional=True)
+    state = (torch.randn(4, hidden), torch.randn(4, hidden))
+    _check_lstm_against_reference(module, torch.randn(23, INPUT), state)
+
+
+def test_unexpected_kernel_layout_falls_back_to_computed_gates(monkeypatch) -> None:
+    """Another oneDNN might lay its workspace out differently: the check must notice, not show garbage."""
+    results: list[object] = []
+    real = onednn_lstm.trace_lstm_layer
+    monkeypatch.setattr(onednn_lstm, "_gate_row_stride", lambda width: width + 16)
+    monkeypatch.setattr(onednn_lstm, "trace_lstm_layer", lambda *a: results.append(real(*a)) or results[-1])
+    torch.manual_seed(8)
+    module = nn.LSTM(INPUT, HIDDEN, 2, bidirectional=True)
+    _check_lstm_against_reference(module, torch.randn(STEPS, INPUT), (torch.zeros(4, HIDDEN),) * 2)
+    assert results == [None, None]
 
 
 @pytest.mark.parametrize("steps", [1, 2, 3, 10, 99, 1000])
