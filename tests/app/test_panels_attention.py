@@ -66,10 +66,11 @@ def test_click_matrix_row_sets_step(qtbot, causal):
 def test_thumbnail_click_selects_layer_and_head(qtbot, causal):
     state, panel = open_panel(qtbot, AttentionPanel, causal, size=(900, 800))
     grid = panel.thumbnails
-    assert set(grid.boxes) == {(layer, h) for layer in range(2) for h in range(3)}
+    assert set(grid.images) == {(layer, h) for layer in range(2) for h in range(3)}
     np.testing.assert_array_equal(grid.images[1, 2].image, causal["attention"][1, 2])
+    centre = grid.cell_rect(1, 2).center()
     with qtbot.waitSignal(state.headChanged):
-        click(qtbot, grid, grid.boxes[1, 2], 5, 5)
+        click(qtbot, grid, grid.view, centre.x(), centre.y())
     assert (state.layer, state.head) == (1, 2)
     assert grid.selected == (1, 2)
     np.testing.assert_array_equal(panel.matrix.image.image, causal["attention"][1, 2])
@@ -193,6 +194,6 @@ def test_thumbnails_fit_a_short_dock(qtbot):
     qtbot.wait(20)
     grid = panel.thumbnails
     visible = grid.mapToScene(grid.viewport().rect()).boundingRect()
-    for box in grid.boxes.values():
-        rect = box.sceneBoundingRect()
+    for image in grid.images.values():
+        rect = image.sceneBoundingRect()
         assert rect.height() > 10 and visible.contains(rect)

@@ -1,15 +1,27 @@
 """The attention panel's layers x heads thumbnails: every head's matrix small, a click selects one.
 
-Labels read "head 1" and "layer 1" when the grid is wide enough, else "H1" and "L1": presentation
-fonts made the long labels wider than a narrow dock, and the last column was cut off.
+The whole grid is drawn in ONE ViewBox, made once and never destroyed: a ViewBox per thumbnail,
+rebuilt on every new trace, sometimes crashed inside pyqtgraph's ViewBox.itemChange (pyqtgraph
+issue #3357 with PySide6 >= 6.9.2). Thumbnails, labels, outlines and masks are plain items in that
+view; a new array of the same (layers, heads) only swaps the images.
+
+View coordinates: a thumbnail's longer side is 1 unit, its shorter one keeps the matrix's aspect,
+GAP units lie between thumbnails. Labels are drawn at a fixed pixel size, so the view's range is
+set from its pixel size: room for the label column and row, the grid as large as fits.
+
+Labels read "head 1" and "layer 1" when they fit, else "H1" and "L1": presentation fonts made the
+long labels wider than a narrow dock, and the last column was cut off.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtWidgets import QGraphicsPathItem
+from PySide6.QtGui import QFont, QPainterPath, QTransform
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem
 
 from seqviz.app import plotting
 from seqviz.app.panels.attention_views import causal_mask_path
@@ -17,6 +29,73 @@ from seqviz.app.plotting import STEP_OFFSET
 from seqviz.app.theme import Theme, current_theme
 
 LABEL_FORMS = {False: ("head {}", "layer {}"), True: ("H{}", "L{}")}  # short? -> (head, layer)
+GAP = 0.16  # view units between thumbnails (a thumbnail's longer side is 1)
+FRAME = 0.05  # outlines sit this far outside a thumbnail, so a thick highlight hides no cell
+LABEL_MARGIN_PX = 2  # around a label's text (TextItem's default of 4 wasted room in small docks)
+EDGE_PX = 2  # kept free at the view's edges, so no label touches them
+MIN_CELL_PX = 12  # a thumbnail's shorter side at the grid's minimum size
+MAX_PREFERRED_PX = 90  # a thumbnail's longer side at the preferred height
+
+
+@dataclass(frozen=True)
+class GridShape:
+    """Where each of `layers` x `heads` thumbnails of (steps, keys) matrices lies, in view units."""
+
+    layers: int
+    heads: int
+    steps: int
+    keys: int
+
+    @property
+    def cell(self) -> tuple[float, float]:
+        """(width, height) of one thumbnail: the matrix's aspect, longer side 1."""
+        longest = max(self.steps, self.keys, 1)
+        return self.keys / longest, self.steps / longest
+
+    @property
+    def pitch(self) -> tuple[float, float]:
+        width, height = self.cell
+        return width + GAP, height + GAP
+
+    @property
+    def size(self) -> tuple[float, float]:
+        """The grid's (width, height), half a gap around the outer thumbnails included."""
+        return self.heads * self.pitch[0], self.layers * self.pitch[1]
+
+    def rect(self, layer: int, head: int) -> QRectF:
+        width, height = self.cell
+        return QRectF(head * self.pitch[0], layer * self.pitch[1], width, height)
+
+    def cell_at(self, point: QPointF) -> tuple[int, int] | None:
+        """(layer, head) whose thumbnail or surrounding gap holds `point`, if any."""
+        head = int(np.floor((point.x() + GAP / 2) / self.pitch[0]))
+        layer = int(np.floor((point.y() + GAP / 2) / self.pitch[1]))
+        return (layer, head) if 0 <= layer < self.layers and 0 <= head < self.heads else None
+
+
+@dataclass(frozen=True)
+class LabelSizes:
+    """Pixel sizes of one label form: the layer column's width, the head row's height, and the
+    widest head / tallest layer label (they must fit their column / row)."""
+
+    column: float
+    header: float
+    head_width: float
+    layer_height: float
+
+
+def grid_scale(shape: GridShape, labels: LabelSizes, width: float, height: float) -> float:
+    """Pixels per view unit that fit the grid and its labels into `width` x `height` pixels."""
+    grid_w, grid_h = shape.size
+    room_w = width - labels.column - 2 * EDGE_PX
+    room_h = height - labels.header - 2 * EDGE_PX
+    return max(min(room_w / grid_w, room_h / grid_h), 1e-6)
+
+
+def labels_fit(shape: GridShape, labels: LabelSizes, scale: float) -> bool:
+    """Whether each head label fits its column and each layer label its row at `scale`."""
+    pitch_w, pitch_h = shape.pitch
+    return labels.head_width <= scale * pitch_w and labels.layer_height <= scale * pitch_h
 
 
 class ThumbnailGrid(pg.GraphicsLayoutWidget):
@@ -26,139 +105,211 @@ class ThumbnailGrid(pg.GraphicsLayoutWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.boxes: dict[tuple[int, int], pg.ViewBox] = {}
-        self.labels: list[pg.LabelItem] = []
-        self._label_kinds: list[tuple[int, int]] = []  # per label: (0 head / 1 layer, number)
+        self.ci.setContentsMargins(0, 0, 0, 0)
+        self.view = self.addViewBox(row=0, col=0, lockAspect=True, enableMouse=False, enableMenu=False)
+        self.view.invertY(True)
+        self.view.disableAutoRange()
+        self.shape = GridShape(0, 0, 1, 1)
         self.images: dict[tuple[int, int], pg.ImageItem] = {}
+        self.head_labels: list[pg.TextItem] = []
+        self.layer_labels: list[pg.TextItem] = []
+        self.masks = QGraphicsPathItem()  # the causal staircases of all thumbnails, one path
+        self.outlines = QGraphicsPathItem()  # a thin frame around every thumbnail
+        self.highlight = QGraphicsRectItem()  # the thick frame around the selected one
+        for z, item in enumerate((self.masks, self.outlines, self.highlight), start=1):
+            item.setZValue(z)
+            self.view.addItem(item)
+        self.masks.setPen(pg.mkPen(None))
+        self.masks.setBrush(plotting.color(current_theme().masked_cell))
         self.selected = (0, 0)
         self.short_labels = False
-        self._long_width = 0  # the grid's minimum width with long labels (pixels)
+        self._sizes = {False: LabelSizes(0, 0, 0, 0), True: LabelSizes(0, 0, 0, 0)}
+        self.view.sigResized.connect(self._arrange)
         self.scene().sigMouseClicked.connect(self._on_click)
         plotting.style_canvas(self)
 
+    @property
+    def labels(self) -> list[pg.TextItem]:
+        return self.head_labels + self.layer_labels
+
+    # data -------------------------------------------------------------------------------------------
     def set_data(self, attention: np.ndarray, causal: bool) -> None:
-        """Build one thumbnail per (layer, head) of `attention` (L, heads, T, S)."""
-        self.clear()
-        self.boxes.clear()
-        self.images.clear()
-        self.labels, self._label_kinds = [], []
+        """Show one thumbnail per (layer, head) of `attention` (L, heads, T, S); items are made anew
+        only when (L, heads) changes, otherwise the images are swapped."""
         layers, heads, steps, keys = attention.shape
-        for h in range(heads):
-            self._add_label(0, h + 1, row=0, col=h + 1)
-        for layer in range(layers):
-            # upright: a rotated label is as tall as its text and pushed short docks off the bottom
-            self._add_label(1, layer + 1, row=layer + 1, col=0)
-            for h in range(heads):
-                self._add_thumbnail(attention[layer, h], causal, layer, h)
+        if (layers, heads) != (self.shape.layers, self.shape.heads):
+            self._make_items(layers, heads)
+        self.shape = GridShape(layers, heads, steps, keys)
+        table = plotting.lut(current_theme().sequential_cmap)
+        for (layer, head), image in self.images.items():
+            weights = plotting.image_data(attention[layer, head])  # (T, S)
+            image.setImage(weights, levels=(0.0, 1.0), lut=table, autoLevels=False)
+            image.setRect(self.shape.rect(layer, head))
+        self.masks.setPath(self._mask_path() if causal else QPainterPath())
+        self.outlines.setPath(self._outline_path())
         self.set_selected(*self.selected)
         self._style_labels(current_theme())
 
-    def _add_label(self, kind: int, number: int, row: int, col: int) -> None:
-        self.labels.append(
-            self.addLabel(LABEL_FORMS[self.short_labels][kind].format(number), row=row, col=col)
-        )
-        self._label_kinds.append((kind, number))
+    def _make_items(self, layers: int, heads: int) -> None:
+        for item in [*self.images.values(), *self.labels]:
+            self.view.removeItem(item)
+        self.images = {}
+        for layer in range(layers):
+            for head in range(heads):
+                image = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
+                self.view.addItem(image)
+                self.images[layer, head] = image
+        self.head_labels = [self._new_label((0.5, 1.0)) for _ in range(heads)]
+        # upright: a rotated label is as tall as its text and pushed short docks off the bottom
+        self.layer_labels = [self._new_label((1.0, 0.5)) for _ in range(layers)]
 
-    def _add_thumbnail(self, weights: np.ndarray, causal: bool, layer: int, head: int) -> None:
-        """One head's (T, S) weights in a square-celled box."""
-        theme = current_theme()
-        steps, keys = weights.shape
-        vb = self.addViewBox(
-            row=layer + 1, col=head + 1, lockAspect=True, enableMouse=False, enableMenu=False
-        )
-        vb.invertY(True)
-        image = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
-        image.setImage(
-            plotting.image_data(weights),
-            levels=(0.0, 1.0),
-            lut=plotting.lut(theme.sequential_cmap),
-            autoLevels=False,
-        )
-        image.setRect(QRectF(STEP_OFFSET, STEP_OFFSET, keys, steps))
-        vb.addItem(image)
-        if causal:
-            masked = QGraphicsPathItem(causal_mask_path(steps, keys))
-            masked.setBrush(plotting.color(theme.masked_cell))
-            masked.setPen(pg.mkPen(None))
-            vb.addItem(masked)
-        vb.setRange(
-            xRange=(STEP_OFFSET, keys + STEP_OFFSET), yRange=(STEP_OFFSET, steps + STEP_OFFSET), padding=0
-        )
-        self.boxes[layer, head], self.images[layer, head] = vb, image
+    def _new_label(self, anchor: tuple[float, float]) -> pg.TextItem:
+        label = pg.TextItem(anchor=anchor)
+        label.textItem.document().setDocumentMargin(LABEL_MARGIN_PX)
+        self.view.addItem(label)
+        return label
 
-    # labels and size -------------------------------------------------------------------------------
-    def _write_labels(self, short: bool, theme: Theme) -> None:
+    def _mask_path(self) -> QPainterPath:
+        """Every thumbnail's masked cells (key > query), in view units."""
+        shape = self.shape
+        single = causal_mask_path(shape.steps, shape.keys)  # in step units, from STEP_OFFSET
+        path = QPainterPath()
+        for layer, head in self.images:
+            rect = shape.rect(layer, head)
+            to_cell = QTransform.fromTranslate(-STEP_OFFSET, -STEP_OFFSET) * QTransform.fromScale(
+                rect.width() / shape.keys, rect.height() / shape.steps
+            )
+            path.addPath((to_cell * QTransform.fromTranslate(rect.x(), rect.y())).map(single))
+        return path
+
+    def _outline_path(self) -> QPainterPath:
+        path = QPainterPath()
+        for layer, head in self.images:
+            path.addRect(self.shape.rect(layer, head).adjusted(-FRAME, -FRAME, FRAME, FRAME))
+        return path
+
+    # labels and size --------------------------------------------------------------------------------
+    def _write_labels(self, short: bool) -> None:
         self.short_labels = short
-        for label, (kind, number) in zip(self.labels, self._label_kinds, strict=True):
-            text = LABEL_FORMS[short][kind].format(number)
-            label.setText(text, color=theme.foreground, size=f"{theme.font_size - 1}pt")
+        head_form, layer_form = LABEL_FORMS[short]
+        for number, label in enumerate(self.head_labels, start=1):
+            label.setText(head_form.format(number))
+        for number, label in enumerate(self.layer_labels, start=1):
+            label.setText(layer_form.format(number))
 
-    def _minimum_layout_size(self):
-        layout = self.ci.layout
-        layout.invalidate()
-        return layout.effectiveSizeHint(Qt.SizeHint.MinimumSize)
+    def _measure_labels(self) -> LabelSizes:
+        heads = [label.textItem.boundingRect() for label in self.head_labels]
+        layers = [label.textItem.boundingRect() for label in self.layer_labels]
+        return LabelSizes(
+            column=max((r.width() for r in layers), default=0),
+            header=max((r.height() for r in heads), default=0),
+            head_width=max((r.width() for r in heads), default=0),
+            layer_height=max((r.height() for r in layers), default=0),
+        )
 
     def _style_labels(self, theme: Theme) -> None:
-        """Measure the grid with long and short labels; the minimum size is the short one's, so the
-        thumbnails shrink to fit and nothing is cut off; long labels are shown when they fit."""
-        frame = 2 * self.frameWidth()
-        if not self.labels:
+        """Fonts and colours; measure both label forms; the minimum size is the short form's with
+        small thumbnails, so the grid shrinks to fit and nothing is cut off."""
+        font = QFont(self.font())
+        font.setPointSizeF(theme.font_size - 1)
+        for label in self.labels:
+            label.setFont(font)
+            label.setColor(theme.foreground)
+        for short in (False, True):
+            self._write_labels(short)
+            self._sizes[short] = self._measure_labels()
+        self._update_minimum_size()
+        self._arrange()
+
+    def _update_minimum_size(self) -> None:
+        if not self.images:
             self.setMinimumSize(0, 0)
             return
-        self._write_labels(False, theme)
-        self._long_width = int(np.ceil(self._minimum_layout_size().width())) + frame
-        self._write_labels(True, theme)
-        short = self._minimum_layout_size()
-        self.setMinimumSize(int(np.ceil(short.width())) + frame, int(np.ceil(short.height())) + frame)
-        self._choose_labels()
+        shape, short = self.shape, self._sizes[True]
+        cell_w, cell_h = shape.cell
+        pitch_w, pitch_h = shape.pitch
+        scale = max(
+            MIN_CELL_PX / min(cell_w, cell_h), short.head_width / pitch_w, short.layer_height / pitch_h
+        )
+        grid_w, grid_h = shape.size
+        frame = 2 * self.frameWidth()
+        width = short.column + scale * grid_w + 2 * EDGE_PX + frame
+        height = short.header + scale * grid_h + 2 * EDGE_PX + frame
+        self.setMinimumSize(int(np.ceil(width)), int(np.ceil(height)))
 
-    def _choose_labels(self) -> None:
-        if not getattr(self, "labels", None):  # a resize during construction
+    def _choose_labels(self, width: float, height: float) -> bool:
+        """Short labels? Long ones when they fit the thumbnails they label."""
+        long = self._sizes[False]
+        return not labels_fit(self.shape, long, grid_scale(self.shape, long, width, height))
+
+    def _arrange(self, *_args) -> None:
+        """Place the labels and set the view's range for its current pixel size."""
+        width, height = self.view.width(), self.view.height()
+        if not self.images or width <= 0 or height <= 0:
             return
-        short = self.width() < self._long_width
+        short = self._choose_labels(width, height)
         if short != self.short_labels:
-            self._write_labels(short, current_theme())
-
-    def resizeEvent(self, event) -> None:  # noqa: N802
-        self._choose_labels()
-        super().resizeEvent(event)
+            self._write_labels(short)
+        sizes = self._sizes[short]
+        scale = grid_scale(self.shape, sizes, width, height)
+        pitch_w, pitch_h = self.shape.pitch
+        cell_w, cell_h = self.shape.cell
+        for head, label in enumerate(self.head_labels):
+            label.setPos(head * pitch_w + cell_w / 2, -GAP / 2)
+        for layer, label in enumerate(self.layer_labels):
+            label.setPos(-GAP / 2, layer * pitch_h + cell_h / 2)
+        grid_w, grid_h = self.shape.size
+        edge = EDGE_PX / scale
+        left, top = -GAP / 2 - sizes.column / scale - edge, -GAP / 2 - sizes.header / scale - edge
+        right, bottom = grid_w - GAP / 2 + edge, grid_h - GAP / 2 + edge
+        # the aspect lock widens the shorter side evenly, which centres the grid
+        self.view.setRange(QRectF(left, top, right - left, bottom - top), padding=0)
 
     def preferred_height(self, width: int) -> int:
-        """Height that shows square thumbnails (at most 90 px) across `width`, labels included."""
-        layers, heads = max((k[0] + 1, k[1] + 1) for k in self.boxes) if self.boxes else (0, 0)
-        if not heads:
+        """Height that shows the thumbnails (longer side at most 90 px) across `width`, labels
+        included."""
+        if not self.images:
             return 0
-        label_height = self.fontMetrics().height() + 12
-        cell = min(90, (width - 3 * label_height) / heads)
-        return int(label_height + layers * (cell + 6) + 12)
+        tall = 10 * width  # height without limit: the width (or 90 px) decides the thumbnails' size
+        sizes = self._sizes[self._choose_labels(width, tall)]
+        scale = min(MAX_PREFERRED_PX, grid_scale(self.shape, sizes, width, tall))
+        grid_h = self.shape.size[1]
+        return int(np.ceil(sizes.header + scale * grid_h + 2 * EDGE_PX + 2 * self.frameWidth()))
 
     # selection --------------------------------------------------------------------------------------
     def set_selected(self, layer: int, head: int) -> None:
-        """Draw a thick accent border around the selected thumbnail."""
+        """Draw a thick accent frame around the selected thumbnail."""
         self.selected = (layer, head)
         theme = current_theme()
-        for key, vb in self.boxes.items():
-            chosen = key == self.selected
-            width = theme.highlight_width if chosen else theme.outline_width
-            vb.setBorder(pg.mkPen(theme.accent if chosen else theme.masked_cell, width=width))
+        self.outlines.setPen(pg.mkPen(theme.masked_cell, width=theme.outline_width))
+        self.highlight.setPen(pg.mkPen(theme.accent, width=theme.highlight_width))
+        self.highlight.setVisible((layer, head) in self.images)
+        rect = self.shape.rect(layer, head)
+        self.highlight.setRect(rect.adjusted(-FRAME, -FRAME, FRAME, FRAME))
+
+    def cell_rect(self, layer: int, head: int) -> QRectF:
+        """The thumbnail of (layer, head) in view coordinates."""
+        return self.shape.rect(layer, head)
 
     def thumbnail_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
-        return next(
-            (key for key, vb in self.boxes.items() if vb.sceneBoundingRect().contains(scene_pos)), None
-        )
+        if not self.images or not self.view.sceneBoundingRect().contains(scene_pos):
+            return None
+        return self.shape.cell_at(self.view.mapSceneToView(scene_pos))
 
     def _on_click(self, event) -> None:
         key = self.thumbnail_at(event.scenePos())
         if key is not None and event.button() == Qt.MouseButton.LeftButton:
             self.thumbnailClicked.emit(*key)
 
+    # theme ------------------------------------------------------------------------------------------
     def apply_strokes(self, theme: Theme) -> None:
-        """The borders in the theme's stroke widths (`set_selected` reads the current theme)."""
+        """The frames in the theme's stroke widths (`set_selected` reads the current theme)."""
         self.set_selected(*self.selected)
 
     def apply_theme(self, theme: Theme) -> None:
         plotting.style_canvas(self, theme)
         for image in self.images.values():
             image.setLookupTable(plotting.lut(theme.sequential_cmap))
+        self.masks.setBrush(plotting.color(theme.masked_cell))
         self.set_selected(*self.selected)
         self._style_labels(theme)
