@@ -103,6 +103,7 @@ def trace_recurrent(
     (L*D, H); zeros when None.
     Returns a Trace of float32 arrays (T, L, D, H): `hidden` for every arch; LSTM `cell`, `input_gate`,
     `forget_gate`, `output_gate`, `candidate` (g); GRU `update_gate` (z), `reset_gate` (r), `candidate` (n).
+    Given an initial state, also `initial_hidden` (L, D, H_out) and, for an LSTM, `initial_cell` (L, D, H).
     Dropout between layers is never applied: the trace is what the module computes in eval mode.
     """
     shape = _Shape.of(module)
@@ -117,8 +118,13 @@ def trace_recurrent(
         layer_in = x
         for layer in range(shape.num_layers):
             layer_in = _trace_layer(module, shape, layer, layer_in, h0, c0, arrays)
+        grid = (shape.num_layers, shape.num_directions, -1)
+        initial = {"hidden": h0, "cell": c0} if shape.arch == "lstm" else {"hidden": h0}
+        initial = {name: v.to("cpu", torch.float32).numpy().reshape(grid) for name, v in initial.items()}
         if shape.arch == "lstm":
-            _run_cell_recurrence(arrays, c0.to("cpu", torch.float32).numpy().reshape(_state_grid(shape)))
+            _run_cell_recurrence(arrays, initial["cell"])
+        if initial_state is not None:  # the state before step 1 (the gates panel's first equation)
+            arrays.update({f"initial_{name}": value for name, value in initial.items()})
     return Trace(arrays, tokens=None if tokens is None else [str(t) for t in tokens], meta=shape.meta())
 
 

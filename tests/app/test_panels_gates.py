@@ -116,7 +116,10 @@ def test_equations_hold_on_a_real_torch_trace(qtbot, arch):
 
     torch.manual_seed(0)
     module = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[arch](3, 5, num_layers=2, bidirectional=True)
-    trace = trace_recurrent(module, torch.randn(7, 3))
+    h0 = torch.randn(4, 5)  # a non-zero start: step 1 of each direction must read it, not assume zeros
+    trace = trace_recurrent(
+        module, torch.randn(7, 3), initial_state=(h0, torch.randn(4, 5)) if arch == "lstm" else h0
+    )
     state, panel = open_panel(qtbot, GatesPanel, trace)
     state.set_layer(1)
     state.set_units((4,))

@@ -178,6 +178,10 @@ def test_trace_equals_module_and_cells(arch: str, layers: int, bidirectional: bo
         h0 = torch.zeros(rows, out_size) if h0 is None else h0
         c0 = torch.zeros(rows, HIDDEN) if c0 is None else c0
         expected = reference_trace(module, x, h0, c0)
+        if state is not None:  # the state before step 1, (L, D, size) like a step of the arrays
+            expected["initial_hidden"] = h0.numpy().reshape(layers, directions, out_size)
+            if module.mode == "LSTM":
+                expected["initial_cell"] = c0.numpy().reshape(layers, directions, HIDDEN)
         assert sorted(tr.names()) == sorted(expected)
         for name, value in expected.items():
             assert tr[name].dtype == np.float32
