@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPoint, QRectF, QSize
+from PySide6.QtCore import QPoint, QRectF, QSize, Qt
 from PySide6.QtGui import QGuiApplication, QImage, QPainter, QPalette
 from PySide6.QtWidgets import (
     QApplication,
@@ -154,6 +154,7 @@ class PictureLayout:
         # before the step is shown again: views that draw per step read the widths then
         self._stroke_scale_before = themes.set_stroke_scale(self.scale)
         self._cached = _stop_caching(self.target) if self.scale != 1 else []
+        self._hovered = _forget_hover(self.target)
         try:
             _show_step_again(self.target)
             settle_axes(self.target)
@@ -164,6 +165,8 @@ class PictureLayout:
 
     def __exit__(self, *exc) -> None:
         themes.set_stroke_scale(self._stroke_scale_before)
+        for widget in self._hovered:
+            widget.setAttribute(Qt.WidgetAttribute.WA_UnderMouse, True)
         for item, mode in self._cached:
             item.setCacheMode(mode)
         for part, size in zip(self.parts, self._saved, strict=True):
@@ -266,6 +269,18 @@ def _stop_caching(target: QWidget) -> list[tuple[QGraphicsItem, QGraphicsItem.Ca
 
 
 AXIS_TEXT_SPACE = (30, 18)  # pyqtgraph's starting tick-label width (vertical axes) and height
+
+
+def _forget_hover(target: QWidget) -> list[QWidget]:
+    """Draw no widget as hovered (a lighter button or combo box); -> the widgets that were.
+
+    Where the mouse happens to rest is no part of a picture: with it, a scene reopened under the
+    pointer gave a picture that differed from the one saved.
+    """
+    hovered = [w for w in (target, *target.findChildren(QWidget)) if w.underMouse()]
+    for widget in hovered:
+        widget.setAttribute(Qt.WidgetAttribute.WA_UnderMouse, False)
+    return hovered
 
 
 def settle_axes(target: QWidget) -> None:
