@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -107,31 +108,21 @@ class BahdanauSeq2Seq(nn.Module):
         """Greedily translate `src_ids` (S,) and record every step (T outputs, </s> included).
 
         Arrays: hidden, update_gate, reset_gate, candidate (T, 1, 1, H) of the decoder GRU cell;
-        cross_attention (1, 1, T, S) (row t: where step t looked); encoder_hidden (S, 1, 2, H);
-        probs (T, V_tgt). Row t of every array belongs to output token t (meta output_ids).
+        initial_hidden (1, 1, H), the encoder's summary the decoder starts from; cross_attention
+        (1, 1, T, S) (row t: where step t looked); encoder_hidden (S, 1, 2, H); probs (T, V_tgt).
+        Row t of every array belongs to output token t (meta output_ids).
         """
         src = torch.as_tensor([src_ids], dtype=torch.long)
         memory, keys, state = self.encode(src)
-        prev = torch.tensor([self.cfg.bos_id])
-        steps: dict[str, list[torch.Tensor]] = {k: [] for k in ("hidden", "z", "r", "n", "attn", "probs")}
-        for _ in range(max_len or self.cfg.max_len):
-            context, weights = self.attend(state, memory, keys)
-            reset, update, candidate, state = gru_cell_gates(self.cell, self.cell_input(prev, context), state)
-            probs = torch.softmax(self.out(torch.cat([state, context], dim=-1)), dim=-1)  # (1, V)
-            prev = probs.argmax(-1)
-            for name, value in zip(steps, (state, update, reset, candidate, weights, probs), strict=True):
-                steps[name].append(value[0])
-            if prev.item() == self.cfg.eos_id:
-                break
-        as_steps = {k: torch.stack(v).numpy() for k, v in steps.items()}  # each (T, ...)
-        T, H = as_steps["hidden"].shape
-        output_ids = as_steps["probs"].argmax(-1).tolist()
-        gates = {k: as_steps[short].reshape(T, 1, 1, H) for k, short in _GATE_NAMES.items()}
+        steps = self._decode(memory, keys, state, max_len or self.cfg.max_len)
+        T, H = steps["hidden"].shape
+        output_ids = steps["probs"].argmax(-1).tolist()
         arrays = {
-            **gates,
-            "cross_attention": as_steps["attn"].reshape(1, 1, T, len(src_ids)),
+            **{name: steps[short].reshape(T, 1, 1, H) for name, short in _GATE_NAMES.items()},
+            "initial_hidden": state.reshape(1, 1, H).numpy(),
+            "cross_attention": steps["attn"].reshape(1, 1, T, len(src_ids)),
             "encoder_hidden": memory[0].reshape(len(src_ids), 1, 2, H).numpy(),
-            "probs": as_steps["probs"],
+            "probs": steps["probs"],
         }
         meta = {
             "arch": self.cfg.arch,
@@ -145,6 +136,23 @@ class BahdanauSeq2Seq(nn.Module):
             "source_ids": list(src_ids),
         }
         return Trace(arrays, tokens=[str(i) for i in output_ids], meta=meta)
+
+    def _decode(
+        self, memory: torch.Tensor, keys: torch.Tensor, state: torch.Tensor, max_len: int
+    ) -> dict[str, np.ndarray]:
+        """Greedy decoding from the encoder's state -> per step (T, ...): hidden, z, r, n, attn, probs."""
+        prev = torch.tensor([self.cfg.bos_id])
+        steps: dict[str, list[torch.Tensor]] = {k: [] for k in ("hidden", "z", "r", "n", "attn", "probs")}
+        for _ in range(max_len):
+            context, weights = self.attend(state, memory, keys)
+            reset, update, candidate, state = gru_cell_gates(self.cell, self.cell_input(prev, context), state)
+            probs = torch.softmax(self.out(torch.cat([state, context], dim=-1)), dim=-1)  # (1, V)
+            prev = probs.argmax(-1)
+            for name, value in zip(steps, (state, update, reset, candidate, weights, probs), strict=True):
+                steps[name].append(value[0])
+            if prev.item() == self.cfg.eos_id:
+                break
+        return {k: torch.stack(v).numpy() for k, v in steps.items()}
 
     def __seqviz_trace__(self, inputs: Any, **kw: Any) -> Trace:
         """`seqviz.trace(backbone, source_ids)`: the trace of `trace_ids` (TokenModel adds the labels)."""

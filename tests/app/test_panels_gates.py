@@ -167,3 +167,16 @@ def test_a_short_wide_panel_keeps_rows_aligned_and_labels_inside_their_plots(qtb
             assert label.mapRectToScene(label.boundingRect()).height() <= box.height() + 25
     finally:
         theme.set_theme("light")
+
+
+def test_a_decoder_s_first_equation_starts_from_the_encoder_s_summary(qtbot):
+    """The GRU-attention decoder starts from the encoder's state, not zeros: step 1 shows that number."""
+    import seqviz
+
+    trace = seqviz.trace(seqviz.load_model("dates-gru-attention"), "the third of march two thousand and five")
+    state, panel = open_panel(qtbot, GatesPanel, trace)
+    state.set_units((7,))
+    state.set_step(1)
+    v = panel.equation_values
+    assert v["h_prev"] == trace["initial_hidden"][0, 0, 7] != 0.0
+    assert v["h"] == pytest.approx((1 - v["z"]) * v["n"] + v["z"] * v["h_prev"], abs=1e-5)

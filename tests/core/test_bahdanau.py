@@ -54,6 +54,7 @@ def test_traced_hidden_and_gates_equal_torch_gru_cell(seed: int) -> None:
     x, h_prev, h_torch = reference_steps(model, src, tr.meta["output_ids"])
     T, H = h_torch.shape
     np.testing.assert_allclose(tr["hidden"].reshape(T, H), h_torch.numpy(), atol=1e-5)
+    np.testing.assert_allclose(tr["initial_hidden"].reshape(H), h_prev[0].numpy(), atol=1e-6)
 
     # The gates, from torch Linear layers holding the cell's weight blocks (torch orders rows r, z, n).
     def linear(weight: torch.Tensor, bias: torch.Tensor, block: int) -> nn.Linear:
