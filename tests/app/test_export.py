@@ -13,7 +13,7 @@ from PIL import Image
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QImage
 from PySide6.QtWidgets import QComboBox, QDialog, QGraphicsItem
-from traces import lstm_trace, transformer_trace
+from traces import lstm_trace, shown, transformer_trace
 
 from seqviz.app import MainWindow, export, export_dialogs
 from seqviz.app.export_files import AnimationWriter, ExportError
@@ -31,11 +31,7 @@ def out(tmp_path):
 
 @pytest.fixture
 def window(qtbot, dialog_log):
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.resize(1600, 900)
-    w.show()
-    qtbot.waitExposed(w)
+    w = shown(qtbot, MainWindow(), (1600, 900))
     w.show_trace(lstm_trace(T=12))
     w.set_step(5)
     yield w

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
-from traces import encoder_decoder_trace, lstm_trace, transformer_trace
+from traces import encoder_decoder_trace, lstm_trace, shown, transformer_trace
 
 from seqviz.app import MainWindow, dialogs
 from seqviz.app.docks import DockArea
@@ -19,11 +19,7 @@ from seqviz.demos import catalogue
 
 
 def make_window(qtbot) -> MainWindow:
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1200, 700)
-    window.show()
-    qtbot.waitExposed(window)
+    window = shown(qtbot, MainWindow(), (1200, 700))
     window.activateWindow()
     window.tokens.strip.setFocus()
     return window

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from traces import lstm_trace
+from traces import lstm_trace, shown
 
 from seqviz.app import MainWindow, appearance, export, export_dialogs, scenes
 from seqviz.app.scenes import Scene, SceneError
@@ -29,11 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def make_window(qtbot, theme: str = "light") -> MainWindow:
     AppSettings().theme = theme  # the theme a new window starts in
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1500, 880)
-    window.show()
-    qtbot.waitExposed(window)
+    window = shown(qtbot, MainWindow(), (1500, 880))
     return window
 
 

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
+from traces import shown
 
 from seqviz.app import plotting
 from seqviz.app.panels.thumbnails import ThumbnailGrid
@@ -25,11 +26,7 @@ def attention(shape, seed: int) -> np.ndarray:
 
 @pytest.fixture
 def grid(qtbot):
-    grid = ThumbnailGrid()
-    qtbot.addWidget(grid)
-    grid.resize(420, 300)
-    grid.show()
-    qtbot.waitExposed(grid)
+    grid = shown(qtbot, ThumbnailGrid(), (420, 300))
     return grid
 
 

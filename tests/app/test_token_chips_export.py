@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QSize, Qt
 from PySide6.QtGui import QImage
-from traces import lstm_trace
+from traces import lstm_trace, shown
 
 from seqviz.app import MainWindow, export
 from seqviz.core.trace import Trace
@@ -19,11 +19,7 @@ WORDS = ["the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "b
 
 @pytest.fixture
 def window(qtbot):
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.resize(1600, 900)
-    w.show()
-    qtbot.waitExposed(w)
+    w = shown(qtbot, MainWindow(), (1600, 900))
     base = lstm_trace(T=len(WORDS))
     w.show_trace(Trace({n: base[n] for n in base.names()}, tokens=WORDS, meta=base.meta))
     w.set_step(5)

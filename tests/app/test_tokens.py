@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QWheelEvent
 from PySide6.QtWidgets import QApplication
-from traces import encoder_decoder_trace, lstm_trace
+from traces import encoder_decoder_trace, lstm_trace, shown
 
 from seqviz.app.panels.tokens import TokensPanel, display_label
 from seqviz.app.state import ViewState
@@ -16,11 +16,7 @@ from seqviz.core.trace import Trace
 @pytest.fixture
 def strip_panel(qtbot):
     state = ViewState()
-    panel = TokensPanel(state)
-    qtbot.addWidget(panel)
-    panel.resize(800, 80)
-    panel.show()
-    qtbot.waitExposed(panel)
+    panel = shown(qtbot, TokensPanel(state), (800, 80))
     return panel
 
 

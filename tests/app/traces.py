@@ -163,6 +163,15 @@ def encoder_decoder_trace(
 
 
 # Qt helpers for panel tests ---------------------------------------------------------------------------
+def shown(qtbot, widget, size: tuple[int, int]):
+    """`widget` at `size`, shown and exposed, closed with the test (qtbot owns it). Returns it."""
+    qtbot.addWidget(widget)
+    widget.resize(*size)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
 def open_panel(qtbot, panel_cls, trace: Trace | None, size: tuple[int, int] = (900, 600), state=None):
     """A shown panel of `panel_cls` on `trace` with its own ViewState (step = T). Returns (state, panel)."""
     from PySide6.QtWidgets import QApplication
@@ -171,13 +180,10 @@ def open_panel(qtbot, panel_cls, trace: Trace | None, size: tuple[int, int] = (9
 
     state = state or ViewState()
     panel = panel_cls(state)
-    qtbot.addWidget(panel)
     if trace is not None:
         state.set_num_steps(trace.num_steps)
     panel.set_trace(trace)
-    panel.resize(*size)
-    panel.show()
-    qtbot.waitExposed(panel)
+    shown(qtbot, panel, size)
     QApplication.processEvents()
     return state, panel
 
