@@ -26,6 +26,7 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from seqviz.core import onednn_lstm  # noqa: E402
 from seqviz.core.recurrent import trace_recurrent  # noqa: E402
 
 ARCHS = {"RNN": nn.RNN, "GRU": nn.GRU, "LSTM": nn.LSTM}
@@ -57,6 +58,17 @@ def bench_speed(hidden: int, steps: int, repeats: int) -> None:
             f"ratio {t / f:5.2f}   (best of {repeats}: {min(traced) / min(forward):5.2f})",
             flush=True,
         )
+
+
+def lstm_gates_from_kernel() -> bool:
+    """Does this torch's oneDNN kernel hand over its LSTM gates (else they are computed: slower)?"""
+    module, x = nn.LSTM(8, 16), torch.randn(5, 8)
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    weights = {name: getattr(module, name + "_l0") for name in names}
+    dest = {name: torch.empty(5, 16) for name in onednn_lstm.GATE_ROWS}
+    zeros = torch.zeros(1, 16)
+    with torch.no_grad():
+        return onednn_lstm.trace_lstm_layer(x, [weights], zeros, zeros, [dest]) is not None
 
 
 def _peak_rss_bytes() -> int:
@@ -114,6 +126,8 @@ def main() -> None:
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.1f}"
     )
+    source = "read from torch's oneDNN kernel" if lstm_gates_from_kernel() else "computed (2 products/layer)"
+    print(f"LSTM gates: {source}")
     for hidden, steps in SIZES[:1] if args.quick else SIZES:
         bench_speed(hidden, steps, args.repeats)
     if not args.quick:
