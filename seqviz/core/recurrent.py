@@ -4,9 +4,10 @@ How: the hidden sequence of each layer comes from torch's own fused forward, run
 with that layer's weights (the same kernel the module runs, so it equals the module's output). Every
 gate at step t depends only on x_t and h_{t-1}, and both are then known for all t, so the gates of a
 layer come from one batched matrix product over all steps. A float32 LSTM on the CPU skips those
-products: torch's oneDNN kernel records its own gates as it runs (see onednn_lstm.py). The LSTM cell is
+products: its kernel runs in training mode, which records the gates as it goes (onednn_lstm.py; the
+hidden states then differ from the inference-mode output by rounding, ~1e-6). The LSTM cell is
 the elementwise recurrence c_t = f_t * c_{t-1} + i_t * g_t, run in numpy for all layers of a direction
-at once (block-wise when the rows are short, so the number of numpy calls grows with sqrt(T), not T).
+at once (scan.py).
 
 Every array is (T, L, D, H): time first, then layer, direction (1 = backward, aligned with time as in
 torch's output) and unit. With an LSTM `proj_size` P > 0, `hidden` is (T, L, D, P).
@@ -15,7 +16,6 @@ torch's output) and unit. With an LSTM `proj_size` P > 0, `hidden` is (T, L, D, 
 from __future__ import annotations
 
 import contextlib
-import math
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +27,7 @@ import torch.nn as nn
 from torch import _VF
 
 from seqviz.core import onednn_lstm
+from seqviz.core.scan import linear_scan
 from seqviz.core.trace import Trace
 
 _LSTM_GATE_ROWS = onednn_lstm.GATE_ROWS  # the LSTM's gate arrays in the order of torch's weight rows
@@ -353,54 +354,3 @@ def _run_cell_recurrence(arrays: dict[str, np.ndarray], c0: np.ndarray) -> None:
     for direction in range(cell.shape[2]):
         order = slice(None, None, -1) if direction else slice(None)
         linear_scan(cell[order, :, direction], forget[order, :, direction], c0[:, direction])
-
-
-# Rows smaller than this go block-wise (fewer, larger numpy calls); larger rows already amortise the
-# per-call cost, and their block-wise passes would cost more memory traffic than they save.
-_BLOCKWISE_BELOW = 512
-
-
-def linear_scan(values: np.ndarray, factors: np.ndarray, initial: np.ndarray) -> None:
-    """In place along axis 0: values[t] = factors[t] * values[t-1] + values[t], values[-1] = initial.
-
-    values, factors: (T, ...) views of the same shape (any strides); initial: (...).
-    """
-    values[0] += factors[0] * initial
-    if values[0].size >= _BLOCKWISE_BELOW:
-        _sequential_scan(values, factors, 1)
-    else:
-        _blockwise_scan(values, factors)
-
-
-def _sequential_scan(values: np.ndarray, factors: np.ndarray, start: int) -> None:
-    scratch = np.empty_like(values[0])
-    for t in range(start, values.shape[0]):
-        np.multiply(factors[t], values[t - 1], out=scratch)
-        np.add(values[t], scratch, out=values[t])
-
-
-def _blockwise_scan(values: np.ndarray, factors: np.ndarray) -> None:
-    """The scan in about 8*sqrt(T) numpy calls instead of 2*T (same sums, grouped by blocks of steps).
-
-    Each block is first scanned from a zero state (all blocks side by side), then the state entering
-    each block is carried from block to block, then added to every step of its block, decayed by the
-    product of the factors so far. values[0] already includes the initial state.
-    """
-    block = max(1, math.isqrt(values.shape[0]))
-    blocks = values.shape[0] // block
-    grid = (blocks, block, *values.shape[1:])
-    v, f = values[: blocks * block].reshape(grid), factors[: blocks * block].reshape(grid)  # views
-    scratch = np.empty_like(v[:, 0])  # (blocks, ...)
-    decay = f[:, 0].copy()  # product of each block's factors so far
-    for k in range(1, block):
-        np.multiply(f[:, k], v[:, k - 1], out=scratch)
-        v[:, k] += scratch
-        decay *= f[:, k]
-    for b in range(1, blocks):  # block b's last step gets the state that entered it, now final
-        v[b, -1] += decay[b] * v[b - 1, -1]
-    entering, decay = v[:-1, -1], f[1:, 0].copy()
-    for k in range(block - 1):
-        np.multiply(decay, entering, out=scratch[1:])
-        v[1:, k] += scratch[1:]
-        decay *= f[1:, k + 1]
-    _sequential_scan(values, factors, blocks * block)

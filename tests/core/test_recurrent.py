@@ -15,7 +15,8 @@ import torch.nn as nn
 
 import seqviz
 from seqviz.core import onednn_lstm
-from seqviz.core.recurrent import linear_scan, trace_recurrent
+from seqviz.core.recurrent import trace_recurrent
+from seqviz.core.scan import linear_scan
 
 ATOL = 1e-5
 ARCHS = ("rnn_tanh", "rnn_relu", "gru", "lstm", "lstm_proj")
