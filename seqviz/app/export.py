@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,13 +27,13 @@ from PySide6.QtCore import QPoint, QRectF, QSize, Qt
 from PySide6.QtGui import QGuiApplication, QImage, QPainter, QPalette
 from PySide6.QtWidgets import (
     QApplication,
-    QGraphicsItem,
     QMainWindow,
     QStatusBar,
     QToolBar,
     QWidget,
 )
 
+from seqviz.app import picture_prep as prepare
 from seqviz.app import theme as themes
 from seqviz.app.export_files import (
     ANIMATION_SUFFIXES,
@@ -61,7 +60,6 @@ __all__ = [
     "export_animation",
     "render_picture",
     "save_picture",
-    "settle_axes",
 ]
 
 
@@ -153,11 +151,11 @@ class PictureLayout:
             QApplication.sendPostedEvents(None, 0)
         # before the step is shown again: views that draw per step read the widths then
         self._stroke_scale_before = themes.set_stroke_scale(self.scale)
-        self._cached = _stop_caching(self.target) if self.scale != 1 else []
-        self._hovered = _forget_hover(self.target)
+        self._cached = prepare.stop_caching(self.target) if self.scale != 1 else []
+        self._hovered = prepare.forget_hover(self.target)
         try:
-            _show_step_again(self.target)
-            settle_axes(self.target)
+            prepare.show_step_again(self.target)
+            prepare.settle_axes(self.target)
         except BaseException:
             self.__exit__()  # the window must not keep the picture's layout or strokes
             raise
@@ -229,88 +227,6 @@ class PictureLayout:
             self._paint(painter)
         finally:
             painter.end()
-
-
-def _show_step_again(target: QWidget) -> None:
-    """Hand the current step to the panels again, now that they have the picture's size: some choose
-    what to show from their size when the step changes (e.g. how many attention lines fit)."""
-    state = getattr(target, "state", None)
-    signal = getattr(state, "stepChanged", None)
-    if signal is not None and state.step > 0:
-        signal.emit(state.step)
-        QApplication.sendPostedEvents(None, 0)
-
-
-def _graphics_views(target: QWidget) -> list:
-    """The pyqtgraph views in `target` (none if pyqtgraph was never imported)."""
-    pg = sys.modules.get("pyqtgraph")  # no plots were ever built without it
-    if pg is None:
-        return []
-    views = target.findChildren(pg.GraphicsView)
-    return [*views, target] if isinstance(target, pg.GraphicsView) else views
-
-
-def _stop_caching(target: QWidget) -> list[tuple[QGraphicsItem, QGraphicsItem.CacheMode]]:
-    """Switch off the item caches in `target`'s plots; returns (item, mode) to put them back.
-
-    A cache (axes, unit curves) holds the item's pixels at the screen's pixel ratio: painted into a
-    picture at another ratio it was scaled as an image, blurred, and its cosmetic lines grew with it,
-    on top of the scaled stroke widths."""
-    no_cache = QGraphicsItem.CacheMode.NoCache
-    cached = [
-        (item, item.cacheMode())
-        for view in _graphics_views(target)
-        for item in view.items()
-        if item.cacheMode() != no_cache
-    ]
-    for item, _mode in cached:
-        item.setCacheMode(no_cache)
-    return cached
-
-
-AXIS_TEXT_SPACE = (30, 18)  # pyqtgraph's starting tick-label width (vertical axes) and height
-
-
-def _forget_hover(target: QWidget) -> list[QWidget]:
-    """Draw no widget as hovered (a lighter button or combo box); -> the widgets that were.
-
-    Where the mouse happens to rest is no part of a picture: with it, a scene reopened under the
-    pointer gave a picture that differed from the one saved.
-    """
-    hovered = [w for w in (target, *target.findChildren(QWidget)) if w.underMouse()]
-    for widget in hovered:
-        widget.setAttribute(Qt.WidgetAttribute.WA_UnderMouse, False)
-    return hovered
-
-
-def settle_axes(target: QWidget) -> None:
-    """Give every plot axis in `target` the tick-label space its ticks need now.
-
-    pyqtgraph widens an axis for longer tick labels at once but narrows it only when they are 10 px
-    shorter, so the same plot could come out a few pixels different depending on what it showed
-    before (another model, theme or selection). Starting every axis from pyqtgraph's initial space
-    and letting the layouts settle makes a picture depend only on what is shown. Axes that already
-    fit their labels end where they were."""
-    pg = sys.modules.get("pyqtgraph")  # no plots were ever built without it
-    if pg is None:
-        return
-    views = [v for v in _graphics_views(target) if v.isVisible() or v is target]
-    axes = [item for view in views for item in view.items() if isinstance(item, pg.AxisItem)]
-    for axis in axes:
-        axis.textWidth, axis.textHeight = AXIS_TEXT_SPACE
-    scratch = QImage(1, 1, QImage.Format.Format_ARGB32_Premultiplied)
-    for _ in range(4):  # a narrower axis gives the plot room, which may change its ticks
-        before = [(axis.textWidth, axis.textHeight, axis.size()) for axis in axes]
-        painter = QPainter(scratch)
-        for axis in axes:
-            axis.generateDrawSpecs(painter)  # measures the labels and resizes the axis
-        painter.end()
-        QApplication.sendPostedEvents(None, 0)  # the plots' layouts follow
-        if before == [(axis.textWidth, axis.textHeight, axis.size()) for axis in axes]:
-            break
-    for axis in axes:
-        axis.picture = None  # drawn anew at its settled size
-        axis.update()
 
 
 # Pictures ---------------------------------------------------------------------------------------
