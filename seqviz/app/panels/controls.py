@@ -119,18 +119,17 @@ class ElidedLabel(QLabel):
         self.setToolTip(self.text() if self.is_elided() else "")
 
     def paintEvent(self, event) -> None:  # noqa: N802
-        painter = QPainter(self)
         align = self.alignment() | Qt.AlignmentFlag.AlignVCenter
-        self.style().drawItemText(
-            painter,
-            self.contentsRect(),
-            int(align),
-            self.palette(),
-            self.isEnabled(),
-            self.shown_text(),
-            self.foregroundRole(),
-        )
-        painter.end()
+        with QPainter(self) as painter:  # ended even if drawing fails: an active one crashes Qt later
+            self.style().drawItemText(
+                painter,
+                self.contentsRect(),
+                int(align),
+                self.palette(),
+                self.isEnabled(),
+                self.shown_text(),
+                self.foregroundRole(),
+            )
 
 
 class StepLabel(QWidget):

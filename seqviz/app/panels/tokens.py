@@ -170,7 +170,11 @@ class TokenStrip(QWidget):
     def paintEvent(self, event) -> None:
         if not self.rows:
             return
-        painter = QPainter(self)
+        with QPainter(self) as painter:  # ended even if drawing fails: an active one crashes Qt later
+            self._paint_rows(painter)
+
+    def _paint_rows(self, painter: QPainter) -> None:
+        """Every row's chips in view (the last row styled past / current / future), and row names."""
         pal = self.palette()
         text, base = pal.color(QPalette.ColorRole.WindowText), pal.color(QPalette.ColorRole.Base)
         dim_text = QColor(text)
@@ -191,7 +195,6 @@ class TokenStrip(QWidget):
                 y = r * (self.chip_height + 2 * MARGIN) + MARGIN
                 label_rect = QRect(0, y, self.label_width - PAD_X, self.chip_height)
                 painter.drawText(label_rect, Qt.AlignmentFlag.AlignCenter, name)
-        painter.end()
 
     def _paint_row(self, painter: QPainter, r: int, style) -> None:
         """Chips of row r in view; `style(i)` gives (fill, text colour)."""
