@@ -346,3 +346,17 @@ def test_bad_initial_state_raises_clear_errors(module: nn.RNNBase, state, messag
 def test_wrong_number_of_tokens_is_an_error() -> None:
     with pytest.raises(ValueError, match="2 tokens for 3 steps"):
         trace_recurrent(nn.RNN(INPUT, HIDDEN), torch.randn(3, INPUT), tokens=["a", "b"])
+
+
+def test_a_bundled_lstm_traced_through_the_kernel_matches_its_module(gate_source: str) -> None:
+    """Real weights, real tokens: what a lecture shows equals the module's eval-mode output."""
+    model = seqviz.load_model("longrange-lstm")
+    lstm = next(m for m in model.modules() if isinstance(m, nn.LSTM))
+    embedding = next(m for m in model.modules() if isinstance(m, nn.Embedding))
+    ids = torch.as_tensor(np.random.default_rng(0).integers(0, embedding.num_embeddings, 100))
+    with torch.no_grad():
+        x = embedding(ids)
+        out, (h_n, c_n) = lstm(x)
+    tr = trace_recurrent(lstm, x)
+    np.testing.assert_allclose(tr["hidden"][:, -1, 0], out.numpy(), atol=ATOL)
+    np.testing.assert_allclose(tr["cell"][-1, :, 0], c_n.numpy(), rtol=1e-5, atol=ATOL)
