@@ -83,9 +83,10 @@ def _trace_direction(
     """(T, H) hidden states of one direction, its gates written into `dest`; None on a layout mismatch."""
     size = w["weight_hh"].shape[1]
     out = torch.empty(x.shape[0], size, dtype=x.dtype)
+    params = _kernel_params(w)
     for k, span in enumerate(_chunks(x.shape[0], reverse)):
         h_in = h
-        hidden, h, c, gates = _run_kernel(x[span], w, h, c, reverse)
+        hidden, h, c, gates = _run_kernel(x[span], params, h, c, reverse)
         if gates is None or (k == 0 and not _gates_agree(gates, x[span], hidden, h_in, w, reverse)):
             return None
         out[span] = hidden
@@ -94,19 +95,24 @@ def _trace_direction(
     return out
 
 
+def _kernel_params(w: Weights) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, bool]:
+    """The kernel's (w_ih, w_hh, b_ih, b_hh, has_bias), made once per direction, not per chunk."""
+    w_ih, w_hh = w["weight_ih"].detach(), w["weight_hh"].detach()
+    if w["bias_ih"] is None:  # torch passes zeros shaped like the weights (unused); so do we
+        return w_ih, w_hh, torch.zeros_like(w_ih), torch.zeros_like(w_hh), False
+    return w_ih, w_hh, w["bias_ih"].detach(), w["bias_hh"].detach(), True
+
+
 def _run_kernel(
-    x: torch.Tensor, w: Weights, h: torch.Tensor, c: torch.Tensor, reverse: bool
+    x: torch.Tensor, params: tuple, h: torch.Tensor, c: torch.Tensor, reverse: bool
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """-> hidden (n, H), last h (H,), last c (H,), gates (n, 4H) in time order (a workspace view) or None."""
-    size, steps = w["weight_hh"].shape[1], x.shape[0]
-    w_ih, w_hh = w["weight_ih"].detach(), w["weight_hh"].detach()
-    has_bias = w["bias_ih"] is not None
-    # without biases torch passes zeros shaped like the weights (unused); so do we
-    biases = (w["bias_ih"].detach(), w["bias_hh"].detach()) if has_bias else (w_ih * 0, w_hh * 0)
+    *weights, has_bias = params
+    size, steps = weights[1].shape[1], x.shape[0]
     try:
         with torch.enable_grad():  # the kernel fills its workspace only when autograd could want it
             hidden, h_last, c_last, workspace = torch.ops.aten.mkldnn_rnn_layer(
-                x.unsqueeze(1), w_ih, w_hh, *biases, h.view(1, size), c.view(1, size),
+                x.unsqueeze(1), *weights, h.view(1, size), c.view(1, size),
                 reverse, [], _LSTM_KIND, size, 1, has_bias, False, False, True,
             )  # fmt: skip
     except RuntimeError:

@@ -230,9 +230,9 @@ def _trace_layer(
         out = onednn_lstm.trace_lstm_layer(layer_in, weights, h0[rows], c0[rows], dests)
     if out is None:
         out = _fused_layer_forward(shape, layer_in, weights, h0[rows], c0[rows])
+        gates = {"lstm": _lstm_gates, "gru": _gru_gates}.get(shape.arch)  # a plain RNN has none
         for direction, (w, dest) in enumerate(zip(weights, dests, strict=True)):
             h_seq = out[:, direction * shape.out_size : (direction + 1) * shape.out_size]  # (T, H_out)
-            gates = _lstm_gates if shape.arch == "lstm" else _gru_gates if shape.arch == "gru" else None
             if gates is not None:
                 gates(layer_in, h_seq, h0[rows][direction], w, direction == 1, dest)
     hidden = torch.from_numpy(arrays["hidden"])[:, layer]  # (T, D, H_out), a view
