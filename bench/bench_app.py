@@ -167,8 +167,8 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     from seqviz.app import MainWindow
-    from seqviz.app.docks import panel_classes
-    from seqviz.app.launch import quiet_qt_messages
+    from seqviz.app.window.docks import panel_classes
+    from seqviz.app.window.launch import quiet_qt_messages
 
     quiet_qt_messages()
     app = QApplication.instance() or QApplication([])

@@ -88,7 +88,7 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
-    from seqviz.app.main_window import MainWindow
+    from seqviz.app.window.main_window import MainWindow
 
     window = MainWindow()
     window.resize(1600, 900)

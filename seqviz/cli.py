@@ -2,7 +2,7 @@
 
 To add an option, add it in `build_parser`; an option that does its work without a window (listing
 models, exporting) is handled in `main` before the window is built, so it never imports Qt.
-Options the window understands are passed to `seqviz.app.launch.run_app` by name.
+Options the window understands are passed to `seqviz.app.window.launch.run_app` by name.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         print_model_list()
         return 0
     if args.export:
-        from seqviz.app.headless import export_main
+        from seqviz.app.export.headless import export_main
 
         return export_main(args)
     given = [f"--{name}" for name in EXPORT_ONLY if getattr(args, name) is not None]
@@ -113,14 +113,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"seqviz: {', '.join(given)} only work with --export FILE", file=sys.stderr)
         return 2
     if args.theme is not None:
-        from seqviz.app.scenes import THEME_NAMES
+        from seqviz.app.scenes.in_window import THEME_NAMES
 
         if args.theme not in THEME_NAMES:
             print(
                 f"seqviz: unknown theme {args.theme!r}: use one of {', '.join(THEME_NAMES)}", file=sys.stderr
             )
             return 2
-        from seqviz.app.settings import AppSettings
+        from seqviz.app.window.settings import AppSettings
 
         AppSettings().theme = args.theme
     trace = None
@@ -133,14 +133,14 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     scene = None
     if args.scene:
-        from seqviz.app.scenes import Scene, SceneError
+        from seqviz.app.scenes.in_window import Scene, SceneError
 
         try:
             scene = Scene.load(args.scene)
         except SceneError as exc:
             print(f"seqviz: {exc}", file=sys.stderr)
             return 2
-    from seqviz.app.launch import run_app
+    from seqviz.app.window.launch import run_app
 
     return run_app(
         model=getattr(args, "model", None),

@@ -30,7 +30,7 @@ def temp_settings_dir(tmp_path, monkeypatch):
 def dialog_log(monkeypatch):
     """Replace the app's dialogs: errors are recorded as (title, message), file choosers fail the test
     unless a test sets `dialog_log.next_file`."""
-    from seqviz.app import dialogs
+    from seqviz.app.window import dialogs
 
     class Log(list):
         next_file: str | None = None

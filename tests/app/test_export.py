@@ -15,10 +15,12 @@ from PySide6.QtGui import QColor, QGuiApplication, QImage
 from PySide6.QtWidgets import QComboBox, QDialog, QGraphicsItem
 from traces import lstm_trace, shown, transformer_trace
 
-from seqviz.app import MainWindow, export, export_dialogs
-from seqviz.app.export_files import AnimationWriter, ExportError
-from seqviz.app.settings import AppSettings
-from seqviz.app.theme import current_theme, set_theme, stroke_scale
+from seqviz.app import MainWindow, export
+from seqviz.app.export import dialogs as export_dialogs
+from seqviz.app.export import pictures
+from seqviz.app.export.files import AnimationWriter, ExportError
+from seqviz.app.window.settings import AppSettings
+from seqviz.app.window.theme import current_theme, set_theme, stroke_scale
 
 
 @pytest.fixture
@@ -40,7 +42,7 @@ def window(qtbot, dialog_log):
 
 def pixels(image: QImage) -> np.ndarray:
     """(H, W, 3) int array of an image's RGB values."""
-    return export._rgb(image).astype(np.int32)
+    return pictures._rgb(image).astype(np.int32)
 
 
 def edge_energy(rgb: np.ndarray) -> float:

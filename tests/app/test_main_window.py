@@ -11,10 +11,11 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from traces import encoder_decoder_trace, lstm_trace, shown, transformer_trace
 
-from seqviz.app import MainWindow, dialogs
-from seqviz.app.docks import DockArea
+from seqviz.app import MainWindow
 from seqviz.app.panels.base import Panel
-from seqviz.app.settings import AppSettings
+from seqviz.app.window import dialogs
+from seqviz.app.window.docks import DockArea
+from seqviz.app.window.settings import AppSettings
 from seqviz.demos import catalogue
 
 
@@ -297,7 +298,7 @@ def test_a_failing_panel_is_reported_and_the_others_still_update(qtbot, dialog_l
         def show_trace(self, trace):
             self.shown = trace.num_steps
 
-    area = DockArea(window_state := __import__("seqviz.app.state", fromlist=["ViewState"]).ViewState())
+    area = DockArea(window_state := __import__("seqviz.app.viewer.state", fromlist=["ViewState"]).ViewState())
     qtbot.addWidget(area)
     area.add_panels([Broken, Counter])
     window_state.set_num_steps(12)

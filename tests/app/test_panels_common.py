@@ -5,9 +5,9 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
 
-from seqviz.app import theme
 from seqviz.app.panels import PANEL_CLASSES
-from seqviz.app.state import ViewState
+from seqviz.app.viewer.state import ViewState
+from seqviz.app.window import theme
 from tests.app.traces import (
     encoder_decoder_trace,
     gru_trace,

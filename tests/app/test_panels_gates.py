@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from seqviz.app import plotting
+from seqviz.app.panels import plotting
 from seqviz.app.panels.gates import GatesPanel
-from seqviz.app.theme import current_theme
+from seqviz.app.window.theme import current_theme
 from tests.app.traces import click, gru_trace, lstm_trace, open_panel, rnn_trace, transformer_trace
 
 LSTM_SYMBOLS = {"input_gate": "i", "forget_gate": "f", "output_gate": "o", "candidate": "g", "cell": "c"}
@@ -151,7 +151,7 @@ def test_a_short_wide_panel_keeps_rows_aligned_and_labels_inside_their_plots(qtb
     """Presentation fonts at 1600x900 leave the gates a short, wide strip: five heatmaps must not be
     laid out 4 + 1, rows keep one height, and side labels are shortened rather than run into the
     next row."""
-    from seqviz.app import theme
+    from seqviz.app.window import theme
 
     try:
         theme.set_theme("presentation")

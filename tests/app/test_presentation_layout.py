@@ -12,12 +12,13 @@ from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QWidget
 from traces import encoder_decoder_trace, lstm_trace, open_panel, transformer_trace
 
-from seqviz.app import MainWindow, appearance, theme
+from seqviz.app import MainWindow
 from seqviz.app.panels.controls import ControlRow, StepLabel
 from seqviz.app.panels.gates import GatesPanel
 from seqviz.app.panels.output import OutputPanel
 from seqviz.app.panels.tokens import PAD_X, TokensPanel
-from seqviz.app.state import ViewState
+from seqviz.app.viewer.state import ViewState
+from seqviz.app.window import appearance, theme
 from seqviz.core.trace import Trace
 
 WORDS = ["the", "international", "conference", "of", "two", "thousand", "and", "seventeen"]

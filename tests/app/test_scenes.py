@@ -18,10 +18,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from traces import lstm_trace, shown
 
-from seqviz.app import MainWindow, appearance, export, export_dialogs, scenes
-from seqviz.app.scenes import Scene, SceneError
-from seqviz.app.settings import AppSettings
-from seqviz.app.theme import current_theme, set_theme
+from seqviz.app import MainWindow, export, scenes
+from seqviz.app.export import dialogs as export_dialogs
+from seqviz.app.export import pictures
+from seqviz.app.scenes.in_window import Scene, SceneError
+from seqviz.app.window import appearance
+from seqviz.app.window.settings import AppSettings
+from seqviz.app.window.theme import current_theme, set_theme
 
 MODEL = "untrained-lstm"
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +85,7 @@ def test_a_missing_scene_file_is_a_clear_error(tmp_path):
 
 def picture(window, scale: int = 1) -> np.ndarray:
     """(H, W, 3) pixels of the window's picture at its size on screen times `scale`."""
-    return export._rgb(export.render_picture(window, export.current_size(window) * scale))
+    return pictures._rgb(export.render_picture(window, export.current_size(window) * scale))
 
 
 def worked_in_window(qtbot, folder) -> tuple:
@@ -179,7 +182,8 @@ SHOW_SCENE = """
 import sys
 from PySide6.QtWidgets import QApplication
 from seqviz import cli
-from seqviz.app import export, scenes
+from seqviz.app import export
+from seqviz.app.scenes import in_window as scenes
 
 scene, out = sys.argv[1:3]
 show_view = scenes.apply_view
@@ -195,7 +199,7 @@ sys.exit(cli.main([scene]))
 
 
 def png_pixels(path) -> np.ndarray:
-    return export._rgb(QImage(str(path)))
+    return pictures._rgb(QImage(str(path)))
 
 
 def test_main_py_opens_and_exports_a_scene_as_the_app_showed_it(qtbot, dialog_log, tmp_path):

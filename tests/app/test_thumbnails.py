@@ -11,9 +11,9 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 from traces import shown
 
-from seqviz.app import plotting
+from seqviz.app.panels import plotting
 from seqviz.app.panels.thumbnails import ThumbnailGrid
-from seqviz.app.theme import current_theme
+from seqviz.app.window.theme import current_theme
 
 SHAPES = [(2, 3, 6, 6), (2, 3, 9, 9), (1, 4, 5, 8), (3, 2, 4, 4), (2, 3, 6, 6)]  # (L, heads, T, S)
 

@@ -12,6 +12,7 @@ from PySide6.QtGui import QImage
 from traces import lstm_trace, shown
 
 from seqviz.app import MainWindow, export
+from seqviz.app.export import pictures
 from seqviz.core.trace import Trace
 
 WORDS = ["the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "by", "the", "river"]
@@ -29,7 +30,7 @@ def window(qtbot):
 def chip_box(window) -> tuple[int, int, int, int]:
     """(left, top, right, bottom) of the chips in a picture of the window, in logical pixels."""
     strip = window.tokens.strip
-    top = min(part.y() for part in export._parts(window))  # a picture starts below the menu bar
+    top = min(part.y() for part in pictures._parts(window))  # a picture starts below the menu bar
     origin = strip.mapTo(window, QPoint(0, 0))
     last = strip.chip_rect(len(WORDS) - 1)
     return (
@@ -44,7 +45,7 @@ def chip_grey(image: QImage, window) -> np.ndarray:
     """(h, w) grey levels of the chip region of a picture of the window."""
     scale = image.width() / window.width()
     left, top, right, bottom = (round(v * scale) for v in chip_box(window))
-    return export._rgb(image).astype(np.float64).mean(axis=2)[top:bottom, left:right]
+    return pictures._rgb(image).astype(np.float64).mean(axis=2)[top:bottom, left:right]
 
 
 def edge_energy(grey: np.ndarray) -> float:

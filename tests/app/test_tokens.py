@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication
 from traces import encoder_decoder_trace, lstm_trace, shown
 
 from seqviz.app.panels.tokens import TokensPanel, display_label
-from seqviz.app.state import ViewState
+from seqviz.app.viewer.state import ViewState
 from seqviz.core.trace import Trace
 
 
@@ -110,7 +110,7 @@ def test_no_trace_shows_a_message(strip_panel):
 
 
 def test_the_theme_sets_the_highlight_colour_and_chip_size(strip_panel):
-    from seqviz.app import theme
+    from seqviz.app.window import theme
 
     show(strip_panel, lstm_trace(T=40))
     strip = strip_panel.strip

@@ -176,7 +176,7 @@ def open_panel(qtbot, panel_cls, trace: Trace | None, size: tuple[int, int] = (9
     """A shown panel of `panel_cls` on `trace` with its own ViewState (step = T). Returns (state, panel)."""
     from PySide6.QtWidgets import QApplication
 
-    from seqviz.app.state import ViewState
+    from seqviz.app.viewer.state import ViewState
 
     state = state or ViewState()
     panel = panel_cls(state)

@@ -112,7 +112,7 @@ def test_steps_outside_the_input_are_refused_and_leave_nothing(out):
 
 @pytest.mark.slow
 def test_a_scene_file_exports_its_picture(out):
-    from seqviz.app.scenes import Scene
+    from seqviz.app.scenes.in_window import Scene
 
     scene = Scene("untrained-rnn", "scenes work", step=3, units=(1,), theme="dark", window_size=(1500, 880))
     path = scene.save(out / "lecture.seqviz")

@@ -77,7 +77,7 @@ def test_the_window_shell_imports_neither_torch_nor_pyqtgraph():
     # The first window must be on screen within a second: torch (~2.5 s) and pyqtgraph (~0.5 s) load
     # after it is shown. Anything the window module imports at the top counts against that.
     code = (
-        "import sys; import seqviz.app.main_window, seqviz.app.launch, seqviz.cli; "
+        "import sys; import seqviz.app.window.main_window, seqviz.app.window.launch, seqviz.cli; "
         "print(sorted(m for m in ('torch', 'pyqtgraph') if m in sys.modules))"
     )
     result = subprocess.run(

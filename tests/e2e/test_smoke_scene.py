@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from seqviz.app.scene_file import Scene
+from seqviz.app.scenes.scene_file import Scene
 from seqviz.demos import catalogue
 
 ROOT = Path(__file__).resolve().parents[2]

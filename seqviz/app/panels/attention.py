@@ -10,15 +10,15 @@ from __future__ import annotations
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import QComboBox, QSplitter, QVBoxLayout, QWidget
 
-from seqviz.app import plotting
+from seqviz.app.panels import plotting
 from seqviz.app.panels.attention_views import AttentionLines, AttentionMatrix
 from seqviz.app.panels.base import Panel
 from seqviz.app.panels.controls import ControlRow, StateCombo, clamp_index
 from seqviz.app.panels.heatmap import PlotCanvas, colorbar, update_colorbar
 from seqviz.app.panels.thumbnails import ThumbnailGrid
 from seqviz.app.panels.traceinfo import is_causal, task_of
-from seqviz.app.state import ViewState
-from seqviz.app.theme import Theme, current_theme, theme_notifier
+from seqviz.app.viewer.state import ViewState
+from seqviz.app.window.theme import Theme, current_theme, theme_notifier
 from seqviz.core.trace import Trace
 
 SIDE_REFERENCE = 300  # pixels: the side's splits are set as proportions of this size

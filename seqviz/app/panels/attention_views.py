@@ -13,10 +13,10 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QFontMetricsF, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsPathItem, QGraphicsRectItem
 
-from seqviz.app import plotting
+from seqviz.app.panels import plotting
 from seqviz.app.panels.heatmap import FutureMask
-from seqviz.app.plotting import STEP_OFFSET, TokenAxis, display_token, shorten
-from seqviz.app.theme import Theme, current_theme
+from seqviz.app.panels.plotting import STEP_OFFSET, TokenAxis, display_token, shorten
+from seqviz.app.window.theme import Theme, current_theme
 
 MAX_LINE_ROWS = 32  # the lines view shows at most this many tokens per side
 MIN_LINE_PX = 48  # the lines view's labels are shortened to leave the lines at least this wide

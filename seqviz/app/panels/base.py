@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
-from seqviz.app.state import ViewState
+from seqviz.app.viewer.state import ViewState
 from seqviz.core.trace import Trace
 
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import QEvent, QSignalBlocker, QSize, Qt
 from PySide6.QtGui import QPainter, QTextDocument
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
-from seqviz.app.state import ViewState
+from seqviz.app.viewer.state import ViewState
 
 DIRECTION_LABELS = ["forward \u2192", "backward \u2190"]
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from seqviz.app import plotting
+from seqviz.app.panels import plotting
 from seqviz.app.panels.base import Panel
 from seqviz.app.panels.controls import (
     DIRECTION_LABELS,
@@ -33,8 +33,8 @@ from seqviz.app.panels.traceinfo import (
     reads_whole_input,
     selection_label,
 )
-from seqviz.app.state import ViewState
-from seqviz.app.theme import Theme, current_theme, theme_notifier
+from seqviz.app.viewer.state import ViewState
+from seqviz.app.window.theme import Theme, current_theme, theme_notifier
 from seqviz.core.trace import Trace
 
 #: array name -> (heatmap title, symbol in the equations, centred at 0?)

@@ -19,9 +19,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QPainterPath
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QToolTip
 
-from seqviz.app import plotting
-from seqviz.app.plotting import STEP_OFFSET, TokenAxis, display_token
-from seqviz.app.theme import Theme, current_theme
+from seqviz.app.panels import plotting
+from seqviz.app.panels.plotting import STEP_OFFSET, TokenAxis, display_token
+from seqviz.app.window.theme import Theme, current_theme
 
 HoverSource = Callable[[QPointF], "str | None"]
 

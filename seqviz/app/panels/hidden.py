@@ -7,13 +7,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from seqviz.app import plotting
+from seqviz.app.panels import plotting
 from seqviz.app.panels.base import Panel
 from seqviz.app.panels.controls import DIRECTION_LABELS, ControlRow, StateCombo, clamp_index
 from seqviz.app.panels.heatmap import Heatmap, PlotCanvas, colorbar, update_colorbar
 from seqviz.app.panels.traceinfo import is_transformer, reads_whole_input, selection_label
-from seqviz.app.state import ViewState
-from seqviz.app.theme import Theme, current_theme, theme_notifier
+from seqviz.app.viewer.state import ViewState
+from seqviz.app.window.theme import Theme, current_theme, theme_notifier
 from seqviz.core.trace import Trace
 
 

@@ -16,13 +16,13 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
-from seqviz.app import plotting
+from seqviz.app.panels import plotting
 from seqviz.app.panels.base import Panel
 from seqviz.app.panels.controls import StepLabel
 from seqviz.app.panels.heatmap import PlotCanvas
 from seqviz.app.panels.traceinfo import is_causal, output_labels, task_of
-from seqviz.app.state import ViewState
-from seqviz.app.theme import Theme, current_theme, theme_notifier
+from seqviz.app.viewer.state import ViewState
+from seqviz.app.window.theme import Theme, current_theme, theme_notifier
 from seqviz.core.trace import Trace
 
 TOP_K = 10  # bars shown when they fit; a short plot shows fewer (at least MIN_ROWS), never overlapping

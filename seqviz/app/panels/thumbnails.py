@@ -23,10 +23,10 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QFont, QPainterPath, QTransform
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem
 
-from seqviz.app import plotting
+from seqviz.app.panels import plotting
 from seqviz.app.panels.attention_views import causal_mask_path
-from seqviz.app.plotting import STEP_OFFSET
-from seqviz.app.theme import Theme, current_theme
+from seqviz.app.panels.plotting import STEP_OFFSET
+from seqviz.app.window.theme import Theme, current_theme
 
 LABEL_FORMS = {False: ("head {}", "layer {}"), True: ("H{}", "L{}")}  # short? -> (head, layer)
 GAP = 0.16  # view units between thumbnails (a thumbnail's longer side is 1)

@@ -14,8 +14,8 @@ from PySide6.QtGui import QColor, QFontMetrics, QPaintEngine, QPainter, QPalette
 from PySide6.QtWidgets import QScrollBar, QToolTip, QVBoxLayout, QWidget
 
 from seqviz.app.panels.base import Panel
-from seqviz.app.state import ViewState
-from seqviz.app.theme import Theme, current_theme, theme_notifier
+from seqviz.app.viewer.state import ViewState
+from seqviz.app.window.theme import Theme, current_theme, theme_notifier
 from seqviz.core.trace import Trace
 
 _VISIBLE = {" ": "\u2423", "\n": "\u23ce", "\t": "\u21e5", "\r": "\u240d", "": "\u2205"}

@@ -8,14 +8,14 @@ from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, Qt
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QComboBox, QGraphicsItem, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from seqviz.app import plotting
+from seqviz.app.panels import plotting
 from seqviz.app.panels.base import Panel
 from seqviz.app.panels.controls import DIRECTION_LABELS, ControlRow, StateCombo, clamp_index
 from seqviz.app.panels.heatmap import FutureMask, PlotCanvas
+from seqviz.app.panels.plotting import STEP_OFFSET, TokenAxis
 from seqviz.app.panels.traceinfo import default_unit, is_causal, selection_label
-from seqviz.app.plotting import STEP_OFFSET, TokenAxis
-from seqviz.app.state import ViewState
-from seqviz.app.theme import Theme, current_theme, theme_notifier
+from seqviz.app.viewer.state import ViewState
+from seqviz.app.window.theme import Theme, current_theme, theme_notifier
 from seqviz.core.trace import Trace
 
 HINT = "Click a cell in a heatmap to follow that unit over time (Ctrl+click adds more units)."

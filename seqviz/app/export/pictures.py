@@ -33,15 +33,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from seqviz.app import picture_prep as prepare
-from seqviz.app import theme as themes
-from seqviz.app.export_files import (
+from seqviz.app.export import prep as prepare
+from seqviz.app.export.files import (
     ANIMATION_SUFFIXES,
     AnimationWriter,
     ExportError,
     atomic_path,
     check_writable,
 )
+from seqviz.app.window import theme as themes
 
 PICTURE_SUFFIXES = (".png", ".svg")
 MAX_SIDE = 16384  # pixels; QImage and most viewers stop here

@@ -3,10 +3,10 @@
 `current_theme()` is read by the panels when they build their plots; `set_theme(name)` switches it and
 emits `theme_notifier.themeChanged`, which every panel connects to its `apply_theme()` so a switch
 restyles open panels in place (no data re-upload). Colour maps are named here and turned into
-lookup tables by `seqviz.app.plotting`.
+lookup tables by `seqviz.app.panels.plotting`.
 
 Stroke widths are in device pixels (pyqtgraph's pens are cosmetic): a picture painted at a device pixel
-ratio s (seqviz.app.export) would have lines 1/s as thick relative to the picture as on screen.
+ratio s (seqviz.app.export.pictures) would have lines 1/s as thick relative to the picture as on screen.
 `set_stroke_scale(s)` makes `current_theme()` return the theme with every stroke width times s and
 emits `theme_notifier.strokesChanged`, which panels connect to `apply_strokes()` (pens only: fonts,
 layout and data stay as they are).

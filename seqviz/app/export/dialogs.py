@@ -1,8 +1,9 @@
 """The menus and dialogs of exporting: File > Export picture / Export animation / Save scene / Open
-scene, Edit > Copy picture. The work itself is in `seqviz.app.export` and `seqviz.app.scenes`.
+scene, Edit > Copy picture. The work itself is in `export.pictures`
+and `scenes`.
 
 File names are asked through `choose_save_path` / `choose_open_path` (module functions, so tests
-replace them); errors go to `seqviz.app.dialogs.show_error`.
+replace them); errors go to `seqviz.app.window.dialogs.show_error`.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from seqviz.app import dialogs
-from seqviz.app.export_files import GIF_MAX_FPS, ExportError
-from seqviz.app.settings import AppSettings
+from seqviz.app.export.files import GIF_MAX_FPS, ExportError
+from seqviz.app.window import dialogs
+from seqviz.app.window.settings import AppSettings
 
 PRESET_SIZES = ((1920, 1080, "Full HD"), (3840, 2160, "4K"))
 PICTURE_FILTER = "PNG picture (*.png);;SVG drawing (*.svg)"
@@ -128,12 +129,12 @@ class TargetSizeForm(QFormLayout):
         return str(self.target_box.currentData())
 
     def target(self) -> QWidget:
-        from seqviz.app.export import picture_target
+        from seqviz.app.export.pictures import picture_target
 
         return picture_target(self.window, self.target_name)
 
     def _fill_sizes(self) -> None:
-        from seqviz.app.export import current_size, picture_target
+        from seqviz.app.export.pictures import current_size, picture_target
 
         current = current_size(picture_target(self.window, self.target_name))
         self.size_box.blockSignals(True)
@@ -215,7 +216,7 @@ def export_picture(window, dialog: PictureDialog | None = None) -> Path | None:
     path = choose_save_path(window, "Export picture", PICTURE_FILTER, suggested)
     if not path:
         return None
-    from seqviz.app.export import save_picture
+    from seqviz.app.export.pictures import save_picture
 
     try:
         return save_picture(dialog.form.target(), path, dialog.form.size)
@@ -227,7 +228,7 @@ def export_picture(window, dialog: PictureDialog | None = None) -> Path | None:
 
 
 def copy_picture(window) -> None:
-    from seqviz.app.export import copy_picture as copy
+    from seqviz.app.export.pictures import copy_picture as copy
 
     copy(window)
     window.statusBar().showMessage("Picture of the window copied", 3000)
@@ -284,7 +285,7 @@ def export_animation(window, dialog: AnimationDialog | None = None) -> Path | No
 
 
 def _write_animation(window, dialog: AnimationDialog, steps: range, path: str) -> Path | None:
-    from seqviz.app.export import export_animation as write
+    from seqviz.app.export.pictures import export_animation as write
 
     progress = QProgressDialog("Exporting the animation...", "Cancel", 0, len(steps), window)
     progress.setWindowTitle("Export animation")

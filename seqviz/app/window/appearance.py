@@ -1,6 +1,6 @@
 """The window's side of themes: View > Theme, the remembered choice, and what the plots don't draw.
 
-`seqviz.app.theme` styles the plots. Here the rest of the window follows: the dark theme gets a dark
+`seqviz.app.window.theme` styles the plots. Here the rest of the window follows: the dark theme gets a dark
 Qt palette (toolbar, controls, token strip), the presentation theme larger text in the panels and the
 token strip, and every theme its accent on the current token. The choice is remembered in the
 settings and applied before the panels are built at the next launch.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtGui import QActionGroup, QColor, QPalette
 from PySide6.QtWidgets import QApplication, QMenu
 
-from seqviz.app.theme import THEMES, Theme, theme_names
+from seqviz.app.window.theme import THEMES, Theme, theme_names
 
 DEFAULT_THEME = "light"
 _base_font_size: float | None = None  # the application's point size before any theme scaled it
@@ -50,7 +50,7 @@ _THEME_TIPS = {
 
 def apply_theme(window, name: str) -> Theme:
     """Switch every panel and the window to theme `name` and remember it."""
-    from seqviz.app.theme import set_theme
+    from seqviz.app.window.theme import set_theme
 
     theme = set_theme(name)
     window.settings.theme = name
@@ -111,6 +111,6 @@ def _dark_palette() -> QPalette:
 
 def use_remembered_theme(window) -> None:
     """Before the panels are built: plots are created in the remembered theme."""
-    from seqviz.app.theme import set_theme
+    from seqviz.app.window.theme import set_theme
 
     set_theme(remembered_theme(window))

@@ -17,8 +17,8 @@ from PySide6.QtCore import QByteArray, QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QDockWidget, QLabel, QMainWindow, QMenu, QWidget
 
 from seqviz.app.panels.base import Panel
-from seqviz.app.settings import LAYOUT_VERSION
-from seqviz.app.state import ViewState
+from seqviz.app.viewer.state import ViewState
+from seqviz.app.window.settings import LAYOUT_VERSION
 from seqviz.core.trace import Trace
 
 log = logging.getLogger("seqviz")

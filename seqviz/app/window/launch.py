@@ -135,7 +135,7 @@ class _Smoke(QObject):
 def scene_comparison(window, scene) -> list[tuple[str, object, object]]:
     """(what, as shown, as the scene has it) for the model, text, step and theme. A step beyond the
     trace's end is shown as the last step."""
-    from seqviz.app.theme import current_theme
+    from seqviz.app.window.theme import current_theme
 
     loaded, run = window.loaded, window.run
     return [
@@ -148,7 +148,7 @@ def scene_comparison(window, scene) -> list[tuple[str, object, object]]:
 
 def shown_summary(window) -> str:
     """One line: what the window shows, e.g. "model=longrange-lstm, step=3/20, theme=light, ..."."""
-    from seqviz.app.theme import current_theme
+    from seqviz.app.window.theme import current_theme
 
     loaded, run = window.loaded, window.run
     parts = [
@@ -175,8 +175,8 @@ def run_app(
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("seqviz")
     app.setOrganizationName("seqviz")
-    from seqviz.app.dialogs import install_excepthook
-    from seqviz.app.main_window import MainWindow
+    from seqviz.app.window.dialogs import install_excepthook
+    from seqviz.app.window.main_window import MainWindow
 
     window = MainWindow(lazy_panels=True)
     install_excepthook(window)

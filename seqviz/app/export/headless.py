@@ -19,14 +19,14 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from seqviz.app.export_files import (
+from seqviz.app.export.files import (
     ANIMATION_SUFFIXES,
     ExportError,
     check_fps,
     check_video_encoder,
     check_writable,
 )
-from seqviz.app.scenes import THEME_NAMES, Scene, SceneError
+from seqviz.app.scenes.in_window import THEME_NAMES, Scene, SceneError
 
 PANEL_NAMES = ("hidden", "gates", "attention", "output", "units", "tokens")
 PICTURE_SUFFIXES = (".png", ".svg")
@@ -197,7 +197,7 @@ def run(request: ExportRequest) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("seqviz")
     with tempfile.TemporaryDirectory(prefix="seqviz-export-") as folder:
-        from seqviz.app.settings import AppSettings
+        from seqviz.app.window.settings import AppSettings
 
         # a throwaway settings file: an export neither reads nor changes the person's own settings
         settings = AppSettings(QSettings(str(Path(folder) / "seqviz.ini"), QSettings.Format.IniFormat))
@@ -216,8 +216,9 @@ def _build_window(request: ExportRequest, settings):
 
     from PySide6.QtCore import Qt
 
-    from seqviz.app import appearance, dialogs, scenes
-    from seqviz.app.main_window import MainWindow
+    from seqviz.app import scenes
+    from seqviz.app.window import appearance, dialogs
+    from seqviz.app.window.main_window import MainWindow
 
     errors: list[tuple[str, str]] = []
     dialogs.show_error = lambda parent, title, message, detail=None: errors.append((title, message))
@@ -271,7 +272,7 @@ def _check_ready(window) -> None:
 def _export(window, request: ExportRequest) -> int:
     from PySide6.QtCore import QSize
 
-    from seqviz.app.export import current_size, export_animation, picture_target, save_picture
+    from seqviz.app.export.pictures import current_size, export_animation, picture_target, save_picture
 
     _check_ready(window)
     num_steps = window.num_steps

@@ -1,6 +1,6 @@
 """Scenes in windows: `capture(window)` the scene a window shows, `apply(window, scene)` to show one.
 
-The file format is `seqviz.app.scene_file` (Scene, SceneError, no Qt); its names are importable from
+The file format is `seqviz.app.scenes.scene_file` (Scene, SceneError, no Qt); its names are importable from
 here too. Reopening a scene gives the same picture as the window it was saved from, pixel for pixel,
 in a new window or in one that showed something else: the dock layout is restored into a renewed,
 empty dock area once the window has its size and the trace is shown (so panels have their minimum
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from seqviz.app.scene_file import SCENE_SUFFIX, THEME_NAMES, Scene, SceneError
+from seqviz.app.scenes.scene_file import SCENE_SUFFIX, THEME_NAMES, Scene, SceneError
 
 __all__ = ["SCENE_SUFFIX", "THEME_NAMES", "Scene", "SceneError", "apply", "capture"]
 
@@ -40,7 +40,7 @@ def _panel_splitters(panel) -> dict[str, object]:
 
 def capture(window) -> Scene:
     """The scene a window shows now. Raises SceneError when it shows a trace file (no model run)."""
-    from seqviz.app.theme import current_theme
+    from seqviz.app.window.theme import current_theme
 
     run, loaded = window.run, window.loaded
     if run is None or loaded is None:
@@ -123,7 +123,7 @@ def apply(
 
 def apply_layout(window, scene: Scene, *, restore_geometry: bool = True) -> None:
     """Theme, panels, window size and playback speed of `scene` (the docks follow in apply_view)."""
-    from seqviz.app import appearance
+    from seqviz.app.window import appearance
 
     appearance.apply_theme(window, scene.theme)
     window.load_panels()

@@ -1,6 +1,6 @@
 """Small plotting helpers shared by the panels: colour maps, levels, pens, axes, token labels.
 
-Everything that picks a colour goes through the current `Theme` (seqviz.app.theme), so exports and
+Everything that picks a colour goes through the current `Theme` (seqviz.app.window.theme), so exports and
 theme switches only have to swap what is returned here.
 """
 
@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QLinearGradient
 from PySide6.QtWidgets import QGraphicsItem
 
-from seqviz.app.theme import Theme, current_theme
+from seqviz.app.window.theme import Theme, current_theme
 
 # x coordinates of every time axis: column i (0-based) spans [i + 0.5, i + 1.5], so step t sits at x = t.
 STEP_OFFSET = 0.5

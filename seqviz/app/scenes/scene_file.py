@@ -5,7 +5,7 @@ lies there), the input text, the step, the selection (layer, direction, head, un
 playback speed, the panel choices that are not in the ViewState (e.g. attention "Show", units
 "Array") and the layout: the window size, the dock area's saveState and the window's geometry
 (base64), the sizes of the panels' splitters and the token strip's scroll offsets. `Scene.load`
-validates a file (for a command line, before anything heavy is imported); `seqviz.app.scenes` moves
+validates a file (for a command line, before anything heavy is imported); `seqviz.app.scenes.in_window` moves
 scenes in and out of a window.
 
 Example file:
@@ -25,7 +25,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from seqviz.app.export_files import atomic_path
+from seqviz.app.export.files import atomic_path
 
 SCENE_SUFFIX = ".seqviz"
 FORMAT = "seqviz-scene"

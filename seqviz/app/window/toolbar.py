@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from seqviz.app.transport import SPEEDS
+from seqviz.app.viewer.playback import SPEEDS
 from seqviz.demos.catalogue import CatalogueEntry
 
 SOURCE_ROLE = Qt.ItemDataRole.UserRole + 1

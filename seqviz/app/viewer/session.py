@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from seqviz.app import controller
-from seqviz.app.controller import InputProblem, LoadedModel, Run
-from seqviz.app.jobs import JobRunner
+from seqviz.app.viewer import runs
+from seqviz.app.viewer.jobs import JobRunner
+from seqviz.app.viewer.runs import InputProblem, LoadedModel, Run
 
 log = logging.getLogger("seqviz")
 
@@ -68,7 +68,7 @@ class Session(QObject):
         previous_examples = self.loaded.examples if self.loaded else ()
 
         def job() -> Outcome:
-            loaded = controller.load(source)
+            loaded = runs.load(source)
             keep = field and field not in previous_examples
             chosen = text if text is not None else field if keep else (loaded.examples or (field,))[0]
             outcome = self._trace(loaded, chosen, field, step=1)
@@ -120,7 +120,7 @@ class Session(QObject):
         self, loaded: LoadedModel, text: str, field: str, step: int, truncate: bool = False
     ) -> Outcome:
         try:
-            return Outcome(loaded, text, field, step, run=controller.run(loaded, text, truncate))
+            return Outcome(loaded, text, field, step, run=runs.run(loaded, text, truncate))
         except InputProblem as problem:
             return Outcome(loaded, text, field, step, problem=problem)
 
@@ -128,7 +128,7 @@ class Session(QObject):
         def job() -> Outcome:
             loaded, run = self.loaded, self.run
             try:
-                new = controller.generate_one(loaded, run, temperature, self.rng)
+                new = runs.generate_one(loaded, run, temperature, self.rng)
                 return Outcome(loaded, new.text, field, -1, run=new)
             except InputProblem as problem:
                 return Outcome(loaded, run.text, field, -1, problem=problem)

@@ -18,17 +18,19 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
 
-from seqviz.app import appearance, controller, dialogs, export_dialogs
-from seqviz.app.controller import InputProblem, LoadedModel, Run
-from seqviz.app.docks import DockArea, panel_classes
-from seqviz.app.notices import NoticeBar
+from seqviz.app.export import dialogs as export_dialogs
 from seqviz.app.panels.base import Panel
 from seqviz.app.panels.tokens import TokensPanel
-from seqviz.app.session import Outcome, Session
-from seqviz.app.settings import AppSettings
-from seqviz.app.state import ViewState
-from seqviz.app.toolbar import Actions, MainToolBar
-from seqviz.app.transport import DEFAULT_SPEED, Playback
+from seqviz.app.viewer import runs
+from seqviz.app.viewer.playback import DEFAULT_SPEED, Playback
+from seqviz.app.viewer.runs import InputProblem, LoadedModel, Run
+from seqviz.app.viewer.session import Outcome, Session
+from seqviz.app.viewer.state import ViewState
+from seqviz.app.window import appearance, dialogs
+from seqviz.app.window.docks import DockArea, panel_classes
+from seqviz.app.window.notices import NoticeBar
+from seqviz.app.window.settings import AppSettings
+from seqviz.app.window.toolbar import Actions, MainToolBar
 from seqviz.core.trace import Trace
 from seqviz.demos import catalogue
 
@@ -177,7 +179,7 @@ class MainWindow(QMainWindow):
     def show_trace(self, trace: Trace, label: str | None = None) -> None:
         """Show a trace directly (no model needed); the loaded model stays for new text."""
         self.session.forget_run()
-        self._show(trace, 1, notes=controller.trace_notes(trace), label=label or "trace")
+        self._show(trace, 1, notes=runs.trace_notes(trace), label=label or "trace")
         self.notices.set_request_note(None)
         self._mark_ready()
 

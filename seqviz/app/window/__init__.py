@@ -1,0 +1,1 @@
+"""The main window and what frames the panels: toolbar, docks, dialogs, notices, themes, settings."""
