@@ -7,7 +7,10 @@ metadata, under the key "seqviz", a flat JSON object (seqviz.demos.catalogue rea
 Only classes on a fixed list are ever constructed from a file (nn.RNN/GRU/LSTM and the backbones named by
 `seqmodel.backbone_classes()`).
 
-`load_model` also reads raw state dicts of a single nn.RNN / nn.GRU / nn.LSTM, saved as `.safetensors`
+`load_model` also takes model ids: the bundled models (files in `seqviz.core.resources.models_dir()`)
+and `untrained-<arch>`, a seeded untrained model built in code (`seqmodel.fresh_model`).
+
+It also reads raw state dicts of a single nn.RNN / nn.GRU / nn.LSTM, saved as `.safetensors`
 (without seqviz metadata) or with `torch.save` (read with `torch.load(weights_only=True)` only, which
 refuses pickled code). The architecture is inferred from the keys and shapes; reading files and that
 inference live in seqviz.core.statedict, building and checking the model here.
@@ -23,6 +26,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from seqviz.core import resources
 from seqviz.core.atomic import atomic_path
 from seqviz.core.statedict import (
     ModelFileError,
@@ -44,6 +48,9 @@ __all__ = [  # ModelFileError is defined in statedict (its readers raise it); it
     "resolve_model_path",
     "bundled_model_ids",
     "bundled_models_dir",
+    "model_ids",
+    "untrained_model_ids",
+    "UNTRAINED_ARCHS",
     "FORMAT_VERSION",
     "METADATA_KEY",
     "KINDS",
@@ -60,20 +67,39 @@ RECURRENT_KWARGS = {  # what a file may pass to each constructor (plus "dropout"
     "LSTM": (*_COMMON_KWARGS, "proj_size"),
 }
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
+UNTRAINED_ARCHS = ("rnn", "gru", "lstm", "transformer")  # `untrained-<arch>`: seqmodel.fresh_model(arch)
+_UNTRAINED_PREFIX = "untrained-"
 
 
 # Finding the file ---------------------------------------------------------------------------------
 
 
 def bundled_models_dir() -> Path:
-    """The folder of bundled model files: `<repo>/resources/models`."""
-    return Path(__file__).resolve().parents[2] / "resources" / "models"
+    """The folder of bundled model files (`<repo>/resources/models` in a checkout; see core.resources)."""
+    return resources.models_dir()
 
 
 def bundled_model_ids() -> list[str]:
     """Ids of the bundled models: the names of the `.safetensors` files in `bundled_models_dir()`."""
     folder = bundled_models_dir()
     return sorted(p.stem for p in folder.glob("*.safetensors")) if folder.is_dir() else []
+
+
+def untrained_model_ids() -> list[str]:
+    """Ids of the seeded untrained models built in code: `untrained-rnn`, ... (no file behind them)."""
+    return [_UNTRAINED_PREFIX + arch for arch in UNTRAINED_ARCHS]
+
+
+def model_ids() -> list[str]:
+    """Every id `load_model` takes: the bundled models, then the untrained ones."""
+    return bundled_model_ids() + untrained_model_ids()
+
+
+def _untrained_arch(path_or_id: str | os.PathLike[str]) -> str | None:
+    """The arch of an `untrained-<arch>` id, unless a file of that name exists here (files come first)."""
+    if not isinstance(path_or_id, str) or path_or_id not in untrained_model_ids():
+        return None
+    return None if Path(path_or_id).exists() else path_or_id.removeprefix(_UNTRAINED_PREFIX)
 
 
 def resolve_model_path(path_or_id: str | os.PathLike[str]) -> Path:
@@ -90,6 +116,7 @@ def resolve_model_path(path_or_id: str | os.PathLike[str]) -> Path:
             return bundled
         ids = bundled_model_ids()
         known = f"bundled models: {', '.join(ids)}" if ids else "no models are bundled"
+        known += f"; untrained: {', '.join(untrained_model_ids())}"
         raise ModelFileError(
             f"no such file or bundled model: {path_or_id!r} is not a file here, nor a bundled model ({known})"
         )
@@ -100,7 +127,8 @@ def resolve_model_path(path_or_id: str | os.PathLike[str]) -> Path:
 
 
 def load_model(path_or_id: str | os.PathLike[str], *, nonlinearity: str | None = None) -> nn.Module:
-    """Load a model file or a bundled model by id; returns a TokenModel or nn.RNN/GRU/LSTM in eval mode.
+    """Load a model file, or a model by id (`model_ids()`); returns a TokenModel or nn.RNN/GRU/LSTM in
+    eval mode. An existing file wins over an id of the same name.
 
     Tensors stay in float64 if the file stores float64, else the model is float32 (half-precision
     weights are widened: torch's CPU recurrent kernels want float32).
@@ -110,6 +138,11 @@ def load_model(path_or_id: str | os.PathLike[str], *, nonlinearity: str | None =
     """
     if nonlinearity not in (None, "tanh", "relu"):
         raise ValueError(f"nonlinearity must be 'tanh' or 'relu', not {nonlinearity!r}")
+    arch = _untrained_arch(path_or_id)
+    if arch is not None:
+        from seqviz.core.seqmodel import fresh_model
+
+        return fresh_model(arch)
     path = resolve_model_path(path_or_id)
     try:
         return _load_file(path, nonlinearity or "tanh")

@@ -1,6 +1,8 @@
 """The catalogue of models the app offers: bundled trained models plus seeded untrained ones.
 
 Listing reads only the JSON header of each bundled `.safetensors` file, so it needs no torch and is fast.
+Loading goes through `seqviz.core.modelfile.load_model`, which knows every id listed here, so
+`seqviz.load_model(id)` takes the same ids as the app.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-MODELS_DIR = RESOURCES / "models"
-UNTRAINED_ARCHS = ("rnn", "gru", "lstm", "transformer")
+from seqviz.core.modelfile import UNTRAINED_ARCHS, untrained_model_ids
+from seqviz.core.resources import models_dir
+
+MODELS_DIR = models_dir()  # kept for the scripts and tests that name it; the code below asks models_dir()
 # The lesson's order: tasks (a) long-range, (b) sentiment, (c) tagging, then the rest by name; within a
 # task the simple recurrence first.
 TASK_ORDER = ("long-range", "sentiment", "pos")
@@ -48,7 +51,7 @@ def read_metadata(path: Path) -> dict:
 
 def bundled_entries() -> list[CatalogueEntry]:
     entries = []
-    for path in sorted(MODELS_DIR.glob("*.safetensors")):
+    for path in sorted(models_dir().glob("*.safetensors")):
         try:
             meta = read_metadata(path)
         except (OSError, ValueError, struct.error):
@@ -85,13 +88,13 @@ def _lesson_order(entry: CatalogueEntry) -> tuple:
 def untrained_entries() -> list[CatalogueEntry]:
     return [
         CatalogueEntry(
-            f"untrained-{a}",
+            model_id,
             a,
             "untrained",
             f"freshly initialised {a.upper()} (seeded random weights)",
             ("the quick brown fox jumps over the lazy dog",),
         )
-        for a in UNTRAINED_ARCHS
+        for model_id, a in zip(untrained_model_ids(), UNTRAINED_ARCHS, strict=True)
     ]
 
 
@@ -106,7 +109,7 @@ def find(model_id: str) -> CatalogueEntry | None:
 
 def default_id() -> str:
     """The model the app opens first: the long-range LSTM, or an untrained LSTM if it is missing."""
-    return DEFAULT_ID if (MODELS_DIR / f"{DEFAULT_ID}.safetensors").is_file() else FALLBACK_ID
+    return DEFAULT_ID if (models_dir() / f"{DEFAULT_ID}.safetensors").is_file() else FALLBACK_ID
 
 
 def by_task() -> dict[str, list[CatalogueEntry]]:
@@ -130,10 +133,6 @@ def print_model_list(file=None) -> None:
 
 def load(model_id: str):
     """Load a catalogue model by id (imports torch). Raises seqviz.ModelFileError if unknown."""
-    if model_id.startswith("untrained-") and model_id.removeprefix("untrained-") in UNTRAINED_ARCHS:
-        from seqviz.core.seqmodel import fresh_model
-
-        return fresh_model(model_id.removeprefix("untrained-"))
     from seqviz.core.modelfile import load_model
 
     return load_model(model_id)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from seqviz.core import resources
 from seqviz.demos.tasks_longrange import COUNTRIES, FIGURE_FILLERS, TRAIN_FILLERS, LongRangeTask
 
 FIGURE_SEED = 20_011
@@ -23,8 +24,7 @@ LABELS = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM", "transformer": "Transforme
 # Lines that lie on top of each other (all at 1.0) stay visible as nested stripes: widest drawn first.
 WIDTHS = {"rnn": 4, "gru": 11, "lstm": 7, "transformer": 3}
 COLOURS = {"rnn": (214, 39, 40), "gru": (44, 160, 44), "lstm": (31, 119, 180), "transformer": (148, 103, 189)}
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-DEFAULT_OUT = RESOURCES / "figures" / "long_range.png"
+DEFAULT_OUT = resources.figures_dir() / "long_range.png"
 
 
 def measure(models_dir: Path | None = None, n: int = 300, fillers=FIGURE_FILLERS) -> dict[str, list[float]]:
@@ -33,7 +33,7 @@ def measure(models_dir: Path | None = None, n: int = 300, fillers=FIGURE_FILLERS
     from seqviz.demos.training import evaluate
 
     task = LongRangeTask()
-    folder = models_dir or RESOURCES / "models"
+    folder = models_dir or resources.models_dir()
     curves = {}
     for arch in ARCHS:
         path = folder / f"longrange-{arch}.safetensors"

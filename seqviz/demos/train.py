@@ -21,11 +21,13 @@ from pathlib import Path
 
 import torch
 
+from seqviz.core.resources import models_dir
 from seqviz.demos.specs import HELD_OUT_N, HELD_OUT_SEED, SPECS, ModelSpec, build_model, make_card, spec
-from seqviz.demos.tasks import Task, get_task
+from seqviz.demos.tasks import get_task
+from seqviz.demos.tasks_base import Task
 from seqviz.demos.training import ProgressBar, evaluate, fit
 
-DEFAULT_OUT = Path(__file__).resolve().parents[2] / "resources" / "models"
+DEFAULT_OUT = models_dir()  # in a checkout: <repo>/resources/models, where the shipped files live
 LONG_RANGE_CARD_FILLERS = (0, 10, 20, 40, 60)
 
 
