@@ -19,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from seqviz.core.inference import decode_tokens, pick_token
 from seqviz.core.trace import Trace
 
 
@@ -87,14 +88,16 @@ class BahdanauSeq2Seq(nn.Module):
     @torch.no_grad()
     def greedy_decode(self, src: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
         """src (B, S) -> output ids (B, max_len), argmax at every step (positions after </s> are junk)."""
-        memory, keys, state = self.encode(src)
-        prev = torch.full((src.shape[0],), self.cfg.bos_id, dtype=torch.long)
-        outputs = []
-        for _ in range(max_len or self.cfg.max_len):
-            context, _ = self.attend(state, memory, keys)
-            state = self.cell(self.cell_input(prev, context), state)
-            prev = self.out(torch.cat([state, context], dim=-1)).argmax(-1)  # (B,)
-            outputs.append(prev)
+        memory, keys, start = self.encode(src)
+        states = [start]  # s_0, s_1, ... (B, H)
+        bos = torch.full((src.shape[0],), self.cfg.bos_id, dtype=torch.long)
+
+        def next_logits(outputs: list[torch.Tensor]) -> torch.Tensor:
+            context, _ = self.attend(states[-1], memory, keys)
+            states.append(self.cell(self.cell_input(outputs[-1] if outputs else bos, context), states[-1]))
+            return self.out(torch.cat([states[-1], context], dim=-1))  # (B, V)
+
+        outputs = decode_tokens(next_logits, max_len or self.cfg.max_len, lambda logits: logits.argmax(-1))
         return torch.stack(outputs, dim=1)
 
     def translate(self, src_ids: list[int], max_len: int | None = None) -> list[int]:
@@ -141,17 +144,21 @@ class BahdanauSeq2Seq(nn.Module):
         self, memory: torch.Tensor, keys: torch.Tensor, state: torch.Tensor, max_len: int
     ) -> dict[str, np.ndarray]:
         """Greedy decoding from the encoder's state -> per step (T, ...): hidden, z, r, n, attn, probs."""
-        prev = torch.tensor([self.cfg.bos_id])
+        states = [state]  # s_0, s_1, ... (1, H)
         steps: dict[str, list[torch.Tensor]] = {k: [] for k in ("hidden", "z", "r", "n", "attn", "probs")}
-        for _ in range(max_len):
-            context, weights = self.attend(state, memory, keys)
-            reset, update, candidate, state = gru_cell_gates(self.cell, self.cell_input(prev, context), state)
-            probs = torch.softmax(self.out(torch.cat([state, context], dim=-1)), dim=-1)  # (1, V)
-            prev = probs.argmax(-1)
-            for name, value in zip(steps, (state, update, reset, candidate, weights, probs), strict=True):
+
+        def next_probs(output_ids: list[int]) -> torch.Tensor:
+            prev = torch.tensor([output_ids[-1] if output_ids else self.cfg.bos_id])
+            context, weights = self.attend(states[-1], memory, keys)
+            cell_input = self.cell_input(prev, context)  # (1, E + 2H)
+            reset, update, candidate, new = gru_cell_gates(self.cell, cell_input, states[-1])
+            probs = torch.softmax(self.out(torch.cat([new, context], dim=-1)), dim=-1)  # (1, V)
+            states.append(new)
+            for name, value in zip(steps, (new, update, reset, candidate, weights, probs), strict=True):
                 steps[name].append(value[0])
-            if prev.item() == self.cfg.eos_id:
-                break
+            return probs[0]
+
+        decode_tokens(next_probs, max_len, pick_token, stop=self.cfg.eos_id)
         return {k: torch.stack(v).numpy() for k, v in steps.items()}
 
     def __seqviz_trace__(self, inputs: Any, **kw: Any) -> Trace:

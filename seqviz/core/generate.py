@@ -25,37 +25,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from seqviz.core.inference import decode_tokens, eval_mode, pick_token
 from seqviz.core.trace import Trace
-from seqviz.core.transformer import DecoderOnlyTransformer, check_ids, eval_mode, hidden_array
+from seqviz.core.transformer import DecoderOnlyTransformer, check_ids, hidden_array
+from seqviz.core.transformer_blocks import KVCache
 
 _MIN_GROWTH = 64  # rows added at least when a buffer grows
-
-
-class KVCache:
-    """Keys and values (B, h, T, dh) of one self-attention layer, in a buffer that grows by doubling."""
-
-    def __init__(self) -> None:
-        self.length = 0
-        self._k: torch.Tensor | None = None
-        self._v: torch.Tensor | None = None
-
-    def extend(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Append k, v (B, h, n, dh); return all keys and values so far (B, h, length, dh)."""
-        end = self.length + k.shape[2]
-        if self._k is None or end > self._k.shape[2]:
-            capacity = max(end, 2 * self.length, 16)
-            self._k, self._v = self._regrow(self._k, k, capacity), self._regrow(self._v, v, capacity)
-        self._k[:, :, self.length : end] = k
-        self._v[:, :, self.length : end] = v
-        self.length = end
-        return self._k[:, :, :end], self._v[:, :, :end]
-
-    def _regrow(self, old: torch.Tensor | None, like: torch.Tensor, capacity: int) -> torch.Tensor:
-        B, h, _, dh = like.shape
-        new = like.new_empty(B, h, capacity, dh)
-        if old is not None:
-            new[:, :, : self.length] = old[:, :, : self.length]
-        return new
 
 
 class DecoderState:
@@ -143,13 +118,12 @@ class DecoderState:
         meta = {**self.model.meta(), "token_ids": self.ids}
         return _register(Trace(arrays, tokens=[str(i) for i in self.ids], meta=meta), self)
 
-    def next_token(self, temperature: float = 0.0, rng: np.random.Generator | None = None) -> int:
-        """The token the model would append: argmax (temperature 0) or a sample at `temperature`."""
+    def next_logits(self) -> np.ndarray:
+        """Scores (V,) float64 of the token after the last: its logits, or log-probabilities (the same
+        distribution) for a state rebuilt from a trace."""
         if self._last_logits is not None:
-            logits = self._last_logits.double().numpy()
-        else:
-            logits = np.log(np.maximum(self._probs[self.length - 1].astype(np.float64), 1e-300))
-        return pick_token(logits, temperature, rng)
+            return self._last_logits.double().numpy()
+        return np.log(np.maximum(self._probs[self.length - 1].astype(np.float64), 1e-300))
 
     def append(self, token_id: int) -> Trace:
         """Extend by one token: one new row per layer from the cached keys/values. Returns the new Trace."""
@@ -168,27 +142,6 @@ class DecoderState:
         self._write_outputs(logits[0], slice(T, T + 1))
         self.ids = [*self.ids, int(token_id)]  # a new list: earlier Traces keep theirs
         return self.trace
-
-
-def pick_token(
-    logits: np.ndarray,
-    temperature: float = 0.0,
-    rng: np.random.Generator | None = None,
-    banned: tuple[int, ...] = (),
-) -> int:
-    """argmax of logits (V,) when temperature <= 0, else a sample from softmax(logits / temperature).
-
-    Log-probabilities work as logits. `banned` ids (e.g. padding) are never picked."""
-    z = np.asarray(logits, np.float64).copy()
-    z[list(banned)] = -np.inf
-    if not np.isfinite(z.max()):
-        raise ValueError("the model gives no probability to any token it can emit")
-    if temperature <= 0:
-        return int(np.argmax(z))
-    z /= temperature
-    p = np.exp(z - z.max())
-    rng = rng if rng is not None else np.random.default_rng()
-    return int(rng.choice(len(p), p=p / p.sum()))
 
 
 # Entry points that take a DecoderOnlyTransformer or a TokenModel ----------------------------------
@@ -260,8 +213,15 @@ def generate(
     state = start(model, ids)
     rng = np.random.default_rng(seed)
     n = max(0, min(n, state.model.cfg.max_len - state.length))
-    for _ in range(n):
-        state.append(state.next_token(temperature, rng))
+
+    def next_logits(added: list[int]) -> np.ndarray:
+        if added:
+            state.append(added[-1])
+        return state.next_logits()
+
+    added = decode_tokens(next_logits, n, lambda logits: pick_token(logits, temperature, rng))
+    if added:  # decode_tokens needs no scores after its last token, but the trace shows that token
+        state.append(added[-1])
     prompt = {"prompt_length": state.length - n}
     tr = _labelled(model, state, {})
     tr.meta.update(prompt)

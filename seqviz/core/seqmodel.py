@@ -210,15 +210,9 @@ def _output_text(target_tokenizer: Tokenizer, output_ids: list[int]) -> str:
 
 def backbone_classes() -> dict[str, type[nn.Module]]:
     """Backbones a model file may name; nothing else is ever constructed from a file."""
-    from seqviz.core import bahdanau
+    from seqviz.core import bahdanau, transformer
 
-    classes: dict[str, type[nn.Module]] = {"RecurrentNet": RecurrentNet, **bahdanau.BACKBONES}
-    try:
-        from seqviz.core import transformer
-    except ImportError:  # pragma: no cover - the Transformer module is optional while it is built
-        return classes
-    classes.update(getattr(transformer, "BACKBONES", {}))
-    return classes
+    return {"RecurrentNet": RecurrentNet, **bahdanau.BACKBONES, **transformer.BACKBONES}
 
 
 def fresh_model(

@@ -16,90 +16,40 @@ Choices (documented because the pictures depend on them):
   ones the model used; dropout (if any) acts on the attention output, never on the recorded probabilities.
 - The trace runs the same code as `forward`, so trace and forward cannot disagree.
 
-The configuration, the three models and their trace helpers are here; embedding, attention, blocks and
-stacks are in seqviz.core.transformer_blocks.
+The three models and their trace helpers are here; the configuration, embedding, attention, the key/value
+cache, blocks and stacks are in seqviz.core.transformer_blocks (TransformerConfig is importable from here).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn as nn
 
+from seqviz.core.inference import decode_tokens, eval_mode, pick_token
 from seqviz.core.trace import Trace
 from seqviz.core.transformer_blocks import (
-    Block,
-    Embedding,
-    KeyValueCache,
-    MultiHeadAttention,
+    KVCache,
     Stack,
     StackRun,
+    TransformerConfig,
     causal_mask,
     init_weights,
-    sinusoidal_positions,
 )
 
-__all__ = [  # the blocks are defined in transformer_blocks and importable from here as before
+__all__ = [
     "BACKBONES",
-    "Block",
     "DecoderOnlyTransformer",
-    "Embedding",
     "EncoderDecoderTransformer",
     "EncoderTransformer",
-    "KeyValueCache",
-    "MultiHeadAttention",
-    "Stack",
-    "StackRun",
     "TransformerConfig",
     "attention_array",
-    "causal_mask",
     "check_ids",
-    "eval_mode",
     "hidden_array",
     "model_meta",
-    "sinusoidal_positions",
 ]
-
-
-@dataclass
-class TransformerConfig:
-    vocab_size: int  # input vocabulary (the source vocabulary for encoder-decoder)
-    num_outputs: int  # head size: vocabulary (LM), classes or tags; encoder-decoder: the target vocabulary
-    d_model: int = 64
-    num_heads: int = 4
-    num_layers: int = 2  # encoder-decoder: encoder layers
-    max_len: int = 256  # positions; longer inputs are refused
-    d_ff: int | None = None  # feed-forward width; None means 4 * d_model
-    dropout: float = 0.0
-    positions: str = "learned"  # "learned" or "sinusoidal"
-    norm_first: bool = True  # pre-norm (with a final norm) or post-norm
-    activation: str = "gelu"  # "gelu" or "relu"
-    num_decoder_layers: int | None = None  # encoder-decoder: decoder layers; None means num_layers
-    bos_id: int = 1  # encoder-decoder: target id that starts decoding (<s>)
-    eos_id: int = 2  # encoder-decoder: target id that ends it (</s>)
-    arch: str = "transformer"
-
-    def __post_init__(self) -> None:
-        if self.d_model % self.num_heads:
-            raise ValueError(f"d_model ({self.d_model}) must be divisible by num_heads ({self.num_heads})")
-        if self.positions not in ("learned", "sinusoidal"):
-            raise ValueError(f"positions must be 'learned' or 'sinusoidal', not {self.positions!r}")
-        if self.activation not in ("gelu", "relu"):
-            raise ValueError(f"activation must be 'gelu' or 'relu', not {self.activation!r}")
-
-    @property
-    def feed_forward_size(self) -> int:
-        return self.d_ff or 4 * self.d_model
-
-    @property
-    def tgt_vocab_size(self) -> int:
-        """Encoder-decoder: the decoder embeds and predicts the same target tokens."""
-        return self.num_outputs
 
 
 def hidden_array(run: StackRun) -> np.ndarray:
@@ -221,8 +171,6 @@ class EncoderDecoderTransformer(nn.Module):
         self, src_ids: list[int], max_len: int | None = None, bos_id=None, eos_id=None
     ) -> list[int]:
         """Greedy decoding: the output ids (without bos; ending with eos unless max_len stopped it)."""
-        from seqviz.core.generate import KVCache
-
         bos = self.cfg.bos_id if bos_id is None else bos_id
         eos = self.cfg.eos_id if eos_id is None else eos_id
         limit = min(max_len or self.cfg.max_len, self.cfg.max_len)
@@ -230,14 +178,13 @@ class EncoderDecoderTransformer(nn.Module):
         with eval_mode(self):
             memory = self.encode(src).output  # (1, S, d)
             caches = [KVCache() for _ in range(self.num_decoder_layers)]
-            out, token = [], bos
-            while len(out) < limit:
+
+            def next_logits(out: list[int]) -> torch.Tensor:
+                token = out[-1] if out else bos  # only the newest token: the caches hold the others
                 logits, _ = self.decode(torch.tensor([[token]]), memory, caches, start=len(out))
-                token = int(logits[0, -1].argmax())
-                out.append(token)
-                if token == eos:
-                    break
-        return out
+                return logits[0, -1]  # (V,)
+
+            return decode_tokens(next_logits, limit, pick_token, stop=eos)
 
     @torch.no_grad()
     def trace_pair(self, src_ids: list[int], tgt_ids: list[int]) -> Trace:
@@ -328,17 +275,6 @@ def check_ids(ids: Any, vocab_size: int, max_len: int, name: str) -> torch.Tenso
         bad = batch[(batch < 0) | (batch >= vocab_size)][0].item()
         raise ValueError(f"{name} contains token id {bad}, outside the vocabulary of {vocab_size}")
     return batch
-
-
-@contextmanager
-def eval_mode(module: nn.Module) -> Iterator[None]:
-    """Eval mode for the duration (no dropout), then the module's own mode back."""
-    was_training = module.training
-    module.eval()
-    try:
-        yield
-    finally:
-        module.train(was_training)
 
 
 BACKBONES: dict[str, type[nn.Module]] = {

@@ -1,29 +1,58 @@
-"""The building blocks of seqviz's own Transformers (seqviz.core.transformer): positions, attention,
-blocks and stacks.
+"""The building blocks of seqviz's own Transformers (seqviz.core.transformer): the configuration,
+positions, attention, the key/value cache, blocks and stacks.
 
 - Pre-norm or post-norm blocks (`cfg.norm_first`); a stack of pre-norm blocks ends in one final LayerNorm.
 - Attention is computed explicitly, softmax(q k^T / sqrt(d_head) + mask) v, so its probabilities are the
   ones the model used; dropout (if any) acts on the attention output, never on the recorded probabilities.
 - Every block returns its attention probabilities, or writes them into arrays a trace passes (`outs`).
+- A block given a `KVCache` appends its keys and values to it and attends to all of them, so a decoder
+  steps one token at a time without recomputing the past (seqviz.core.generate, `translate`).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 import torch
 import torch.nn as nn
 
-if TYPE_CHECKING:
-    from seqviz.core.transformer import TransformerConfig
 
+@dataclass
+class TransformerConfig:
+    vocab_size: int  # input vocabulary (the source vocabulary for encoder-decoder)
+    num_outputs: int  # head size: vocabulary (LM), classes or tags; encoder-decoder: the target vocabulary
+    d_model: int = 64
+    num_heads: int = 4
+    num_layers: int = 2  # encoder-decoder: encoder layers
+    max_len: int = 256  # positions; longer inputs are refused
+    d_ff: int | None = None  # feed-forward width; None means 4 * d_model
+    dropout: float = 0.0
+    positions: str = "learned"  # "learned" or "sinusoidal"
+    norm_first: bool = True  # pre-norm (with a final norm) or post-norm
+    activation: str = "gelu"  # "gelu" or "relu"
+    num_decoder_layers: int | None = None  # encoder-decoder: decoder layers; None means num_layers
+    bos_id: int = 1  # encoder-decoder: target id that starts decoding (<s>)
+    eos_id: int = 2  # encoder-decoder: target id that ends it (</s>)
+    arch: str = "transformer"
 
-class KeyValueCache(Protocol):
-    """Where a block keeps its keys and values between calls (see seqviz.core.generate.KVCache)."""
+    def __post_init__(self) -> None:
+        if self.d_model % self.num_heads:
+            raise ValueError(f"d_model ({self.d_model}) must be divisible by num_heads ({self.num_heads})")
+        if self.positions not in ("learned", "sinusoidal"):
+            raise ValueError(f"positions must be 'learned' or 'sinusoidal', not {self.positions!r}")
+        if self.activation not in ("gelu", "relu"):
+            raise ValueError(f"activation must be 'gelu' or 'relu', not {self.activation!r}")
 
-    def extend(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]: ...
+    @property
+    def feed_forward_size(self) -> int:
+        return self.d_ff or 4 * self.d_model
+
+    @property
+    def tgt_vocab_size(self) -> int:
+        """Encoder-decoder: the decoder embeds and predicts the same target tokens."""
+        return self.num_outputs
 
 
 def sinusoidal_positions(max_len: int, d_model: int) -> torch.Tensor:
@@ -95,6 +124,33 @@ class MultiHeadAttention(nn.Module):
         return self.dropout(self.out(y)), probs
 
 
+class KVCache:
+    """Keys and values (B, h, T, dh) of one self-attention layer, in a buffer that grows by doubling."""
+
+    def __init__(self) -> None:
+        self.length = 0
+        self._k: torch.Tensor | None = None
+        self._v: torch.Tensor | None = None
+
+    def extend(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Append k, v (B, h, n, dh); return all keys and values so far (B, h, length, dh)."""
+        end = self.length + k.shape[2]
+        if self._k is None or end > self._k.shape[2]:
+            capacity = max(end, 2 * self.length, 16)
+            self._k, self._v = self._regrow(self._k, k, capacity), self._regrow(self._v, v, capacity)
+        self._k[:, :, self.length : end] = k
+        self._v[:, :, self.length : end] = v
+        self.length = end
+        return self._k[:, :, :end], self._v[:, :, :end]
+
+    def _regrow(self, old: torch.Tensor | None, like: torch.Tensor, capacity: int) -> torch.Tensor:
+        B, h, _, dh = like.shape
+        new = like.new_empty(B, h, capacity, dh)
+        if old is not None:
+            new[:, :, : self.length] = old[:, :, : self.length]
+        return new
+
+
 class Block(nn.Module):
     """Self-attention, optional cross-attention over a memory, and a feed-forward network."""
 
@@ -124,7 +180,7 @@ class Block(nn.Module):
         out, extra = fn(x)
         return norm(x + out), extra
 
-    def forward(self, x, mask=None, memory=None, cache: KeyValueCache | None = None, outs=(None, None)):
+    def forward(self, x, mask=None, memory=None, cache: KVCache | None = None, outs=(None, None)):
         """x (B, T, d); mask (T, T+cached) bool; memory (B, S, d) for cross-attention.
 
         With a cache, the keys/values of x are appended to it and x attends to all of them.

@@ -21,14 +21,13 @@ layer computed) and `final_norm` is what `module(x)` returns; `meta["final_norm"
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn as nn
 
+from seqviz.core.inference import eval_mode
 from seqviz.core.trace import Trace
 
 _ENCODERS = (nn.TransformerEncoderLayer, nn.TransformerEncoder)
@@ -67,7 +66,7 @@ def trace_transformer(
     if tokens is not None and len(tokens) != x.shape[0]:
         raise ValueError(f"tokens has {len(tokens)} labels for {x.shape[0]} steps")
 
-    with torch.no_grad(), _eval_mode(model):
+    with torch.no_grad(), eval_mode(model):
         if isinstance(model, _DECODERS):
             arrays = _run_decoder(layers, x, self_mask, mem, cross_mask)
         else:
@@ -249,15 +248,3 @@ def _is_causal(mask: torch.Tensor | None, num_steps: int) -> bool:
         return num_steps == 1
     future = torch.ones(num_steps, num_steps, dtype=torch.bool).triu(1)
     return bool(torch.isneginf(mask[future]).all())
-
-
-@contextmanager
-def _eval_mode(model: nn.Module) -> Iterator[None]:
-    """Eval mode for the trace (no dropout), then every submodule's own mode back."""
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        yield
-    finally:
-        for module, training in modes:
-            module.training = training

@@ -14,8 +14,9 @@ import sys
 
 import torch
 
+from seqviz.core.inference import decode_tokens, eval_mode
 from seqviz.core.seqmodel import TokenModel
-from seqviz.demos.tasks import EOS
+from seqviz.demos.tasks_base import EOS
 
 
 @torch.no_grad()
@@ -33,19 +34,19 @@ def generate(
         raise ValueError("the prompt is empty")
     eos = model.tokenizer.vocab.index(EOS) if EOS in model.tokenizer.vocab else None
     rng = torch.Generator().manual_seed(seed)
-    model.eval()
-    added: list[str] = []
-    for _ in range(max_new):
-        logits = model(torch.tensor([ids]))[0, -1]  # (V,)
+
+    def pick(logits: torch.Tensor) -> int:
+        # torch's sampler with a torch.Generator, not seqviz.core.inference.pick_token: the bundled models'
+        # cards hold texts sampled this way, and retraining reproduces them only with the same draws
         if temperature <= 0:
-            next_id = int(logits.argmax())
-        else:
-            next_id = int(torch.multinomial(torch.softmax(logits / temperature, -1), 1, generator=rng))
-        if next_id == eos:
-            break
-        ids.append(next_id)
-        added.append(model.tokenizer.vocab[next_id])
-    return added
+            return int(logits.argmax())
+        return int(torch.multinomial(torch.softmax(logits / temperature, -1), 1, generator=rng))
+
+    with eval_mode(model):  # the whole prefix again at every step: fast enough for these short texts
+        added = decode_tokens(lambda new: model(torch.tensor([ids + new]))[0, -1], max_new, pick, stop=eos)
+    if added and added[-1] == eos:
+        added.pop()
+    return [model.tokenizer.vocab[i] for i in added]
 
 
 def ending_accuracy(model: TokenModel, seed: int, per_country: int = 3) -> tuple[float, list[str]]:

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
+from seqviz.core.inference import decode_tokens
 from seqviz.core.seqmodel import ModelCard, TokenModel
 from seqviz.core.tokenize import BOS, EOS, Tokenizer
 from seqviz.demos import seq2seq_tasks as tasks
@@ -78,11 +79,13 @@ def greedy_batch(backbone: nn.Module, src: torch.Tensor, steps: int, bos_id: int
     """src (B, S) -> greedy output ids (B, steps), for any backbone with forward(src, tgt) -> logits."""
     if hasattr(backbone, "greedy_decode"):
         return backbone.greedy_decode(src, steps)
-    tgt = torch.full((src.shape[0], 1), bos_id, dtype=torch.long)
-    for _ in range(steps):
-        nxt = backbone(src, tgt)[:, -1].argmax(-1, keepdim=True)  # (B, 1)
-        tgt = torch.cat([tgt, nxt], dim=1)
-    return tgt[:, 1:]
+    bos = torch.full((src.shape[0], 1), bos_id, dtype=torch.long)
+
+    def next_logits(outputs: list[torch.Tensor]) -> torch.Tensor:  # the whole target so far, again
+        return backbone(src, torch.cat([bos, *outputs], dim=1))[:, -1]  # (B, V)
+
+    outputs = decode_tokens(next_logits, steps, lambda logits: logits.argmax(-1, keepdim=True))  # (B, 1) each
+    return torch.cat([bos, *outputs], dim=1)[:, 1:]
 
 
 def exact_match(model: TokenModel, pairs: list[tasks.DatePair]) -> float:

@@ -12,7 +12,8 @@ import torch
 
 from seqviz.core.seqmodel import ModelCard, RecurrentConfig, RecurrentNet, TokenModel
 from seqviz.core.tokenize import Tokenizer
-from seqviz.demos.tasks import Task, get_task
+from seqviz.demos.tasks import get_task
+from seqviz.demos.tasks_base import Task
 from seqviz.demos.training import FitConfig
 
 HELD_OUT_SEED = 10_007  # the card's accuracy: fresh examples from a seed training never used

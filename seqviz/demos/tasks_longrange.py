@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 
 from seqviz.demos import tasks_grammar as grammar
-from seqviz.demos.tasks import EOS, Example, Task, lm_example
+from seqviz.demos.tasks_base import EOS, Example, Task, lm_example
 
 COUNTRIES = {
     "en": (

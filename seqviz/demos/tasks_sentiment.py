@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 
-from seqviz.demos.tasks import Example, Task
+from seqviz.demos.tasks_base import Example, Task
 
 LABELS = ("very negative", "negative", "positive", "very positive")
 

@@ -15,7 +15,7 @@ import random
 from dataclasses import replace
 
 from seqviz.demos import tasks_grammar as grammar
-from seqviz.demos.tasks import Example, Task
+from seqviz.demos.tasks_base import Example, Task
 
 
 class PosTask(Task):

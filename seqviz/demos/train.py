@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 from seqviz.core.resources import models_dir
+from seqviz.demos import seq2seq_train
 from seqviz.demos.specs import HELD_OUT_N, HELD_OUT_SEED, SPECS, ModelSpec, build_model, make_card, spec
 from seqviz.demos.tasks import get_task
 from seqviz.demos.tasks_base import Task
@@ -74,17 +75,11 @@ def train_one(s: ModelSpec, out_dir: Path) -> tuple[float, float, Path]:
 
 
 def seq2seq_ids() -> list[str]:
-    """Ids of the task (d) models, trained by seqviz.demos.seq2seq_train (empty if it is missing)."""
-    try:
-        from seqviz.demos import seq2seq_train
-    except ImportError:  # pragma: no cover - the module is optional
-        return []
-    return list(getattr(seq2seq_train, "MODELS", {}))
+    """Ids of the task (d) models, trained by seqviz.demos.seq2seq_train."""
+    return list(seq2seq_train.MODELS)
 
 
 def train_seq2seq_one(model_id: str, out_dir: Path) -> tuple[float, float, Path]:
-    from seqviz.demos import seq2seq_train
-
     start = time.monotonic()
     model = seq2seq_train.train_one(model_id, out_dir)
     return float(model.card.accuracy or 0.0), time.monotonic() - start, out_dir / f"{model_id}.safetensors"

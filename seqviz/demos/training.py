@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from seqviz.core.seqmodel import TokenModel
-from seqviz.demos.tasks import Example, Task, batches
+from seqviz.demos.tasks_base import Example, Task, batches
 
 IGNORE = -100
 

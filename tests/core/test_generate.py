@@ -7,9 +7,11 @@ import pytest
 import torch
 
 from seqviz.core.api import trace
-from seqviz.core.generate import KVCache, append_token, generate, pick_token, start
+from seqviz.core.generate import append_token, generate, start
+from seqviz.core.inference import pick_token
 from seqviz.core.seqmodel import fresh_model
 from seqviz.core.transformer import DecoderOnlyTransformer, EncoderTransformer, TransformerConfig
+from seqviz.core.transformer_blocks import KVCache
 
 TOL = 1e-5
 

@@ -8,7 +8,8 @@ import random
 import pytest
 
 from seqviz.demos import tasks_grammar as grammar
-from seqviz.demos.tasks import EOS, all_tasks, batches, get_task
+from seqviz.demos.tasks import all_tasks, get_task
+from seqviz.demos.tasks_base import EOS, batches
 from seqviz.demos.tasks_longrange import COUNTRIES, LongRangeTask
 from seqviz.demos.tasks_sentiment import label
 from seqviz.demos.tasks_tagging import ambiguous_only

@@ -35,10 +35,10 @@ COMBO_MIN_CHARS = 6  # a panel's combo box is at least this many characters wide
 
 
 def panel_classes() -> list[type[Panel]]:
-    """The panel classes to dock, in their default order (none yet if the panels are not written)."""
+    """The panel classes to dock, in their default order."""
     from seqviz.app import panels
 
-    return [cls for cls in getattr(panels, "PANEL_CLASSES", []) if cls.name != "tokens"]
+    return [cls for cls in panels.PANEL_CLASSES if cls.name != "tokens"]
 
 
 class DockArea(QMainWindow):
@@ -99,6 +99,7 @@ class DockArea(QMainWindow):
         return new
 
     def default_layout(self) -> None:
+        """Every panel where it starts; in a tab group, one that applies to the trace is in front."""
         placed: dict[Qt.DockWidgetArea, QDockWidget] = {}
         for name, dock in self.docks.items():
             area = DEFAULT_AREAS.get(name, Area.RightDockWidgetArea)
@@ -110,6 +111,8 @@ class DockArea(QMainWindow):
                 self.splitDockWidget(placed[area], dock, Qt.Orientation.Horizontal)
             placed.setdefault(area, dock)
             dock.show()
+        # tabifying brings the last panel added forward (attention), applicable or not
+        self._raise_applicable()
 
     def save_layout(self) -> QByteArray:
         return self.saveState(LAYOUT_VERSION)
