@@ -7,6 +7,7 @@ at the current step with every number, so a student can redo the arithmetic.
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
@@ -266,7 +267,7 @@ class GatesPanel(Panel):
     def _show_equation(self, step: int) -> None:
         unit = self.selected_unit
         v = self._values_at(step, unit)
-        token = plotting.display_token(self.trace.tokens[step - 1])
+        token = html.escape(plotting.display_token(self.trace.tokens[step - 1]))  # rich text: "<unk>" shows
         head = f"<b>unit {unit}</b> \u00b7 step {step} '{token}'"
         if self.kind == "lstm":
             prev, sub = self._previous("cell", step, unit)

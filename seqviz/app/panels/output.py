@@ -224,7 +224,8 @@ class OutputPanel(Panel):
         if self.task == "lm" and step >= self.trace.num_steps:
             return "the next token is beyond the input"
         if self.true_label is not None:
-            return f"the true answer {html.escape(repr(self.true_label))} is not one of the model's outputs"
+            shown = html.escape(self._label_texts([self.true_label])[0])
+            return f"the true answer '{shown}' is not one of the model's outputs"
         return ""
 
     def _header(self, step: int, top: np.ndarray) -> str:

@@ -15,6 +15,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QLinearGradient
 from PySide6.QtWidgets import QGraphicsItem
 
 from seqviz.app.window.theme import Theme, current_theme
+from seqviz.core import token_display
 
 # x coordinates of every time axis: column i (0-based) spans [i + 0.5, i + 1.5], so step t sits at x = t.
 STEP_OFFSET = 0.5
@@ -54,10 +55,9 @@ def image_data(array: np.ndarray) -> np.ndarray:
 
 
 def display_token(token: str, max_chars: int = 12) -> str:
-    """An input/output token as a label: whitespace made visible (a character model's " " is a token),
-    long tokens shortened to `max_chars`."""
-    shown = token.replace(" ", "\u2423").replace("\n", "\u23ce").replace("\t", "\u21e5")
-    return shorten(shown, max_chars)
+    """An input/output token as a label: the core's one display rule (seqviz.core.token_display), then
+    shortened to `max_chars`. Plain text: rich-text callers `html.escape` it."""
+    return shorten(token_display.display_token(token), max_chars)
 
 
 def shorten(text: str, max_chars: int) -> str:

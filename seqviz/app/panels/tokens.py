@@ -8,28 +8,33 @@ view scrolls to keep the current chip in sight. Sequence-to-sequence traces get 
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QPaintEngine, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QScrollBar, QToolTip, QVBoxLayout, QWidget
 
 from seqviz.app.panels.base import Panel
+from seqviz.app.panels.plotting import shorten
 from seqviz.app.viewer.state import ViewState
 from seqviz.app.window.theme import Theme, current_theme, theme_notifier
+from seqviz.core.token_display import display_token, token_tooltip
 from seqviz.core.trace import Trace
 
-_VISIBLE = {" ": "\u2423", "\n": "\u23ce", "\t": "\u21e5", "\r": "\u240d", "": "\u2205"}
 _MAX_LABEL = 14  # characters; longer tokens are elided
 PAD_X, GAP, MARGIN = 6, 3, 4
 ROW_NAMES = ("source", "output")  # the two rows of a sequence-to-sequence trace, labelled on the left
 
 
 def display_label(token: str) -> str:
-    """What a chip shows: whitespace made visible, long tokens elided."""
-    if token in _VISIBLE:
-        return _VISIBLE[token]
-    label = "".join(_VISIBLE.get(ch, ch) if ch in "\n\t\r" else ch for ch in token)
-    return label if len(label) <= _MAX_LABEL else label[: _MAX_LABEL - 1] + "\u2026"
+    """What a chip shows: the token as every panel shows it (seqviz.core.token_display), long ones elided."""
+    return shorten(display_token(token), _MAX_LABEL)
+
+
+def chip_tooltip(where: str, token: str) -> str:
+    """A chip's hover text, as rich text: QToolTip reads a first line holding "<s>" as a tag otherwise."""
+    return f"<nobr>{html.escape(f'{where}: {token_tooltip(token)}')}</nobr>"
 
 
 class _Row:
@@ -307,7 +312,8 @@ class TokenStrip(QWidget):
             else:
                 r, i = hit
                 where = "source position" if r < len(self.rows) - 1 else "step"
-                QToolTip.showText(event.globalPos(), f"{where} {i + 1}: {self.rows[r].tokens[i]!r}", self)
+                tip = chip_tooltip(f"{where} {i + 1}", self.rows[r].tokens[i])
+                QToolTip.showText(event.globalPos(), tip, self)
             return True
         return super().event(event)
 
