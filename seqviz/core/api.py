@@ -1,4 +1,4 @@
-"""`seqviz.trace`: one entry point that dispatches on the kind of model."""
+"""`seqviz.trace`: one entry point for every model, through the SequenceModel interface."""
 
 from __future__ import annotations
 
@@ -7,32 +7,22 @@ from typing import Any
 from seqviz.core.trace import Trace
 
 
-def trace(model: Any, inputs: Any, **kw: Any) -> Trace:
+def trace(model: Any, inputs: Any, **options: Any) -> Trace:
     """Run `model` over `inputs` once and return every intermediate array as a Trace.
 
-    - `torch.nn.RNN`, `GRU`, `LSTM`: `inputs` is a float tensor (T, input_size); `initial_state=` as
-      torch takes it (h0, or (h0, c0) for LSTM), unbatched: (L*D, H).
-    - torch's Transformer encoder/decoder layers and stacks, and the project's Transformers: see
-      `seqviz.core.transformer_trace.trace_transformer` (`mask=`, `memory=`).
-    - Models with a tokenizer (bundled and saved seqviz models): `inputs` is text or a token list;
-      the trace includes the model's outputs (`probs`, ...).
+    `model` is anything `seqviz.core.model_interface.open_model` opens (a SequenceModel, a seqviz model,
+    a bare torch module); `options` are checked against the model's `trace_options`, and an unknown
+    one is a TypeError that names the options it takes.
+
+    - `torch.nn.RNN`, `GRU`, `LSTM`: `inputs` is a float tensor (T, input_size) or text (one fixed
+      random vector per character); `initial_state=` as torch takes it (h0, or (h0, c0) for LSTM),
+      unbatched: (L*D, H).
+    - torch's Transformer encoder/decoder layers and stacks: `mask=`, `memory=`, `memory_mask=`
+      (see `seqviz.core.transformer_trace.trace_transformer`).
+    - seqviz models (bundled and saved): `inputs` is text or a token list; the trace includes the
+      model's outputs (`probs`, ...); `targets=` the true answers where the caller knows them;
+      recurrent ones also take `initial_state=`.
     """
-    hook = getattr(model, "__seqviz_trace__", None)
-    if hook is not None:
-        return hook(inputs, **kw)
+    from seqviz.core.model_interface import open_model
 
-    import torch.nn as nn
-
-    if isinstance(model, nn.RNNBase):
-        from seqviz.core.recurrent import trace_recurrent
-
-        return trace_recurrent(model, inputs, **kw)
-
-    from seqviz.core.transformer_trace import is_transformer, trace_transformer
-
-    if is_transformer(model):
-        return trace_transformer(model, inputs, **kw)
-    raise TypeError(
-        f"seqviz.trace does not know how to trace a {type(model).__name__}; it takes nn.RNN, nn.GRU, "
-        "nn.LSTM, torch's Transformer encoder/decoder modules, and seqviz models"
-    )
+    return open_model(model).trace(inputs, **options)

@@ -27,6 +27,7 @@ import torch
 
 from seqviz.core.inference import decode_tokens, eval_mode, pick_token
 from seqviz.core.trace import Trace
+from seqviz.core.trace_meta import TraceMeta
 from seqviz.core.transformer import DecoderOnlyTransformer, check_ids, hidden_array
 from seqviz.core.transformer_blocks import KVCache
 
@@ -56,11 +57,11 @@ class DecoderState:
         Each layer's keys and values are projections of its input: the embeddings for layer 0, the previous
         layer's `hidden` otherwise. The arrays are copied into growable buffers.
         """
-        ids = trace.meta.get("token_ids")
+        ids = trace.meta.token_ids
         cfg, L = model.cfg, len(model.stack.blocks)
         if "hidden" not in trace or trace["hidden"].shape[1:] != (L, 1, cfg.d_model):
             raise ValueError(f"this trace is not of this model ({L} layers, d_model {cfg.d_model})")
-        if ids is None or len(ids) != trace.num_steps:
+        if not ids or len(ids) != trace.num_steps:
             raise ValueError(
                 "this trace has no token ids (meta['token_ids']); trace the model's tokens first"
             )
@@ -163,20 +164,19 @@ def _register(trace: Trace, state: DecoderState) -> Trace:
     return trace
 
 
-def _labelled(model: Any, state: DecoderState, base_meta: dict[str, Any]) -> Trace:
-    """The state's trace, with the TokenModel's labels and meta when model is one."""
+def _labelled(model: Any, state: DecoderState, base_meta: TraceMeta) -> Trace:
+    """The state's trace, with the TokenModel's labels and meta when model is one (`base_meta`: the meta
+    of the trace it continues, for what only the input knew, such as unknown words)."""
     tr = state.trace
     if not hasattr(model, "tokenizer"):
         return tr
-    meta = {
-        "unknown": [],
-        **base_meta,
-        **tr.meta,
-        "task": model.task,
-        "output_labels": model.output_labels,
-        "causal": model.causal,
-        "model_id": model.card.id,
-    }
+    meta = tr.meta.replace(
+        unknown=base_meta.unknown,
+        task=model.task,
+        output_labels=model.output_labels,
+        causal=model.causal,
+        model_id=model.card.id,
+    )
     return _register(Trace(tr, tokens=model.tokenizer.decode(state.ids), meta=meta), state)
 
 
@@ -222,7 +222,6 @@ def generate(
     added = decode_tokens(next_logits, n, lambda logits: pick_token(logits, temperature, rng))
     if added:  # decode_tokens needs no scores after its last token, but the trace shows that token
         state.append(added[-1])
-    prompt = {"prompt_length": state.length - n}
-    tr = _labelled(model, state, {})
-    tr.meta.update(prompt)
+    tr = _labelled(model, state, TraceMeta())
+    tr.meta = tr.meta.replace(prompt_length=state.length - n)
     return tr

@@ -20,6 +20,7 @@ import torch.nn as nn
 
 from seqviz.core.tokenize import EOS, Tokenizer
 from seqviz.core.trace import Trace
+from seqviz.core.trace_meta import TraceMeta
 
 RECURRENT_ARCHS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 TASKS = ("lm", "classify", "tag", "seq2seq")
@@ -67,12 +68,14 @@ class RecurrentNet(nn.Module):
         out, _ = self.rnn(self.embedding(ids))  # (B, T, D*H)
         return self.head(out)
 
+    trace_options = frozenset({"initial_state"})  # passed on to trace_recurrent
+
     @torch.no_grad()
-    def trace_ids(self, ids: list[int]) -> Trace:
+    def trace_ids(self, ids: list[int], **options: Any) -> Trace:
         from seqviz.core.recurrent import trace_recurrent
 
         x = self.embedding(torch.as_tensor(ids, dtype=torch.long))  # (T, E)
-        tr = trace_recurrent(self.rnn, x)
+        tr = trace_recurrent(self.rnn, x, **options)
         top = torch.from_numpy(tr["hidden"][:, -1])  # (T, D, H): the last layer
         probs = torch.softmax(self.head(top.reshape(len(ids), -1)), dim=-1)  # (T, K)
         return Trace({**tr, "probs": probs.numpy()}, meta=tr.meta)
@@ -133,31 +136,30 @@ class TokenModel(nn.Module):
         """ids (B, T) -> logits; seq2seq: source ids (B, S) and decoder inputs tgt (B, T) -> (B, T, K)."""
         return self.backbone(ids) if tgt is None else self.backbone(ids, tgt)
 
-    def __seqviz_trace__(self, inputs: str | list[str], **kw: Any) -> Trace:
-        if kw:
-            raise TypeError(f"unexpected arguments for a TokenModel trace: {', '.join(kw)}")
+    def __seqviz_trace__(self, inputs: str | list[str], **options: Any) -> Trace:
+        """The trace of `inputs` (text or a token list); `options` go to the backbone's tracer (checked
+        by `seqviz.trace` against `backbone.trace_options`)."""
         ids = self.tokenizer.encode(inputs)
         if not ids:
             raise ValueError("the input is empty: type at least one token")
         self.eval()
         if self.task == "seq2seq":
-            return self._trace_seq2seq(inputs, ids)
-        tr = self.backbone.trace_ids(ids)
+            return self._trace_seq2seq(inputs, ids, **options)
+        tr = self.backbone.trace_ids(ids, **options)
         meta = self._trace_meta(tr, inputs)
         return Trace(tr, tokens=self.tokenizer.decode(ids), meta=meta, source_tokens=tr.source_tokens)
 
-    def _trace_meta(self, tr: Trace, inputs: str | list[str]) -> dict[str, Any]:
+    def _trace_meta(self, tr: Trace, inputs: str | list[str]) -> TraceMeta:
         """The backbone's meta plus what only the wrapper knows: task, labels, model id, unknown input."""
-        return {
-            **tr.meta,
-            "task": self.task,
-            "output_labels": self.output_labels,
-            "causal": self.causal,
-            "model_id": self.card.id,
-            "unknown": self.tokenizer.unknown(inputs),
-        }
+        return tr.meta.replace(
+            task=self.task,
+            output_labels=self.output_labels,
+            causal=self.causal,
+            model_id=self.card.id,
+            unknown=self.tokenizer.unknown(inputs),
+        )
 
-    def _trace_seq2seq(self, inputs: str | list[str], src_ids: list[int]) -> Trace:
+    def _trace_seq2seq(self, inputs: str | list[str], src_ids: list[int], **options: Any) -> Trace:
         """Translate greedily and trace it: `tokens` are the T output tokens (</s> included),
         `source_tokens` the S source tokens; row t of the decoder arrays belongs to output token t.
 
@@ -165,10 +167,12 @@ class TokenModel(nn.Module):
         its meta must hold `output_ids`.
         """
         assert self.target_tokenizer is not None
-        tr = self.backbone.trace_ids(src_ids)
-        meta = self._trace_meta(tr, inputs)
-        meta["output_text"] = _output_text(self.target_tokenizer, tr.meta["output_ids"])
-        tokens = self.target_tokenizer.decode(tr.meta["output_ids"])
+        tr = self.backbone.trace_ids(src_ids, **options)
+        output_ids = list(tr.meta.output_ids)
+        meta = self._trace_meta(tr, inputs).replace(
+            output_text=_output_text(self.target_tokenizer, output_ids)
+        )
+        tokens = self.target_tokenizer.decode(output_ids)
         return Trace(tr, tokens=tokens, meta=meta, source_tokens=self.tokenizer.decode(src_ids))
 
     # Serialisation (used by seqviz.core.modelfile) ------------------------------------------------

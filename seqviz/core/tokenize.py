@@ -10,6 +10,7 @@ UNK = "<unk>"
 PAD = "<pad>"
 BOS = "<s>"
 EOS = "</s>"
+SPECIAL_TOKENS = (UNK, PAD, BOS, EOS)  # markup, not text: never generated, marked on screen
 
 _WORD_RE = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
@@ -25,12 +26,15 @@ class Tokenizer:
     vocab: list[str]
     level: str = "char"
     lowercase: bool = False
+    #: add UNK when the vocabulary lacks it (new tokenizers); a tokenizer read from a model file must
+    #: not, since the model's embedding has no row for it: unknown pieces are then an UnknownTokenError
+    add_unknown: bool = True
     _index: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.level not in ("char", "word"):
             raise ValueError(f"tokenizer level must be 'char' or 'word', not {self.level!r}")
-        if UNK not in self.vocab:
+        if UNK not in self.vocab and self.add_unknown:
             self.vocab = [*self.vocab, UNK]
         self._index = {tok: i for i, tok in enumerate(self.vocab)}
 
@@ -52,7 +56,9 @@ class Tokenizer:
 
     def encode(self, text: str | list[str]) -> list[int]:
         pieces = text if isinstance(text, list) else self.split(text)
-        unk = self._index[UNK]
+        unk = self._index.get(UNK)
+        if unk is None and (missing := self.unknown(pieces)):
+            raise UnknownTokenError(missing, self.level)
         return [unk if (i := self.lookup(p)) is None else i for p in pieces]
 
     def decode(self, ids: list[int]) -> list[str]:
@@ -79,7 +85,22 @@ class Tokenizer:
 
     @classmethod
     def from_dict(cls, d: dict) -> Tokenizer:
-        return cls(list(d["vocab"]), d.get("level", "char"), bool(d.get("lowercase", False)))
+        return cls(
+            list(d["vocab"]), d.get("level", "char"), bool(d.get("lowercase", False)), add_unknown=False
+        )
+
+
+class UnknownTokenError(ValueError):
+    """Input with pieces outside a vocabulary that has no unknown-word token. `pieces` lists them."""
+
+    def __init__(self, pieces: list[str], level: str = "word") -> None:
+        self.pieces = list(pieces)
+        what = "character" if level == "char" else "word"
+        shown = ", ".join(repr(p) for p in self.pieces[:8]) + (", ..." if len(self.pieces) > 8 else "")
+        super().__init__(
+            f"Not in this model's vocabulary: {shown}. The model has no unknown-{what} token, so every "
+            f"{what} must be one it knows: change or remove {'it' if len(self.pieces) == 1 else 'them'}."
+        )
 
 
 def strip_accents(text: str) -> str:

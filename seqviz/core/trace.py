@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from seqviz.core.atomic import atomic_path
+from seqviz.core.trace_meta import TraceMeta, as_meta
 
 _META_KEY = "__seqviz_meta__"
 
@@ -31,15 +32,15 @@ class Trace(Mapping[str, np.ndarray]):
 
     `trace["hidden"][t]` is step t (0-based) of every layer and direction. `tokens` labels the T steps;
     `source_tokens` labels the S source positions of sequence-to-sequence models (else empty).
-    `meta` is JSON-serialisable: `arch` ("rnn", "gru", "lstm", "transformer", ...), `num_layers`,
-    `num_directions`, `hidden_size`, `causal` (whether step t saw only tokens <= t) and model specifics.
+    `meta` is a `TraceMeta` (architecture, task, causality, sizes, labels, token ids, targets; a plain
+    dict given to the constructor is read with `TraceMeta.from_dict`). docs/trace.md is the contract.
     """
 
     def __init__(
         self,
         arrays: Mapping[str, np.ndarray],
         tokens: list[str] | None = None,
-        meta: Mapping[str, Any] | None = None,
+        meta: TraceMeta | Mapping[str, Any] | None = None,
         source_tokens: list[str] | None = None,
     ) -> None:
         self._arrays: dict[str, np.ndarray] = {}
@@ -48,7 +49,7 @@ class Trace(Mapping[str, np.ndarray]):
             if arr.dtype.kind == "f" and arr.dtype != np.float32:
                 arr = arr.astype(np.float32)
             self._arrays[name] = arr
-        self.meta: dict[str, Any] = dict(meta or {})
+        self.meta: TraceMeta = as_meta(meta)
         steps = self._infer_steps()
         self.tokens: list[str] = list(tokens) if tokens is not None else [str(i + 1) for i in range(steps)]
         self.source_tokens: list[str] = list(source_tokens or [])
@@ -85,7 +86,7 @@ class Trace(Mapping[str, np.ndarray]):
 
     @property
     def arch(self) -> str:
-        return str(self.meta.get("arch", "unknown"))
+        return self.meta.arch
 
     @property
     def is_recurrent(self) -> bool:
@@ -103,7 +104,7 @@ class Trace(Mapping[str, np.ndarray]):
     def save(self, path: str | os.PathLike) -> Path:
         """Write the trace to an .npz file (atomically: a temporary file, then a rename)."""
         path = Path(path)
-        header = {"meta": self.meta, "tokens": self.tokens, "source_tokens": self.source_tokens}
+        header = {"meta": self.meta.to_dict(), "tokens": self.tokens, "source_tokens": self.source_tokens}
         payload = dict(self._arrays)
         payload[_META_KEY] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
         with atomic_path(path) as temp, open(temp, "wb") as fh:

@@ -227,7 +227,7 @@ class EncoderDecoderTransformer(nn.Module):
         eos included); its decoder input is bos or output t-1 (meta decoder_input_ids)."""
         out = self.translate(ids, max_len)
         tr = self.trace_pair(ids, [self.cfg.bos_id, *out[:-1]])
-        tr.meta["output_ids"] = out
+        tr.meta = tr.meta.replace(output_ids=out)
         return tr
 
     def __seqviz_trace__(self, inputs: Any, target: Any = None, **kw: Any) -> Trace:

@@ -171,7 +171,7 @@ def test_a_bad_model_file_shows_the_error_and_keeps_the_previous_model(window, d
     assert len(dialog_log) == 1
     title, message = dialog_log[0]
     assert title == "Cannot open model" and "broken.safetensors" in message
-    assert window.loaded.source == "untrained-lstm"
+    assert window.model.source == "untrained-lstm"
     assert window.num_steps == 5
     assert window.text == "hello"
 
@@ -184,7 +184,7 @@ def test_open_model_file_from_the_toolbar(window, dialog_log, tmp_path, qtbot):
     window.commands.open_model.trigger()
     qtbot.waitUntil(lambda: len(dialog_log) == 1)
     assert "broken.pt" in dialog_log[0][1]
-    assert window.loaded.source == "untrained-lstm"
+    assert window.model.source == "untrained-lstm"
 
 
 def test_a_raw_lstm_state_dict_can_be_stepped_through(window, tmp_path):
@@ -214,7 +214,7 @@ def test_choosing_a_model_in_the_toolbar_loads_it(window, qtbot):
     combo = window.toolbar.model_combo
     index = combo.findData("untrained-gru", Qt.ItemDataRole.UserRole + 1)
     combo.activated.emit(index)
-    qtbot.waitUntil(lambda: window.loaded.source == "untrained-gru" and not window.session.jobs.busy)
+    qtbot.waitUntil(lambda: window.model.source == "untrained-gru" and not window.session.jobs.busy)
     assert window.text == "my own words"  # typed text is kept across models
     assert window.trace.arch == "gru" and window.num_steps == len("my own words")
 
@@ -319,7 +319,7 @@ def test_layout_model_text_and_speed_are_restored_at_next_launch(qtbot, dialog_l
     qtbot.addWidget(second)
     second.show()
     second.start(wait=True)
-    assert second.loaded.source == "untrained-gru"
+    assert second.model.source == "untrained-gru"
     assert second.text == "hello again" and second.num_steps == len("hello again")
     assert second.playback.speed == 30
     assert second.dock_area.docks[dock.objectName().removeprefix("dock_")].isHidden()
@@ -332,7 +332,7 @@ def test_a_remembered_model_file_that_is_gone_falls_back_to_the_default(qtbot, d
     window = MainWindow(settings)
     qtbot.addWidget(window)
     window.start(wait=True)
-    assert window.loaded.source == catalogue.default_id()
+    assert window.model.source == catalogue.default_id()
     assert window.num_steps > 0
     assert any("Could not reopen" in note for note in window.notices.notes)
     assert dialog_log == []

@@ -61,7 +61,7 @@ def test_top_k_keeps_the_k_largest_of_a_big_vocabulary(qtbot):
 
 def test_classifier_shows_class_probabilities_and_the_target(qtbot):
     trace = gru_trace(T=7, task="classify")
-    trace.meta["target"] = "positive"
+    trace.meta = trace.meta.replace(targets=[CLASS_LABELS.index("positive")])
     state, panel = open_panel(qtbot, OutputPanel, trace)
     state.set_step(7)
     assert sorted(panel.shown_labels) == sorted(CLASS_LABELS)
@@ -72,7 +72,9 @@ def test_classifier_shows_class_probabilities_and_the_target(qtbot):
 
 def test_tagger_shows_the_predicted_tag_and_the_gold_tag(qtbot):
     trace = gru_trace(T=5, task="tag")
-    trace.meta["targets"] = ["DET", "NOUN", "VERB", "DET", "NOUN"]
+    trace.meta = trace.meta.replace(
+        targets=[TAG_LABELS.index(t) for t in ["DET", "NOUN", "VERB", "DET", "NOUN"]]
+    )
     state, panel = open_panel(qtbot, OutputPanel, trace)
     state.set_step(3)
     predicted = TAG_LABELS[int(np.argmax(trace["probs"][2]))]

@@ -137,6 +137,7 @@ def transformer_trace(
     }
     meta = {
         "arch": "transformer",
+        "kind": "decoder" if causal else "encoder",
         "num_layers": num_layers,
         "num_directions": 1,
         "hidden_size": d_model,
@@ -158,7 +159,7 @@ def encoder_decoder_trace(
     arrays = dict(base)
     arrays["cross_attention"] = _attention(rng, num_layers, num_heads, T, S, causal=False)
     arrays["probs"], labels = _head(rng, T, "seq2seq")
-    meta = {**base.meta, "arch": "encoder-decoder", "task": "seq2seq", "output_labels": labels}
+    meta = base.meta.replace(kind="encoder-decoder", task="seq2seq", output_labels=labels)
     return Trace(arrays, tokens=base.tokens, meta=meta, source_tokens=_tokens(rng, S))
 
 

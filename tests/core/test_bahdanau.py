@@ -51,7 +51,7 @@ def test_traced_hidden_and_gates_equal_torch_gru_cell(seed: int) -> None:
     model = random_model(seed)
     src = [1, 4, 2, 2, 5, 3]
     tr = model.trace_ids(src)
-    x, h_prev, h_torch = reference_steps(model, src, tr.meta["output_ids"])
+    x, h_prev, h_torch = reference_steps(model, src, tr.meta.output_ids)
     T, H = h_torch.shape
     np.testing.assert_allclose(tr["hidden"].reshape(T, H), h_torch.numpy(), atol=1e-5)
     np.testing.assert_allclose(tr["initial_hidden"].reshape(H), h_prev[0].numpy(), atol=1e-6)
@@ -99,7 +99,7 @@ def test_trace_shapes_attention_rows_and_meta() -> None:
     assert tr["probs"].shape == (T, len(TGT_VOCAB))
     np.testing.assert_allclose(tr["cross_attention"].sum(-1), 1.0, atol=1e-5)
     np.testing.assert_allclose(tr["probs"].sum(-1), 1.0, atol=1e-5)
-    meta = tr.meta
+    meta = tr.meta.to_dict()
     assert (meta["arch"], meta["kind"], meta["causal"]) == ("gru-attention", "encoder-decoder", True)
     assert (meta["num_layers"], meta["num_directions"], meta["hidden_size"]) == (1, 1, H)
     assert meta["source_ids"] == src and len(meta["output_ids"]) == T
@@ -122,7 +122,7 @@ def test_trace_agrees_with_forward_and_greedy_decoding() -> None:
     model = random_model(2, max_len=12)
     src = [2, 3, 1, 5]
     tr = model.trace_ids(src)
-    out = tr.meta["output_ids"]
+    out = list(tr.meta.output_ids)
     assert out == model.translate(src)
     assert out == model.greedy_decode(torch.tensor([src]), len(out))[0].tolist()
     with torch.no_grad():
@@ -136,7 +136,7 @@ def test_decoding_stops_after_end_token() -> None:
         model.out.bias.zero_()
         model.out.bias[model.cfg.eos_id] = 1e4
     tr = model.trace_ids([1, 2, 3])
-    assert tr.meta["output_ids"] == [model.cfg.eos_id] and tr["hidden"].shape[0] == 1
+    assert list(tr.meta.output_ids) == [model.cfg.eos_id] and tr["hidden"].shape[0] == 1
 
 
 def seq2seq_token_model(seed: int = 0) -> TokenModel:
@@ -152,10 +152,10 @@ def test_token_model_seq2seq_trace_labels_source_and_target() -> None:
     model = seq2seq_token_model()
     tr = trace(model, "a c e q")
     assert tr.source_tokens == ["a", "c", "e", "<unk>"]
-    assert tr.tokens == [TGT_VOCAB[i] for i in tr.meta["output_ids"]]
-    assert tr.meta["unknown"] == ["q"] and tr.meta["task"] == "seq2seq"
-    assert tr.meta["output_labels"] == model.target_tokenizer.vocab
-    assert tr.meta["output_text"] == "".join(t for t in tr.tokens if t != EOS)
+    assert tr.tokens == [TGT_VOCAB[i] for i in list(tr.meta.output_ids)]
+    assert list(tr.meta.unknown) == ["q"] and tr.meta.task == "seq2seq"
+    assert list(tr.meta.output_labels) == model.target_tokenizer.vocab
+    assert tr.meta.output_text == "".join(t for t in tr.tokens if t != EOS)
     assert tr["cross_attention"].shape[-1] == 4
 
 

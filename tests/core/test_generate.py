@@ -39,7 +39,7 @@ def test_append_equals_full_trace(variant):
         tr = state.append(ids[t])
         if t in (3, 40, 89):
             assert_same_trace(tr, model.trace_ids(ids[: t + 1]))
-    assert tr.meta["token_ids"] == ids and tr["attention"].shape == (3, 4, 90, 90)
+    assert list(tr.meta.token_ids) == ids and tr["attention"].shape == (3, 4, 90, 90)
 
 
 def test_older_traces_do_not_change_when_the_state_grows():
@@ -57,9 +57,9 @@ def test_older_traces_do_not_change_when_the_state_grows():
 def test_greedy_generation_is_deterministic_and_picks_the_argmax():
     model = small_model(3)
     tr = generate(model, [1, 2], n=12)
-    ids = tr.meta["token_ids"]
-    assert len(ids) == 14 and tr.meta["prompt_length"] == 2
-    assert generate(model, [1, 2], n=12).meta["token_ids"] == ids
+    ids = list(tr.meta.token_ids)
+    assert len(ids) == 14 and tr.meta.prompt_length == 2
+    assert list(generate(model, [1, 2], n=12).meta.token_ids) == ids
     full = model.trace_ids(ids)
     assert ids[2:] == full["probs"][1:-1].argmax(-1).tolist()  # each token is the previous row's argmax
     assert_same_trace(tr, full)
@@ -67,9 +67,9 @@ def test_greedy_generation_is_deterministic_and_picks_the_argmax():
 
 def test_sampling_is_seeded():
     model = small_model(4)
-    a = generate(model, [5], n=30, temperature=2.0, seed=7).meta["token_ids"]
-    assert a == generate(model, [5], n=30, temperature=2.0, seed=7).meta["token_ids"]
-    assert a != generate(model, [5], n=30, temperature=2.0, seed=8).meta["token_ids"]
+    a = list(generate(model, [5], n=30, temperature=2.0, seed=7).meta.token_ids)
+    assert a == list(generate(model, [5], n=30, temperature=2.0, seed=7).meta.token_ids)
+    assert a != generate(model, [5], n=30, temperature=2.0, seed=8).meta.token_ids
     logits = np.array([0.0, 10.0, 0.0])
     assert pick_token(logits) == 1
     draws = [pick_token(logits, 100.0, np.random.default_rng(s)) for s in range(30)]
@@ -78,7 +78,7 @@ def test_sampling_is_seeded():
 
 def test_generation_stops_at_the_models_positions():
     model = small_model(5, max_len=10)
-    assert len(generate(model, [1, 2, 3], n=50).meta["token_ids"]) == 10
+    assert len(list(generate(model, [1, 2, 3], n=50).meta.token_ids)) == 10
     state = start(model, list(range(10)))
     with pytest.raises(ValueError, match="only 10 positions"):
         state.append(1)
@@ -92,7 +92,7 @@ def test_append_token_on_a_token_model_trace_adds_labels_and_matches_a_full_trac
     first = append_token(model, tr, model.tokenizer.encode("b")[0])
     grown = append_token(model, first, model.tokenizer.encode("r")[0])
     assert_same_trace(grown, trace(model, "the quickbr"))
-    assert grown.meta["task"] == "lm" and grown.meta["output_labels"] == model.output_labels
+    assert grown.meta.task == "lm" and list(grown.meta.output_labels) == model.output_labels
     # a branch from the older trace: the newer one must stay as it was
     saved = grown["attention"].copy()
     other = append_token(model, tr, model.tokenizer.encode("x")[0])
@@ -106,7 +106,7 @@ def test_generate_with_a_token_model_and_text():
     model = fresh_model("transformer")
     tr = generate(model, "ab", n=5)
     assert tr.tokens[:2] == ["a", "b"] and len(tr.tokens) == 7
-    assert tr.tokens == model.tokenizer.decode(tr.meta["token_ids"])
+    assert tr.tokens == model.tokenizer.decode(list(tr.meta.token_ids))
 
 
 def test_only_decoder_only_models_step():

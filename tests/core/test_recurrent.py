@@ -195,7 +195,7 @@ def test_prefix_of_a_causal_trace_is_the_trace_of_the_prefix(arch: str) -> None:
     module = make_module(arch, 2, False, True, False)
     x = torch.randn(12, INPUT)
     whole = trace_recurrent(module, x)
-    assert whole.meta["causal"] is True
+    assert whole.meta.causal is True
     for k in (1, 5, 11):
         prefix = trace_recurrent(module, x[:k])
         for name in whole.names():
@@ -207,7 +207,7 @@ def test_bidirectional_trace_is_not_causal() -> None:
     module = make_module("gru", 1, True, True, False)
     x = torch.randn(9, INPUT)
     whole, prefix = trace_recurrent(module, x), trace_recurrent(module, x[:4])
-    assert whole.meta["causal"] is False
+    assert whole.meta.causal is False
     np.testing.assert_allclose(prefix["hidden"][:, :, 0], whole["hidden"][:4, :, 0], atol=1e-6)
     assert not np.allclose(prefix["hidden"][:, :, 1], whole["hidden"][:4, :, 1], atol=1e-3)
 
@@ -290,15 +290,16 @@ def test_names_shapes_and_meta(arch: str, names: list[str]) -> None:
     assert tr.tokens == ["1", "2", "3", "4", "5"]
     expected = {"arch": arch[:3] if arch != "lstm" else "lstm", "num_layers": 3, "num_directions": 2}
     expected.update(hidden_size=HIDDEN, input_size=INPUT, causal=False)
-    assert {k: tr.meta[k] for k in expected} == expected
-    assert tr.meta.get("nonlinearity") == ("relu" if arch == "rnn_relu" else None)
+    meta = tr.meta.to_dict()
+    assert {k: meta[k] for k in expected} == expected
+    assert tr.meta.extra.get("nonlinearity") == ("relu" if arch == "rnn_relu" else None)
 
 
 def test_projected_lstm_hidden_has_proj_size_and_cell_has_hidden_size() -> None:
     tr = trace_recurrent(make_module("lstm_proj", 2, False, True, False), torch.randn(4, INPUT))
     assert tr["hidden"].shape == (4, 2, 1, PROJ)
     assert tr["cell"].shape == tr["output_gate"].shape == (4, 2, 1, HIDDEN)
-    assert tr.meta["proj_size"] == PROJ and tr.meta["hidden_size"] == HIDDEN
+    assert tr.meta.extra["proj_size"] == PROJ and tr.meta.hidden_size == HIDDEN
 
 
 def test_numpy_input_float64_module_tokens_and_training_mode() -> None:

@@ -71,7 +71,7 @@ def test_trace_equals_forward(cls, variant, seed):
     top = model.stack.ln_f(torch.from_numpy(tr["hidden"][:, -1, 0]))  # the head reads the last layer
     np.testing.assert_allclose(tr["probs"], torch.softmax(model.head(top), -1).detach().numpy(), atol=TOL)
     np.testing.assert_allclose(tr["attention"].sum(-1), 1.0, atol=TOL)
-    meta = tr.meta
+    meta = tr.meta.to_dict()
     assert (meta["arch"], meta["kind"], meta["causal"]) == ("transformer", cls.kind, cls.causal)
     sizes = (meta["num_layers"], meta["num_heads"], meta["d_model"])
     assert sizes == (cfg.num_layers, cfg.num_heads, cfg.d_model)
@@ -149,8 +149,8 @@ def test_encoder_decoder_trace_pair_equals_forward(variant, seed):
     for name in ("attention", "cross_attention", "encoder_attention"):
         np.testing.assert_allclose(tr[name].sum(-1), 1.0, atol=TOL)
     assert np.all(np.triu(tr["attention"], 1) == 0)
-    assert tr.meta["source_ids"] == src and tr.meta["decoder_input_ids"] == tgt
-    assert tr.meta["kind"] == "encoder-decoder"
+    assert list(tr.meta.source_ids) == src and list(tr.meta.decoder_input_ids) == tgt
+    assert tr.meta.kind == "encoder-decoder"
     part = model.trace_pair(src, tgt[:2])  # the decoder is causal in its own steps
     np.testing.assert_allclose(part["cross_attention"], tr["cross_attention"][:, :, :2], atol=TOL)
 
@@ -164,8 +164,8 @@ def test_encoder_decoder_translates_and_traces_its_translation():
     assert out == model.translate(src, max_len=10) and 1 <= len(out) <= 10
     assert 1 not in out[:-1]  # decoding stops at eos
     tr = model.trace_ids(src, max_len=10)
-    assert tr.meta["output_ids"] == out and tr.num_steps == len(out)
-    assert tr.meta["decoder_input_ids"] == [0, *out[:-1]]
+    assert list(tr.meta.output_ids) == out and tr.num_steps == len(out)
+    assert list(tr.meta.decoder_input_ids) == [0, *out[:-1]]
     assert tr["probs"].argmax(-1).tolist() == out  # row t produced output token t
     assert tr["cross_attention"].shape[-1] == len(src)
 

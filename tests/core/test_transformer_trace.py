@@ -114,8 +114,8 @@ def test_encoder_trace_equals_module(case):
         ref = attention_reference(layer.self_attn, layer.norm1, inputs[i], None, mask, norm_first)
         np.testing.assert_allclose(tr["attention"][i], ref.numpy(), atol=TOL)
     check_probabilities(tr["attention"], mask)
-    assert tr.meta["causal"] == (mask is not None or n["T"] == 1)
-    assert tr.meta["kind"] == "encoder" and tr.meta["num_heads"] == n["heads"]
+    assert tr.meta.causal == (mask is not None or n["T"] == 1)
+    assert tr.meta.kind == "encoder" and tr.meta.num_heads == n["heads"]
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
@@ -194,7 +194,7 @@ def test_final_norm_is_returned_separately(layer_cls):
         before_norm = x
         for layer in layers:
             before_norm = layer(before_norm, *extra.values(), make_mask("bool-causal", 6))
-    assert tr.meta["final_norm"] is True
+    assert tr.meta.extra["final_norm"] is True
     np.testing.assert_allclose(tr["final_norm"], expected.numpy(), atol=TOL)
     np.testing.assert_allclose(tr["hidden"][:, -1, 0], before_norm.numpy(), atol=TOL)
 
@@ -217,7 +217,7 @@ def test_is_transformer_and_labels():
     layer = nn.TransformerEncoderLayer(8, 2, 16)
     assert is_transformer(layer) and not is_transformer(nn.LSTM(3, 4)) and not is_transformer(nn.Linear(2, 2))
     tr = trace(layer, torch.randn(3, 8), tokens=["a", "b", "c"])
-    assert tr.tokens == ["a", "b", "c"] and tr.meta["arch"] == "transformer" and tr.meta["causal"] is False
+    assert tr.tokens == ["a", "b", "c"] and tr.meta.arch == "transformer" and tr.meta.causal is False
 
 
 @pytest.mark.parametrize(

@@ -78,7 +78,7 @@ def test_trace_labels_target_outputs_and_source_words(model) -> None:
     tr = seqviz.trace(model, "el tres de marzo de dos mil cinco")
     assert tr.tokens == [*"2005-03-03", "</s>"]
     assert tr.source_tokens == ["el", "tres", "de", "marzo", "de", "dos", "mil", "cinco"]
-    assert tr.meta["output_text"] == "2005-03-03" and tr.meta["kind"] == "encoder-decoder"
+    assert tr.meta.output_text == "2005-03-03" and tr.meta.kind == "encoder-decoder"
     T, S = len(tr.tokens), len(tr.source_tokens)
     assert tr["cross_attention"].shape[2:] == (T, S)
     assert tr["probs"].shape == (T, len(model.target_tokenizer.vocab))
@@ -87,7 +87,7 @@ def test_trace_labels_target_outputs_and_source_words(model) -> None:
 
 def test_every_card_example_translates_correctly(model) -> None:
     want = ["2005-03-03", "2005-03-03", "1976-07-04", "1999-12-24", "2024-02-29"]
-    got = [seqviz.trace(model, ex).meta["output_text"] for ex in model.card.examples]
+    got = [seqviz.trace(model, ex).meta.output_text for ex in model.card.examples]
     assert got == want
 
 

@@ -254,7 +254,7 @@ class GatesPanel(Panel):
         initial = self.trace.get(f"initial_{name}")
         if initial is not None:
             return float(initial[self._layer, self._direction, unit]), sub
-        if self.trace.meta.get("kind") == "encoder-decoder":
+        if self.trace.meta.kind == "encoder-decoder":
             return None, sub  # the decoder starts from the encoder's summary, not zeros
         return 0.0, sub
 

@@ -1,9 +1,9 @@
 """Output panel: the model's output distribution at the current step, as a sorted bar chart.
 
-Tasks (meta "task"): "lm" — next-token probabilities, row t-1 after t tokens, the true next token is
+Tasks (`trace.meta.task`): "lm" — next-token probabilities, row t-1 after t tokens, the true next token is
 `tokens[t]`; "classify" — class probabilities after t tokens; "tag" — the tag of token t;
-"seq2seq" — output token t. Known answers are marked: the true next token (lm), meta "targets"
-(a label per step, tag/seq2seq) or meta "target" (classify).
+"seq2seq" — output token t. Known answers are marked: the true next token (lm), `meta.targets`
+(an output index per step, tag/seq2seq; the last one for classify).
 """
 
 from __future__ import annotations
@@ -196,10 +196,11 @@ class OutputPanel(Panel):
         meta = self.trace.meta
         if self.task == "lm":
             return self.trace.tokens[step] if step < self.trace.num_steps else None
-        if self.task == "classify":
-            return meta.get("target")
-        targets = meta.get("targets")
-        return str(targets[step - 1]) if isinstance(targets, list) and step <= len(targets) else None
+        if self.task == "classify":  # one answer for the whole text; row t is the opinion after t tokens
+            index = meta.target
+        else:
+            index = meta.targets[step - 1] if step <= len(meta.targets) else None
+        return self.labels[index] if index is not None and 0 <= index < len(self.labels) else None
 
     def _mark_truth(self, step: int, row: np.ndarray) -> None:
         self.true_label = self._truth(step)

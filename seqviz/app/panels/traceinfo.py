@@ -1,4 +1,4 @@
-"""What the panels need to know about a trace beyond its arrays (read from its meta, with defaults)."""
+"""What the panels need to know about a trace beyond its arrays (read from its TraceMeta and arrays)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ GRU_GATES = ("update_gate", "reset_gate", "candidate")
 
 def is_causal(trace: Trace) -> bool:
     """Whether step t saw only tokens <= t. Encoder-decoders report their decoder's causality."""
-    meta = trace.meta
-    return bool(meta.get("decoder_causal", meta.get("causal", True)))
+    return trace.meta.causal
 
 
 def reads_whole_input(trace: Trace) -> bool:
@@ -39,8 +38,8 @@ def gate_kind(trace: Trace) -> str | None:
 
 def task_of(trace: Trace) -> str:
     """ "lm", "classify", "tag" or "seq2seq" (sequence-to-sequence traces: row t is output token t)."""
-    task = str(trace.meta.get("task") or "")
-    if task in ("seq2seq", "translate") or trace.meta.get("kind") == "encoder-decoder":
+    task = trace.meta.task
+    if task == "seq2seq" or trace.meta.kind == "encoder-decoder":
         return "seq2seq"
     return task or "lm"
 
@@ -55,8 +54,8 @@ def selection_label(trace: Trace, layer: int, direction: int) -> str:
 
 def output_labels(trace: Trace, count: int) -> list[str]:
     """Labels of the `count` output classes/tokens (meta output_labels, else their indices)."""
-    labels = trace.meta.get("output_labels")
-    if isinstance(labels, list) and len(labels) == count:
+    labels = trace.meta.output_labels
+    if len(labels) == count:
         return [str(x) for x in labels]
     return [str(i) for i in range(count)]
 

@@ -42,12 +42,12 @@ def capture(window) -> Scene:
     """The scene a window shows now. Raises SceneError when it shows a trace file (no model run)."""
     from seqviz.app.window.theme import current_theme
 
-    run, loaded = window.run, window.loaded
-    if run is None or loaded is None:
+    run, model = window.run, window.model
+    if run is None or model is None:
         raise SceneError("scenes hold a model and its input; this window shows a trace file")
     st, panels = window.state, window.dock_area.panels
     return Scene(
-        model=loaded.source,
+        model=model.source,
         text=run.text,
         step=max(1, st.step),
         layer=st.layer,

@@ -1,9 +1,14 @@
-"""Session: the loaded model, the run on screen, and the requests that change them.
+"""Session: the opened model (a SequenceModel), the run on screen, and the requests that change them.
 
 Requests (load a model, run a text, generate) become jobs on a JobRunner: in a worker thread for the
 toolbar, synchronously for the scripting API (`wait=True`). Results come back as `Outcome`s through
 the `outcome` signal, always in the GUI thread; the window only displays them. A job reads the current
 model when it starts, so a text submitted while a model loads runs on the new model.
+
+Switching models keeps the text (and the step) when both models read the same texts (`text_domain`:
+RNN and LSTM on one sentence); otherwise the new model starts from its own example. A switch whose text
+cannot run on the new model (too long) keeps the old model and says so: what is on screen never
+disagrees with the chooser.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from seqviz.app.viewer import runs
 from seqviz.app.viewer.jobs import JobRunner
-from seqviz.app.viewer.runs import InputProblem, LoadedModel, Run
+from seqviz.app.viewer.runs import InputProblem, Run
+from seqviz.core.model_interface import SequenceModel
 
 log = logging.getLogger("seqviz")
 
@@ -25,13 +31,14 @@ log = logging.getLogger("seqviz")
 class Outcome:
     """What a request produced: a Run to show, or the problem with the input."""
 
-    loaded: LoadedModel
+    model: SequenceModel
     text: str
     field: str  # the text field when the request was made (the window keeps later edits)
     step: int  # where to go: a step, or -1 for the last one
     run: Run | None = None
     problem: InputProblem | None = None
     note: str | None = None  # e.g. why a fallback model was loaded
+    kept_previous: bool = False  # a model switch whose text could not run: the old model stays
 
 
 def _is_file_problem(exc: BaseException) -> bool:
@@ -39,7 +46,7 @@ def _is_file_problem(exc: BaseException) -> bool:
 
 
 class Session(QObject):
-    modelChanged = Signal(object)  # LoadedModel
+    modelChanged = Signal(object)  # SequenceModel
     outcome = Signal(object)  # Outcome
     failed = Signal(str, str)  # dialog title, message
     generatingChanged = Signal(bool)
@@ -47,7 +54,7 @@ class Session(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.jobs = JobRunner(self)
-        self.loaded: LoadedModel | None = None
+        self.model: SequenceModel | None = None
         self.run: Run | None = None  # the run on screen; None for a trace opened from a file
         self.generate_left = 0
         self.rng = np.random.default_rng()
@@ -62,16 +69,26 @@ class Session(QObject):
         wait: bool,
         fallback: str | None = None,
         note: str | None = None,
+        step: int = 1,
+        truncate: bool = False,
     ) -> bool:
-        """Load `source`, then run `text` (None: keep the typed text unless it is the old model's
-        example, else the new model's example). Returns False if it failed (with wait=True)."""
-        previous_examples = self.loaded.examples if self.loaded else ()
+        """Load `source`, then run `text`. With text None: keep the typed text and `step` when the new
+        model reads the same texts as the old one, else run the new model's example from step 1.
+        Returns False if it failed (with wait=True)."""
+        previous = self.model
 
         def job() -> Outcome:
-            loaded = runs.load(source)
-            keep = field and field not in previous_examples
-            chosen = text if text is not None else field if keep else (loaded.examples or (field,))[0]
-            outcome = self._trace(loaded, chosen, field, step=1)
+            model = runs.load(source)
+            same = (
+                previous is not None and bool(model.text_domain) and model.text_domain == previous.text_domain
+            )
+            if text is not None:
+                chosen, at = text, 1
+            elif same and field:
+                chosen, at = field, step
+            else:
+                chosen, at = (model.examples or (field,))[0], 1
+            outcome = self._trace(model, chosen, field, at, truncate)
             outcome.note = note
             return outcome
 
@@ -89,14 +106,14 @@ class Session(QObject):
 
     def run_text(self, text: str, field: str, *, wait: bool, truncate: bool = False) -> bool:
         self.stop_generating()
-        if self.loaded is None:
+        if self.model is None:
             raise InputProblem("no_model", "No model is loaded: choose one to run this text.")
-        return self._submit(lambda: self._trace(self.loaded, text, field, 1, truncate), wait)
+        return self._submit(lambda: self._trace(self.model, text, field, 1, truncate), wait)
 
     def generate(self, count: int, temperature: float, field: str, *, wait: bool) -> bool:
         """Extend the text by `count` sampled tokens, one job per token; each outcome goes to the end."""
-        if self.loaded is None or not self.loaded.can_generate or self.run is None:
-            raise InputProblem("no_text", "Generate needs a decoder-only language model and its text.")
+        if self.model is None or not self.model.can_generate or self.run is None:
+            raise InputProblem("no_text", "Generate needs a causal language model and a text it has run.")
         self._set_generate_left(count)
         ok = True
         while ok and self.generate_left > 0:
@@ -117,21 +134,21 @@ class Session(QObject):
 
     # jobs -----------------------------------------------------------------------------------------
     def _trace(
-        self, loaded: LoadedModel, text: str, field: str, step: int, truncate: bool = False
+        self, model: SequenceModel, text: str, field: str, step: int, truncate: bool = False
     ) -> Outcome:
         try:
-            return Outcome(loaded, text, field, step, run=runs.run(loaded, text, truncate))
+            return Outcome(model, text, field, step, run=runs.run(model, text, truncate))
         except InputProblem as problem:
-            return Outcome(loaded, text, field, step, problem=problem)
+            return Outcome(model, text, field, step, problem=problem)
 
     def _generate_next(self, temperature: float, field: str, wait: bool) -> bool:
         def job() -> Outcome:
-            loaded, run = self.loaded, self.run
+            model, run = self.model, self.run
             try:
-                new = runs.generate_one(loaded, run, temperature, self.rng)
-                return Outcome(loaded, new.text, field, -1, run=new)
+                new = runs.generate_one(model, run, temperature, self.rng)
+                return Outcome(model, new.text, field, -1, run=new)
             except InputProblem as problem:
-                return Outcome(loaded, run.text, field, -1, problem=problem)
+                return Outcome(model, run.text, field, -1, problem=problem)
 
         def after(outcome: Outcome) -> None:
             self._set_generate_left(0 if outcome.problem else self.generate_left - 1)
@@ -145,9 +162,13 @@ class Session(QObject):
         result = {"ok": False}
 
         def done(outcome: Outcome) -> None:
-            if outcome.loaded is not self.loaded:
-                self.loaded = outcome.loaded
-                self.modelChanged.emit(outcome.loaded)
+            if outcome.model is not self.model:
+                # A new model whose text cannot run would leave the old trace under the new name.
+                if outcome.run is None and self.model is not None and self.run is not None:
+                    outcome.kept_previous = True
+                else:
+                    self.model = outcome.model
+                    self.modelChanged.emit(outcome.model)
             if outcome.run is not None:
                 self.run = outcome.run
             result["ok"] = outcome.run is not None

@@ -137,9 +137,9 @@ def scene_comparison(window, scene) -> list[tuple[str, object, object]]:
     trace's end is shown as the last step."""
     from seqviz.app.window.theme import current_theme
 
-    loaded, run = window.loaded, window.run
+    model, run = window.model, window.run
     return [
-        ("the model", loaded.source if loaded else None, scene.model),
+        ("the model", model.source if model else None, scene.model),
         ("the text", run.text if run else None, scene.text),
         ("the step", window.step, min(scene.step, window.num_steps)),
         ("the theme", current_theme().name, scene.theme),
@@ -150,9 +150,9 @@ def shown_summary(window) -> str:
     """One line: what the window shows, e.g. "model=longrange-lstm, step=3/20, theme=light, ..."."""
     from seqviz.app.window.theme import current_theme
 
-    loaded, run = window.loaded, window.run
+    model, run = window.model, window.run
     parts = [
-        f"model={loaded.source if loaded else '-'}",
+        f"model={model.source if model else '-'}",
         f"text={run.text!r}" if run else "text=-",
         f"step={window.step}/{window.num_steps}",
         f"theme={current_theme().name}",

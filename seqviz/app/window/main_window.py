@@ -23,7 +23,7 @@ from seqviz.app.panels.base import Panel
 from seqviz.app.panels.tokens import TokensPanel
 from seqviz.app.viewer import runs
 from seqviz.app.viewer.playback import DEFAULT_SPEED, Playback
-from seqviz.app.viewer.runs import InputProblem, LoadedModel, Run
+from seqviz.app.viewer.runs import InputProblem, Run
 from seqviz.app.viewer.session import Outcome, Session
 from seqviz.app.viewer.state import ViewState
 from seqviz.app.window import appearance, dialogs
@@ -31,6 +31,7 @@ from seqviz.app.window.docks import DockArea, panel_classes
 from seqviz.app.window.notices import NoticeBar
 from seqviz.app.window.settings import AppSettings
 from seqviz.app.window.toolbar import Actions, MainToolBar
+from seqviz.core.model_interface import SequenceModel
 from seqviz.core.trace import Trace
 from seqviz.demos import catalogue
 
@@ -164,9 +165,9 @@ class MainWindow(QMainWindow):
         return self.toolbar.text_edit.text()
 
     @property
-    def loaded(self) -> LoadedModel | None:
-        """The loaded model (it stays when a trace file is shown)."""
-        return self.session.loaded
+    def model(self) -> SequenceModel | None:
+        """The opened model (it stays, for new text, while a trace file is shown)."""
+        return self.session.model
 
     @property
     def run(self) -> Run | None:
@@ -179,19 +180,34 @@ class MainWindow(QMainWindow):
     def show_trace(self, trace: Trace, label: str | None = None) -> None:
         """Show a trace directly (no model needed); the loaded model stays for new text."""
         self.session.forget_run()
-        self._show(trace, 1, notes=runs.trace_notes(trace), label=label or "trace")
+        label = label or "trace"
+        self.toolbar.show_trace_file(label)
+        self.toolbar.text_edit.setText(_trace_text(trace))
+        self.setWindowTitle(f"seqviz \u2014 {label}")
+        self._show(trace, 1, notes=runs.trace_notes(trace), label=label)
         self.notices.set_request_note(None)
+        self._update_generate_action()
         self._mark_ready()
 
     def open_model(
-        self, source: str, text: str | None = None, *, wait: bool = True, fallback: str | None = None
+        self,
+        source: str,
+        text: str | None = None,
+        *,
+        wait: bool = True,
+        fallback: str | None = None,
+        truncate: bool = False,
     ) -> bool:
-        """Load a catalogue model (id) or a model file (path), then run `text` (default: keep the typed
-        text, or the model's example). On failure an error box says why and the previous model stays
-        (or, given `fallback`, that model is loaded instead, with a note). Returns False if it failed
-        (only meaningful with wait=True)."""
+        """Load a catalogue model (id) or a model file (path), then run `text` (default: the typed text
+        and step if the new model reads the same texts as the current one, else the new model's
+        example). On failure an error box says why and the previous model stays (or, given `fallback`,
+        that model is loaded instead, with a note); a text too long for the new model keeps the
+        previous model and offers to truncate. Returns False if it failed (only with wait=True)."""
         self.status_model.setText(f"Loading {Path(source).name}...")
-        return self.session.load(source, text, self.text, wait=wait, fallback=fallback)
+        step = self.state.step if self.session.run is not None else 1
+        return self.session.load(
+            source, text, self.text, wait=wait, fallback=fallback, step=step, truncate=truncate
+        )
 
     def set_text(self, text: str, *, wait: bool = True, truncate: bool = False) -> bool:
         """Put `text` in the input field and run the model on it. False if it could not run."""
@@ -224,7 +240,8 @@ class MainWindow(QMainWindow):
             return
         remembered = self.settings.model if model is None else None
         source = model or remembered or catalogue.default_id()
-        text = text if text is not None else self.settings.text
+        if text is None and remembered:  # the remembered text belongs to the remembered model only
+            text = self.settings.text
         fallback = catalogue.default_id() if remembered else None
         if wait:
             self.load_panels()
@@ -244,7 +261,9 @@ class MainWindow(QMainWindow):
         if self.text == outcome.field:  # never overwrite what the person typed meanwhile
             self.toolbar.text_edit.setText(outcome.text)
         problem = outcome.problem
-        if problem is not None:
+        if outcome.kept_previous:
+            self._on_switch_refused(outcome)
+        elif problem is not None:
             fix: tuple = (None, None)
             if problem.kind == "too_long" and problem.max_len and not self.session.generate_left:
                 text = outcome.text
@@ -253,21 +272,38 @@ class MainWindow(QMainWindow):
         else:
             self.notices.set_request_note(outcome.note)
             self.settings.text = outcome.text
-            self._show(outcome.run.trace, outcome.step, outcome.run.notes, outcome.loaded.label)
+            self._show(outcome.run.trace, outcome.step, outcome.run.notes, outcome.model.label)
+        self._update_generate_action()  # a run on screen is what Generate extends
         self._mark_ready()
 
-    def _on_model_changed(self, loaded: LoadedModel) -> None:
-        self.settings.model = loaded.source
-        self.toolbar.select_source(loaded.source, loaded.label)
-        self.toolbar.set_examples(loaded.examples)
-        self.setWindowTitle(f"seqviz \u2014 {loaded.label}")
+    def _on_switch_refused(self, outcome: Outcome) -> None:
+        """The chosen model cannot run the text: everything keeps showing the current model."""
+        new, current = outcome.model, self.session.model
+        self.toolbar.select_source(current.source, current.label)
+        self.status_model.setText(current.label)
+        fix: tuple = (None, None)
+        problem = outcome.problem
+        if problem.kind == "too_long" and problem.max_len:
+            source, text = new.source, outcome.text
+            fix = (
+                f"Open {new.label} with the first {problem.max_len} tokens",
+                lambda: self.open_model(source, text, wait=False, truncate=True),
+            )
+        self.notices.set_request_note(f"{problem} Still showing {current.label}.", *fix)
+
+    def _on_model_changed(self, model: SequenceModel) -> None:
+        self.settings.model = model.source
+        self.toolbar.select_source(model.source, model.label)
+        self.toolbar.set_examples(model.examples)
+        self.setWindowTitle(f"seqviz \u2014 {model.label}")
+        self.state.set_units(())  # unit numbers mean nothing in another model's weights
         self._update_generate_action()
 
     def _on_failed(self, title: str, message: str) -> None:
-        loaded = self.session.loaded
-        if loaded is not None:
-            self.toolbar.select_source(loaded.source, loaded.label)
-        self.status_model.setText(loaded.label if loaded else "No model loaded")
+        model = self.session.model
+        if model is not None:
+            self.toolbar.select_source(model.source, model.label)
+        self.status_model.setText(model.label if model else "No model loaded")
         if self.trace is None:
             self.tokens.show_message("No model loaded: choose one in the toolbar, or open a model file.")
         dialogs.show_error(self, title, message)
@@ -297,11 +333,11 @@ class MainWindow(QMainWindow):
     def _clamp_selection(self, trace: Trace) -> None:
         """Keep layer, direction, head and units inside the new trace's shapes."""
         meta, st = trace.meta, self.state
-        st.set_layer(min(st.layer, max(0, int(meta.get("num_layers", 1)) - 1)))
-        st.set_direction(min(st.direction, max(0, int(meta.get("num_directions", 1)) - 1)))
+        st.set_layer(min(st.layer, max(0, meta.num_layers - 1)))
+        st.set_direction(min(st.direction, max(0, meta.num_directions - 1)))
         heads = trace["attention"].shape[1] if "attention" in trace else 1
         st.set_head(min(st.head, heads - 1))
-        size = int(meta.get("hidden_size", 0)) or (trace["hidden"].shape[-1] if "hidden" in trace else 0)
+        size = meta.hidden_size or (trace["hidden"].shape[-1] if "hidden" in trace else 0)
         st.set_units(u for u in st.units if u < size)
 
     def _report_panel_failures(self, failures: list[str]) -> None:
@@ -321,10 +357,10 @@ class MainWindow(QMainWindow):
         self.commands.play.setText("Pause" if playing else "Play")
 
     def _on_busy_changed(self, busy: bool) -> None:
-        loaded = self.session.loaded
+        model = self.session.model
         if busy and self.status_model.text().startswith("Loading"):
             return  # "Loading <model>..." says more than "Working..."
-        self.status_model.setText("Working..." if busy else loaded.label if loaded else "")
+        self.status_model.setText("Working..." if busy else model.label if model else "")
 
     def _on_text_submitted(self, text: str) -> None:
         self._guarded(lambda: self.session.run_text(text, text, wait=False))
@@ -337,9 +373,10 @@ class MainWindow(QMainWindow):
             self.generate(wait=False)
 
     def _update_generate_action(self, *_args) -> None:
-        action, loaded = self.commands.generate, self.session.loaded
+        action, model = self.commands.generate, self.session.model
         busy = self.session.generate_left > 0
-        action.setEnabled(loaded is not None and loaded.can_generate)
+        # a trace file on screen is not the model's run: Generate would extend something else
+        action.setEnabled(model is not None and model.can_generate and self.session.run is not None)
         action.setText("Stop" if busy else "Generate")
 
     def _on_open_model_file(self) -> None:
@@ -384,3 +421,9 @@ class MainWindow(QMainWindow):
         )
         s.sync()
         super().closeEvent(event)
+
+
+def _trace_text(trace: Trace) -> str:
+    """A trace file's input as text for the text field (its tokens; a space between word tokens)."""
+    tokens = trace.tokens
+    return "".join(tokens) if all(len(t) <= 1 for t in tokens) else " ".join(tokens)

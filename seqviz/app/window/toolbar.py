@@ -25,6 +25,7 @@ from seqviz.app.viewer.playback import SPEEDS
 from seqviz.demos.catalogue import CatalogueEntry
 
 SOURCE_ROLE = Qt.ItemDataRole.UserRole + 1
+TRACE_ROLE = Qt.ItemDataRole.UserRole + 2  # the entry that stands for a trace file on screen
 TEMPERATURES = (0.0, 0.5, 0.8, 1.0, 1.5)
 GENERATE_COUNTS = (1, 10, 50)
 
@@ -174,6 +175,23 @@ class MainToolBar(QToolBar):
             index = combo.count() - 1
         combo.blockSignals(True)
         combo.setCurrentIndex(index)
+        combo.blockSignals(False)
+
+    def show_trace_file(self, label: str) -> None:
+        """Show that a trace file, not a model, is on screen: a chooser entry that opens nothing (choosing
+        a model from the list runs it again)."""
+        combo = self.model_combo
+        model: QStandardItemModel = combo.model()
+        for row in range(model.rowCount()):
+            if model.item(row).data(TRACE_ROLE):
+                model.removeRow(row)
+                break
+        item = QStandardItem(label)
+        item.setData(True, TRACE_ROLE)
+        item.setToolTip("A saved trace: choose a model to run text again")
+        model.appendRow(item)
+        combo.blockSignals(True)
+        combo.setCurrentIndex(model.rowCount() - 1)
         combo.blockSignals(False)
 
     def _on_model_activated(self, index: int) -> None:

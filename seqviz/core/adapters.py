@@ -1,0 +1,186 @@
+"""The SequenceModel implementations for what seqviz opens today: its own token models, bare torch
+recurrent and Transformer modules, and modules that trace themselves (`__seqviz_trace__`).
+
+`adapter_for(obj)` picks one; `seqviz.core.model_interface.open_model` is the public entry.
+"""
+
+from __future__ import annotations
+
+import inspect
+import zlib
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from seqviz.core.model_interface import SequenceModel
+from seqviz.core.tokenize import SPECIAL_TOKENS
+from seqviz.core.trace import Trace
+
+CHARACTER_VECTORS = "fixed random vector per character"
+
+
+class TokenModelAdapter(SequenceModel):
+    """A seqviz TokenModel (bundled, saved, or built by the demos): its tokenizer, head and card."""
+
+    def __init__(self, model: Any, source: str = "", label: str = "") -> None:
+        card = model.card
+        self.module = model
+        self.source = source or card.id
+        self.label = label or card.title or card.id or "seqviz model"
+        self.examples = tuple(card.examples)
+        # The lecture task: a text written for one sentiment model fits every sentiment model.
+        self.text_domain = f"seqviz:{card.task}" if card.task else ""
+        self.head = model.task
+        self.output_labels = tuple(model.output_labels)
+        self.max_length = _max_len(model)
+        vocab = set(model.tokenizer.vocab) | set(model.output_labels)
+        self.special_tokens = frozenset(t for t in SPECIAL_TOKENS if t in vocab)
+        self.trace_options = frozenset(getattr(model.backbone, "trace_options", ())) | {"targets"}
+        self.causal = bool(model.causal)
+
+    def tokens(self, text: str) -> list[str]:
+        return self.module.tokenizer.labels(text)
+
+    def unknown(self, text: str) -> list[str]:
+        return self.module.tokenizer.unknown(text)
+
+    def extend_text(self, text: str, token_id: int) -> str:
+        token = self.output_labels[token_id]
+        if self.module.tokenizer.level == "char":
+            return text + token
+        return f"{text} {token}" if text else token
+
+    def append(self, trace: Trace, text: str, token_id: int) -> Trace:
+        from seqviz.core.transformer import DecoderOnlyTransformer
+
+        if isinstance(self.module.backbone, DecoderOnlyTransformer) and trace.meta.token_ids:
+            from seqviz.core.generate import append_token  # one row per layer from cached keys/values
+
+            return append_token(self.module, trace, token_id)
+        return super().append(trace, text, token_id)
+
+    def _trace(self, inputs: Any, targets: Sequence[Any] | None = None, **options: Any) -> Trace:
+        tr = self.module.__seqviz_trace__(inputs, **options)
+        if targets is not None:
+            tr.meta = tr.meta.replace(targets=self._target_ids(targets, tr.num_steps))
+        return tr
+
+    def _target_ids(self, targets: Sequence[Any], steps: int) -> list[int]:
+        """Output indices of the true answers: labels or ids, None where not known (-1)."""
+        index = {label: i for i, label in enumerate(self.output_labels)}
+        ids = [
+            -1 if t is None else int(t) if isinstance(t, (int, np.integer)) else index.get(t, -1)
+            for t in targets
+        ]
+        if self.head != "classify" and len(ids) != steps:
+            raise ValueError(f"targets= gives {len(ids)} answers for {steps} steps; give one per step")
+        return ids
+
+
+class TorchModuleAdapter(SequenceModel):
+    """A bare nn.RNN/GRU/LSTM or torch Transformer module. Inputs are vectors; text is fed as one fixed
+    pseudo-random vector per character, so any text can be stepped through its dynamics."""
+
+    def __init__(self, module: Any, source: str = "", label: str = "") -> None:
+        import torch.nn as nn
+
+        from seqviz.core.transformer_trace import trace_transformer
+
+        self.module = module
+        self.source = source
+        self.label = label or type(module).__name__
+        self.text_domain = "characters"  # any text: one vector per character
+        if isinstance(module, nn.RNNBase):
+            from seqviz.core.recurrent import trace_recurrent
+
+            self._tracer, self.width = trace_recurrent, module.input_size
+            self.causal = not module.bidirectional
+        else:
+            self._tracer, self.width = trace_transformer, _d_model(module)
+            self.causal = False  # unless a causal mask is given
+        self.trace_options = _keyword_names(self._tracer, skip=("module", "model", "inputs"))
+
+    def tokens(self, text: str) -> list[str]:
+        return list(text)
+
+    def _trace(self, inputs: Any, **options: Any) -> Trace:
+        if not isinstance(inputs, str):
+            return self._tracer(self.module, inputs, **options)
+        if not inputs:
+            raise ValueError("the input is empty: type at least one character")
+        import torch
+
+        dtype = next(self.module.parameters()).dtype
+        x = torch.from_numpy(character_vectors(inputs, self.width)).to(dtype)
+        tr = self._tracer(self.module, x, **{"tokens": list(inputs), **options})
+        tr.meta = tr.meta.replace(input_note=CHARACTER_VECTORS)
+        return tr
+
+
+class TracingModuleAdapter(SequenceModel):
+    """A module that traces itself (`__seqviz_trace__(inputs, **options)`), e.g. the project's
+    Transformer backbones traced on token ids. It reads ids, not text."""
+
+    def __init__(self, module: Any, source: str = "", label: str = "") -> None:
+        self.module = module
+        self.source, self.label = source, label or type(module).__name__
+        self.trace_options = _keyword_names(module.__seqviz_trace__, skip=("inputs",))
+        self.causal = bool(getattr(module, "causal", True))
+
+    def tokens(self, text: str) -> list[str]:
+        raise TypeError(f"a {type(self.module).__name__} reads token ids, not text")
+
+    def _trace(self, inputs: Any, **options: Any) -> Trace:
+        return self.module.__seqviz_trace__(inputs, **options)
+
+
+def adapter_for(obj: Any, *, source: str = "", label: str = "") -> SequenceModel:
+    """The SequenceModel for `obj`, or a TypeError that names what seqviz opens."""
+    from seqviz.core.seqmodel import TokenModel
+
+    if isinstance(obj, TokenModel):
+        return TokenModelAdapter(obj, source, label)
+    import torch.nn as nn
+
+    from seqviz.core.transformer_trace import is_transformer
+
+    if isinstance(obj, nn.RNNBase) or is_transformer(obj):
+        return TorchModuleAdapter(obj, source, label)
+    if callable(getattr(obj, "__seqviz_trace__", None)):
+        return TracingModuleAdapter(obj, source, label)
+    raise TypeError(
+        f"seqviz cannot trace a {type(obj).__name__}; it takes nn.RNN, nn.GRU, nn.LSTM, torch's "
+        "Transformer encoder/decoder layers and stacks, and seqviz models (seqviz.load_model)"
+    )
+
+
+def character_vectors(text: str, size: int) -> np.ndarray:
+    """(len(text), size) float32: one fixed standard-normal vector per distinct character (seeded by
+    the character, so the same text always gives the same inputs)."""
+    rows = [np.random.default_rng(zlib.crc32(ch.encode("utf-8"))).standard_normal(size) for ch in text]
+    return np.asarray(rows, dtype=np.float32).reshape(len(text), size)
+
+
+def _max_len(model: Any) -> int | None:
+    """The longest input a model accepts, in tokens (Transformers have positions up to max_len)."""
+    for owner in (model, getattr(model, "backbone", None)):
+        limit = getattr(getattr(owner, "cfg", None), "max_len", None) or getattr(owner, "max_len", None)
+        if isinstance(limit, int) and limit > 0:
+            return limit
+    return None
+
+
+def _d_model(module: Any) -> int:
+    layer = module.layers[0] if hasattr(module, "layers") else module
+    return int(layer.self_attn.embed_dim)
+
+
+def _keyword_names(fn: Any, skip: tuple[str, ...]) -> frozenset[str]:
+    """The keyword options a tracer takes: its named parameters after the model and the inputs."""
+    params = inspect.signature(fn).parameters.values()
+    return frozenset(
+        p.name
+        for p in params
+        if p.name not in skip and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name != "self"
+    )
