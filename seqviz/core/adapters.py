@@ -1,7 +1,7 @@
 """The SequenceModel implementations for what seqviz opens today: its own token models, bare torch
 recurrent and Transformer modules, and modules that trace themselves (`__seqviz_trace__`).
 
-`adapter_for(obj)` picks one; `seqviz.core.model_interface.open_model` is the public entry.
+`open_model(obj)` picks one (the one place that looks at what kind of object it was given).
 """
 
 from __future__ import annotations
@@ -135,8 +135,11 @@ class TracingModuleAdapter(SequenceModel):
         return self.module.__seqviz_trace__(inputs, **options)
 
 
-def adapter_for(obj: Any, *, source: str = "", label: str = "") -> SequenceModel:
-    """The SequenceModel for `obj`, or a TypeError that names what seqviz opens."""
+def open_model(obj: Any, *, source: str = "", label: str = "") -> SequenceModel:
+    """`obj` as a SequenceModel: itself if it already is one, else the implementation for its kind.
+    Raises a TypeError that names what seqviz opens."""
+    if isinstance(obj, SequenceModel):
+        return obj
     from seqviz.core.seqmodel import TokenModel
 
     if isinstance(obj, TokenModel):

@@ -10,7 +10,7 @@ from seqviz.core.trace import Trace
 def trace(model: Any, inputs: Any, **options: Any) -> Trace:
     """Run `model` over `inputs` once and return every intermediate array as a Trace.
 
-    `model` is anything `seqviz.core.model_interface.open_model` opens (a SequenceModel, a seqviz model,
+    `model` is anything `seqviz.core.adapters.open_model` opens (a SequenceModel, a seqviz model,
     a bare torch module); `options` are checked against the model's `trace_options`, and an unknown
     one is a TypeError that names the options it takes.
 
@@ -23,6 +23,6 @@ def trace(model: Any, inputs: Any, **options: Any) -> Trace:
       model's outputs (`probs`, ...); `targets=` the true answers where the caller knows them;
       recurrent ones also take `initial_state=`.
     """
-    from seqviz.core.model_interface import open_model
+    from seqviz.core.adapters import open_model
 
     return open_model(model).trace(inputs, **options)

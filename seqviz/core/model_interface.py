@@ -3,8 +3,8 @@
 Bundled and saved seqviz models, bare torch modules and (next) Hugging Face and users' PyTorch models
 implement it, so the app never dispatches on a class name and never assumes a tokenizer: it asks the
 model how text splits into tokens, how a token reads, which tokens are special, how long an input may be,
-what the output head is, whether it generates, and how to trace. `open_model(obj)` wraps a torch object
-in the right implementation (seqviz.core.adapters).
+what the output head is, whether it generates, and how to trace. `seqviz.core.adapters.open_model(obj)`
+wraps a torch object in the right implementation.
 
 Text in, text out: `tokens(text)` are the pieces the model reads; `extend_text(text, token_id)` is `text`
 with one more output token, written so that the tokenizer reads it back as the same pieces plus that one
@@ -122,13 +122,3 @@ def check_options(model: SequenceModel, options: Iterable[str]) -> None:
         raise UnknownOptionError(
             f"{name} has no trace option {', '.join(map(repr, unknown))}; the options it takes: {takes}"
         )
-
-
-def open_model(obj: Any, *, source: str = "", label: str = "") -> SequenceModel:
-    """`obj` as a SequenceModel: itself if it already is one, else the implementation for its kind.
-    Raises TypeError naming what can be opened."""
-    if isinstance(obj, SequenceModel):
-        return obj
-    from seqviz.core.adapters import adapter_for
-
-    return adapter_for(obj, source=source, label=label)

@@ -58,7 +58,7 @@ _torch_configured = False
 
 def load(source: str) -> SequenceModel:
     """Open a catalogue model by id, or a model file by path. Raises seqviz.ModelFileError."""
-    from seqviz.core.model_interface import open_model
+    from seqviz.core.adapters import open_model
 
     configure_torch()
     entry = catalogue.find(source)
@@ -74,6 +74,15 @@ def load(source: str) -> SequenceModel:
 
 def run(model: SequenceModel, text: str, truncate: bool = False) -> Run:
     """Trace `text` with the model. Raises InputProblem for empty, too long or unreadable input."""
+    from seqviz.core.tokenize import UnknownTokenError
+
+    try:
+        return _run(model, text, truncate)
+    except UnknownTokenError as exc:  # a vocabulary without an unknown token: name the word
+        raise InputProblem("unknown_word", str(exc)) from None
+
+
+def _run(model: SequenceModel, text: str, truncate: bool) -> Run:
     num_tokens = model.count_tokens(text)
     if num_tokens == 0:
         raise InputProblem("empty", "The input is empty: type some text to run the model.")
@@ -97,7 +106,6 @@ def run(model: SequenceModel, text: str, truncate: bool = False) -> Run:
 
 
 def _trace_text(model: SequenceModel, text: str) -> Trace:
-    from seqviz.core.tokenize import UnknownTokenError
     from seqviz.demos.answers import known_answers
 
     options = {}
@@ -106,10 +114,7 @@ def _trace_text(model: SequenceModel, text: str) -> Trace:
         answers = known_answers(lecture_task, model.tokens(text))
         if answers is not None:
             options["targets"] = answers
-    try:
-        return model.trace(text, **options)
-    except UnknownTokenError as exc:
-        raise InputProblem("unknown_word", str(exc)) from None
+    return model.trace(text, **options)
 
 
 def trace_notes(trace: Trace) -> tuple[str, ...]:

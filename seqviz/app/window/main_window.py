@@ -272,7 +272,9 @@ class MainWindow(QMainWindow):
         else:
             self.notices.set_request_note(outcome.note)
             self.settings.text = outcome.text
+            self.toolbar.select_source(outcome.model.source, outcome.model.label)  # after a trace file
             self._show(outcome.run.trace, outcome.step, outcome.run.notes, outcome.model.label)
+            self.setWindowTitle(f"seqviz \u2014 {outcome.model.label}")
         self._update_generate_action()  # a run on screen is what Generate extends
         self._mark_ready()
 

@@ -167,6 +167,7 @@ class MainToolBar(QToolBar):
     def select_source(self, source: str, label: str) -> None:
         """Show `source` as the chosen model, adding it under "files" if it is not listed."""
         combo = self.model_combo
+        self._remove_trace_entry()
         index = combo.findData(source, SOURCE_ROLE)
         if index < 0:
             if combo.findText("FILES") < 0:
@@ -182,10 +183,7 @@ class MainToolBar(QToolBar):
         a model from the list runs it again)."""
         combo = self.model_combo
         model: QStandardItemModel = combo.model()
-        for row in range(model.rowCount()):
-            if model.item(row).data(TRACE_ROLE):
-                model.removeRow(row)
-                break
+        self._remove_trace_entry()
         item = QStandardItem(label)
         item.setData(True, TRACE_ROLE)
         item.setToolTip("A saved trace: choose a model to run text again")
@@ -193,6 +191,13 @@ class MainToolBar(QToolBar):
         combo.blockSignals(True)
         combo.setCurrentIndex(model.rowCount() - 1)
         combo.blockSignals(False)
+
+    def _remove_trace_entry(self) -> None:
+        model: QStandardItemModel = self.model_combo.model()
+        for row in range(model.rowCount()):
+            if model.item(row).data(TRACE_ROLE):
+                model.removeRow(row)
+                return
 
     def _on_model_activated(self, index: int) -> None:
         source = self.model_combo.itemData(index, SOURCE_ROLE)
