@@ -3,7 +3,7 @@
 `display_token(token)` is what a person reads; `token_tooltip(token)` is the exact piece, for hover text.
 Both are plain text: a rich-text context (a QLabel showing HTML, the gate equations) escapes the result
 with `html.escape` afterwards, so "<unk>" and "</s>" stay visible instead of being read as tags. Narrow
-views shorten the result afterwards (`seqviz.app.panels.plotting.shorten`), never the raw token.
+views shorten the result afterwards (`shorten`, below), never the raw token.
 
 A model's tokenizer may later say how its own pieces read (subword markers such as "Ġ", "▁" or "##").
 Callers therefore treat the rule as a value of type `TokenDisplay`: today every caller uses the
@@ -73,3 +73,8 @@ def token_tooltip(token: str) -> str:
     if name is None and len(token) == 1 and _invisible(token):
         name = unicodedata.name(token, "").lower() or f"U+{ord(token):04X}"
     return repr(token) if name is None else f"{repr(token)} ({name})"
+
+
+def shorten(text: str, max_chars: int) -> str:
+    """`text` cut to `max_chars` characters, the last one an ellipsis when cut (after display_token)."""
+    return text if len(text) <= max_chars else text[: max_chars - 1] + "\u2026"

@@ -15,8 +15,9 @@ from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsPathItem, QGraphicsRec
 
 from seqviz.app.panels import plotting
 from seqviz.app.panels.heatmap import FutureMask
-from seqviz.app.panels.plotting import STEP_OFFSET, TokenAxis, display_token, shorten
+from seqviz.app.panels.plotting import STEP_OFFSET, TokenAxis, display_token
 from seqviz.app.window.theme import Theme, current_theme
+from seqviz.core.token_display import shorten
 
 MAX_LINE_ROWS = 32  # the lines view shows at most this many tokens per side
 MIN_LINE_PX = 48  # the lines view's labels are shortened to leave the lines at least this wide

@@ -23,6 +23,7 @@ from seqviz.app.panels.heatmap import PlotCanvas
 from seqviz.app.panels.traceinfo import is_causal, output_labels, task_of
 from seqviz.app.viewer.state import ViewState
 from seqviz.app.window.theme import Theme, current_theme, theme_notifier
+from seqviz.core.token_display import shorten
 from seqviz.core.trace import Trace
 
 TOP_K = 10  # bars shown when they fit; a short plot shows fewer (at least MIN_ROWS), never overlapping
@@ -181,7 +182,7 @@ class OutputPanel(Panel):
     def _label_texts(self, labels: list[str]) -> list[str]:
         """Axis labels: tokens with whitespace made visible; class and tag names as they are."""
         if self.task in ("classify", "tag"):
-            return [plotting.shorten(label, MAX_LABEL_CHARS) for label in labels]
+            return [shorten(label, MAX_LABEL_CHARS) for label in labels]
         return [plotting.display_token(label, MAX_LABEL_CHARS) for label in labels]
 
     def _size_label_axis(self, theme: Theme) -> None:

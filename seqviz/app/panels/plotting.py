@@ -57,12 +57,7 @@ def image_data(array: np.ndarray) -> np.ndarray:
 def display_token(token: str, max_chars: int = 12) -> str:
     """An input/output token as a label: the core's one display rule (seqviz.core.token_display), then
     shortened to `max_chars`. Plain text: rich-text callers `html.escape` it."""
-    return shorten(token_display.display_token(token), max_chars)
-
-
-def shorten(text: str, max_chars: int) -> str:
-    """`text` cut to `max_chars` characters, the last one an ellipsis when cut."""
-    return text if len(text) <= max_chars else text[: max_chars - 1] + "\u2026"
+    return token_display.shorten(token_display.display_token(token), max_chars)
 
 
 def color(name: str, alpha: int | None = None) -> QColor:
@@ -259,7 +254,7 @@ class TokenAxis(ReadableAxis):
             return None
         visible = self._tokens[first - 1 : last]
         for limit in (max(map(len, visible), default=1), *self.SHORTENED):
-            labels = [shorten(t, limit) for t in visible]
+            labels = [token_display.shorten(t, limit) for t in visible]
             widths = [metrics.horizontalAdvance(t) for t in labels]
             needed = max((a + b) / 2 for a, b in zip(widths, widths[1:], strict=False)) if widths[1:] else 0
             if needed + self.LABEL_GAP <= room:

@@ -16,10 +16,9 @@ from PySide6.QtGui import QColor, QFontMetrics, QPaintEngine, QPainter, QPalette
 from PySide6.QtWidgets import QScrollBar, QToolTip, QVBoxLayout, QWidget
 
 from seqviz.app.panels.base import Panel
-from seqviz.app.panels.plotting import shorten
 from seqviz.app.viewer.state import ViewState
 from seqviz.app.window.theme import Theme, current_theme, theme_notifier
-from seqviz.core.token_display import display_token, token_tooltip
+from seqviz.core.token_display import display_token, shorten, token_tooltip
 from seqviz.core.trace import Trace
 
 _MAX_LABEL = 14  # characters; longer tokens are elided

@@ -147,7 +147,7 @@ def sample_next(
     probs: np.ndarray, temperature: float, rng: np.random.Generator, banned: tuple[int, ...] = ()
 ) -> int:
     """Pick the next token id from probs (V,): greedy when temperature <= 0, else sample p**(1/T)."""
-    from seqviz.core.generate import pick_token
+    from seqviz.core.inference import pick_token
 
     with np.errstate(divide="ignore"):
         log_probs = np.log(np.asarray(probs, np.float64))  # 0 -> -inf: never picked
