@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
+from traces import click, encoder_decoder_trace, hover, lstm_trace, open_panel, transformer_trace
 
 from seqviz.app.panels.attention import AttentionPanel
 from seqviz.core.trace import Trace
-from tests.app.traces import click, encoder_decoder_trace, hover, lstm_trace, open_panel, transformer_trace
 
 
 @pytest.fixture

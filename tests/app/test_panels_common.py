@@ -4,11 +4,7 @@ import pytest
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
-
-from seqviz.app.panels import PANEL_CLASSES
-from seqviz.app.viewer.state import ViewState
-from seqviz.app.window import theme
-from tests.app.traces import (
+from traces import (
     encoder_decoder_trace,
     gru_trace,
     lstm_trace,
@@ -16,6 +12,10 @@ from tests.app.traces import (
     rnn_trace,
     transformer_trace,
 )
+
+from seqviz.app.panels import PANEL_CLASSES
+from seqviz.app.viewer.state import ViewState
+from seqviz.app.window import theme
 
 TRACES = {
     "lstm": lambda: lstm_trace(T=9, bidirectional=True),

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
+from traces import click, gru_trace, lstm_trace, open_panel, rnn_trace, transformer_trace
 
 from seqviz.app.panels import plotting
 from seqviz.app.panels.gates import GatesPanel
 from seqviz.app.window.theme import current_theme
-from tests.app.traces import click, gru_trace, lstm_trace, open_panel, rnn_trace, transformer_trace
 
 LSTM_SYMBOLS = {"input_gate": "i", "forget_gate": "f", "output_gate": "o", "candidate": "g", "cell": "c"}
 

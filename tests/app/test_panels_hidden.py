@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
+from traces import click, hover, lstm_trace, open_panel, rnn_trace, transformer_trace
 
 from seqviz.app.panels.hidden import HiddenPanel
-from tests.app.traces import click, hover, lstm_trace, open_panel, rnn_trace, transformer_trace
 
 
 @pytest.fixture

@@ -2,10 +2,7 @@
 
 import numpy as np
 import pytest
-
-from seqviz.app.panels.output import TOP_K, OutputPanel
-from seqviz.core.trace import Trace
-from tests.app.traces import (
+from traces import (
     CLASS_LABELS,
     TAG_LABELS,
     VOCAB,
@@ -14,6 +11,9 @@ from tests.app.traces import (
     lstm_trace,
     open_panel,
 )
+
+from seqviz.app.panels.output import TOP_K, OutputPanel
+from seqviz.core.trace import Trace
 
 
 def expected_top(row: np.ndarray, labels: list[str], k: int) -> list[str]:

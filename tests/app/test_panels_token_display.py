@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtGui import QTextDocument
+from traces import lstm_trace, open_panel, shown
 
 from seqviz.app.panels.gates import GatesPanel
 from seqviz.app.panels.hidden import HiddenPanel
@@ -12,7 +13,6 @@ from seqviz.app.panels.tokens import TokensPanel, chip_tooltip
 from seqviz.app.viewer.state import ViewState
 from seqviz.core.token_display import display_token
 from seqviz.core.trace import Trace
-from tests.app.traces import lstm_trace, open_panel, shown
 
 TOKENS = ["<s>", "new york", "\r", "", "</s>", "<unk>"]
 SHOWN = ["<s>", "new york", "\u21e4", "\u2205", "</s>", "<unk>"]

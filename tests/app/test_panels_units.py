@@ -1,9 +1,9 @@
 """Selected units panel: one curve per picked unit, cursor, array choice, clicks and hover."""
 
 import numpy as np
+from traces import click, hover, lstm_trace, open_panel
 
 from seqviz.app.panels.units import UnitsPanel
-from tests.app.traces import click, hover, lstm_trace, open_panel
 
 
 def curve_data(panel):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from traces import lstm_trace, transformer_trace
+
 from seqviz.app.viewer.model import Limits, ViewerModel
-from tests.app.traces import lstm_trace, transformer_trace
 
 
 def test_a_new_trace_clamps_layer_direction_head_and_units_once_for_every_panel(qtbot):
