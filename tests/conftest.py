@@ -28,24 +28,23 @@ def temp_settings_dir(tmp_path, monkeypatch):
 
 @pytest.fixture
 def dialog_log(monkeypatch):
-    """Replace the app's dialogs: errors are recorded as (title, message), file choosers fail the test
-    unless a test sets `dialog_log.next_file`."""
+    """No dialogs on screen: errors are recorded as (title, message) through the app's error handler,
+    file choosers fail the test unless a test sets `dialog_log.next_file`."""
     from seqviz.app.window import dialogs
 
     class Log(list):
         next_file: str | None = None
 
     log = Log()
-    monkeypatch.setattr(
-        dialogs, "show_error", lambda parent, title, message, detail=None: log.append((title, message))
-    )
+    previous = dialogs.set_error_handler(lambda title, message, detail=None: log.append((title, message)))
 
     def choose_file(parent, title, file_filter):
         assert log.next_file is not None, f"unexpected file dialog: {title}"
         return log.next_file
 
     monkeypatch.setattr(dialogs, "choose_file", choose_file)
-    return log
+    yield log
+    dialogs.set_error_handler(previous)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -6,7 +6,9 @@ folder, the size, the panel, the theme, the step syntax, the model's existence, 
 `run(request)` builds the window hidden, starts the model job, builds the panels meanwhile, waits for
 the trace, checks the steps against T, renders and writes atomically.
 
-Exit status: 0 written; 2 bad input (one line on stderr); 1 the file could not be written.
+Exit status: 0 written; 2 bad input (one line on stderr); 1 the file could not be written. The window
+shows no error boxes here: its errors (and exceptions in Qt slots) go to an `ErrorLog`, set as the
+error handler of `seqviz.app.window.dialogs`, and become the exit status.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import os
 import re
 import sys
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from seqviz.app.export.files import (
@@ -56,6 +59,20 @@ class ExportRequest:
     @property
     def is_animation(self) -> bool:
         return self.output.suffix.lower() in ANIMATION_SUFFIXES
+
+
+@dataclass
+class ErrorLog:
+    """The errors the hidden window reports (there are no boxes in headless mode): they decide the exit
+    status. `report` is the window's error handler; `on_report` is called after each one."""
+
+    entries: list[tuple[str, str]] = field(default_factory=list)
+    on_report: Callable[[], None] | None = None
+
+    def report(self, title: str, message: str, detail: str | None = None) -> None:
+        self.entries.append((title, message))
+        if self.on_report is not None:
+            self.on_report()
 
 
 # Validation (no Qt, no torch) ---------------------------------------------------------------------
@@ -194,38 +211,43 @@ def run(request: ExportRequest) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
+    from seqviz.app.window import dialogs
+    from seqviz.app.window.settings import AppSettings
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("seqviz")
-    with tempfile.TemporaryDirectory(prefix="seqviz-export-") as folder:
-        from seqviz.app.window.settings import AppSettings
+    errors = ErrorLog()
+    previous_handler = dialogs.set_error_handler(errors.report)
+    previous_hook = dialogs.install_excepthook(None)  # an exception in a Qt slot is an error, too
+    try:
+        with tempfile.TemporaryDirectory(prefix="seqviz-export-") as folder:
+            # a throwaway settings file: an export neither reads nor changes the person's own settings
+            settings = AppSettings(QSettings(str(Path(folder) / "seqviz.ini"), QSettings.Format.IniFormat))
+            window = _build_window(request, settings, errors)
+            try:
+                return _export(window, request, errors)
+            finally:
+                window.close()
+                window.deleteLater()
+                app.processEvents()
+    finally:
+        sys.excepthook = previous_hook
+        dialogs.set_error_handler(previous_handler)
 
-        # a throwaway settings file: an export neither reads nor changes the person's own settings
-        settings = AppSettings(QSettings(str(Path(folder) / "seqviz.ini"), QSettings.Format.IniFormat))
-        window = _build_window(request, settings)
-        try:
-            return _export(window, request)
-        finally:
-            window.close()
-            window.deleteLater()
-            app.processEvents()
 
-
-def _build_window(request: ExportRequest, settings):
+def _build_window(request: ExportRequest, settings, errors: ErrorLog):
     """The hidden window, with the model job started first so torch loads while panels are built."""
     import dataclasses
 
     from PySide6.QtCore import Qt
 
     from seqviz.app import scenes
-    from seqviz.app.window import appearance, dialogs
+    from seqviz.app.window import appearance
     from seqviz.app.window.main_window import MainWindow
 
-    errors: list[tuple[str, str]] = []
-    dialogs.show_error = lambda parent, title, message, detail=None: errors.append((title, message))
     window = MainWindow(settings=settings, lazy_panels=True)
     window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
     window.resize(*WINDOW_SIZE)
-    window.export_errors = errors
     window.export_outcomes = []
     window.session.outcome.connect(window.export_outcomes.append)
     scene = request.scene
@@ -242,23 +264,28 @@ def _build_window(request: ExportRequest, settings):
     else:
         appearance.apply_theme(window, theme)
         window.load_panels()
-    _wait_until_ready(window)
+    _wait_until_ready(window, errors)
     return window
 
 
-def _wait_until_ready(window) -> None:
+def _wait_until_ready(window, errors: ErrorLog) -> None:
+    """Until the first request has finished, or an error is reported (which may stop it finishing)."""
     from PySide6.QtCore import QEventLoop
 
-    if window.export_errors or window.export_outcomes:
+    if errors.entries or window.export_outcomes:
         return
     loop = QEventLoop()
     window.ready.connect(loop.quit)
-    loop.exec()
+    errors.on_report = loop.quit
+    try:
+        loop.exec()
+    finally:
+        errors.on_report = None
 
 
-def _check_ready(window) -> None:
-    """Raise UsageError when the model or the text failed."""
-    for title, message in window.export_errors:
+def _check_ready(window, errors: ErrorLog) -> None:
+    """Raise UsageError when the model or the text failed, ExportError for any other error."""
+    for title, message in errors.entries:
         if title == "Cannot open model":
             raise UsageError(f"cannot open model: {message}")
         raise ExportError(f"{title}: {message}")
@@ -269,12 +296,12 @@ def _check_ready(window) -> None:
         raise ExportError("the model gave no trace")
 
 
-def _export(window, request: ExportRequest) -> int:
+def _export(window, request: ExportRequest, errors: ErrorLog) -> int:
     from PySide6.QtCore import QSize
 
     from seqviz.app.export.pictures import current_size, export_animation, picture_target, save_picture
 
-    _check_ready(window)
+    _check_ready(window, errors)
     num_steps = window.num_steps
     target = picture_target(window, request.panel)
     if request.size is not None:
@@ -294,6 +321,7 @@ def _export(window, request: ExportRequest) -> int:
         if not 1 <= step <= num_steps:
             raise UsageError(f"--step {step}: this input has {num_steps} steps; use 1 to {num_steps}")
         window.set_step(step)
+        _check_ready(window, errors)  # a panel that failed on this step would give a wrong picture
         save_picture(target, request.output, size)
         what = f"step {step} of {num_steps}"
     print(f"seqviz: wrote {request.output} ({size.width()}x{size.height()}, {what})", flush=True)
