@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QPainterPath
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QToolTip
 
@@ -217,7 +217,8 @@ class PlotCanvas(pg.GraphicsLayoutWidget):
 
     `cellClicked(row, step, toggle)` fires for a left click on any registered heatmap; `toggle` is
     True when Ctrl or Shift is held. Hover shows a tooltip from the first source with text; the last
-    text is kept in `hover_text` (tests read it).
+    text is kept in `hover_text` (tests read it). The tooltip stays while the pointer rests (Qt's
+    usual 10 s), follows the pointer to another cell and goes when it leaves the plots.
     """
 
     cellClicked = Signal(int, int, bool)
@@ -245,17 +246,27 @@ class PlotCanvas(pg.GraphicsLayoutWidget):
     def _on_hover(self, args: tuple) -> None:
         self.show_hover(args[0])
 
-    def show_hover(self, scene_pos: QPointF) -> str:
+    def show_hover(self, scene_pos: QPointF, global_pos: QPoint | None = None) -> str:
         """Work out and show the tooltip for a scene position; returns its text ('' for none)."""
         text = next((t for t in (src(scene_pos) for src in self._hover_sources) if t), "")
-        if text != self.hover_text:
-            self.hover_text = text
-            if text:
+        # also when the same text was hidden meanwhile (a click, the pointer left the window)
+        if text and not (QToolTip.isVisible() and QToolTip.text() == text):
+            if global_pos is None:
                 global_pos = self.viewport().mapToGlobal(self.mapFromScene(scene_pos))
-                QToolTip.showText(global_pos, text, self)
-            else:
-                QToolTip.hideText()
+            QToolTip.showText(global_pos, text, self)
+        elif not text and self.hover_text:
+            QToolTip.hideText()
+        self.hover_text = text
         return text
+
+    def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        # Qt sends a ToolTip event once the pointer has rested (~0.7 s). QGraphicsView passes it to the
+        # scene, which finds no item with a tooltip and hides the one shown on hover: the hover text
+        # vanished about a second after it appeared. Answer it with the hover text instead.
+        if event.type() != QEvent.Type.ToolTip:
+            return super().viewportEvent(event)
+        shown = self.show_hover(self.mapToScene(event.pos()), event.globalPos())
+        return True if shown else super().viewportEvent(event)
 
     def _on_click(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
