@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtWidgets import QToolTip
+from traces import lstm_trace, open_panel, transformer_trace, view_pos
 
 from seqviz.app.panels.attention import AttentionPanel
 from seqviz.app.panels.hidden import HiddenPanel
 from seqviz.app.panels.units import UnitsPanel
-from tests.app.traces import lstm_trace, open_panel, transformer_trace, view_pos
 
 FADE_MS = 500  # more than Qt's 300 ms fade-out of a hidden tooltip
 
