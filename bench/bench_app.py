@@ -136,7 +136,7 @@ def soak(window, app, trace, total: int, warmup: int = 1_000) -> None:
     playback.set_speed(60)
     playback._timer.setInterval(0)  # flat out: the soak is about leaks and crashes, not pacing
     counted = {"steps": 0}
-    window.state.stepChanged.connect(lambda _s: counted.__setitem__("steps", counted["steps"] + 1))
+    window.viewer.cursor.stepChanged.connect(lambda _s: counted.__setitem__("steps", counted["steps"] + 1))
     rss_after_warmup = None
     t0 = time.perf_counter()
     while counted["steps"] < total:

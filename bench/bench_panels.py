@@ -3,7 +3,7 @@
     python bench/bench_panels.py                 # 2-layer LSTM, H=512, T=1,000 and T=10,000
     python bench/bench_panels.py --steps 300 --sizes 10000
 
-A step is `state.set_step(t)` followed by the repaint Qt would do (events processed until the window
+A step is `viewer.cursor.set_step(t)` followed by the repaint Qt would do (events processed until the window
 is painted), measured over consecutive steps (playback) and random jumps, at 1600x900, offscreen.
 "CPU" counts this process's CPU time only (stable on a busy machine). "Full grab" re-renders the
 whole window from scratch (a worst case: every plot redrawn).
@@ -55,7 +55,7 @@ def time_steps(app, window, steps: list[int], clock=time.perf_counter) -> list[f
     out = []
     for step in steps:
         t0 = clock()
-        window.state.set_step(step)
+        window.viewer.cursor.set_step(step)
         app.processEvents()  # queued scene updates -> viewport updates
         app.processEvents()  # paint events
         out.append((clock() - t0) * 1000)
@@ -66,7 +66,7 @@ def time_grabs(window, steps: list[int]) -> list[float]:
     out = []
     for step in steps:
         t0 = time.perf_counter()
-        window.state.set_step(step)
+        window.viewer.cursor.set_step(step)
         window.grab()
         out.append((time.perf_counter() - t0) * 1000)
     return out
@@ -99,7 +99,7 @@ def main() -> None:
         trace = lstm_trace(steps, units=args.units)
         t0 = time.perf_counter()
         window.show_trace(trace, label="bench")
-        window.state.set_units((3, 100, 400))
+        window.viewer.selection.set_units((3, 100, 400))
         app.processEvents()
         window.grab()
         load_ms = (time.perf_counter() - t0) * 1000

@@ -242,7 +242,7 @@ def test_lines_are_as_thick_relative_to_the_picture_at_any_size(window):
     assert full_hd >= 2 and 1.7 <= uhd / full_hd <= 2.3
     # the window on screen draws as before
     assert stroke_scale() == 1.0 and current_theme() is theme
-    assert panel.cursor.pen.widthF() == theme.line_width
+    assert panel.step_line.pen.widthF() == theme.line_width
     assert [c.opts["pen"].widthF() for c in panel.curves] == [theme.line_width] * len(panel.curves)
     assert panel.plot.getAxis("left").pen().widthF() == theme.outline_width
     assert panel.plot.getAxis("left").cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache

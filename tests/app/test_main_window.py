@@ -13,6 +13,7 @@ from traces import encoder_decoder_trace, lstm_trace, shown, transformer_trace
 
 from seqviz.app import MainWindow
 from seqviz.app.panels.base import Panel
+from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window import dialogs
 from seqviz.app.window.docks import DockArea
 from seqviz.app.window.settings import AppSettings
@@ -298,11 +299,13 @@ def test_a_failing_panel_is_reported_and_the_others_still_update(qtbot, dialog_l
         def show_trace(self, trace):
             self.shown = trace.num_steps
 
-    area = DockArea(window_state := __import__("seqviz.app.viewer.state", fromlist=["ViewState"]).ViewState())
+    viewer = ViewerModel()
+    area = DockArea(viewer)
     qtbot.addWidget(area)
     area.add_panels([Broken, Counter])
-    window_state.set_num_steps(12)
-    failures = area.set_trace(lstm_trace(T=12))
+    trace = lstm_trace(T=12)
+    viewer.set_trace(trace)
+    failures = area.set_trace(trace)
     assert failures == ["Broken: ValueError: cannot draw"]
     assert area.panels["counter"].shown == 12
 

@@ -51,9 +51,9 @@ def test_switching_within_a_task_keeps_text_and_step_and_across_tasks_brings_the
 
 def test_selected_units_do_not_carry_over_to_another_model(window):
     assert window.open_model("longrange-rnn")
-    window.state.set_units((3, 5))
+    window.viewer.selection.set_units((3, 5))
     assert window.open_model("longrange-gru")
-    assert window.state.units == ()
+    assert window.viewer.selection.units == ()
 
 
 def test_model_without_text_starts_from_its_example_not_the_remembered_text(qtbot, dialog_log):

@@ -15,9 +15,9 @@ def causal():
 
 
 def test_matrix_is_the_selected_layer_and_head(qtbot, causal):
-    state, panel = open_panel(qtbot, AttentionPanel, causal)
-    state.set_layer(1)
-    state.set_head(2)
+    viewer, panel = open_panel(qtbot, AttentionPanel, causal)
+    viewer.selection.set_layer(1)
+    viewer.selection.set_head(2)
     np.testing.assert_array_equal(panel.matrix.image.image, causal["attention"][1, 2])
     assert panel.matrix.image.getLevels() == pytest.approx((0.0, 1.0))
     assert panel.layer_box.currentText() == "2" and panel.head_box.currentText() == "3"
@@ -25,7 +25,7 @@ def test_matrix_is_the_selected_layer_and_head(qtbot, causal):
 
 
 def test_causal_mask_is_drawn_over_future_keys_not_as_zero_colour(qtbot, causal):
-    state, panel = open_panel(qtbot, AttentionPanel, causal)
+    viewer, panel = open_panel(qtbot, AttentionPanel, causal)
     masked = panel.matrix.masked_fill.path()
     assert masked.contains(QPointF(5, 2))  # query 2 cannot see key 5
     assert masked.contains(QPointF(10, 9))
@@ -37,48 +37,48 @@ def test_causal_mask_is_drawn_over_future_keys_not_as_zero_colour(qtbot, causal)
 
 
 def test_encoder_has_no_mask(qtbot):
-    state, panel = open_panel(qtbot, AttentionPanel, transformer_trace(T=6, causal=False))
+    viewer, panel = open_panel(qtbot, AttentionPanel, transformer_trace(T=6, causal=False))
     assert panel.matrix.masked_fill.path().isEmpty()
 
 
 def test_step_marks_the_query_row_and_covers_later_rows(qtbot, causal):
-    state, panel = open_panel(qtbot, AttentionPanel, causal)
-    state.set_step(4)
+    viewer, panel = open_panel(qtbot, AttentionPanel, causal)
+    viewer.cursor.set_step(4)
     row = panel.matrix.row_marker.rect()
     assert row.center().y() == 4 and row.height() == 1
     assert panel.matrix.future.isVisible() and panel.matrix.future.rect().top() == 4.5
 
 
 def test_hover_gives_query_key_and_weight(qtbot, causal):
-    state, panel = open_panel(qtbot, AttentionPanel, causal)
+    viewer, panel = open_panel(qtbot, AttentionPanel, causal)
     text = hover(qtbot, panel.canvas, panel.matrix.plot, 2, 7)
     assert "query 7" in text and "key 2" in text
     assert f"{causal['attention'][0, 0, 6, 1]:.5f}" in text
 
 
 def test_click_matrix_row_sets_step(qtbot, causal):
-    state, panel = open_panel(qtbot, AttentionPanel, causal)
-    with qtbot.waitSignal(state.stepChanged):
+    viewer, panel = open_panel(qtbot, AttentionPanel, causal)
+    with qtbot.waitSignal(viewer.cursor.stepChanged):
         click(qtbot, panel.canvas, panel.matrix.plot, 1, 3)
-    assert state.step == 3
+    assert viewer.cursor.step == 3
 
 
 def test_thumbnail_click_selects_layer_and_head(qtbot, causal):
-    state, panel = open_panel(qtbot, AttentionPanel, causal, size=(900, 800))
+    viewer, panel = open_panel(qtbot, AttentionPanel, causal, size=(900, 800))
     grid = panel.thumbnails
     assert set(grid.images) == {(layer, h) for layer in range(2) for h in range(3)}
     np.testing.assert_array_equal(grid.images[1, 2].image, causal["attention"][1, 2])
     centre = grid.cell_rect(1, 2).center()
-    with qtbot.waitSignal(state.headChanged):
+    with qtbot.waitSignal(viewer.selection.headChanged):
         click(qtbot, grid, grid.view, centre.x(), centre.y())
-    assert (state.layer, state.head) == (1, 2)
+    assert (viewer.selection.layer, viewer.selection.head) == (1, 2)
     assert grid.selected == (1, 2)
     np.testing.assert_array_equal(panel.matrix.image.image, causal["attention"][1, 2])
 
 
 def test_lines_link_the_current_token_to_what_it_attends_to(qtbot, causal):
-    state, panel = open_panel(qtbot, AttentionPanel, causal)
-    state.set_step(5)
+    viewer, panel = open_panel(qtbot, AttentionPanel, causal)
+    viewer.cursor.set_step(5)
     row = causal["attention"][0, 0, 4]
     assert panel.lines.line_weights == {k: pytest.approx(float(row[k])) for k in range(5)}
     assert sum(line.isVisible() for line in panel.lines.lines) == 5
@@ -89,8 +89,8 @@ def test_lines_link_the_current_token_to_what_it_attends_to(qtbot, causal):
 
 def test_long_input_lines_show_the_strongest_keys(qtbot):
     trace = transformer_trace(T=80, num_layers=1, num_heads=1)
-    state, panel = open_panel(qtbot, AttentionPanel, trace)
-    state.set_step(70)
+    viewer, panel = open_panel(qtbot, AttentionPanel, trace)
+    viewer.cursor.set_step(70)
     row = trace["attention"][0, 0, 69]
     limit = panel.lines.max_rows()  # as many as fit the view, at most 32
     assert 4 <= limit <= 32 and len(panel.lines.shown_keys) == limit
@@ -99,14 +99,14 @@ def test_long_input_lines_show_the_strongest_keys(qtbot):
 
 def test_cross_attention_selector(qtbot):
     trace = encoder_decoder_trace(T=5, S=7)
-    state, panel = open_panel(qtbot, AttentionPanel, trace)
+    viewer, panel = open_panel(qtbot, AttentionPanel, trace)
     assert not panel.kind_box.isHidden()
-    panel.kind_box.setCurrentIndex(panel.kinds.index("cross_attention"))
-    state.set_head(1)
+    panel.kind_box.setCurrentIndex(panel.kind_box.findData("cross_attention"))
+    viewer.selection.set_head(1)
     np.testing.assert_array_equal(panel.matrix.image.image, trace["cross_attention"][0, 1])
     assert panel.matrix.masked_fill.path().isEmpty()
     assert panel.matrix.key_tokens == trace.source_tokens
-    state.set_step(2)
+    viewer.cursor.set_step(2)
     row = trace["cross_attention"][0, 1, 1]
     assert panel.lines.line_weights == {k: pytest.approx(float(w)) for k, w in enumerate(row)}
 
@@ -117,14 +117,14 @@ def test_recurrent_attention_model_with_cross_attention_only(qtbot):
     hidden = rng.normal(size=(4, 1, 1, 3))
     meta = {"arch": "gru-attention", "causal": True}
     trace = Trace({"hidden": hidden, "cross_attention": weights}, meta=meta)
-    state, panel = open_panel(qtbot, AttentionPanel, trace)
+    viewer, panel = open_panel(qtbot, AttentionPanel, trace)
     assert panel.message is None and panel.kinds == ["cross_attention"]
     assert panel.kind_box.isHidden() and panel.thumbnails.isHidden()
     np.testing.assert_array_equal(panel.matrix.image.image, weights[0, 0])
 
 
 def test_not_applicable_to_an_lstm(qtbot):
-    state, panel = open_panel(qtbot, AttentionPanel, lstm_trace(T=4))
+    viewer, panel = open_panel(qtbot, AttentionPanel, lstm_trace(T=4))
     assert "LSTM" in panel.message and "Transformers" in panel.message
 
 
@@ -156,7 +156,7 @@ def test_encoder_decoder_opens_on_cross_attention_with_the_source_words(qtbot):
     source words (columns), labelled with the words even when a matrix column is narrower than
     "thousand"."""
     trace = dates_trace()
-    state, panel = open_panel(qtbot, AttentionPanel, trace, size=(950, 330))
+    viewer, panel = open_panel(qtbot, AttentionPanel, trace, size=(950, 330))
     assert panel.kind == "cross_attention"
     np.testing.assert_array_equal(panel.matrix.image.image, trace["cross_attention"][0, 0])
     keys = drawn_labels(panel.matrix.x_axis)
@@ -167,7 +167,7 @@ def test_encoder_decoder_opens_on_cross_attention_with_the_source_words(qtbot):
 
 def test_source_words_are_shortened_before_they_become_numbers(qtbot):
     trace = dates_trace()
-    state, panel = open_panel(qtbot, AttentionPanel, trace, size=(760, 330))
+    viewer, panel = open_panel(qtbot, AttentionPanel, trace, size=(760, 330))
     keys = drawn_labels(panel.matrix.x_axis)
     assert len(keys) == 8 and keys[0] == "the" and keys[5].startswith("tho") and keys[5] != "thousand"
 
@@ -175,13 +175,13 @@ def test_source_words_are_shortened_before_they_become_numbers(qtbot):
 def test_seq2seq_decoder_self_attention_keys_are_the_decoder_inputs(qtbot):
     """Decoder query t (output t) attends to what the decoder was fed: <s>, then outputs 1..t-1."""
     trace = dates_trace()
-    state, panel = open_panel(qtbot, AttentionPanel, trace, size=(950, 600))
-    panel.kind_box.setCurrentIndex(panel.kinds.index("attention"))
+    viewer, panel = open_panel(qtbot, AttentionPanel, trace, size=(950, 600))
+    panel.kind_box.setCurrentIndex(panel.kind_box.findData("attention"))
     expected = ["<s>", *trace.tokens[:-1]]
     assert panel.key_tokens == expected and panel.matrix.key_tokens == expected
     assert panel.matrix.query_tokens == trace.tokens
     assert drawn_labels(panel.matrix.x_axis) == expected
-    state.set_step(3)
+    viewer.cursor.set_step(3)
     assert "key 1 '<s>'" in hover(qtbot, panel.canvas, panel.matrix.plot, 1, 3)
     right = [t.toPlainText() for t in panel.lines.right_texts if t.isVisible()]
     assert right[0] == "<s>"
@@ -190,7 +190,7 @@ def test_seq2seq_decoder_self_attention_keys_are_the_decoder_inputs(qtbot):
 def test_thumbnails_fit_a_short_dock(qtbot):
     """dates-transformer at 1600x900: the attention dock is about 330 px tall; every thumbnail must
     be whole inside the grid, however small."""
-    state, panel = open_panel(qtbot, AttentionPanel, dates_trace(), size=(950, 330))
+    viewer, panel = open_panel(qtbot, AttentionPanel, dates_trace(), size=(950, 330))
     qtbot.wait(20)
     grid = panel.thumbnails
     visible = grid.mapToScene(grid.viewport().rect()).boundingRect()

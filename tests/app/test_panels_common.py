@@ -14,7 +14,7 @@ from traces import (
 )
 
 from seqviz.app.panels import PANEL_CLASSES
-from seqviz.app.viewer.state import ViewState
+from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window import theme
 
 TRACES = {
@@ -41,29 +41,29 @@ def test_registry_order_and_names():
 @pytest.mark.parametrize("kind", list(TRACES))
 def test_every_panel_steps_through_every_trace(qtbot, kind):
     trace = TRACES[kind]()
-    state = ViewState()
-    panels = [open_panel(qtbot, cls, trace, size=(500, 400), state=state)[1] for cls in PANEL_CLASSES]
+    viewer = ViewerModel()
+    panels = [open_panel(qtbot, cls, trace, size=(500, 400), viewer=viewer)[1] for cls in PANEL_CLASSES]
     assert {p.name for p in panels if p.message is None} == APPLIES[kind]
     for p in panels:
         assert p.message is None or len(p.message.splitlines()) == 1
     emitted = []
-    state.stepChanged.connect(emitted.append)
-    state.set_units((1,))
+    viewer.cursor.stepChanged.connect(emitted.append)
+    viewer.selection.set_units((1,))
     for step in range(1, trace.num_steps + 1):
-        state.set_step(step)
+        viewer.cursor.set_step(step)
     assert emitted == list(range(1, trace.num_steps + 1))  # panels never write the step back
 
 
 def test_panels_switch_between_models_of_different_sizes(qtbot):
-    state = ViewState()
+    viewer = ViewerModel()
     first, second = lstm_trace(T=12, hidden_size=24), transformer_trace(T=7, d_model=16, num_heads=2)
-    panels = [open_panel(qtbot, cls, first, state=state)[1] for cls in PANEL_CLASSES]
-    state.set_units((20,))
+    panels = [open_panel(qtbot, cls, first, viewer=viewer)[1] for cls in PANEL_CLASSES]
+    viewer.selection.set_units((20,))
     for trace in (second, first, second):
-        state.set_num_steps(trace.num_steps)
+        viewer.cursor.set_num_steps(trace.num_steps)
         for panel in panels:
             panel.set_trace(trace)
-        state.set_step(trace.num_steps)
+        viewer.cursor.set_step(trace.num_steps)
     assert {p.name for p in panels if p.message is None} == APPLIES["transformer"]
     assert panels[0].heatmap.image.image.shape == (16, 7)
 
@@ -75,13 +75,13 @@ def test_no_model_message(qtbot):
 
 
 def test_state_from_a_bigger_model_is_clamped(qtbot):
-    state = ViewState()
-    state.set_layer(5)
-    state.set_head(7)
-    state.set_direction(1)
+    viewer = ViewerModel()
+    viewer.selection.set_layer(5)
+    viewer.selection.set_head(7)
+    viewer.selection.set_direction(1)
     for trace in (transformer_trace(T=5, num_layers=2, num_heads=2), lstm_trace(T=5, num_layers=1)):
         for cls in PANEL_CLASSES:
-            _, panel = open_panel(qtbot, cls, trace, state=state)
+            _, panel = open_panel(qtbot, cls, trace, viewer=viewer)
             assert (panel.message is None) == (cls.name in APPLIES[trace.arch])
 
 
@@ -127,12 +127,12 @@ def test_a_step_never_lays_the_panels_out_again(qtbot, kind):
     """A layout per step climbs dock by dock to the main window and re-lays out everything (a step
     cost 1.7x a repaint); per-step texts (equation, header, footer, output labels) keep their size."""
     trace = TRACES[kind]()
-    state = ViewState()
-    state.set_num_steps(trace.num_steps)
+    viewer = ViewerModel()
+    viewer.cursor.set_num_steps(trace.num_steps)
     window = QMainWindow()
     qtbot.addWidget(window)
     for cls in PANEL_CLASSES:  # docked as in the app: a top-level panel hides the problem
-        panel = cls(state)
+        panel = cls(viewer)
         dock = QDockWidget(panel.title)
         dock.setWidget(panel)
         window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
@@ -140,15 +140,15 @@ def test_a_step_never_lays_the_panels_out_again(qtbot, kind):
     window.resize(1000, 1400)
     window.show()
     qtbot.waitExposed(window)
-    state.set_units((2,))
-    state.set_step(1)
+    viewer.selection.set_units((2,))
+    viewer.cursor.set_step(1)
     counter = _LayoutRequests()
     QApplication.instance().installEventFilter(counter)
     try:
         _settle(qtbot, counter)  # the first paints widen axes to their tick labels: layouts, once
         counter.count = 0
         for step in range(2, trace.num_steps + 1):
-            state.set_step(step)
+            viewer.cursor.set_step(step)
             QApplication.processEvents()
     finally:
         QApplication.instance().removeEventFilter(counter)
@@ -174,11 +174,11 @@ def test_a_live_theme_switch_draws_what_a_fresh_start_draws(qtbot, start, switch
         theme.set_theme(start)
         live = [open_panel(qtbot, cls, trace, size=(620, 360))[1] for cls in PANEL_CLASSES]
         for panel in live:
-            panel.state.set_units((2,))
+            panel.selection.set_units((2,))
         theme.set_theme(switch_to)
         for panel in live:
             fresh = open_panel(qtbot, type(panel), trace, size=(620, 360))[1]
-            fresh.state.set_units((2,))
+            fresh.viewer.selection.set_units((2,))
             differing = (abs(_pixels(panel) - _pixels(fresh)).sum(axis=-1) > 30).sum()
             # near-exact: a cosmetic outline may keep one antialiased pixel column at a view's edge
             # (the failures this guards against differ in hundreds to tens of thousands of pixels)

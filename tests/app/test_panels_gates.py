@@ -13,8 +13,8 @@ LSTM_SYMBOLS = {"input_gate": "i", "forget_gate": "f", "output_gate": "o", "cand
 
 def test_lstm_heatmaps_show_each_gate_of_the_layer(qtbot):
     trace = lstm_trace(T=10, num_layers=2, hidden_size=6)
-    state, panel = open_panel(qtbot, GatesPanel, trace, size=(900, 900))
-    state.set_layer(1)
+    viewer, panel = open_panel(qtbot, GatesPanel, trace, size=(900, 900))
+    viewer.selection.set_layer(1)
     shown = panel.shown_heatmaps
     assert list(shown) == ["input_gate", "forget_gate", "output_gate", "candidate", "cell"]
     theme = current_theme()
@@ -32,10 +32,10 @@ def test_lstm_heatmaps_show_each_gate_of_the_layer(qtbot):
 
 def test_lstm_equation_numbers_are_the_trace_values_and_check_out(qtbot):
     trace = lstm_trace(T=10, num_layers=2, hidden_size=6)
-    state, panel = open_panel(qtbot, GatesPanel, trace)
-    state.set_layer(1)
-    state.set_units((1, 3))
-    state.set_step(6)
+    viewer, panel = open_panel(qtbot, GatesPanel, trace)
+    viewer.selection.set_layer(1)
+    viewer.selection.set_units((1, 3))
+    viewer.cursor.set_step(6)
     v = panel.equation_values
     for name, symbol in LSTM_SYMBOLS.items():
         assert v[symbol] == trace[name][5, 1, 0, 3]
@@ -51,13 +51,13 @@ def test_lstm_equation_numbers_are_the_trace_values_and_check_out(qtbot):
 
 def test_first_step_starts_from_zero_and_backward_direction_from_the_next_step(qtbot):
     trace = lstm_trace(T=8, num_layers=1, hidden_size=4, bidirectional=True)
-    state, panel = open_panel(qtbot, GatesPanel, trace)
-    state.set_step(1)
+    viewer, panel = open_panel(qtbot, GatesPanel, trace)
+    viewer.cursor.set_step(1)
     v = panel.equation_values
     assert v["c_prev"] == 0.0
     assert v["c"] == pytest.approx(v["i"] * v["g"], abs=1e-5)
-    state.set_direction(1)
-    state.set_step(3)
+    viewer.selection.set_direction(1)
+    viewer.cursor.set_step(3)
     v = panel.equation_values
     assert v["c_prev"] == trace["cell"][3, 0, 1, 0]  # the backward pass came from step 4
     assert v["c"] == pytest.approx(v["f"] * v["c_prev"] + v["i"] * v["g"], abs=1e-5)
@@ -66,11 +66,11 @@ def test_first_step_starts_from_zero_and_backward_direction_from_the_next_step(q
 
 def test_gru_equation(qtbot):
     trace = gru_trace(T=9, num_layers=2, hidden_size=5)
-    state, panel = open_panel(qtbot, GatesPanel, trace)
+    viewer, panel = open_panel(qtbot, GatesPanel, trace)
     assert list(panel.shown_heatmaps) == ["update_gate", "reset_gate", "candidate"]
     assert all(h.plot.scene() is panel.canvas.scene() for h in panel.heatmaps)
-    state.set_units((2,))
-    state.set_step(4)
+    viewer.selection.set_units((2,))
+    viewer.cursor.set_step(4)
     v = panel.equation_values
     gates = ("update_gate", "reset_gate", "candidate")
     assert (v["z"], v["r"], v["n"]) == tuple(trace[n][3, 0, 0, 2] for n in gates)
@@ -82,8 +82,8 @@ def test_gru_equation(qtbot):
 
 def test_step_moves_every_cursor_and_reveal(qtbot):
     trace = gru_trace(T=9, hidden_size=5)
-    state, panel = open_panel(qtbot, GatesPanel, trace)
-    state.set_step(4)
+    viewer, panel = open_panel(qtbot, GatesPanel, trace)
+    viewer.cursor.set_step(4)
     for heatmap in panel.shown_heatmaps.values():
         assert heatmap.cursor.value() == 4
         assert heatmap.mask.isVisible() and heatmap.mask.rect().left() == 4.5
@@ -91,17 +91,17 @@ def test_step_moves_every_cursor_and_reveal(qtbot):
 
 def test_click_a_gate_cell_picks_step_and_unit(qtbot):
     trace = lstm_trace(T=10, hidden_size=6)
-    state, panel = open_panel(qtbot, GatesPanel, trace, size=(900, 900))
+    viewer, panel = open_panel(qtbot, GatesPanel, trace, size=(900, 900))
     forget = panel.shown_heatmaps["forget_gate"]
-    with qtbot.waitSignal(state.stepChanged):
+    with qtbot.waitSignal(viewer.cursor.stepChanged):
         click(qtbot, panel.canvas, forget.plot, 7, 4.5)
-    assert state.step == 7 and state.units == (4,)
+    assert viewer.cursor.step == 7 and viewer.selection.units == (4,)
     assert panel.selected_unit == 4
     assert panel.equation_values["f"] == trace["forget_gate"][6, 0, 0, 4]
 
 
 def test_not_applicable_for_rnn_and_transformer(qtbot):
-    state, panel = open_panel(qtbot, GatesPanel, rnn_trace(T=5))
+    viewer, panel = open_panel(qtbot, GatesPanel, rnn_trace(T=5))
     assert "no gates" in panel.message
     panel.set_trace(transformer_trace(T=5))
     assert "Transformer" in panel.message
@@ -120,12 +120,12 @@ def test_equations_hold_on_a_real_torch_trace(qtbot, arch):
     trace = trace_recurrent(
         module, torch.randn(7, 3), initial_state=(h0, torch.randn(4, 5)) if arch == "lstm" else h0
     )
-    state, panel = open_panel(qtbot, GatesPanel, trace)
-    state.set_layer(1)
-    state.set_units((4,))
+    viewer, panel = open_panel(qtbot, GatesPanel, trace)
+    viewer.selection.set_layer(1)
+    viewer.selection.set_units((4,))
     for direction, step in ((0, 1), (0, 5), (1, 7), (1, 3)):
-        state.set_direction(direction)
-        state.set_step(step)
+        viewer.selection.set_direction(direction)
+        viewer.cursor.set_step(step)
         v = panel.equation_values
         if arch == "lstm":
             assert v["c"] == pytest.approx(v["f"] * v["c_prev"] + v["i"] * v["g"], abs=1e-5)
@@ -137,13 +137,13 @@ def test_equations_hold_on_a_real_torch_trace(qtbot, arch):
 def test_before_any_pick_the_equation_shows_the_most_varying_unit(qtbot):
     """The same unit the units panel shows by default, not unit 0 (often a flat one)."""
     trace = lstm_trace(T=12, num_layers=2, hidden_size=8, seed=1)
-    state, panel = open_panel(qtbot, GatesPanel, trace)
-    state.set_layer(1)
+    viewer, panel = open_panel(qtbot, GatesPanel, trace)
+    viewer.selection.set_layer(1)
     unit = int(np.argmax(trace["hidden"][:, 1, 0, :].var(axis=0)))
     assert unit != 0
     assert panel.selected_unit == unit
     assert f"unit {unit}</b>" in panel.equation.text()
-    state.set_step(5)
+    viewer.cursor.set_step(5)
     assert panel.equation_values["f"] == pytest.approx(trace["forget_gate"][4, 1, 0, unit])
 
 
@@ -155,7 +155,7 @@ def test_a_short_wide_panel_keeps_rows_aligned_and_labels_inside_their_plots(qtb
 
     try:
         theme.set_theme("presentation")
-        state, panel = open_panel(qtbot, GatesPanel, lstm_trace(T=40, hidden_size=32), size=(1000, 360))
+        viewer, panel = open_panel(qtbot, GatesPanel, lstm_trace(T=40, hidden_size=32), size=(1000, 360))
         qtbot.wait(20)
         columns = panel._arrangement[0]
         assert columns in (1, 2, 3, 5)
@@ -174,9 +174,9 @@ def test_a_decoder_s_first_equation_starts_from_the_encoder_s_summary(qtbot):
     import seqviz
 
     trace = seqviz.trace(seqviz.load_model("dates-gru-attention"), "the third of march two thousand and five")
-    state, panel = open_panel(qtbot, GatesPanel, trace)
-    state.set_units((7,))
-    state.set_step(1)
+    viewer, panel = open_panel(qtbot, GatesPanel, trace)
+    viewer.selection.set_units((7,))
+    viewer.cursor.set_step(1)
     v = panel.equation_values
     assert v["h_prev"] == trace["initial_hidden"][0, 0, 7] != 0.0
     assert v["h"] == pytest.approx((1 - v["z"]) * v["n"] + v["z"] * v["h_prev"], abs=1e-5)

@@ -22,8 +22,8 @@ def expected_top(row: np.ndarray, labels: list[str], k: int) -> list[str]:
 
 def test_language_model_shows_sorted_next_token_probabilities_and_the_true_token(qtbot):
     trace = lstm_trace(T=12, task="lm")
-    state, panel = open_panel(qtbot, OutputPanel, trace)
-    state.set_step(4)
+    viewer, panel = open_panel(qtbot, OutputPanel, trace)
+    viewer.cursor.set_step(4)
     row = trace["probs"][3]
     k = min(TOP_K, len(VOCAB))
     assert panel.shown_labels == expected_top(row, VOCAB, k)
@@ -43,8 +43,8 @@ def test_language_model_shows_sorted_next_token_probabilities_and_the_true_token
 
 def test_last_step_has_no_known_next_token(qtbot):
     trace = lstm_trace(T=6, task="lm")
-    state, panel = open_panel(qtbot, OutputPanel, trace)
-    state.set_step(6)
+    viewer, panel = open_panel(qtbot, OutputPanel, trace)
+    viewer.cursor.set_step(6)
     assert panel.true_label is None and panel.true_row is None
     assert "beyond the input" in panel.footer.text()
     assert not np.any(panel.true_bar.opts["width"])
@@ -54,16 +54,16 @@ def test_top_k_keeps_the_k_largest_of_a_big_vocabulary(qtbot):
     rng = np.random.default_rng(3)
     probs = rng.dirichlet(np.ones(500), size=5).astype(np.float32)
     trace = Trace({"probs": probs}, tokens=list("abcde"), meta={"task": "lm"})
-    state, panel = open_panel(qtbot, OutputPanel, trace)
-    state.set_step(2)
+    viewer, panel = open_panel(qtbot, OutputPanel, trace)
+    viewer.cursor.set_step(2)
     assert panel.shown_labels == [str(i) for i in np.argsort(-probs[1])[:TOP_K]]
 
 
 def test_classifier_shows_class_probabilities_and_the_target(qtbot):
     trace = gru_trace(T=7, task="classify")
     trace.meta = trace.meta.replace(targets=[CLASS_LABELS.index("positive")])
-    state, panel = open_panel(qtbot, OutputPanel, trace)
-    state.set_step(7)
+    viewer, panel = open_panel(qtbot, OutputPanel, trace)
+    viewer.cursor.set_step(7)
     assert sorted(panel.shown_labels) == sorted(CLASS_LABELS)
     assert "class probabilities after 7 tokens" in panel.header.text()
     assert "final prediction" in panel.header.text()
@@ -75,8 +75,8 @@ def test_tagger_shows_the_predicted_tag_and_the_gold_tag(qtbot):
     trace.meta = trace.meta.replace(
         targets=[TAG_LABELS.index(t) for t in ["DET", "NOUN", "VERB", "DET", "NOUN"]]
     )
-    state, panel = open_panel(qtbot, OutputPanel, trace)
-    state.set_step(3)
+    viewer, panel = open_panel(qtbot, OutputPanel, trace)
+    viewer.cursor.set_step(3)
     predicted = TAG_LABELS[int(np.argmax(trace["probs"][2]))]
     assert f"predicted <b>{predicted}</b>" in panel.header.text()
     assert panel.true_label == "VERB"
@@ -85,15 +85,15 @@ def test_tagger_shows_the_predicted_tag_and_the_gold_tag(qtbot):
 
 def test_seq2seq_shows_the_output_token(qtbot):
     trace = encoder_decoder_trace(T=5, S=6)
-    state, panel = open_panel(qtbot, OutputPanel, trace)
-    state.set_step(2)
+    viewer, panel = open_panel(qtbot, OutputPanel, trace)
+    viewer.cursor.set_step(2)
     best = VOCAB[int(np.argmax(trace["probs"][1]))]
     assert "output token 2" in panel.header.text() and best in panel.header.text()
 
 
 def test_no_probs_says_so(qtbot):
     trace = Trace({"hidden": np.zeros((3, 1, 1, 2), np.float32)}, meta={"arch": "lstm"})
-    state, panel = open_panel(qtbot, OutputPanel, trace)
+    viewer, panel = open_panel(qtbot, OutputPanel, trace)
     assert "no output head" in panel.message
 
 
@@ -104,8 +104,8 @@ def test_class_names_are_shown_whole_and_as_written(qtbot):
     probs = np.array([[0.5, 0.3, 0.2], [0.2, 0.7, 0.1]], np.float32)
     meta = {"task": "classify", "output_labels": labels}
     trace = Trace({"probs": probs}, tokens=["good", "bad"], meta=meta)
-    state, panel = open_panel(qtbot, OutputPanel, trace)
-    state.set_step(2)
+    viewer, panel = open_panel(qtbot, OutputPanel, trace)
+    viewer.cursor.set_step(2)
     axis = panel.plot.getAxis("left")
     shown = [label for _, label in axis._tickLevels[0]]
     assert shown == ["somewhat negative overall", "very positive", "neutral"]
@@ -117,14 +117,14 @@ def test_class_names_are_shown_whole_and_as_written(qtbot):
 
 def test_character_tokens_still_show_their_spaces(qtbot):
     trace = lstm_trace(T=12, task="lm")
-    state, panel = open_panel(qtbot, OutputPanel, trace)
+    viewer, panel = open_panel(qtbot, OutputPanel, trace)
     assert panel.label_texts[VOCAB.index(" ")] == "\u2423"
 
 
 def test_probability_axis_ends_at_one(qtbot):
     probs = np.array([[0.97, 0.02, 0.01]], np.float32)
     trace = Trace({"probs": probs}, tokens=["x"], meta={"task": "classify", "output_labels": ["a", "b", "c"]})
-    state, panel = open_panel(qtbot, OutputPanel, trace)
+    viewer, panel = open_panel(qtbot, OutputPanel, trace)
     (x0, x1), _ = panel.plot.getViewBox().viewRange()
     assert -0.02 <= x0 <= 0 and 1.0 <= x1 <= 1.05
     ticks = [v for level in panel.plot.getAxis("bottom")._tickLevels for v, _ in level]

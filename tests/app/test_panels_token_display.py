@@ -10,7 +10,7 @@ from seqviz.app.panels.gates import GatesPanel
 from seqviz.app.panels.hidden import HiddenPanel
 from seqviz.app.panels.output import OutputPanel
 from seqviz.app.panels.tokens import TokensPanel, chip_tooltip
-from seqviz.app.viewer.state import ViewState
+from seqviz.app.viewer.model import ViewerModel
 from seqviz.core.token_display import display_token
 from seqviz.core.trace import Trace
 
@@ -44,9 +44,9 @@ def test_the_display_strings_are_the_core_rule():
 
 
 def test_chips_show_the_display_strings(qtbot, trace):
-    state = ViewState()
-    panel = shown(qtbot, TokensPanel(state), (900, 80))
-    state.set_num_steps(trace.num_steps)
+    viewer = ViewerModel()
+    panel = shown(qtbot, TokensPanel(viewer), (900, 80))
+    viewer.cursor.set_num_steps(trace.num_steps)
     panel.set_trace(trace)
     assert panel.strip.rows[-1].labels == SHOWN
 
@@ -59,7 +59,7 @@ def test_chip_tooltips_show_special_tokens_and_name_invisible_ones():
 
 @pytest.mark.parametrize("panel_cls", [HiddenPanel, GatesPanel])
 def test_heatmap_axes_and_hover_text_show_the_display_strings(qtbot, trace, panel_cls):
-    state, panel = open_panel(qtbot, panel_cls, trace, size=(1200, 900))
+    viewer, panel = open_panel(qtbot, panel_cls, trace, size=(1200, 900))
     heatmap = panel.heatmap if panel_cls is HiddenPanel else panel.heatmaps[0]
     assert axis_labels(heatmap.bottom_axis) == SHOWN
     for step, label in enumerate(SHOWN, start=1):
@@ -67,15 +67,15 @@ def test_heatmap_axes_and_hover_text_show_the_display_strings(qtbot, trace, pane
 
 
 def test_gate_equation_header_shows_the_display_strings(qtbot, trace):
-    state, panel = open_panel(qtbot, GatesPanel, trace)
+    viewer, panel = open_panel(qtbot, GatesPanel, trace)
     for step, label in enumerate(SHOWN, start=1):
-        state.set_step(step)
+        viewer.cursor.set_step(step)
         header = plain(panel.equation.text()).splitlines()[0]
         assert header.endswith(f"step {step} '{label}'")  # "<unk>" and "</s>" are not eaten as tags
 
 
 def test_output_header_shows_the_display_strings(qtbot, trace):
-    state, panel = open_panel(qtbot, OutputPanel, trace)
+    viewer, panel = open_panel(qtbot, OutputPanel, trace)
     for step, label in enumerate(SHOWN[:-1], start=1):  # the last step's next token is beyond the input
-        state.set_step(step)
+        viewer.cursor.set_step(step)
         assert plain(panel.header.text()).startswith(f"after '{label}' (step {step})")

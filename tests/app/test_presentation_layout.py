@@ -17,7 +17,7 @@ from seqviz.app.panels.controls import ControlRow, StepLabel
 from seqviz.app.panels.gates import GatesPanel
 from seqviz.app.panels.output import OutputPanel
 from seqviz.app.panels.tokens import PAD_X, TokensPanel
-from seqviz.app.viewer.state import ViewState
+from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window import appearance, theme
 from seqviz.core.trace import Trace
 
@@ -150,15 +150,15 @@ def test_an_equation_wider_than_its_panel_is_drawn_smaller_not_cut_off(qtbot, pr
 
 
 def test_the_gates_equation_fits_a_presentation_dock(qtbot, presentation):
-    state, panel = open_panel(qtbot, GatesPanel, lstm_trace(T=9), size=(600, 420))
-    state.set_step(4)
+    viewer, panel = open_panel(qtbot, GatesPanel, lstm_trace(T=9), size=(600, 420))
+    viewer.cursor.set_step(4)
     equation = panel.equation
     assert equation.label.sizeHint().width() <= equation.width() + 2
 
 
 def test_output_bars_never_overlap_in_a_short_panel(qtbot, presentation):
     trace = lstm_trace(T=6)
-    state, panel = open_panel(qtbot, OutputPanel, trace, size=(600, 300))
+    viewer, panel = open_panel(qtbot, OutputPanel, trace, size=(600, 300))
     line = panel.plot.getAxis("left").style["tickFont"]
     from PySide6.QtGui import QFontMetrics
 
@@ -183,13 +183,13 @@ def _ink_width(pixmap, background: QColor) -> int:
 def test_token_chips_are_drawn_in_the_font_they_are_measured_with(qtbot, presentation):
     """Presentation chips were three times wider than their text: measured in the strip's large
     font, drawn in the application's ordinary one."""
-    state = ViewState()
-    panel = TokensPanel(state)
+    viewer = ViewerModel()
+    panel = TokensPanel(viewer)
     qtbot.addWidget(panel)
     panel.resize(900, 120)
     panel.show()
     trace = encoder_decoder_trace(T=6, S=7)
-    state.set_num_steps(trace.num_steps)
+    viewer.cursor.set_num_steps(trace.num_steps)
     panel.set_trace(trace)
     strip = panel.strip
     label = "was"
@@ -214,11 +214,11 @@ class _LayoutRequests(QObject):
 def test_shrinking_step_texts_never_lay_the_window_out(qtbot, presentation):
     """Equations drawn smaller per step (each step's numbers have another width) only repaint."""
     trace = lstm_trace(T=12, bidirectional=True)
-    state = ViewState()
-    state.set_num_steps(trace.num_steps)
+    viewer = ViewerModel()
+    viewer.cursor.set_num_steps(trace.num_steps)
     window = QMainWindow()
     qtbot.addWidget(window)
-    panels = [GatesPanel(state), OutputPanel(state)]
+    panels = [GatesPanel(viewer), OutputPanel(viewer)]
     for panel in panels:
         dock = QDockWidget(panel.title)
         dock.setWidget(panel)
@@ -227,8 +227,8 @@ def test_shrinking_step_texts_never_lay_the_window_out(qtbot, presentation):
     window.resize(720, 900)
     window.show()
     qtbot.waitExposed(window)
-    state.set_units((3,))
-    state.set_step(1)
+    viewer.selection.set_units((3,))
+    viewer.cursor.set_step(1)
     for _ in range(5):
         qtbot.wait(10)
     assert panels[0].equation.text_scale() < 1.0  # the case under test: a shrunk equation
@@ -237,7 +237,7 @@ def test_shrinking_step_texts_never_lay_the_window_out(qtbot, presentation):
     try:
         scales = set()
         for step in range(2, trace.num_steps + 1):
-            state.set_step(step)
+            viewer.cursor.set_step(step)
             QApplication.processEvents()
             scales.add(round(panels[0].equation.text_scale(), 3))
     finally:

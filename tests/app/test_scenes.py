@@ -101,8 +101,8 @@ def worked_in_window(qtbot, folder) -> tuple:
     area.resizeDocks([area.docks["units"]], [300], Qt.Orientation.Vertical)
     area.docks["output"].hide()
     area.docks["attention"].raise_()  # the tab behind (an LSTM has no attention: a message)
-    window.state.set_units((5,))
-    window.state.set_units((5, 2))
+    window.viewer.selection.set_units((5,))
+    window.viewer.selection.set_units((5, 2))
     units_panel = area.panels["units"]
     units_panel.array_box.setCurrentIndex(units_panel.array_box.findText("cell"))
     window.playback.set_speed(2.0)
@@ -122,7 +122,7 @@ def used_window(qtbot) -> MainWindow:
     area = window.dock_area
     area.splitDockWidget(area.docks["gates"], area.docks["attention"], Qt.Orientation.Vertical)
     area.docks["units"].hide()
-    window.state.set_units((1,))
+    window.viewer.selection.set_units((1,))
     window.set_step(3)
     return window
 
@@ -139,7 +139,7 @@ def test_a_reopened_scene_has_the_pixels_of_the_window_it_was_saved_from(qtbot, 
     original.hide()
     fresh = make_window(qtbot)
     assert_shows(fresh, path, shown)
-    assert (fresh.step, fresh.state.units, fresh.text) == (7, (5, 2), "the cat sat on the mat")
+    assert (fresh.step, fresh.viewer.selection.units, fresh.text) == (7, (5, 2), "the cat sat on the mat")
     assert fresh.dock_area.docks["output"].isHidden() and fresh.panels["units"].array_name == "cell"
     assert fresh.toolbar.speed_combo.currentText() == "2 steps/s" and current_theme().name == "dark"
     fresh.hide()
@@ -160,7 +160,7 @@ def test_attention_choices_and_splitters_round_trip(qtbot, dialog_log, tmp_path)
     assert window.open_model("dates-transformer", "the third of march two thousand and five")
     attention = window.dock_area.panels["attention"]
     attention.kind_box.setCurrentIndex(1)  # cross-attention
-    window.state.set_head(2)
+    window.viewer.selection.set_head(2)
     attention.splitter.setSizes([400, 451])
     attention.side.setSizes([150, 170])
     window.set_step(5)
@@ -172,9 +172,37 @@ def test_attention_choices_and_splitters_round_trip(qtbot, dialog_log, tmp_path)
     assert np.array_equal(picture(other, scale=2), shown)
     saved = Scene.load(path).splitters["attention"]
     attention = other.dock_area.panels["attention"]
-    assert attention.kind == "cross_attention" and other.state.head == 2
-    assert (attention.splitter.sizes(), attention.side.sizes()) == (saved["splitter"], saved["side"])
-    assert saved["splitter"][0] < saved["splitter"][1]  # as moved, not the default 3:2
+    assert attention.kind == "cross_attention" and other.viewer.selection.head == 2
+    assert (attention.splitter.sizes(), attention.side.sizes()) == (saved["main"], saved["side"])
+    assert saved["main"][0] < saved["main"][1]  # as moved, not the default 3:2
+    data = json.loads(path.read_text())  # stable names and values, not widget attributes or labels
+    assert data["version"] == 2 and data["panels"]["attention"] == {"show": "cross_attention"}
+    assert set(data["layout"]["splitters"]["attention"]) == {"main", "side"}
+
+
+def test_a_version_1_scene_opens_with_its_model_text_step_theme_and_selection(qtbot, dialog_log, tmp_path):
+    v1 = {
+        "format": "seqviz-scene",
+        "version": 1,
+        "model": "dates-transformer",
+        "text": "the third of march two thousand and five",
+        "step": 4,
+        "selection": {"layer": 1, "direction": 0, "head": 3, "units": [5]},
+        "theme": "dark",
+        "panels": {"attention": {"kind_box": "self-attention"}, "units": {"array_box": "hidden"}},
+        "layout": {"splitters": {"attention": {"splitter": [300, 500], "side": [100, 200]}}},
+    }
+    path = tmp_path / "old.seqviz"
+    path.write_text(json.dumps(v1))
+    scene = Scene.load(path)
+    assert scene.panels == {"attention": {"show": "attention"}, "units": {"array": "hidden"}}
+    assert scene.splitters == {"attention": {"main": [300, 500], "side": [100, 200]}}
+    window = make_window(qtbot, "light")
+    assert export_dialogs.open_scene(window, str(path), wait=True)
+    sel = window.viewer.selection
+    assert (window.model.source, window.text, window.step) == (v1["model"], v1["text"], 4)
+    assert (sel.layer, sel.head, sel.units, current_theme().name) == (0, 3, (5,), "dark")
+    assert window.dock_area.panels["attention"].kind == "attention"
 
 
 # `python main.py FILE.seqviz`, which takes a picture and quits once the scene is shown
@@ -248,7 +276,7 @@ def test_a_scene_opens_in_the_background_too(qtbot, dialog_log):
     scene = Scene(MODEL, "hello", step=4, units=(3,))
     with qtbot.waitSignal(window.traceShown, timeout=60_000):
         scenes.apply(window, scene, wait=False)
-    assert (window.step, window.state.units, window.text) == (4, (3,), "hello")
+    assert (window.step, window.viewer.selection.units, window.text) == (4, (3,), "hello")
 
 
 def test_a_window_showing_a_trace_file_cannot_save_a_scene(qtbot, dialog_log, tmp_path):

@@ -9,26 +9,26 @@ from PySide6.QtWidgets import QApplication
 from traces import encoder_decoder_trace, lstm_trace, shown
 
 from seqviz.app.panels.tokens import TokensPanel, display_label
-from seqviz.app.viewer.state import ViewState
+from seqviz.app.viewer.model import ViewerModel
 from seqviz.core.trace import Trace
 
 
 @pytest.fixture
 def strip_panel(qtbot):
-    state = ViewState()
-    panel = shown(qtbot, TokensPanel(state), (800, 80))
+    viewer = ViewerModel()
+    panel = shown(qtbot, TokensPanel(viewer), (800, 80))
     return panel
 
 
 def show(panel: TokensPanel, trace: Trace) -> None:
-    panel.state.set_num_steps(trace.num_steps)
+    panel.viewer.set_trace(trace)
     panel.set_trace(trace)
-    panel.state.set_step(1)
+    panel.cursor.set_step(1)
 
 
 def test_current_past_and_future_follow_the_step(strip_panel):
     show(strip_panel, lstm_trace(T=10))
-    strip_panel.state.set_step(4)
+    strip_panel.cursor.set_step(4)
     kinds = [strip_panel.strip.chip_kind(i) for i in range(10)]
     assert kinds == ["past"] * 3 + ["current"] + ["future"] * 6
 
@@ -39,7 +39,7 @@ def test_a_long_input_paints_only_what_is_in_view_and_follows_the_step(strip_pan
     strip = strip_panel.strip
     assert len(strip.visible_range()) < 200
     for step in (5_000, 9_999, 10_000, 1, 7_321):
-        strip_panel.state.set_step(step)
+        strip_panel.cursor.set_step(step)
         rect = strip.chip_rect(step - 1)
         assert rect.left() >= strip.left and rect.right() <= strip.width(), step
         assert step - 1 in strip.visible_range()
@@ -51,11 +51,11 @@ def test_clicking_and_dragging_move_the_step(strip_panel, qtbot):
     show(strip_panel, lstm_trace(T=30))
     strip = strip_panel.strip
     qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=strip.chip_rect(6).center())
-    assert strip_panel.state.step == 7
+    assert strip_panel.cursor.step == 7
     qtbot.mousePress(strip, Qt.MouseButton.LeftButton, pos=strip.chip_rect(2).center())
     qtbot.mouseMove(strip, strip.chip_rect(9).center())
     qtbot.mouseRelease(strip, Qt.MouseButton.LeftButton, pos=strip.chip_rect(9).center())
-    assert strip_panel.state.step == 10
+    assert strip_panel.cursor.step == 10
 
 
 def test_the_scrollbar_and_wheel_scroll_without_moving_the_step(strip_panel):
@@ -64,7 +64,7 @@ def test_the_scrollbar_and_wheel_scroll_without_moving_the_step(strip_panel):
     strip_panel.scrollbar.setValue(3_000)
     assert strip.rows[-1].offset == 3_000
     first = strip.visible_range().start
-    assert first > 0 and strip_panel.state.step == 1
+    assert first > 0 and strip_panel.cursor.step == 1
     wheel = QWheelEvent(
         QPointF(10, 10),
         QPointF(10, 10),
@@ -96,9 +96,9 @@ def test_sequence_to_sequence_has_a_source_row_tinted_by_cross_attention(strip_p
     assert strip.minimumSizeHint().height() > 2 * strip.chip_height
     # The source row is above the output row and clicking it does not move the step.
     assert strip.chip_rect(0, 0).bottom() < strip.chip_rect(0, 1).top()
-    strip_panel.state.set_step(3)
+    strip_panel.cursor.set_step(3)
     qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=strip.chip_rect(5, 0).center())
-    assert strip_panel.state.step == 3
+    assert strip_panel.cursor.step == 3
     strip.grab()  # paints the tint without error
 
 
@@ -114,7 +114,7 @@ def test_the_theme_sets_the_highlight_colour_and_chip_size(strip_panel):
 
     show(strip_panel, lstm_trace(T=40))
     strip = strip_panel.strip
-    strip_panel.state.set_step(30)
+    strip_panel.cursor.set_step(30)
     small = strip.chip_rect(29)
     try:
         big_theme = theme.set_theme("presentation")

@@ -33,18 +33,18 @@ class ToolTipEvents(QObject):
 
 
 def hidden_panel(qtbot):
-    state, panel = open_panel(qtbot, HiddenPanel, lstm_trace(T=12, hidden_size=8))
+    _viewer, panel = open_panel(qtbot, HiddenPanel, lstm_trace(T=12, hidden_size=8))
     return panel, panel.heatmap.plot, [(4, 6.5), (9, 2.5)]
 
 
 def attention_panel(qtbot):
-    state, panel = open_panel(qtbot, AttentionPanel, transformer_trace(T=10))
+    _viewer, panel = open_panel(qtbot, AttentionPanel, transformer_trace(T=10))
     return panel, panel.matrix.plot, [(2, 7), (5, 8)]
 
 
 def units_panel(qtbot):
-    state, panel = open_panel(qtbot, UnitsPanel, lstm_trace(T=10, hidden_size=4))
-    state.set_units((0, 3))
+    viewer, panel = open_panel(qtbot, UnitsPanel, lstm_trace(T=10, hidden_size=4))
+    viewer.selection.set_units((0, 3))
     return panel, panel.plot, [(3, 0.0), (8, 0.0)]
 
 

@@ -173,20 +173,19 @@ def shown(qtbot, widget, size: tuple[int, int]):
     return widget
 
 
-def open_panel(qtbot, panel_cls, trace: Trace | None, size: tuple[int, int] = (900, 600), state=None):
-    """A shown panel of `panel_cls` on `trace` with its own ViewState (step = T). Returns (state, panel)."""
+def open_panel(qtbot, panel_cls, trace: Trace | None, size: tuple[int, int] = (900, 600), viewer=None):
+    """A shown panel of `panel_cls` on `trace`, with its own ViewerModel (step = T): (viewer, panel)."""
     from PySide6.QtWidgets import QApplication
 
-    from seqviz.app.viewer.state import ViewState
+    from seqviz.app.viewer.model import ViewerModel
 
-    state = state or ViewState()
-    panel = panel_cls(state)
-    if trace is not None:
-        state.set_num_steps(trace.num_steps)
+    viewer = viewer or ViewerModel()
+    panel = panel_cls(viewer)
+    viewer.set_trace(trace)  # the selection is clamped to the trace before the panel shows it
     panel.set_trace(trace)
     shown(qtbot, panel, size)
     QApplication.processEvents()
-    return state, panel
+    return viewer, panel
 
 
 def view_pos(view, plot_or_vb, x: float, y: float):

@@ -18,10 +18,9 @@ from PySide6.QtWidgets import QApplication, QGraphicsItem, QWidget
 def show_step_again(target: QWidget) -> None:
     """Hand the current step to the panels again, now that they have the picture's size: some choose
     what to show from their size when the step changes (e.g. how many attention lines fit)."""
-    state = getattr(target, "state", None)
-    signal = getattr(state, "stepChanged", None)
-    if signal is not None and state.step > 0:
-        signal.emit(state.step)
+    cursor = getattr(getattr(target, "viewer", None), "cursor", None) or getattr(target, "cursor", None)
+    if cursor is not None and cursor.step > 0:  # a window (its viewer) or a single panel (its cursor)
+        cursor.stepChanged.emit(cursor.step)
         QApplication.sendPostedEvents(None, 0)
 
 

@@ -7,17 +7,17 @@ shared ViewState's; the step is the query row.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, Qt
-from PySide6.QtWidgets import QComboBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from seqviz.app.panels import plotting
 from seqviz.app.panels.attention_views import AttentionLines, AttentionMatrix
 from seqviz.app.panels.base import Panel
-from seqviz.app.panels.controls import ControlRow, StateCombo, clamp_index
+from seqviz.app.panels.controls import ControlRow, OptionCombo, SelectionCombo, clamp_index
 from seqviz.app.panels.heatmap import PlotCanvas, colorbar, update_colorbar
 from seqviz.app.panels.thumbnails import ThumbnailGrid
 from seqviz.app.panels.traceinfo import is_causal, task_of
-from seqviz.app.viewer.state import ViewState
+from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window.theme import Theme, current_theme, theme_notifier
 from seqviz.core.trace import Trace
 
@@ -30,13 +30,12 @@ class AttentionPanel(Panel):
     name = "attention"
     title = "Attention"
 
-    def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
-        super().__init__(state, parent)
-        self.kinds: list[str] = []
+    def __init__(self, viewer: ViewerModel, parent: QWidget | None = None) -> None:
+        super().__init__(viewer, parent)
         self.controls = ControlRow()
-        self.layer_box = self.controls.add("Layer", StateCombo(state, "layer"))
-        self.head_box = self.controls.add("Head", StateCombo(state, "head"))
-        self.kind_box = self.controls.add("Show", QComboBox())
+        self.layer_box = self.controls.add("Layer", SelectionCombo(self.selection, "layer"))
+        self.head_box = self.controls.add("Head", SelectionCombo(self.selection, "head"))
+        self.kind_box = self.controls.add("Show", OptionCombo(self.selection, self.name, "show"))
         self.controls.finish()
         self.canvas = PlotCanvas()
         self.matrix = AttentionMatrix()
@@ -61,12 +60,12 @@ class AttentionPanel(Panel):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.controls)
         layout.addWidget(self.splitter, 1)
-        self.kind_box.currentIndexChanged.connect(self._on_kind_changed)
+        self.kind_box.valueChanged.connect(self._on_kind_changed)
         self.canvas.scene().sigMouseClicked.connect(self._on_matrix_clicked)
         self.thumbnails.thumbnailClicked.connect(self._on_thumbnail_clicked)
-        state.stepChanged.connect(self._on_step_changed)
-        state.layerChanged.connect(self._on_selection_changed)
-        state.headChanged.connect(self._on_selection_changed)
+        self.cursor.stepChanged.connect(self._on_step_changed)
+        self.selection.layerChanged.connect(self._on_selection_changed)
+        self.selection.headChanged.connect(self._on_selection_changed)
         theme_notifier.themeChanged.connect(self.apply_theme)
         theme_notifier.strokesChanged.connect(self.apply_strokes)
         self.apply_theme(current_theme())
@@ -82,22 +81,24 @@ class AttentionPanel(Panel):
     def show_trace(self, trace: Trace) -> None:
         kinds = [k for k in KINDS if k in trace]
         # an encoder-decoder's lesson is the alignment: cross-attention first, unless the person
-        # picked a view for this kind of model already
-        chosen = self.kind if kinds == self.kinds and self.kind in kinds else kinds[-1]
-        self.kinds = kinds
-        with QSignalBlocker(self.kind_box):
-            self.kind_box.clear()
-            self.kind_box.addItems([KINDS[k] for k in self.kinds])
-            self.kind_box.setCurrentIndex(self.kinds.index(chosen))
-        self.controls.set_shown(self.kind_box, len(self.kinds) > 1)
+        # picked a view that this trace has
+        self.kind_box.set_choices(kinds, [KINDS[k] for k in kinds], default=kinds[-1])
+        self.controls.set_shown(self.kind_box, len(kinds) > 1)
         self._ready = True
         self._load_kind()
+
+    def splitters(self) -> dict:
+        return {"main": self.splitter, "side": self.side}  # matrix | side; lines over thumbnails
+
+    @property
+    def kinds(self) -> list[str]:
+        """The attention arrays this trace has, as offered under "Show"."""
+        return self.kind_box.values
 
     @property
     def kind(self) -> str:
         """ "attention" or "cross_attention": the array shown."""
-        index = self.kind_box.currentIndex()
-        return self.kinds[index] if 0 <= index < len(self.kinds) else ""
+        return self.kind_box.value
 
     @property
     def array(self):
@@ -141,8 +142,8 @@ class AttentionPanel(Panel):
         self.side.setSizes([SIDE_REFERENCE - grid, grid])
 
     def _selected(self) -> tuple[int, int]:
-        layers, heads = self.array.shape[:2]
-        return clamp_index(self.state.layer, layers), clamp_index(self.state.head, heads)
+        layers, heads = self.array.shape[:2]  # the encoder's stack may be shallower than the decoder's
+        return clamp_index(self.selection.layer, layers), clamp_index(self.selection.head, heads)
 
     def _load_head(self) -> None:
         layer, head = self._selected()
@@ -155,7 +156,7 @@ class AttentionPanel(Panel):
         if self.masked:
             note += " \u00b7 hatched: masked (a causal model cannot look ahead)"
         self.controls.note.setText(note)
-        self._on_step_changed(self.state.step)
+        self._on_step_changed(self.cursor.step)
 
     # State -> view ------------------------------------------------------------------------------
     def _on_step_changed(self, step: int) -> None:
@@ -169,7 +170,7 @@ class AttentionPanel(Panel):
         if self._ready:
             self._load_head()
 
-    def _on_kind_changed(self, _index: int) -> None:
+    def _on_kind_changed(self, _value: str) -> None:
         if self._ready:
             self._load_kind()
 
@@ -177,11 +178,11 @@ class AttentionPanel(Panel):
     def _on_matrix_clicked(self, event) -> None:
         cell = self.matrix.cell_at(event.scenePos()) if self._ready else None
         if cell is not None and event.button() == Qt.MouseButton.LeftButton:
-            self.state.set_step(cell[0])
+            self.cursor.set_step(cell[0])
 
     def _on_thumbnail_clicked(self, layer: int, head: int) -> None:
-        self.state.set_layer(layer)
-        self.state.set_head(head)
+        self.selection.set_layer(layer)
+        self.selection.set_head(head)
 
     # Theme ----------------------------------------------------------------------------------------
     def apply_strokes(self, theme: Theme) -> None:
@@ -199,5 +200,5 @@ class AttentionPanel(Panel):
         update_colorbar(self.colorbar, theme.sequential_cmap, (0.0, 1.0))
         if self._ready:
             self._size_side()  # the thumbnails' labels changed size
-            self._on_step_changed(self.state.step)
+            self._on_step_changed(self.cursor.step)
         plotting.style_canvas(self.lines, theme)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
-from seqviz.app.viewer.state import ViewState
+from seqviz.app.viewer.model import ViewerModel
 from seqviz.core.trace import Trace
 
 
@@ -21,9 +21,11 @@ class Panel(QWidget):
     #: dock title
     title: str = "Panel"
 
-    def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
+    def __init__(self, viewer: ViewerModel, parent: QWidget | None = None, run: int = 0) -> None:
         super().__init__(parent)
-        self.state = state
+        self.viewer = viewer
+        self.cursor = viewer.cursor  # the step, shared by every run
+        self.selection = viewer.selections[run]  # this run's layer, direction, head, units, options
         self.trace: Trace | None = None
         #: True once `show_trace` has built the views for `self.trace`; handlers do nothing before
         self._ready = False
@@ -41,6 +43,10 @@ class Panel(QWidget):
 
     def show_trace(self, trace: Trace) -> None:
         """Rebuild the panel's content for a new trace (called only when the trace applies)."""
+
+    def splitters(self) -> dict:
+        """The panel's splitters by stable name (scenes save their sizes under these names)."""
+        return {}
 
     # Shared ------------------------------------------------------------------------------------
     def set_trace(self, trace: Trace | None) -> None:

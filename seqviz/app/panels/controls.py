@@ -1,12 +1,12 @@
-"""Small Qt controls shared by the panels: combo boxes bound to one ViewState field."""
+"""Small Qt controls shared by the panels: combo boxes bound to a Selection field or panel option."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSignalBlocker, QSize, Qt
+from PySide6.QtCore import QEvent, QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QPainter, QTextDocument
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
-from seqviz.app.viewer.state import ViewState
+from seqviz.app.viewer.model import Selection
 
 DIRECTION_LABELS = ["forward \u2192", "backward \u2190"]
 
@@ -16,35 +16,89 @@ def clamp_index(value: int, count: int) -> int:
     return min(max(int(value), 0), max(count - 1, 0))
 
 
-class StateCombo(QComboBox):
-    """A combo box bound to the ViewState field `field` ("layer", "direction", "head").
+class SelectionCombo(QComboBox):
+    """A combo box bound to the Selection field `field` ("layer", "direction", "head").
 
-    Choosing an item writes the state; a state change moves the box with its signals blocked,
+    Choosing an item writes the selection; a selection change moves the box with its signals blocked,
     so the two never echo each other.
     """
 
-    def __init__(self, state: ViewState, field: str, parent: QWidget | None = None) -> None:
+    def __init__(self, selection: Selection, field: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.state = state
+        self.selection = selection
         self.field = field
-        self._setter = getattr(state, f"set_{field}")
+        self._setter = getattr(selection, f"set_{field}")
         self.currentIndexChanged.connect(self._on_index_changed)
-        getattr(state, f"{field}Changed").connect(self._on_state_changed)
+        getattr(selection, f"{field}Changed").connect(self._on_selection_changed)
 
     def set_choices(self, labels: list[str]) -> None:
         with QSignalBlocker(self):
             self.clear()
             self.addItems(labels)
-            self.setCurrentIndex(clamp_index(getattr(self.state, self.field), len(labels)))
+            self.setCurrentIndex(clamp_index(getattr(self.selection, self.field), len(labels)))
 
     def _on_index_changed(self, index: int) -> None:
         if index >= 0:
             self._setter(index)
 
-    def _on_state_changed(self, value: int) -> None:
+    def _on_selection_changed(self, value: int) -> None:
         if 0 <= value < self.count():
             with QSignalBlocker(self):
                 self.setCurrentIndex(value)
+
+
+class OptionCombo(QComboBox):
+    """A combo box bound to a panel option of the Selection (`selection.option(panel, key)`).
+
+    Items carry stable values (the option's value, e.g. an array name) and show labels; scenes store
+    the value, never the label or the widget's name. `valueChanged` fires on a change from either side
+    (the person, or the selection set by a scene or a script).
+    """
+
+    valueChanged = Signal(str)
+
+    def __init__(self, selection: Selection, panel: str, key: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.selection, self.panel, self.key = selection, panel, key
+        self.currentIndexChanged.connect(self._on_index_changed)
+        selection.optionChanged.connect(self._on_option_changed)
+
+    @property
+    def value(self) -> str:
+        return str(self.currentData() or "")
+
+    @property
+    def values(self) -> list[str]:
+        return [str(self.itemData(i)) for i in range(self.count())]
+
+    def set_choices(self, values: list[str], labels: list[str], default: str) -> None:
+        """Offer `values` (shown as `labels`); keep the selection's value if it is one, else `default`."""
+        wanted = self.selection.option(self.panel, self.key)
+        chosen = wanted if wanted in values else default
+        with QSignalBlocker(self):
+            self.clear()
+            for value, label in zip(values, labels, strict=True):
+                self.addItem(label, value)
+            self.setCurrentIndex(values.index(chosen))
+        self.selection.set_option(self.panel, self.key, chosen)
+
+    def _on_index_changed(self, index: int) -> None:
+        if index >= 0:
+            self.selection.set_option(self.panel, self.key, self.value)
+            self.valueChanged.emit(self.value)
+
+    def _on_option_changed(self, panel: str, key: str, value: str) -> None:
+        if (panel, key) != (self.panel, self.key):
+            return
+        index = self.findData(value)
+        if index < 0 and self.count():  # not offered for this trace: the selection keeps what is shown
+            self.selection.set_option(panel, key, self.value)
+            return
+        if index < 0 or index == self.currentIndex():
+            return
+        with QSignalBlocker(self):
+            self.setCurrentIndex(index)
+        self.valueChanged.emit(value)
 
 
 class ControlRow(QWidget):

@@ -20,9 +20,8 @@ from seqviz.app.panels.base import Panel
 from seqviz.app.panels.controls import (
     DIRECTION_LABELS,
     ControlRow,
-    StateCombo,
+    SelectionCombo,
     StepLabel,
-    clamp_index,
 )
 from seqviz.app.panels.heatmap import Heatmap, PlotCanvas, colorbar, update_colorbar
 from seqviz.app.panels.traceinfo import (
@@ -34,7 +33,7 @@ from seqviz.app.panels.traceinfo import (
     reads_whole_input,
     selection_label,
 )
-from seqviz.app.viewer.state import ViewState
+from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window.theme import Theme, current_theme, theme_notifier
 from seqviz.core.trace import Trace
 
@@ -66,16 +65,16 @@ class GatesPanel(Panel):
     name = "gates"
     title = "Gates"
 
-    def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
-        super().__init__(state, parent)
+    def __init__(self, viewer: ViewerModel, parent: QWidget | None = None) -> None:
+        super().__init__(viewer, parent)
         self.kind = ""  # "lstm" or "gru"
         self.gate_names: tuple[str, ...] = ()
         self._arrangement: tuple[int, tuple[str, ...]] = (0, ())
         self.values: dict[str, np.ndarray] = {}  # name -> (T, H) of the shown layer/direction
         self.equation_values: dict[str, float | None] = {}
         self.controls = ControlRow()
-        self.layer_box = self.controls.add("Layer", StateCombo(state, "layer"))
-        self.direction_box = self.controls.add("Direction", StateCombo(state, "direction"))
+        self.layer_box = self.controls.add("Layer", SelectionCombo(self.selection, "layer"))
+        self.direction_box = self.controls.add("Direction", SelectionCombo(self.selection, "direction"))
         self.controls.finish()
         self.canvas = PlotCanvas()
         self.heatmaps: list[Heatmap] = []  # made on first need: a Transformer session never pays for them
@@ -90,10 +89,10 @@ class GatesPanel(Panel):
         layout.addWidget(self.equation)
         self.canvas.cellClicked.connect(self._on_cell_clicked)
         self.canvas.installEventFilter(self)
-        state.stepChanged.connect(self._on_step_changed)
-        state.layerChanged.connect(self._on_selection_changed)
-        state.directionChanged.connect(self._on_selection_changed)
-        state.unitsChanged.connect(self._on_units_changed)
+        self.cursor.stepChanged.connect(self._on_step_changed)
+        self.selection.layerChanged.connect(self._on_selection_changed)
+        self.selection.directionChanged.connect(self._on_selection_changed)
+        self.selection.unitsChanged.connect(self._on_units_changed)
         theme_notifier.themeChanged.connect(self.apply_theme)
         theme_notifier.strokesChanged.connect(self.apply_strokes)
         self.apply_theme(current_theme())
@@ -181,8 +180,8 @@ class GatesPanel(Panel):
         self._arrange()
         self._load_selection()
         self._ready = True
-        self._on_units_changed(self.state.units)
-        self._on_step_changed(self.state.step)
+        self._on_units_changed(self.selection.units)
+        self._on_step_changed(self.cursor.step)
 
     @property
     def shown_heatmaps(self) -> dict[str, Heatmap]:
@@ -190,8 +189,7 @@ class GatesPanel(Panel):
         return dict(zip(self.gate_names, self.heatmaps, strict=False))
 
     def _load_selection(self) -> None:
-        layer = clamp_index(self.state.layer, self.trace["hidden"].shape[1])
-        direction = clamp_index(self.state.direction, self.trace["hidden"].shape[2])
+        layer, direction = self.selection.layer, self.selection.direction  # clamped by the viewer
         self._layer, self._direction = layer, direction
         where = selection_label(self.trace, layer, direction)
         theme = current_theme()
@@ -212,7 +210,7 @@ class GatesPanel(Panel):
     def selected_unit(self) -> int:
         """The unit whose equation is shown: the last one picked, else the hidden unit that varies
         most (the one the units panel shows before anything is picked)."""
-        units = [u for u in self.state.units if 0 <= u < self.values[self.gate_names[0]].shape[1]]
+        units = [u for u in self.selection.units if 0 <= u < self.values[self.gate_names[0]].shape[1]]
         return units[-1] if units else default_unit(self.trace, self._layer, self._direction)
 
     def _on_step_changed(self, step: int) -> None:
@@ -226,22 +224,22 @@ class GatesPanel(Panel):
     def _on_selection_changed(self, _value: int) -> None:
         if self._ready:
             self._load_selection()
-            self._on_units_changed(self.state.units)
-            self._on_step_changed(self.state.step)
+            self._on_units_changed(self.selection.units)
+            self._on_step_changed(self.cursor.step)
 
     def _on_units_changed(self, units: tuple) -> None:
         if not self._ready:
             return
         for heatmap in self.shown_heatmaps.values():
             heatmap.set_marked_rows(units)
-        self._show_equation(min(max(self.state.step, 1), self.values["hidden"].shape[0]))
+        self._show_equation(min(max(self.cursor.step, 1), self.values["hidden"].shape[0]))
 
     def _on_cell_clicked(self, unit: int, step: int, toggle: bool) -> None:
-        self.state.set_step(step)
+        self.cursor.set_step(step)
         if toggle:
-            self.state.toggle_unit(unit)
+            self.selection.toggle_unit(unit)
         else:
-            self.state.set_units((unit,))
+            self.selection.set_units((unit,))
 
     # Equations ------------------------------------------------------------------------------------
     def _previous(self, name: str, step: int, unit: int) -> tuple[float | None, str]:

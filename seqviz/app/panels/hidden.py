@@ -9,10 +9,10 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from seqviz.app.panels import plotting
 from seqviz.app.panels.base import Panel
-from seqviz.app.panels.controls import DIRECTION_LABELS, ControlRow, StateCombo, clamp_index
+from seqviz.app.panels.controls import DIRECTION_LABELS, ControlRow, SelectionCombo
 from seqviz.app.panels.heatmap import Heatmap, PlotCanvas, colorbar, update_colorbar
 from seqviz.app.panels.traceinfo import is_transformer, reads_whole_input, selection_label
-from seqviz.app.viewer.state import ViewState
+from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window.theme import Theme, current_theme, theme_notifier
 from seqviz.core.trace import Trace
 
@@ -21,13 +21,13 @@ class HiddenPanel(Panel):
     name = "hidden"
     title = "Hidden state"
 
-    def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
-        super().__init__(state, parent)
+    def __init__(self, viewer: ViewerModel, parent: QWidget | None = None) -> None:
+        super().__init__(viewer, parent)
         self.values = np.zeros((1, 1), np.float32)  # (T, H) of the shown layer/direction
         self.levels = (-1.0, 1.0)
         self.controls = ControlRow()
-        self.layer_box = self.controls.add("Layer", StateCombo(state, "layer"))
-        self.direction_box = self.controls.add("Direction", StateCombo(state, "direction"))
+        self.layer_box = self.controls.add("Layer", SelectionCombo(self.selection, "layer"))
+        self.direction_box = self.controls.add("Direction", SelectionCombo(self.selection, "direction"))
         self.controls.finish()
         self.canvas = PlotCanvas()
         self.heatmap = self.canvas.add_heatmap(Heatmap(row_name="unit"), 0, 0)
@@ -43,10 +43,10 @@ class HiddenPanel(Panel):
         layout.addWidget(self.canvas, 1)
         self.canvas.cellClicked.connect(self._on_cell_clicked)
         self.canvas.add_hover_source(self._bar_text_at)
-        state.stepChanged.connect(self._on_step_changed)
-        state.layerChanged.connect(self._on_selection_changed)
-        state.directionChanged.connect(self._on_selection_changed)
-        state.unitsChanged.connect(self._on_units_changed)
+        self.cursor.stepChanged.connect(self._on_step_changed)
+        self.selection.layerChanged.connect(self._on_selection_changed)
+        self.selection.directionChanged.connect(self._on_selection_changed)
+        self.selection.unitsChanged.connect(self._on_units_changed)
         theme_notifier.themeChanged.connect(self.apply_theme)
         theme_notifier.strokesChanged.connect(self.apply_strokes)
 
@@ -82,14 +82,13 @@ class HiddenPanel(Panel):
         self.heatmap.set_reveal(not reads_whole_input(trace))
         self._load_selection()
         self._ready = True
-        self._on_units_changed(self.state.units)
-        self._on_step_changed(self.state.step)
+        self._on_units_changed(self.selection.units)
+        self._on_step_changed(self.cursor.step)
 
     def _load_selection(self) -> None:
         """Upload the heatmap of the selected layer/direction (not a step: a new image is fine here)."""
         hidden = self.trace["hidden"]
-        layer = clamp_index(self.state.layer, hidden.shape[1])
-        direction = clamp_index(self.state.direction, hidden.shape[2])
+        layer, direction = self.selection.layer, self.selection.direction  # clamped by the viewer
         self.values = hidden[:, layer, direction, :]  # (T, H) view; rows are steps
         self.levels = plotting.diverging_levels(self.values)
         cmap = current_theme().diverging_cmap
@@ -135,8 +134,8 @@ class HiddenPanel(Panel):
     def _on_selection_changed(self, _value: int) -> None:
         if self._ready:
             self._load_selection()
-            self._on_units_changed(self.state.units)
-            self._on_step_changed(self.state.step)
+            self._on_units_changed(self.selection.units)
+            self._on_step_changed(self.cursor.step)
 
     def _on_units_changed(self, units: tuple) -> None:
         if self._ready:
@@ -144,11 +143,11 @@ class HiddenPanel(Panel):
 
     # View -> state -------------------------------------------------------------------------------
     def _on_cell_clicked(self, unit: int, step: int, toggle: bool) -> None:
-        self.state.set_step(step)
+        self.cursor.set_step(step)
         if toggle:
-            self.state.toggle_unit(unit)
+            self.selection.toggle_unit(unit)
         else:
-            self.state.set_units((unit,))
+            self.selection.set_units((unit,))
 
     def _bar_text_at(self, scene_pos: QPointF) -> str | None:
         vb = self.bars_plot.getViewBox()

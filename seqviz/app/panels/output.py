@@ -21,7 +21,7 @@ from seqviz.app.panels.base import Panel
 from seqviz.app.panels.controls import StepLabel
 from seqviz.app.panels.heatmap import PlotCanvas
 from seqviz.app.panels.traceinfo import is_causal, output_labels, task_of
-from seqviz.app.viewer.state import ViewState
+from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window.theme import Theme, current_theme, theme_notifier
 from seqviz.core.token_display import shorten
 from seqviz.core.trace import Trace
@@ -76,8 +76,8 @@ class OutputPanel(Panel):
     name = "output"
     title = "Output"
 
-    def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
-        super().__init__(state, parent)
+    def __init__(self, viewer: ViewerModel, parent: QWidget | None = None) -> None:
+        super().__init__(viewer, parent)
         self.task = "lm"
         self.labels: list[str] = []
         self.shown_labels: list[str] = []
@@ -107,7 +107,7 @@ class OutputPanel(Panel):
         layout.addWidget(self.header)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.footer)
-        state.stepChanged.connect(self._on_step_changed)
+        self.cursor.stepChanged.connect(self._on_step_changed)
         self.plot.getViewBox().sigResized.connect(lambda _vb: self._on_view_resized())
         theme_notifier.themeChanged.connect(self.apply_theme)
         theme_notifier.strokesChanged.connect(self.apply_strokes)
@@ -128,7 +128,7 @@ class OutputPanel(Panel):
         self._set_rows(self._rows_that_fit())
         self._size_label_axis(current_theme())
         self._ready = True
-        self._on_step_changed(self.state.step)
+        self._on_step_changed(self.cursor.step)
 
     def _rows_that_fit(self) -> int:
         """How many bars the plot shows: TOP_K, fewer when their labels would overlap (a short dock in
@@ -149,7 +149,7 @@ class OutputPanel(Panel):
         """A new height may fit more or fewer bars (a resize, not a step: the axes may change)."""
         if self._ready and self._rows_that_fit() != self.k:
             self._set_rows(self._rows_that_fit())
-            self._on_step_changed(self.state.step)
+            self._on_step_changed(self.cursor.step)
 
     # State -> view ------------------------------------------------------------------------------
     def _on_step_changed(self, step: int) -> None:

@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QFontMetrics, QPaintEngine, QPainter, QPalette
 from PySide6.QtWidgets import QScrollBar, QToolTip, QVBoxLayout, QWidget
 
 from seqviz.app.panels.base import Panel
-from seqviz.app.viewer.state import ViewState
+from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window.theme import Theme, current_theme, theme_notifier
 from seqviz.core.token_display import display_token, shorten, token_tooltip
 from seqviz.core.trace import Trace
@@ -78,9 +78,9 @@ class TokenStrip(QWidget):
 
     scrolled = Signal()
 
-    def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
+    def __init__(self, viewer: ViewerModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.state = state
+        self.cursor = viewer.cursor
         self.rows: list[_Row] = []
         self._trace: Trace | None = None
         self._source_weights: np.ndarray | None = None  # (T, S) mean cross-attention, last layer
@@ -132,7 +132,7 @@ class TokenStrip(QWidget):
 
     def chip_kind(self, i: int) -> str:
         """ "current", "past" or "future": how target chip i is drawn at the current step."""
-        current = self.state.step - 1
+        current = self.cursor.step - 1
         return "current" if i == current else "past" if i < current else "future"
 
     def visible_range(self, row: int = -1) -> range:
@@ -157,7 +157,7 @@ class TokenStrip(QWidget):
 
     def follow_step(self) -> None:
         """Scroll to the current step (and its most-attended source token) and repaint."""
-        step = self.state.step
+        step = self.cursor.step
         if self.rows and 1 <= step <= len(self.rows[-1].tokens):
             self.rows[-1].keep_visible(step - 1, self.view_width)
             if self._source_weights is not None and step <= len(self._source_weights):
@@ -263,7 +263,7 @@ class TokenStrip(QWidget):
 
     def _source_fill(self, i: int, base: QColor) -> QColor:
         """A source chip's fill: the accent, as opaque as the cross-attention it gets at this step."""
-        weights, step = self._source_weights, self.state.step
+        weights, step = self._source_weights, self.cursor.step
         if weights is None or not 1 <= step <= len(weights):
             return base
         tint = QColor(self.accent)
@@ -290,7 +290,7 @@ class TokenStrip(QWidget):
     def _jump_to(self, pos: QPoint) -> None:
         hit = self.index_at(pos)
         if hit is not None and hit[0] == len(self.rows) - 1:
-            self.state.set_step(hit[1] + 1)
+            self.cursor.set_step(hit[1] + 1)
 
     def wheelEvent(self, event) -> None:
         if not self.rows:
@@ -332,9 +332,9 @@ class TokensPanel(Panel):
     name = "tokens"
     title = "Tokens"
 
-    def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
-        super().__init__(state, parent)
-        self.strip = TokenStrip(state)
+    def __init__(self, viewer: ViewerModel, parent: QWidget | None = None) -> None:
+        super().__init__(viewer, parent)
+        self.strip = TokenStrip(viewer)
         self.scrollbar = QScrollBar(Qt.Orientation.Horizontal)
         self.scrollbar.setToolTip("Scroll through the tokens")
         layout = QVBoxLayout(self.body)
@@ -344,7 +344,7 @@ class TokensPanel(Panel):
         layout.addWidget(self.scrollbar)
         self.strip.scrolled.connect(self._sync_scrollbar)
         self.scrollbar.valueChanged.connect(self.strip.set_offset)
-        state.stepChanged.connect(self._on_step_changed)
+        self.cursor.stepChanged.connect(self._on_step_changed)
         self.setToolTip("Click a token to jump to its step")
 
     def show_trace(self, trace: Trace) -> None:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPen
-from PySide6.QtWidgets import QComboBox, QGraphicsItem, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from seqviz.app.panels import plotting
 from seqviz.app.panels.base import Panel
-from seqviz.app.panels.controls import DIRECTION_LABELS, ControlRow, StateCombo, clamp_index
+from seqviz.app.panels.controls import DIRECTION_LABELS, ControlRow, OptionCombo, SelectionCombo
 from seqviz.app.panels.heatmap import FutureMask, PlotCanvas
 from seqviz.app.panels.plotting import STEP_OFFSET, TokenAxis
 from seqviz.app.panels.traceinfo import default_unit, is_causal, selection_label
-from seqviz.app.viewer.state import ViewState
+from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window.theme import Theme, current_theme, theme_notifier
 from seqviz.core.trace import Trace
 
@@ -33,17 +33,17 @@ class UnitsPanel(Panel):
     name = "units"
     title = "Selected units"
 
-    def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
-        super().__init__(state, parent)
+    def __init__(self, viewer: ViewerModel, parent: QWidget | None = None) -> None:
+        super().__init__(viewer, parent)
         self.series = np.zeros((1, 1), np.float32)  # (T, H) of the shown array/layer/direction
         self.curves: list[pg.PlotDataItem] = []
         self.shown_units: tuple[int, ...] = ()
         self.showing_default = False  # True: no unit picked, the liveliest one is shown
         self._causal = True
         self.controls = ControlRow()
-        self.array_box = self.controls.add("Array", QComboBox())
-        self.layer_box = self.controls.add("Layer", StateCombo(state, "layer"))
-        self.direction_box = self.controls.add("Direction", StateCombo(state, "direction"))
+        self.array_box = self.controls.add("Array", OptionCombo(self.selection, self.name, "array"))
+        self.layer_box = self.controls.add("Layer", SelectionCombo(self.selection, "layer"))
+        self.direction_box = self.controls.add("Direction", SelectionCombo(self.selection, "direction"))
         self.clear_button = QPushButton("Clear")
         self.controls.add("", self.clear_button)
         self.controls.finish()
@@ -56,23 +56,23 @@ class UnitsPanel(Panel):
         self.plot.setMenuEnabled(False)
         self.legend = self.plot.addLegend(offset=(-10, 10))
         self.mask = FutureMask()
-        self.cursor = pg.InfiniteLine(angle=90, movable=False)
-        self.cursor.setZValue(10)
+        self.step_line = pg.InfiniteLine(angle=90, movable=False)
+        self.step_line.setZValue(10)
         self.plot.addItem(self.mask)
-        self.plot.addItem(self.cursor, ignoreBounds=True)
+        self.plot.addItem(self.step_line, ignoreBounds=True)
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.controls)
         layout.addWidget(self.hint)
         layout.addWidget(self.canvas, 1)
-        self.array_box.currentIndexChanged.connect(self._on_array_changed)
-        self.clear_button.clicked.connect(lambda: state.set_units(()))
+        self.array_box.valueChanged.connect(self._on_array_changed)
+        self.clear_button.clicked.connect(lambda: self.selection.set_units(()))
         self.canvas.scene().sigMouseClicked.connect(self._on_click)
         self.canvas.add_hover_source(self._text_at)
-        state.stepChanged.connect(self._on_step_changed)
-        state.layerChanged.connect(self._on_selection_changed)
-        state.directionChanged.connect(self._on_selection_changed)
-        state.unitsChanged.connect(self._on_selection_changed)
+        self.cursor.stepChanged.connect(self._on_step_changed)
+        self.selection.layerChanged.connect(self._on_selection_changed)
+        self.selection.directionChanged.connect(self._on_selection_changed)
+        self.selection.unitsChanged.connect(self._on_selection_changed)
         theme_notifier.themeChanged.connect(self.apply_theme)
         theme_notifier.strokesChanged.connect(self.apply_strokes)
         self.apply_theme(current_theme())
@@ -83,11 +83,7 @@ class UnitsPanel(Panel):
 
     def show_trace(self, trace: Trace) -> None:
         names = unit_arrays(trace)
-        previous = self.array_box.currentText()
-        with QSignalBlocker(self.array_box):
-            self.array_box.clear()
-            self.array_box.addItems(names)
-            self.array_box.setCurrentIndex(names.index(previous) if previous in names else 0)
+        self.array_box.set_choices(names, names, default=names[0])
         layers, directions = trace["hidden"].shape[1:3]
         self.layer_box.set_choices([str(i + 1) for i in range(layers)])
         self.direction_box.set_choices(DIRECTION_LABELS[:directions])
@@ -99,16 +95,14 @@ class UnitsPanel(Panel):
 
     @property
     def array_name(self) -> str:
-        return self.array_box.currentText()
+        return self.array_box.value
 
     def _rebuild(self) -> None:
         """New curves for the selected units (a selection change, never a step)."""
-        hidden = self.trace["hidden"]
-        layer = clamp_index(self.state.layer, hidden.shape[1])
-        direction = clamp_index(self.state.direction, hidden.shape[2])
+        layer, direction = self.selection.layer, self.selection.direction  # clamped by the viewer
         self.series = self.trace[self.array_name][:, layer, direction, :]  # (T, H)
         steps, units = self.series.shape
-        picked = tuple(u for u in self.state.units if 0 <= u < units)
+        picked = tuple(u for u in self.selection.units if 0 <= u < units)
         # nothing picked: show the liveliest unit, so the panel is never an empty plot on a slide
         self.showing_default = not picked
         self.shown_units = picked or (default_unit(self.trace, layer, direction),)
@@ -118,7 +112,7 @@ class UnitsPanel(Panel):
         self.hint.setText(self._hint_text(where))
         self.hint.setVisible(self.showing_default)
         self._set_ranges(steps)
-        self._on_step_changed(self.state.step)
+        self._on_step_changed(self.cursor.step)
 
     def _hint_text(self, where: str) -> str:
         if not self.showing_default:
@@ -171,14 +165,14 @@ class UnitsPanel(Panel):
             return
         steps = self.series.shape[0]
         step = min(max(step, 1), steps)
-        self.cursor.setValue(step)
+        self.step_line.setValue(step)
         self.mask.set_start(step + STEP_OFFSET if self._causal else steps + STEP_OFFSET)
 
     def _on_selection_changed(self, _value) -> None:
         if self._ready:
             self._rebuild()
 
-    def _on_array_changed(self, _index: int) -> None:
+    def _on_array_changed(self, _value: str) -> None:
         if self._ready:
             self._rebuild()
 
@@ -193,7 +187,7 @@ class UnitsPanel(Panel):
     def _on_click(self, event) -> None:
         step = self._step_at(event.scenePos())
         if event.button() == Qt.MouseButton.LeftButton and step is not None:
-            self.state.set_step(step)
+            self.cursor.set_step(step)
 
     def _text_at(self, scene_pos: QPointF) -> str | None:
         step = self._step_at(scene_pos)
@@ -221,7 +215,7 @@ class UnitsPanel(Panel):
         """Pens only: while a picture is painted at a larger scale, and back."""
         self.canvas.apply_strokes(theme)
         plotting.style_strokes(self.plot, theme)
-        self.cursor.setPen(plotting.cursor_pen(theme))
+        self.step_line.setPen(plotting.cursor_pen(theme))
         self.legend.setPen(plotting.outline_pen(theme.masked_cell, theme))
         for i, curve in enumerate(self.curves):
             curve.setPen(self._curve_pen(theme, i))

@@ -18,26 +18,6 @@ __all__ = ["SCENE_SUFFIX", "THEME_NAMES", "Scene", "SceneError", "apply", "captu
 
 
 # scenes and windows -------------------------------------------------------------------------------
-def _panel_choices(panel) -> dict[str, str]:
-    """The panel's own combo boxes (those not bound to the ViewState) and the text each shows."""
-    from PySide6.QtWidgets import QComboBox
-
-    from seqviz.app.panels.controls import StateCombo
-
-    return {
-        name: value.currentText()
-        for name, value in vars(panel).items()
-        if isinstance(value, QComboBox) and not isinstance(value, StateCombo) and value.currentText()
-    }
-
-
-def _panel_splitters(panel) -> dict[str, object]:
-    """The panel's splitters by attribute name (e.g. the attention panel's matrix | side split)."""
-    from PySide6.QtWidgets import QSplitter
-
-    return {name: value for name, value in vars(panel).items() if isinstance(value, QSplitter)}
-
-
 def capture(window) -> Scene:
     """The scene a window shows now. Raises SceneError when it shows a trace file (no model run)."""
     from seqviz.app.window.theme import current_theme
@@ -45,25 +25,25 @@ def capture(window) -> Scene:
     run, model = window.run, window.model
     if run is None or model is None:
         raise SceneError("scenes hold a model and its input; this window shows a trace file")
-    st, panels = window.state, window.dock_area.panels
+    sel, panels = window.viewer.selection, window.dock_area.panels
     return Scene(
         model=model.source,
         text=run.text,
-        step=max(1, st.step),
-        layer=st.layer,
-        direction=st.direction,
-        head=st.head,
-        units=tuple(st.units),
+        step=max(1, window.step),
+        layer=sel.layer,
+        direction=sel.direction,
+        head=sel.head,
+        units=tuple(sel.units),
         theme=current_theme().name,
         speed=window.playback.speed,
-        panels={name: c for name, p in panels.items() if (c := _panel_choices(p))},
+        panels=sel.options(),
         window_size=(window.width(), window.height()),
         dock_state=_b64(window.dock_area.save_layout()),
         geometry=_b64(window.saveGeometry()),
         splitters={
             name: {key: list(split.sizes()) for key, split in found.items()}
             for name, p in panels.items()
-            if (found := _panel_splitters(p))
+            if (found := p.splitters())
         },
         token_offsets=tuple(row.offset for row in window.tokens.strip.rows),
     )
@@ -186,19 +166,14 @@ def apply_view(window, scene: Scene) -> None:
     """The selection, panel choices, step, dock layout, splitters and token scrolling of `scene`, on
     the trace the window shows. The order matters: what a panel shows sets its minimum size, which
     the dock layout must meet as it did when saved; splitters and scrolling follow the dock sizes."""
-    st = window.state
-    st.set_layer(scene.layer)
-    st.set_direction(scene.direction)
-    st.set_head(scene.head)
-    window._clamp_selection(window.trace)  # a scene from another model may name layers it lacks
-    st.set_units(u for u in scene.units if u < _unit_count(window.trace))
-    panels = window.dock_area.panels
-    for name, choices in scene.panels.items():
-        for attr, text in choices.items():
-            combo = getattr(panels.get(name), attr, None)
-            index = combo.findText(text) if hasattr(combo, "findText") else -1
-            if index >= 0:
-                combo.setCurrentIndex(index)
+    sel = window.viewer.selection  # clamps what a scene from another model names beyond its trace
+    sel.set_layer(scene.layer)
+    sel.set_direction(scene.direction)
+    sel.set_head(scene.head)
+    sel.set_units(scene.units)
+    for panel, options in scene.panels.items():
+        for key, value in options.items():
+            sel.set_option(panel, key, value)  # a value the trace lacks keeps the panel's default
     window.set_step(scene.step)
     restore_docks(window, scene)
     _restore_splitters(window.dock_area.panels, scene.splitters)
@@ -212,7 +187,7 @@ def _restore_splitters(panels: dict, splitters: dict[str, dict[str, list[int]]])
 
     wanted = []
     for name, sizes in splitters.items():
-        found = _panel_splitters(panels[name]) if name in panels else {}
+        found = panels[name].splitters() if name in panels else {}
         wanted += [(found[a], s) for a, s in sizes.items() if a in found and len(s) == found[a].count()]
     for _ in range(3):
         moved = [(split, sizes) for split, sizes in wanted if split.sizes() != sizes]
@@ -231,7 +206,3 @@ def _restore_token_offsets(strip, offsets: tuple[int, ...]) -> None:
         row.offset = max(0, min(offset, row.total - strip.view_width))
     strip.scrolled.emit()
     strip.update()
-
-
-def _unit_count(trace) -> int:
-    return int(trace["hidden"].shape[-1]) if trace is not None and "hidden" in trace else 0

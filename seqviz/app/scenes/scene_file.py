@@ -2,18 +2,21 @@
 
 A scene holds the model (a catalogue id, or a model file path, relative to the scene's folder when it
 lies there), the input text, the step, the selection (layer, direction, head, units), the theme, the
-playback speed, the panel choices that are not in the ViewState (e.g. attention "Show", units
-"Array") and the layout: the window size, the dock area's saveState and the window's geometry
-(base64), the sizes of the panels' splitters and the token strip's scroll offsets. `Scene.load`
-validates a file (for a command line, before anything heavy is imported); `seqviz.app.scenes.in_window` moves
-scenes in and out of a window.
+playback speed, the panels' options (the Selection's stable keys and values: attention "show", units
+"array") and the layout: the window size, the dock area's saveState and the window's geometry
+(base64), the sizes of the panels' splitters (by each panel's stable splitter names) and the token
+strip's scroll offsets. `Scene.load` validates a file (for a command line, before anything heavy is
+imported); `seqviz.app.scenes.in_window` moves scenes in and out of a window. docs/scenes.md describes
+the format.
 
-Example file:
-    {"format": "seqviz-scene", "version": 1, "model": "untrained-lstm", "text": "hello",
+Version 2 (written now):
+    {"format": "seqviz-scene", "version": 2, "model": "untrained-lstm", "text": "hello",
      "step": 3, "selection": {"layer": 0, "direction": 0, "head": 0, "units": [2]},
-     "theme": "presentation", "speed": 8.0, "panels": {"attention": {"kind_box": "self-attention"}},
+     "theme": "presentation", "speed": 8.0, "panels": {"attention": {"show": "cross_attention"}},
      "layout": {"window_size": [1400, 860], "dock_state": "...", "geometry": "...",
-                "splitters": {"attention": {"splitter": [560, 380]}}, "token_offsets": [0]}}
+                "splitters": {"attention": {"main": [560, 380]}}, "token_offsets": [0]}}
+Version 1 stored Python attribute names of combo boxes and splitters and the text a box showed
+("kind_box": "self-attention"); `V1_PANEL_OPTIONS` and `V1_SPLITTERS` read them as version 2.
 """
 
 from __future__ import annotations
@@ -29,7 +32,17 @@ from seqviz.app.export.files import atomic_path
 
 SCENE_SUFFIX = ".seqviz"
 FORMAT = "seqviz-scene"
-VERSION = 1
+VERSION = 2
+# Version 1 files: (panel, combo attribute) -> (option key, {text shown: option value}); texts not listed
+# are the value itself (the units panel showed array names).
+V1_PANEL_OPTIONS = {
+    ("attention", "kind_box"): (
+        "show",
+        {"self-attention": "attention", "cross-attention (to the source)": "cross_attention"},
+    ),
+    ("units", "array_box"): ("array", {}),
+}
+V1_SPLITTERS = {("attention", "splitter"): "main", ("attention", "side"): "side"}
 THEME_NAMES = ("light", "dark", "presentation")
 
 
@@ -48,11 +61,11 @@ class Scene:
     units: tuple[int, ...] = ()
     theme: str = "light"
     speed: float | None = None  # playback steps per second (shown in the toolbar)
-    panels: dict[str, dict[str, str]] = field(default_factory=dict)  # panel -> {combo: shown text}
+    panels: dict[str, dict[str, str]] = field(default_factory=dict)  # panel -> {option key: value}
     window_size: tuple[int, int] | None = None  # logical pixels
     dock_state: str = ""  # base64 of DockArea.saveState
     geometry: str = ""  # base64 of QMainWindow.saveGeometry
-    splitters: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # panel -> {name: sizes}
+    splitters: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # panel -> {key: sizes}
     token_offsets: tuple[int, ...] = ()  # the token strip's scroll offset per row, in pixels
 
     # JSON ---------------------------------------------------------------------------------------
@@ -102,11 +115,11 @@ class Scene:
             units=tuple(_get_units(selection)),
             theme=_get(data, "theme", str, "light"),
             speed=_get_speed(data),
-            panels=_get_panels(data),
+            panels=_get_panels(data, version),
             window_size=(int(size[0]), int(size[1])) if size else None,
             dock_state=_get_base64(layout, "dock_state"),
             geometry=_get_base64(layout, "geometry"),
-            splitters=_get_splitters(layout),
+            splitters=_get_splitters(layout, version),
             token_offsets=tuple(_get_int_list(layout, "token_offsets", "layout.token_offsets")),
         )
         if not scene.model:
@@ -192,22 +205,34 @@ def _get_speed(data: dict) -> float | None:
     return None if speed is None else float(speed)
 
 
-def _get_splitters(layout: dict) -> dict[str, dict[str, list[int]]]:
+def _get_splitters(layout: dict, version: int) -> dict[str, dict[str, list[int]]]:
     splitters = _get(layout, "splitters", dict, {})
+    out: dict[str, dict[str, list[int]]] = {}
     for name, sizes in splitters.items():
         if not isinstance(sizes, dict):
             raise SceneError(f'"layout.splitters.{name}" must map splitter names to sizes')
         for key in sizes:
             _get_int_list(sizes, key, f"layout.splitters.{name}.{key}")
-    return splitters
+            new_key = V1_SPLITTERS.get((name, key)) if version < 2 else key
+            if new_key is not None:
+                out.setdefault(name, {})[new_key] = sizes[key]
+    return out
 
 
-def _get_panels(data: dict) -> dict[str, dict[str, str]]:
+def _get_panels(data: dict, version: int) -> dict[str, dict[str, str]]:
     panels = _get(data, "panels", dict, {})
+    out: dict[str, dict[str, str]] = {}
     for name, choices in panels.items():
         if not isinstance(choices, dict) or not all(isinstance(v, str) for v in choices.values()):
-            raise SceneError(f'"panels.{name}" must map control names to the text they show')
-    return panels
+            raise SceneError(f'"panels.{name}" must map option names to their values')
+        for key, value in choices.items():
+            if version < 2:  # attribute names of combo boxes and the text they showed
+                if (name, key) not in V1_PANEL_OPTIONS:
+                    continue  # a control that no longer exists: the panel's default
+                key, values = V1_PANEL_OPTIONS[name, key]
+                value = values.get(value, value)
+            out.setdefault(name, {})[key] = value
+    return out
 
 
 def _get_base64(layout: dict, key: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from seqviz.app.viewer.state import ViewState
+from seqviz.app.viewer.model import Cursor
 
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0, 240.0)
 DEFAULT_SPEED = 8.0
@@ -20,9 +20,9 @@ class Playback(QObject):
     playingChanged = Signal(bool)
     speedChanged = Signal(float)
 
-    def __init__(self, state: ViewState, parent: QObject | None = None) -> None:
+    def __init__(self, cursor: Cursor, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.state = state
+        self.cursor = cursor
         self._speed = DEFAULT_SPEED
         self._steps_per_tick = 1.0
         self._carry = 0.0
@@ -56,10 +56,10 @@ class Playback(QObject):
         return self._timer.isActive()
 
     def play(self) -> None:
-        if self.playing or self.state.num_steps < 2:
+        if self.playing or self.cursor.num_steps < 2:
             return
-        if self.state.step >= self.state.num_steps:
-            self.state.set_step(1)
+        if self.cursor.step >= self.cursor.num_steps:
+            self.cursor.set_step(1)
         self._carry = 0.0
         self._timer.start()
         self.playingChanged.emit(True)
@@ -79,6 +79,6 @@ class Playback(QObject):
         if advance == 0:
             return
         self._carry -= advance
-        self.state.set_step(self.state.step + advance)
-        if self.state.step >= self.state.num_steps:
+        self.cursor.set_step(self.cursor.step + advance)
+        if self.cursor.step >= self.cursor.num_steps:
             self.pause()

@@ -17,7 +17,7 @@ from PySide6.QtCore import QByteArray, QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QDockWidget, QLabel, QMainWindow, QMenu, QWidget
 
 from seqviz.app.panels.base import Panel
-from seqviz.app.viewer.state import ViewState
+from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window.settings import LAYOUT_VERSION
 from seqviz.core.trace import Trace
 
@@ -42,13 +42,13 @@ def panel_classes() -> list[type[Panel]]:
 
 
 class DockArea(QMainWindow):
-    def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
+    def __init__(self, viewer: ViewerModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowFlags(Qt.WindowType.Widget)
         self.setObjectName("dockArea")
         self.setDockNestingEnabled(True)
         self.setDockOptions(self.dockOptions() | QMainWindow.DockOption.AllowTabbedDocks)
-        self.state = state
+        self.viewer = viewer
         self.panels: dict[str, Panel] = {}
         self.docks: dict[str, QDockWidget] = {}
         self.errors: list[str] = []
@@ -61,7 +61,7 @@ class DockArea(QMainWindow):
         for cls in classes:
             if cls.name in self.panels:
                 continue
-            panel = cls(self.state)
+            panel = cls(self.viewer)
             _sizes_follow_content_and_font(panel, self._combo_sizes)
             dock = QDockWidget(panel.title, self)
             dock.setObjectName(f"dock_{panel.name}")
@@ -79,7 +79,7 @@ class DockArea(QMainWindow):
 
         Qt keeps a tab group's tab bar on screen when a state is restored over a layout that had one
         (Qt 6.11), so a layout that must come out exactly as saved is restored into a renewed area."""
-        new = DockArea(self.state, self.parentWidget())
+        new = DockArea(self.viewer, self.parentWidget())
         new.setFont(self.font())  # the theme's panel text size
         new.setGeometry(self.geometry())  # a layout is restored relative to the area's size
         for name, dock in self.docks.items():

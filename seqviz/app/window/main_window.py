@@ -1,6 +1,7 @@
 """MainWindow: shows the Session's traces. It hands each Trace to the token strip and the dock panels.
 
-Everything the panels show is selected through one ViewState (`window.state`); the toolbar, the
+Everything the panels show is selected through one ViewerModel (`window.viewer`: a Cursor and a
+Selection per run, seqviz.app.viewer.model); the toolbar, the
 token strip, the keys and playback all move its step. Model requests go to `window.session`: in a
 worker thread from the toolbar, synchronously from the scripting API (`open_model`, `set_text`,
 `generate` wait by default).
@@ -22,10 +23,10 @@ from seqviz.app.export import dialogs as export_dialogs
 from seqviz.app.panels.base import Panel
 from seqviz.app.panels.tokens import TokensPanel
 from seqviz.app.viewer import runs
+from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.viewer.playback import DEFAULT_SPEED, Playback
 from seqviz.app.viewer.runs import InputProblem, Run
 from seqviz.app.viewer.session import Outcome, Session
-from seqviz.app.viewer.state import ViewState
 from seqviz.app.window import appearance, dialogs
 from seqviz.app.window.docks import DockArea, panel_classes
 from seqviz.app.window.notices import NoticeBar
@@ -45,18 +46,18 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: AppSettings | None = None, *, lazy_panels: bool = False) -> None:
         super().__init__()
         self.setWindowTitle("seqviz")
-        self.state = ViewState(self)
+        self.viewer = ViewerModel(self)
         self.settings = settings or AppSettings()
-        self.playback = Playback(self.state, self)
+        self.playback = Playback(self.viewer.cursor, self)
         self.session = Session(self)
         self.trace: Trace | None = None
         self._is_ready = False
         self.commands = Actions(self)
         self.toolbar = MainToolBar(self.commands, self)
         self.addToolBar(self.toolbar)
-        self.tokens = TokensPanel(self.state)
+        self.tokens = TokensPanel(self.viewer)
         self.notices = NoticeBar()
-        self.dock_area = DockArea(self.state)
+        self.dock_area = DockArea(self.viewer)
         self._build_central()
         self._build_menus()
         self._build_status_bar()
@@ -110,7 +111,7 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.status_notes, 1)
 
     def _connect(self) -> None:
-        a, tb, st = self.commands, self.toolbar, self.state
+        a, tb, st = self.commands, self.toolbar, self.viewer.cursor
         a.quit.triggered.connect(self.close)
         a.open_model.triggered.connect(self._on_open_model_file)
         a.open_trace.triggered.connect(self._on_open_trace_file)
@@ -154,11 +155,11 @@ class MainWindow(QMainWindow):
     @property
     def step(self) -> int:
         """The current step, 1..T (step t shows the state after token t); 0 when nothing is shown."""
-        return self.state.step
+        return self.viewer.cursor.step
 
     @property
     def num_steps(self) -> int:
-        return self.state.num_steps
+        return self.viewer.cursor.num_steps
 
     @property
     def text(self) -> str:
@@ -175,7 +176,7 @@ class MainWindow(QMainWindow):
         return self.session.run
 
     def set_step(self, step: int) -> None:
-        self.state.set_step(step)
+        self.viewer.cursor.set_step(step)
 
     def show_trace(self, trace: Trace, label: str | None = None) -> None:
         """Show a trace directly (no model needed); the loaded model stays for new text."""
@@ -204,7 +205,7 @@ class MainWindow(QMainWindow):
         that model is loaded instead, with a note); a text too long for the new model keeps the
         previous model and offers to truncate. Returns False if it failed (only with wait=True)."""
         self.status_model.setText(f"Loading {Path(source).name}...")
-        step = self.state.step if self.session.run is not None else 1
+        step = self.viewer.cursor.step if self.session.run is not None else 1
         return self.session.load(
             source, text, self.text, wait=wait, fallback=fallback, step=step, truncate=truncate
         )
@@ -298,7 +299,7 @@ class MainWindow(QMainWindow):
         self.toolbar.select_source(model.source, model.label)
         self.toolbar.set_examples(model.examples)
         self.setWindowTitle(f"seqviz \u2014 {model.label}")
-        self.state.set_units(())  # unit numbers mean nothing in another model's weights
+        self.viewer.selection.set_units(())  # unit numbers mean nothing in another model's weights
         self._update_generate_action()
 
     def _on_failed(self, title: str, message: str) -> None:
@@ -320,27 +321,16 @@ class MainWindow(QMainWindow):
     def _show(self, trace: Trace, step: int, notes: tuple[str, ...], label: str) -> None:
         """Hand `trace` to every panel, then go to `step` (-1: the last)."""
         self.trace = trace
-        self.state.set_num_steps(trace.num_steps)  # clamps the step, valid for old and new trace
-        self._clamp_selection(trace)
+        self.viewer.set_trace(trace)  # clamps the step and the selection, before any panel draws
         self.tokens.set_trace(trace)
         self._report_panel_failures(self.dock_area.set_trace(trace))
-        self.state.set_step(trace.num_steps if step < 0 else step)
+        self.viewer.cursor.set_step(trace.num_steps if step < 0 else step)
         self.notices.set_trace_notes(notes)
         self.status_model.setText(label)
         self.status_steps.setText(f"T = {trace.num_steps}")
         self.status_notes.setText("  \u00b7  ".join(notes))
         self.status_notes.setToolTip("\n".join(notes))
         self.traceShown.emit(trace)
-
-    def _clamp_selection(self, trace: Trace) -> None:
-        """Keep layer, direction, head and units inside the new trace's shapes."""
-        meta, st = trace.meta, self.state
-        st.set_layer(min(st.layer, max(0, meta.num_layers - 1)))
-        st.set_direction(min(st.direction, max(0, meta.num_directions - 1)))
-        heads = trace["attention"].shape[1] if "attention" in trace else 1
-        st.set_head(min(st.head, heads - 1))
-        size = meta.hidden_size or (trace["hidden"].shape[-1] if "hidden" in trace else 0)
-        st.set_units(u for u in st.units if u < size)
 
     def _report_panel_failures(self, failures: list[str]) -> None:
         if failures:
@@ -349,10 +339,10 @@ class MainWindow(QMainWindow):
     # slots ----------------------------------------------------------------------------------------
     def _step_to(self, step: int) -> None:
         self.playback.pause()
-        self.state.set_step(step)
+        self.viewer.cursor.set_step(step)
 
     def _on_step_changed(self, _value: int = 0) -> None:
-        self.toolbar.show_step(self.state.step, self.state.num_steps)
+        self.toolbar.show_step(self.viewer.cursor.step, self.viewer.cursor.num_steps)
 
     def _on_playing_changed(self, playing: bool) -> None:
         self.commands.play.setIcon(self.commands.play_icons[int(playing)])
