@@ -169,8 +169,9 @@ class TokenModel(nn.Module):
         assert self.target_tokenizer is not None
         tr = self.backbone.trace_ids(src_ids, **options)
         output_ids = list(tr.meta.output_ids)
+        start = self.target_tokenizer.decode(list(tr.meta.decoder_input_ids[:1]))  # [] or e.g. ["<s>"]
         meta = self._trace_meta(tr, inputs).replace(
-            output_text=_output_text(self.target_tokenizer, output_ids)
+            output_text=_output_text(self.target_tokenizer, output_ids), decoder_start="".join(start)
         )
         tokens = self.target_tokenizer.decode(output_ids)
         return Trace(tr, tokens=tokens, meta=meta, source_tokens=self.tokenizer.decode(src_ids))

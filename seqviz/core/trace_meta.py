@@ -40,6 +40,7 @@ class TraceMeta:
     decoder_input_ids: tuple[int, ...] = ()  # (T,): encoder-decoders' decoder inputs (<s>, y_1, ...)
     output_ids: tuple[int, ...] = ()  # (T,): encoder-decoders' greedy outputs (</s> included)
     output_text: str = ""  # encoder-decoders: the output as text, up to </s>
+    decoder_start: str = ""  # encoder-decoders: the token the decoder starts from (its first input)
     targets: tuple[int, ...] = ()  # (T,): the true output per step where known, -1 where not; () unknown
     prompt_length: int | None = None  # generated traces: how many tokens were given
     unknown: tuple[str, ...] = ()  # input words not in the vocabulary (shown as the unknown token)

@@ -135,7 +135,8 @@ def dates_trace(num_layers: int = 1, num_heads: int = 4) -> Trace:
     """An encoder-decoder trace shaped like dates-transformer: 8 source words, 11 output characters."""
     base = encoder_decoder_trace(T=11, S=8, num_layers=num_layers, num_heads=num_heads)
     outputs = list("2005-03-03") + ["</s>"]
-    return Trace(dict(base), tokens=outputs, meta=base.meta, source_tokens=DATE_WORDS)
+    meta = base.meta.replace(decoder_start="<s>")
+    return Trace(dict(base), tokens=outputs, meta=meta, source_tokens=DATE_WORDS)
 
 
 def drawn_labels(axis) -> list[str]:

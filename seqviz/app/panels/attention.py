@@ -22,7 +22,7 @@ from seqviz.app.window.theme import Theme, current_theme, theme_notifier
 from seqviz.core.trace import Trace
 
 SIDE_REFERENCE = 300  # pixels: the side's splits are set as proportions of this size
-BOS_LABEL = "<s>"  # the decoder's first input, before any output token
+START_LABEL = "start"  # the decoder's first input, when the trace does not name its start token
 KINDS = {"attention": "self-attention", "cross_attention": "cross-attention (to the source)"}
 
 
@@ -107,13 +107,14 @@ class AttentionPanel(Panel):
     @property
     def key_tokens(self) -> list[str]:
         """Labels of the S keys: the source words (cross-attention), the decoder's inputs (a seq2seq
-        decoder attends to <s> and the outputs before the current one), else the input tokens."""
+        decoder attends to its start token and the outputs before the current one), else the input
+        tokens."""
         keys = self.array.shape[3]
         if self.kind == "cross_attention":
             source = self.trace.source_tokens
             return source if len(source) == keys else [str(i + 1) for i in range(keys)]
         if task_of(self.trace) == "seq2seq":
-            return [BOS_LABEL, *self.trace.tokens[: keys - 1]]
+            return [self.trace.meta.decoder_start or START_LABEL, *self.trace.tokens[: keys - 1]]
         return self.trace.tokens
 
     @property
