@@ -45,6 +45,13 @@ class TokenModelAdapter(SequenceModel):
     def unknown(self, text: str) -> list[str]:
         return self.module.tokenizer.unknown(text)
 
+    def encode(self, text: str) -> list[int]:
+        return self.module.tokenizer.encode(text)
+
+    def decode(self, ids: list[int]) -> str:
+        tokenizer = self.module.target_tokenizer or self.module.tokenizer  # outputs: the target side
+        return tokenizer.join([self.output_labels[i] for i in ids])
+
     def extend_text(self, text: str, token_id: int) -> str:
         token = self.output_labels[token_id]
         if self.module.tokenizer.level == "char":

@@ -62,6 +62,14 @@ class SequenceModel(ABC):
     def tokens(self, text: str) -> list[str]:
         """The pieces the model reads for `text` (unknown pieces as the model's unknown token)."""
 
+    def encode(self, text: str) -> list[int]:
+        """The token ids of `text` (what the model's embedding reads)."""
+        raise TypeError(f"{self.label or type(self.module).__name__} reads vectors, not token ids")
+
+    def decode(self, ids: list[int]) -> str:
+        """Text for output ids (`output_labels`), as the tokenizer joins its pieces."""
+        raise TypeError(f"{self.label or type(self.module).__name__} has no output vocabulary")
+
     def count_tokens(self, text: str) -> int:
         return len(self.tokens(text))
 

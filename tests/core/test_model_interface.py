@@ -70,6 +70,8 @@ def test_a_bare_module_reads_text_as_one_vector_per_character():
     assert tr.tokens == list("abca") and tr.meta.input_note
     np.testing.assert_array_equal(tr["hidden"][0], tr["hidden"][0])
     assert model.text_domain == "characters" and model.head == "" and not model.can_generate
+    with pytest.raises(TypeError, match="reads vectors"):
+        model.encode("abc")
 
 
 @pytest.mark.parametrize(("level", "text", "expected"), [("char", "ab", "abc"), ("word", "a b", "a b c")])
@@ -80,6 +82,7 @@ def test_extend_text_appends_a_token_the_way_the_tokenizer_reads_it_back(level, 
     grown = model.extend_text(text, tok.vocab.index("c"))
     assert grown == expected
     assert model.tokens(grown) == [*model.tokens(text), "c"]
+    assert model.decode(model.encode(grown)) == grown  # ids and back
 
 
 def test_a_vocabulary_without_an_unknown_token_names_the_unknown_word():
