@@ -1,4 +1,5 @@
-"""seqviz.core must import without Qt, so it works in notebooks and training scripts."""
+"""seqviz.core must import without Qt, so it works in notebooks and training scripts; the panels'
+Qt-free logic likewise, so it is tested without a window."""
 
 import subprocess
 import sys
@@ -27,6 +28,25 @@ import torch
 m = seqmodel.fresh_model('lstm')
 t = seqviz.trace(m, 'hello')
 assert t['hidden'].shape[0] == 5
+print('ok')
+"""
+    result = run(code)
+    assert result.returncode == 0, result.stderr
+    assert "ok" in result.stdout
+
+
+def test_panel_logic_imports_and_runs_without_qt():
+    code = """
+import numpy as np
+from seqviz.app.panels import gate_equations, output_ranking, traceinfo
+from seqviz.core.trace import Trace
+shape = (3, 1, 1, 2)
+arrays = {n: np.full(shape, 0.5, np.float32) for n in ('hidden', 'update_gate', 'reset_gate', 'candidate')}
+arrays['probs'] = np.array([[0.2, 0.8]] * 3, np.float32)
+t = Trace(arrays, tokens=list('abc'), meta={'arch': 'gru', 'task': 'lm', 'output_labels': ['a', 'b']})
+eq = gate_equations.gate_equation(t, traceinfo.gate_kind(t), 0, 0, 1, 2)
+assert eq.previous == 0.5 and gate_equations.equation_text(eq, 'b')
+assert output_ranking.OutputRanking(t).at(1, 2).labels == ['b', 'a']
 print('ok')
 """
     result = run(code)

@@ -7,7 +7,6 @@ at the current step with every number, so a student can redo the arithmetic.
 
 from __future__ import annotations
 
-import html
 import math
 
 import numpy as np
@@ -23,42 +22,18 @@ from seqviz.app.panels.controls import (
     SelectionCombo,
     StepLabel,
 )
-from seqviz.app.panels.heatmap import Heatmap, PlotCanvas, colorbar, update_colorbar
-from seqviz.app.panels.traceinfo import (
-    GRU_GATES,
-    LSTM_GATES,
-    default_unit,
-    gate_kind,
-    is_transformer,
-    reads_whole_input,
-    selection_label,
+from seqviz.app.panels.gate_equations import (
+    equation_text,
+    equation_unit,
+    gate_equation,
+    gate_info,
+    gate_names,
 )
+from seqviz.app.panels.heatmap import Heatmap, PlotCanvas, colorbar, update_colorbar
+from seqviz.app.panels.traceinfo import gate_kind, is_transformer, reads_whole_input, selection_label
 from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window.theme import Theme, current_theme, theme_notifier
 from seqviz.core.trace import Trace
-
-#: array name -> (heatmap title, symbol in the equations, centred at 0?)
-GATE_INFO = {
-    "input_gate": ("input gate i", "i", False),
-    "forget_gate": ("forget gate f", "f", False),
-    "output_gate": ("output gate o", "o", False),
-    "candidate": ("candidate g", "g", True),  # GRU: "candidate n", symbol n (see _info)
-    "cell": ("cell state c", "c", True),
-    "update_gate": ("update gate z", "z", False),
-    "reset_gate": ("reset gate r", "r", False),
-}
-
-
-def gate_info(name: str, kind: str) -> tuple[str, str, bool]:
-    """(title, symbol, centred) of a gate array for an "lstm" or "gru" cell."""
-    if name == "candidate" and kind == "gru":
-        return ("candidate n", "n", True)
-    return GATE_INFO[name]
-
-
-def _num(value: float) -> str:
-    """A number as shown in the equations: 4 decimals, negatives in brackets when multiplied."""
-    return f"{value:.4f}" if value >= 0 else f"({value:.4f})"
 
 
 class GatesPanel(Panel):
@@ -169,7 +144,7 @@ class GatesPanel(Panel):
 
     def show_trace(self, trace: Trace) -> None:
         self.kind = gate_kind(trace) or ""
-        self.gate_names = LSTM_GATES if self.kind == "lstm" else GRU_GATES
+        self.gate_names = gate_names(self.kind)
         self._ensure_heatmaps(len(self.gate_names))
         layers, directions = trace["hidden"].shape[1:3]
         self.layer_box.set_choices([str(i + 1) for i in range(layers)])
@@ -210,8 +185,8 @@ class GatesPanel(Panel):
     def selected_unit(self) -> int:
         """The unit whose equation is shown: the last one picked, else the hidden unit that varies
         most (the one the units panel shows before anything is picked)."""
-        units = [u for u in self.selection.units if 0 <= u < self.values[self.gate_names[0]].shape[1]]
-        return units[-1] if units else default_unit(self.trace, self._layer, self._direction)
+        units = self.values[self.gate_names[0]].shape[1]
+        return equation_unit(self.trace, self._layer, self._direction, self.selection.units, units)
 
     def _on_step_changed(self, step: int) -> None:
         if not self._ready:
@@ -242,70 +217,12 @@ class GatesPanel(Panel):
             self.selection.set_units((unit,))
 
     # Equations ------------------------------------------------------------------------------------
-    def _previous(self, name: str, step: int, unit: int) -> tuple[float | None, str]:
-        """The state before `step` in reading order: (value or None if unrecorded, its subscript)."""
-        backward = self._direction == 1
-        index = step if backward else step - 2  # 0-based row of the previous state
-        sub = "t+1" if backward else "t\u22121"
-        if 0 <= index < self.values[name].shape[0]:
-            return float(self.values[name][index, unit]), sub
-        initial = self.trace.get(f"initial_{name}")
-        if initial is not None:
-            return float(initial[self._layer, self._direction, unit]), sub
-        if self.trace.meta.kind == "encoder-decoder":
-            return None, sub  # the decoder starts from the encoder's summary, not zeros
-        return 0.0, sub
-
-    def _values_at(self, step: int, unit: int) -> dict[str, float]:
-        symbols = {n: gate_info(n, self.kind)[1] for n in self.gate_names}
-        if self.values["hidden"].shape[1] == self.values[self.gate_names[0]].shape[1]:
-            symbols["hidden"] = "h"  # a projected LSTM's h has other units than its gates
-        return {symbols[n]: float(self.values[n][step - 1, unit]) for n in symbols}
-
     def _show_equation(self, step: int) -> None:
         unit = self.selected_unit
-        v = self._values_at(step, unit)
-        token = html.escape(plotting.display_token(self.trace.tokens[step - 1]))  # rich text: "<unk>" shows
-        head = f"<b>unit {unit}</b> \u00b7 step {step} '{token}'"
-        if self.kind == "lstm":
-            prev, sub = self._previous("cell", step, unit)
-            v["c_prev"] = prev
-            lines = self._lstm_lines(v, sub)
-        else:
-            prev, sub = self._previous("hidden", step, unit)
-            v["h_prev"] = prev
-            lines = self._gru_lines(v, sub)
-        self.equation_values = v
-        self.equation.setText("<br>".join([head, *lines]))
-
-    @staticmethod
-    def _lstm_lines(v: dict, sub: str) -> list[str]:
-        c_prev = "?" if v["c_prev"] is None else _num(v["c_prev"])
-        cell = (
-            f"c<sub>t</sub> = f\u00b7c<sub>{sub}</sub> + i\u00b7g = {_num(v['f'])} \u00d7 {c_prev} + "
-            f"{_num(v['i'])} \u00d7 {_num(v['g'])} = <b>{v['c']:.4f}</b>"
-        )
-        gated = f"{_num(v['o'])} \u00d7 tanh({v['c']:.4f})"
-        if "h" in v:
-            out = f"h<sub>t</sub> = o\u00b7tanh(c<sub>t</sub>) = {gated} = <b>{v['h']:.4f}</b>"
-        else:  # a projected LSTM: h_t = W_hr (o * tanh(c_t)) mixes the units
-            value = v["o"] * float(np.tanh(v["c"]))
-            out = (
-                f"o\u00b7tanh(c<sub>t</sub>) = {gated} = <b>{value:.4f}</b>; h<sub>t</sub> = "
-                "W<sub>hr</sub>(o\u00b7tanh(c<sub>t</sub>)) mixes the units (projected LSTM)"
-            )
-        return [cell, out]
-
-    @staticmethod
-    def _gru_lines(v: dict, sub: str) -> list[str]:
-        h_prev = "? (the encoder's summary)" if v["h_prev"] is None else _num(v["h_prev"])
-        return [
-            f"h<sub>t</sub> = (1 \u2212 z)\u00b7n + z\u00b7h<sub>{sub}</sub> = "
-            f"(1 \u2212 {v['z']:.4f}) \u00d7 "
-            f"{_num(v['n'])} + {_num(v['z'])} \u00d7 {h_prev} = <b>{v['h']:.4f}</b>",
-            f"n = tanh(W<sub>in</sub>x<sub>t</sub> + b<sub>in</sub> + r\u00b7(W<sub>hn</sub>h<sub>{sub}</sub>"
-            f" + b<sub>hn</sub>)) = {v['n']:.4f}, with reset gate r = {v['r']:.4f}",
-        ]
+        equation = gate_equation(self.trace, self.kind, self._layer, self._direction, unit, step)
+        self.equation_values = equation.as_dict()
+        token = plotting.display_token(self.trace.tokens[step - 1])
+        self.equation.setText(equation_text(equation, token))
 
     # Theme ----------------------------------------------------------------------------------------
     def apply_strokes(self, theme: Theme) -> None:

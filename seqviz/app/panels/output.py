@@ -3,12 +3,11 @@
 Tasks (`trace.meta.task`): "lm" — next-token probabilities, row t-1 after t tokens, the true next token is
 `tokens[t]`; "classify" — class probabilities after t tokens; "tag" — the tag of token t;
 "seq2seq" — output token t. Known answers are marked: the true next token (lm), `meta.targets`
-(an output index per step, tag/seq2seq; the last one for classify).
+(an output index per step, tag/seq2seq; the last one for classify). What to show is worked out
+without Qt in `output_ranking`; this module draws it.
 """
 
 from __future__ import annotations
-
-import html
 
 import numpy as np
 import pyqtgraph as pg
@@ -20,16 +19,20 @@ from seqviz.app.panels import plotting
 from seqviz.app.panels.base import Panel
 from seqviz.app.panels.controls import StepLabel
 from seqviz.app.panels.heatmap import PlotCanvas
-from seqviz.app.panels.traceinfo import is_causal, output_labels, task_of
+from seqviz.app.panels.output_ranking import (
+    OutputRanking,
+    StepOutputs,
+    header_text,
+    label_texts,
+    truth_text,
+)
 from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window.theme import Theme, current_theme, theme_notifier
-from seqviz.core.token_display import shorten
 from seqviz.core.trace import Trace
 
 TOP_K = 10  # bars shown when they fit; a short plot shows fewer (at least MIN_ROWS), never overlapping
 MIN_ROWS = 3
 ROW_SPACING = 1.15  # a bar's row is at least this many label-text lines tall
-MAX_LABEL_CHARS = 32  # longer class names / tokens are shortened on the label axis
 X_MIN, X_MAX = -0.015, 1.04  # probabilities run 0..1: room for the 0 tick and after 1 for text
 INSIDE_FROM = 0.7  # a bar at least this long carries its value inside (the text would not fit after it)
 TICKS = [[(x / 5, f"{x / 5:g}") for x in range(6)], [(x / 10, "") for x in range(1, 10, 2)]]
@@ -120,11 +123,11 @@ class OutputPanel(Panel):
         return None
 
     def show_trace(self, trace: Trace) -> None:
-        self.probs = trace["probs"]  # (T, K)
-        self.task = task_of(trace)
-        self.labels = output_labels(trace, self.probs.shape[1])
-        self.label_texts = self._label_texts(self.labels)
-        self._label_index = {label: i for i, label in enumerate(self.labels)}
+        self.ranking = OutputRanking(trace)
+        self.probs = self.ranking.probs  # (T, K)
+        self.task = self.ranking.task
+        self.labels = self.ranking.labels
+        self.label_texts = label_texts(self.task, self.labels)
         self._set_rows(self._rows_that_fit())
         self._size_label_axis(current_theme())
         self._ready = True
@@ -156,16 +159,16 @@ class OutputPanel(Panel):
         if not self._ready:
             return
         step = min(max(step, 1), self.probs.shape[0])
-        row = self.probs[step - 1]  # (K,)
-        top = np.argpartition(-row, self.k - 1)[: self.k] if self.k < row.size else np.arange(row.size)
-        top = top[np.argsort(-row[top], kind="stable")]
-        self.shown_probs = row[top]
-        self.shown_labels = [self.labels[i] for i in top]
+        outputs = self.ranking.at(step, self.k)
+        self.shown_probs = outputs.probs
+        self.shown_labels = outputs.labels
         self.bars.setOpts(width=self.shown_probs)
-        self.plot.getAxis("left").setTicks([[(i, self.label_texts[j]) for i, j in enumerate(top)]])
-        self._mark_truth(step, row)
+        self.plot.getAxis("left").setTicks([[(i, self.label_texts[j]) for i, j in enumerate(outputs.top)]])
+        self._mark_truth(outputs)
         self._show_values()
-        self.header.setText(self._header(step, top))
+        token = plotting.display_token(self.trace.tokens[step - 1])
+        best = self.label_texts[outputs.top[0]]
+        self.header.setText(header_text(self.trace, self.task, step, token, best))
 
     def _show_values(self) -> None:
         """Each bar's probability after it, or inside it (in the background colour) when it is long."""
@@ -179,12 +182,6 @@ class OutputPanel(Panel):
             entries.append((i, p, f"{p:.3f}  \u25c0 true" if is_true else f"{p:.3f}", colours[kind]))
         self.values.set_entries(entries, self.k)
 
-    def _label_texts(self, labels: list[str]) -> list[str]:
-        """Axis labels: tokens with whitespace made visible; class and tag names as they are."""
-        if self.task in ("classify", "tag"):
-            return [shorten(label, MAX_LABEL_CHARS) for label in labels]
-        return [plotting.display_token(label, MAX_LABEL_CHARS) for label in labels]
-
     def _size_label_axis(self, theme: Theme) -> None:
         """Fix the label axis to the longest label (once per trace/theme: a step never resizes it)."""
         metrics = QFontMetrics(plotting.font(theme, 0.9))
@@ -192,64 +189,14 @@ class OutputPanel(Panel):
         width = max((metrics.horizontalAdvance(t) for t in longest), default=10)
         self.plot.getAxis("left").setWidth(width + 14)
 
-    def _truth(self, step: int) -> str | None:
-        """The known right answer at `step`, or None."""
-        meta = self.trace.meta
-        if self.task == "lm":
-            return self.trace.tokens[step] if step < self.trace.num_steps else None
-        if self.task == "classify":  # one answer for the whole text; row t is the opinion after t tokens
-            index = meta.target
-        else:
-            index = meta.targets[step - 1] if step <= len(meta.targets) else None
-        return self.labels[index] if index is not None and 0 <= index < len(self.labels) else None
-
-    def _mark_truth(self, step: int, row: np.ndarray) -> None:
-        self.true_label = self._truth(step)
-        index = self._label_index.get(self.true_label) if self.true_label is not None else None
-        self.true_row = (
-            self.shown_labels.index(self.true_label) if self.true_label in self.shown_labels else None
-        )
+    def _mark_truth(self, outputs: StepOutputs) -> None:
+        """The true answer's bar in the accent colour, and the footer's account of it."""
+        self.true_label, self.true_row = outputs.true_label, outputs.true_row
         widths = np.zeros(self.k)
         if self.true_row is not None:
             widths[self.true_row] = self.shown_probs[self.true_row]
         self.true_bar.setOpts(width=widths)
-        if self.true_label is None or index is None:
-            self.footer.setText(self._no_truth_text(step))
-            return
-        rank = int((row > row[index]).sum()) + 1
-        what = "true next token" if self.task == "lm" else "true answer"
-        tick = " \u2714" if rank == 1 else ""
-        label = self._escaped(index)
-        self.footer.setText(f"{what} <b>{label}</b>: p = {row[index]:.4f}, rank {rank}{tick}")
-
-    def _no_truth_text(self, step: int) -> str:
-        if self.task == "lm" and step >= self.trace.num_steps:
-            return "the next token is beyond the input"
-        if self.true_label is not None:
-            shown = html.escape(self._label_texts([self.true_label])[0])
-            return f"the true answer '{shown}' is not one of the model's outputs"
-        return ""
-
-    def _header(self, step: int, top: np.ndarray) -> str:
-        token = html.escape(plotting.display_token(self.trace.tokens[step - 1]))
-        best = self._escaped(top[0])
-        if self.task == "classify":
-            when = (
-                f"after {step} tokens"
-                if is_causal(self.trace)
-                else "(the model reads the whole input at once)"
-            )
-            final = " \u2014 the final prediction" if step == self.trace.num_steps else ""
-            return f"class probabilities {when}{final}: <b>{best}</b>"
-        if self.task == "tag":
-            return f"tag of '{token}' (step {step}): predicted <b>{best}</b>"
-        if self.task == "seq2seq":
-            return f"output token {step}: <b>{best}</b>"
-        return f"after '{token}' (step {step}), the next token: <b>{best}</b>"
-
-    def _escaped(self, index: int) -> str:
-        """Output label `index` as rich text ("<unk>" must not vanish as a tag)."""
-        return html.escape(self.label_texts[index])
+        self.footer.setText(truth_text(self.task, outputs, self.label_texts, self.trace.num_steps))
 
     # Theme ----------------------------------------------------------------------------------------
     def apply_strokes(self, theme: Theme) -> None:
