@@ -134,7 +134,7 @@ def soak(window, app, trace, total: int, warmup: int = 1_000) -> None:
     window.show_trace(trace)
     playback = window.playback
     playback.set_speed(60)
-    playback._timer.setInterval(0)  # flat out: the soak is about leaks and crashes, not pacing
+    playback.set_tick_interval(0)  # flat out: the soak is about leaks and crashes, not pacing
     counted = {"steps": 0}
     window.viewer.cursor.stepChanged.connect(lambda _s: counted.__setitem__("steps", counted["steps"] + 1))
     rss_after_warmup = None
@@ -142,7 +142,7 @@ def soak(window, app, trace, total: int, warmup: int = 1_000) -> None:
     while counted["steps"] < total:
         if not playback.playing:
             playback.play()  # at the end it starts again from step 1
-            playback._timer.setInterval(0)
+            playback.set_tick_interval(0)
         app.processEvents()
         if rss_after_warmup is None and counted["steps"] >= warmup:
             rss_after_warmup = rss_mb()

@@ -65,7 +65,8 @@ def _add_export_arguments(parser: argparse.ArgumentParser) -> None:
         "  main.py --model longrange-lstm --step 3 --export out.png --size 3840x2160\n"
         "  main.py --model sentiment-gru --text 'not bad' --panel gates --theme dark --export a.svg\n"
         "  main.py --model longrange-transformer --panel attention --export steps.gif --steps 1:20 --fps 4\n"
-        "  main.py lecture.seqviz --export slide.png",
+        "  main.py lecture.seqviz --export slide.png\n"
+        "  main.py --trace run.npz --step 9 --export run.png",
     )
     group.add_argument(
         "--export",
@@ -104,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
 
         print_model_list()
         return 0
+    if args.trace and (args.model or args.text is not None or args.scene):
+        # a trace file is a finished run: a model, a text or a scene would be silently ignored
+        message = "--trace FILE shows a saved trace: leave out --model, --text and the scene file"
+        print(f"seqviz: {message}", file=sys.stderr)
+        return 2
     if args.export:
         from seqviz.app.export.headless import export_main
 

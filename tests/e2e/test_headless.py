@@ -122,3 +122,50 @@ def test_a_scene_file_exports_its_picture(out):
     with Image.open(out / "slide.png") as image:
         assert image.size[0] == 1500
         assert image.convert("L").resize((1, 1)).getpixel((0, 0)) < 120  # the dark theme
+
+
+@pytest.fixture
+def saved_trace(tmp_path):
+    """A saved trace of a bare LSTM over 9 steps (no model file: only the trace knows it)."""
+    import torch
+
+    import seqviz
+
+    torch.manual_seed(0)
+    return seqviz.trace(torch.nn.LSTM(4, 8), torch.randn(9, 4)).save(tmp_path / "run.npz")
+
+
+@pytest.mark.slow
+def test_a_saved_trace_exports_its_own_steps(out, saved_trace):
+    """--trace was ignored: the default model's picture was written instead."""
+    path = out / "run.png"
+    result = run_main("--trace", str(saved_trace), "--size", "1280x720", "--export", str(path))
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert "step 9 of 9" in result.stdout  # the trace's 9 steps, the last by default
+    with Image.open(path) as image:
+        assert image.size == (1280, 720)
+        rgb = image.convert("RGB")
+        assert len(rgb.getcolors(1 << 24)) > 100  # heatmaps and plots, not an empty window
+    gif = out / "run.gif"
+    result = run_main(
+        "--trace", str(saved_trace), "--panel", "gates", "--steps", "2:5", "--size", "640x360",
+        "--export", str(gif),
+    )  # fmt: skip
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    with Image.open(gif) as frames:
+        assert (frames.n_frames, frames.size) == (4, (640, 360))
+
+
+def test_a_bad_or_missing_trace_file_or_a_second_source_is_refused_and_leaves_nothing(out, saved_trace):
+    garbage = out.parent / "garbage.npz"
+    garbage.write_bytes(b"PK\x03\x04 this is not a trace")
+    png = str(out / "x.png")
+    assert_one_clear_line(
+        run_main("--trace", str(garbage), "--export", png, timeout=60), 2, "cannot open trace"
+    )
+    missing = str(out.parent / "missing.npz")
+    assert_one_clear_line(run_main("--trace", missing, "--export", png, timeout=60), 2, "no such file")
+    for extra in (["--model", "untrained-lstm"], ["--text", "hello"], [str(out.parent / "a.seqviz")]):
+        result = run_main("--trace", str(saved_trace), *extra, "--export", png, timeout=60)
+        assert_one_clear_line(result, 2, "--trace")
+    assert list(out.iterdir()) == []

@@ -1,13 +1,16 @@
 """Headless export: `python main.py --model ID --step N --export out.png` writes a picture and exits,
 with no window on screen (Qt's offscreen platform unless QT_QPA_PLATFORM says otherwise).
 
+`python main.py --trace run.npz --export out.png` does the same for a saved trace (no model runs).
+
 `validate(args)` checks everything it can before Qt or torch is imported: the output's type and
-folder, the size, the panel, the theme, the step syntax, the model's existence, the scene file. Then
-`run(request)` builds the window hidden, starts the model job, builds the panels meanwhile, waits for
-the trace, checks the steps against T, renders and writes atomically.
+folder, the size, the panel, the theme, the step syntax, the model's existence, the scene file, the
+trace file (read here). Then `run(request)` builds the window hidden, starts the model job, builds
+the panels meanwhile, waits for the trace (a trace file is shown at once), checks the steps against
+T, renders and writes atomically.
 
 Exit status: 0 written; 2 bad input (one line on stderr); 1 the file could not be written. The window
-shows no error boxes here: its errors (and exceptions in Qt slots) go to an `ErrorLog`, set as the
+shows no error boxes here: its errors (and exceptions in Qt slots) go to a `WindowLog`, set as the
 error handler of `seqviz.app.window.dialogs`, and become the exit status.
 """
 
@@ -30,6 +33,7 @@ from seqviz.app.export.files import (
     check_writable,
 )
 from seqviz.app.scenes.in_window import THEME_NAMES, Scene, SceneError
+from seqviz.core.trace import Trace, TraceFileError
 
 PANEL_NAMES = ("hidden", "gates", "attention", "output", "units", "tokens")
 PICTURE_SUFFIXES = (".png", ".svg")
@@ -49,6 +53,8 @@ class ExportRequest:
     model: str | None = None
     text: str | None = None
     scene: Scene | None = None
+    trace: Trace | None = None  # a saved trace to show instead of running a model
+    trace_label: str | None = None
     step: int | None = None  # pictures; None: the scene's step, else the last
     steps: tuple[int | None, int | None] | None = None  # animations: (first, last), None = open end
     size: tuple[int, int] | None = None
@@ -62,15 +68,17 @@ class ExportRequest:
 
 
 @dataclass
-class ErrorLog:
-    """The errors the hidden window reports (there are no boxes in headless mode): they decide the exit
-    status. `report` is the window's error handler; `on_report` is called after each one."""
+class WindowLog:
+    """What the hidden window reports (there are no boxes in headless mode); it decides the exit status.
+    `errors` (title, message) come through `report`, the window's error handler (`on_report` is called
+    after each one); `outcomes` are its session's outcomes (seqviz.app.viewer.session.Outcome)."""
 
-    entries: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    outcomes: list = field(default_factory=list)
     on_report: Callable[[], None] | None = None
 
     def report(self, title: str, message: str, detail: str | None = None) -> None:
-        self.entries.append((title, message))
+        self.errors.append((title, message))
         if self.on_report is not None:
             self.on_report()
 
@@ -117,14 +125,7 @@ def validate(args) -> ExportRequest:
     suffix = output.suffix.lower()
     if suffix not in PICTURE_SUFFIXES + ANIMATION_SUFFIXES:
         raise UsageError(f"--export {output.name}: unknown file type; use .png, .svg, .gif or .mp4")
-    scene = _load_scene(args.scene) if getattr(args, "scene", None) else None
-    model = args.model or (scene.model if scene else None)
-    if model is None:
-        from seqviz.demos import catalogue
-
-        model = catalogue.default_id()
-    _check_model(model)
-    request = ExportRequest(output, model=model, text=args.text, scene=scene)
+    request = _source(args, output)
     animated = suffix in ANIMATION_SUFFIXES
     if args.step is not None and animated:
         raise UsageError(f"--step is for pictures; an animation ({suffix}) takes --steps FIRST:LAST")
@@ -147,6 +148,24 @@ def validate(args) -> ExportRequest:
         request.fps = args.fps
     _check_output(request)
     return request
+
+
+def _source(args, output: Path) -> ExportRequest:
+    """The request for what to show: a saved trace, or a model (given, the scene's, or the default)."""
+    if getattr(args, "trace", None):  # alone: the command line refuses --model, --text or a scene with it
+        try:
+            trace = Trace.load(args.trace)
+        except TraceFileError as exc:
+            raise UsageError(f"cannot open trace: {exc}") from None
+        return ExportRequest(output, trace=trace, trace_label=f"trace: {Path(args.trace).name}")
+    scene = _load_scene(args.scene) if getattr(args, "scene", None) else None
+    model = args.model or (scene.model if scene else None)
+    if model is None:
+        from seqviz.demos import catalogue
+
+        model = catalogue.default_id()
+    _check_model(model)
+    return ExportRequest(output, model=model, text=args.text, scene=scene)
 
 
 def _load_scene(path: str) -> Scene:
@@ -188,6 +207,7 @@ def export_main(args) -> int:
 
 
 def _fail(message: str, code: int) -> int:
+    message = " ".join(message.split())  # one line, whatever an underlying error's text holds
     print(f"seqviz: {message}", file=sys.stderr, flush=True)
     return code
 
@@ -216,16 +236,16 @@ def run(request: ExportRequest) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("seqviz")
-    errors = ErrorLog()
-    previous_handler = dialogs.set_error_handler(errors.report)
+    log = WindowLog()
+    previous_handler = dialogs.set_error_handler(log.report)
     previous_hook = dialogs.install_excepthook(None)  # an exception in a Qt slot is an error, too
     try:
         with tempfile.TemporaryDirectory(prefix="seqviz-export-") as folder:
             # a throwaway settings file: an export neither reads nor changes the person's own settings
             settings = AppSettings(QSettings(str(Path(folder) / "seqviz.ini"), QSettings.Format.IniFormat))
-            window = _build_window(request, settings, errors)
+            window = _build_window(request, settings, log)
             try:
-                return _export(window, request, errors)
+                return _export(window, request, log)
             finally:
                 window.close()
                 window.deleteLater()
@@ -235,8 +255,9 @@ def run(request: ExportRequest) -> int:
         dialogs.set_error_handler(previous_handler)
 
 
-def _build_window(request: ExportRequest, settings, errors: ErrorLog):
-    """The hidden window, with the model job started first so torch loads while panels are built."""
+def _build_window(request: ExportRequest, settings, log: WindowLog):
+    """The hidden window showing the request's trace file, or its model's run (the model job started
+    first, so torch loads while the panels are built)."""
     import dataclasses
 
     from PySide6.QtCore import Qt
@@ -248,8 +269,7 @@ def _build_window(request: ExportRequest, settings, errors: ErrorLog):
     window = MainWindow(settings=settings, lazy_panels=True)
     window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
     window.resize(*WINDOW_SIZE)
-    window.export_outcomes = []
-    window.session.outcome.connect(window.export_outcomes.append)
+    window.session.outcome.connect(log.outcomes.append)
     scene = request.scene
     theme = request.theme or (scene.theme if scene else appearance.DEFAULT_THEME)
     settings.theme = theme
@@ -257,51 +277,54 @@ def _build_window(request: ExportRequest, settings, errors: ErrorLog):
     if scene is not None:
         scene = dataclasses.replace(scene, theme=theme, model=request.model, text=text)
         scenes.after_next_outcome(window, lambda o: o.run is not None and scenes.apply_view(window, scene))
-    window.open_model(request.model, text, wait=False)
+    if request.trace is None:
+        window.open_model(request.model, text, wait=False)
     window.show()
     if scene is not None:
         scenes.apply_layout(window, scene, restore_geometry=False)
     else:
         appearance.apply_theme(window, theme)
         window.load_panels()
-    _wait_until_ready(window, errors)
+        if request.trace is not None:
+            window.show_trace(request.trace, request.trace_label)
+    _wait_until_ready(window, log)
     return window
 
 
-def _wait_until_ready(window, errors: ErrorLog) -> None:
+def _wait_until_ready(window, log: WindowLog) -> None:
     """Until the first request has finished, or an error is reported (which may stop it finishing)."""
     from PySide6.QtCore import QEventLoop
 
-    if errors.entries or window.export_outcomes:
+    if log.errors or window.is_ready:
         return
     loop = QEventLoop()
     window.ready.connect(loop.quit)
-    errors.on_report = loop.quit
+    log.on_report = loop.quit
     try:
         loop.exec()
     finally:
-        errors.on_report = None
+        log.on_report = None
 
 
-def _check_ready(window, errors: ErrorLog) -> None:
+def _check_ready(window, log: WindowLog) -> None:
     """Raise UsageError when the model or the text failed, ExportError for any other error."""
-    for title, message in errors.entries:
+    for title, message in log.errors:
         if title == "Cannot open model":
             raise UsageError(f"cannot open model: {message}")
         raise ExportError(f"{title}: {message}")
-    problems = [o.problem for o in window.export_outcomes if o.problem is not None]
+    problems = [o.problem for o in log.outcomes if o.problem is not None]
     if problems:
         raise UsageError(f"cannot run the text: {problems[0]}")
     if window.trace is None:
         raise ExportError("the model gave no trace")
 
 
-def _export(window, request: ExportRequest, errors: ErrorLog) -> int:
+def _export(window, request: ExportRequest, log: WindowLog) -> int:
     from PySide6.QtCore import QSize
 
     from seqviz.app.export.pictures import current_size, export_animation, picture_target, save_picture
 
-    _check_ready(window, errors)
+    _check_ready(window, log)
     num_steps = window.num_steps
     target = picture_target(window, request.panel)
     if request.size is not None:
@@ -321,7 +344,7 @@ def _export(window, request: ExportRequest, errors: ErrorLog) -> int:
         if not 1 <= step <= num_steps:
             raise UsageError(f"--step {step}: this input has {num_steps} steps; use 1 to {num_steps}")
         window.set_step(step)
-        _check_ready(window, errors)  # a panel that failed on this step would give a wrong picture
+        _check_ready(window, log)  # a panel that failed on this step would give a wrong picture
         save_picture(target, request.output, size)
         what = f"step {step} of {num_steps}"
     print(f"seqviz: wrote {request.output} ({size.width()}x{size.height()}, {what})", flush=True)

@@ -50,6 +50,11 @@ class Playback(QObject):
         self._timer.setInterval(interval_ms)
         self._steps_per_tick = self._speed * interval_ms / 1000.0
 
+    def set_tick_interval(self, interval_ms: int) -> None:
+        """Tick every `interval_ms` milliseconds (0: as often as the event loop runs), each tick still
+        advancing the speed's steps per tick, until the speed changes. For soak tests, not pacing."""
+        self._timer.setInterval(max(0, int(interval_ms)))
+
     # play / pause ---------------------------------------------------------------------------------
     @property
     def playing(self) -> bool:

@@ -175,6 +175,11 @@ class MainWindow(QMainWindow):
         """The run on screen; None when the trace came from a file."""
         return self.session.run
 
+    @property
+    def is_ready(self) -> bool:
+        """True once the first request has finished (`ready` was emitted): a trace is shown, or it failed."""
+        return self._is_ready
+
     def set_step(self, step: int) -> None:
         self.viewer.cursor.set_step(step)
 
