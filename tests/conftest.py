@@ -1,4 +1,5 @@
-"""Shared test setup: Qt without a screen, and settings that never touch the person's own.
+"""Shared test setup: Qt without a screen, settings that never touch the person's own, and the
+process-wide theme back to light after every test.
 
 QT_QPA_PLATFORM must be set before Qt is imported, so it is set here at import time (unless the caller
 chose a platform). SEQVIZ_SETTINGS_DIR points at a throwaway folder for the whole session (subprocesses
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import tempfile
 
 import pytest
@@ -64,3 +66,50 @@ def collect_garbage_between_tests(request):
     yield
     if "qtbot" in request.fixturenames:
         gc.collect()
+
+
+_THEME_MODULE = "seqviz.app.window.theme"
+
+
+def _theme_left_behind() -> str | None:
+    """What is wrong with the process-wide theme now, or None when it is plain light (the theme every
+    test starts from: panels, pictures and pixel comparisons depend on it)."""
+    module = sys.modules.get(_THEME_MODULE)
+    if module is None:  # never imported: nothing can have changed it (core tests stay Qt-free)
+        return None
+    shown = module.current_theme()
+    if shown.name != "light":
+        return f"the theme is {shown.name!r}"
+    if module.stroke_scale() != 1.0:
+        return f"the stroke scale is {module.stroke_scale()}"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def theme_starts_light(request):
+    """Fail loudly when a test starts, or ends, with another theme than light: a test that switches
+    the theme must use the `theme` fixture (which restores it) or leak into every later test."""
+    problem = _theme_left_behind()
+    if problem is not None:
+        pytest.fail(
+            f"{problem} at the start of {request.node.nodeid}: an earlier test leaked it", pytrace=False
+        )
+    yield
+    problem = _theme_left_behind()
+    if problem is not None:
+        module = sys.modules[_THEME_MODULE]
+        module.set_stroke_scale(1.0)
+        module.set_theme("light")  # only this test fails, not every later one
+        pytest.fail(
+            f"{problem} after {request.node.nodeid}: switch themes with the `theme` fixture", pytrace=False
+        )
+
+
+@pytest.fixture
+def theme():
+    """A setter for the process-wide theme, `theme("dark")` (returns the Theme, as `set_theme` does);
+    light again after the test, whatever it switched to and however it ended."""
+    from seqviz.app.window.theme import set_theme
+
+    yield set_theme
+    set_theme("light")

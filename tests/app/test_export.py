@@ -20,7 +20,7 @@ from seqviz.app.export import dialogs as export_dialogs
 from seqviz.app.export import pictures
 from seqviz.app.export.files import AnimationWriter, ExportError
 from seqviz.app.window.settings import AppSettings
-from seqviz.app.window.theme import current_theme, set_theme, stroke_scale
+from seqviz.app.window.theme import current_theme, stroke_scale
 
 
 @pytest.fixture
@@ -32,12 +32,12 @@ def out(tmp_path):
 
 
 @pytest.fixture
-def window(qtbot, dialog_log):
+def window(qtbot, dialog_log, theme):
+    """A window showing an LSTM trace at step 5; the theme is light again afterwards (`theme`)."""
     w = shown(qtbot, MainWindow(), (1600, 900))
     w.show_trace(lstm_trace(T=12))
     w.set_step(5)
-    yield w
-    set_theme("light")  # the theme is process-wide: leave it as other tests expect
+    return w
 
 
 def pixels(image: QImage) -> np.ndarray:
@@ -248,7 +248,7 @@ def test_lines_are_as_thick_relative_to_the_picture_at_any_size(window):
     assert panel.plot.getAxis("left").cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
 
 
-def test_themes_restyle_the_window_and_are_remembered(window, qtbot):
+def test_themes_restyle_the_window_and_are_remembered(window, qtbot, theme):
     window.theme_actions["dark"].trigger()
     assert current_theme().name == "dark" and window.settings.theme == "dark"
     dark = pixels(export.render_picture(window.panels["hidden"]))
@@ -259,7 +259,7 @@ def test_themes_restyle_the_window_and_are_remembered(window, qtbot):
     assert presentation.mean() > 180
     assert window.tokens.strip.font().pointSizeF() > 1.4 * window.font().pointSizeF()
     window.settings.sync()
-    set_theme("light")
+    theme("light")
     again = MainWindow(AppSettings())
     qtbot.addWidget(again)
     assert again.theme_actions["presentation"].isChecked()

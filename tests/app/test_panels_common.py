@@ -15,7 +15,7 @@ from traces import (
 
 from seqviz.app.panels import PANEL_CLASSES
 from seqviz.app.viewer.model import ViewerModel
-from seqviz.app.window import theme
+from seqviz.app.window.theme import THEMES, current_theme
 
 TRACES = {
     "lstm": lambda: lstm_trace(T=9, bidirectional=True),
@@ -85,18 +85,16 @@ def test_state_from_a_bigger_model_is_clamped(qtbot):
             assert (panel.message is None) == (cls.name in APPLIES[trace.arch])
 
 
-def test_theme_switch_restyles_open_panels(qtbot):
+def test_theme_switch_restyles_open_panels(qtbot, theme):
     _, panel = open_panel(qtbot, PANEL_CLASSES[0], lstm_trace(T=5))
-    try:
-        theme.set_theme("dark")
-        assert panel.canvas.backgroundBrush().color().name() == theme.THEMES["dark"].background
-        theme.set_theme("presentation")
-        assert theme.current_theme().font_size > theme.THEMES["light"].font_size
-    finally:
-        theme.set_theme("light")
+    theme("dark")
+    assert panel.canvas.backgroundBrush().color().name() == THEMES["dark"].background
+    theme("presentation")
+    assert current_theme().font_size > THEMES["light"].font_size
+    theme("light")
     assert panel.canvas.backgroundBrush().color().name() == "#ffffff"
     with pytest.raises(ValueError, match="unknown theme"):
-        theme.set_theme("neon")
+        theme("neon")
 
 
 class _LayoutRequests(QObject):
@@ -166,22 +164,19 @@ def _pixels(widget):
 
 @pytest.mark.parametrize(("start", "switch_to"), [("light", "presentation"), ("presentation", "light")])
 @pytest.mark.parametrize("kind", ["lstm", "encoder-decoder"])
-def test_a_live_theme_switch_draws_what_a_fresh_start_draws(qtbot, start, switch_to, kind):
+def test_a_live_theme_switch_draws_what_a_fresh_start_draws(qtbot, theme, start, switch_to, kind):
     """Switching View > Theme while a trace is shown must give the picture of starting in that theme
     (axes had kept the old font's tick text size: numbers vanished, plots overflowed narrow docks)."""
     trace = TRACES[kind]()
-    try:
-        theme.set_theme(start)
-        live = [open_panel(qtbot, cls, trace, size=(620, 360))[1] for cls in PANEL_CLASSES]
-        for panel in live:
-            panel.selection.set_units((2,))
-        theme.set_theme(switch_to)
-        for panel in live:
-            fresh = open_panel(qtbot, type(panel), trace, size=(620, 360))[1]
-            fresh.viewer.selection.set_units((2,))
-            differing = (abs(_pixels(panel) - _pixels(fresh)).sum(axis=-1) > 30).sum()
-            # near-exact: a cosmetic outline may keep one antialiased pixel column at a view's edge
-            # (the failures this guards against differ in hundreds to tens of thousands of pixels)
-            assert differing <= 20, f"{panel.name}: {differing} pixels differ"
-    finally:
-        theme.set_theme("light")
+    theme(start)
+    live = [open_panel(qtbot, cls, trace, size=(620, 360))[1] for cls in PANEL_CLASSES]
+    for panel in live:
+        panel.selection.set_units((2,))
+    theme(switch_to)
+    for panel in live:
+        fresh = open_panel(qtbot, type(panel), trace, size=(620, 360))[1]
+        fresh.viewer.selection.set_units((2,))
+        differing = (abs(_pixels(panel) - _pixels(fresh)).sum(axis=-1) > 30).sum()
+        # near-exact: a cosmetic outline may keep one antialiased pixel column at a view's edge
+        # (the failures this guards against differ in hundreds to tens of thousands of pixels)
+        assert differing <= 20, f"{panel.name}: {differing} pixels differ"

@@ -147,26 +147,21 @@ def test_before_any_pick_the_equation_shows_the_most_varying_unit(qtbot):
     assert panel.equation_values["f"] == pytest.approx(trace["forget_gate"][4, 1, 0, unit])
 
 
-def test_a_short_wide_panel_keeps_rows_aligned_and_labels_inside_their_plots(qtbot):
+def test_a_short_wide_panel_keeps_rows_aligned_and_labels_inside_their_plots(qtbot, theme):
     """Presentation fonts at 1600x900 leave the gates a short, wide strip: five heatmaps must not be
     laid out 4 + 1, rows keep one height, and side labels are shortened rather than run into the
     next row."""
-    from seqviz.app.window import theme
-
-    try:
-        theme.set_theme("presentation")
-        viewer, panel = open_panel(qtbot, GatesPanel, lstm_trace(T=40, hidden_size=32), size=(1000, 360))
-        qtbot.wait(20)
-        columns = panel._arrangement[0]
-        assert columns in (1, 2, 3, 5)
-        boxes = [h.plot.getViewBox().sceneBoundingRect() for h in panel.heatmaps]
-        for row in range(0, len(boxes), columns):
-            assert len({round(b.height()) for b in boxes[row : row + columns]}) == 1
-        for heatmap, box in zip(panel.heatmaps, boxes, strict=True):
-            label = heatmap.plot.getAxis("left").label
-            assert label.mapRectToScene(label.boundingRect()).height() <= box.height() + 25
-    finally:
-        theme.set_theme("light")
+    theme("presentation")
+    viewer, panel = open_panel(qtbot, GatesPanel, lstm_trace(T=40, hidden_size=32), size=(1000, 360))
+    qtbot.wait(20)
+    columns = panel._arrangement[0]
+    assert columns in (1, 2, 3, 5)
+    boxes = [h.plot.getViewBox().sceneBoundingRect() for h in panel.heatmaps]
+    for row in range(0, len(boxes), columns):
+        assert len({round(b.height()) for b in boxes[row : row + columns]}) == 1
+    for heatmap, box in zip(panel.heatmaps, boxes, strict=True):
+        label = heatmap.plot.getAxis("left").label
+        assert label.mapRectToScene(label.boundingRect()).height() <= box.height() + 25
 
 
 def test_a_decoder_s_first_equation_starts_from_the_encoder_s_summary(qtbot):

@@ -18,7 +18,7 @@ from seqviz.app.panels.gates import GatesPanel
 from seqviz.app.panels.output import OutputPanel
 from seqviz.app.panels.tokens import PAD_X, TokensPanel
 from seqviz.app.viewer.model import ViewerModel
-from seqviz.app.window import appearance, theme
+from seqviz.app.window import appearance
 from seqviz.core.trace import Trace
 
 WORDS = ["the", "international", "conference", "of", "two", "thousand", "and", "seventeen"]
@@ -40,10 +40,8 @@ TRACES = {
 
 
 @pytest.fixture
-def presentation():
-    theme.set_theme("presentation")
-    yield theme.current_theme()
-    theme.set_theme("light")
+def presentation(theme):
+    return theme("presentation")
 
 
 def _presentation_window(qtbot, size: tuple[int, int]) -> MainWindow:
@@ -89,31 +87,29 @@ def _cramped_plots(panel: QWidget) -> list[str]:
     return cramped
 
 
+@pytest.mark.usefixtures("theme")  # the window switches to presentation; light again afterwards
 @pytest.mark.parametrize("size", [(1920, 1080), (1280, 720)])
 def test_presentation_panels_fit_their_docks(qtbot, size):
     """The hidden state's note ran over the attention dock's controls, and the attention panel's
     lines and thumbnails were cut off at the window's edge: each panel's minimum width (a long note,
     long thumbnail labels) was wider than its dock."""
     window = _presentation_window(qtbot, size)
-    try:
-        for kind, make in TRACES.items():
-            window.show_trace(make())
-            window.set_step(5)
-            for _ in range(3):  # layouts, then the plots' layouts inside them
-                qtbot.wait(10)
-            need = window.minimumSizeHint()
-            assert need.width() <= size[0] and need.height() <= size[1], f"{kind}: too big for {size}"
-            for name, panel in window.dock_area.panels.items():
-                if not panel.isVisible() or panel.visibleRegion().isEmpty():
-                    continue  # closed, or a tab behind another (Qt moves it out of sight)
-                where = f"{kind}, {name}"
-                assert _within(panel, window), where  # not cut off at the window's edge
-                need, room = panel.minimumSizeHint(), panel.size()
-                assert need.width() <= room.width() and need.height() <= room.height(), where
-                assert _outside(panel) == [], where
-                assert _cramped_plots(panel) == [], where
-    finally:
-        theme.set_theme("light")
+    for kind, make in TRACES.items():
+        window.show_trace(make())
+        window.set_step(5)
+        for _ in range(3):  # layouts, then the plots' layouts inside them
+            qtbot.wait(10)
+        need = window.minimumSizeHint()
+        assert need.width() <= size[0] and need.height() <= size[1], f"{kind}: too big for {size}"
+        for name, panel in window.dock_area.panels.items():
+            if not panel.isVisible() or panel.visibleRegion().isEmpty():
+                continue  # closed, or a tab behind another (Qt moves it out of sight)
+            where = f"{kind}, {name}"
+            assert _within(panel, window), where  # not cut off at the window's edge
+            need, room = panel.minimumSizeHint(), panel.size()
+            assert need.width() <= room.width() and need.height() <= room.height(), where
+            assert _outside(panel) == [], where
+            assert _cramped_plots(panel) == [], where
 
 
 def test_a_long_note_is_elided_with_the_whole_text_as_tooltip(qtbot, presentation):

@@ -24,7 +24,7 @@ from seqviz.app.export import pictures
 from seqviz.app.scenes.in_window import Scene, SceneError
 from seqviz.app.window import appearance
 from seqviz.app.window.settings import AppSettings
-from seqviz.app.window.theme import current_theme, set_theme
+from seqviz.app.window.theme import current_theme
 
 MODEL = "untrained-lstm"
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,10 +36,7 @@ def make_window(qtbot, theme: str = "light") -> MainWindow:
     return window
 
 
-@pytest.fixture(autouse=True)
-def light_theme_after():
-    yield
-    set_theme("light")  # the theme is process-wide
+pytestmark = pytest.mark.usefixtures("theme")  # scenes switch the process-wide theme: light afterwards
 
 
 def test_a_scene_file_round_trips_and_keeps_a_nearby_model_relative(tmp_path):

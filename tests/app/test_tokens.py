@@ -109,19 +109,14 @@ def test_no_trace_shows_a_message(strip_panel):
     assert strip_panel.strip.rows == []
 
 
-def test_the_theme_sets_the_highlight_colour_and_chip_size(strip_panel):
-    from seqviz.app.window import theme
-
+def test_the_theme_sets_the_highlight_colour_and_chip_size(strip_panel, theme):
     show(strip_panel, lstm_trace(T=40))
     strip = strip_panel.strip
     strip_panel.cursor.set_step(30)
     small = strip.chip_rect(29)
-    try:
-        big_theme = theme.set_theme("presentation")
-        assert strip.accent == QColor(big_theme.accent)
-        big = strip.chip_rect(29)
-        assert big.height() > small.height() and big.width() > small.width()
-        assert 29 in strip.visible_range()
-        assert strip.minimumSizeHint().height() >= big.height()
-    finally:
-        theme.set_theme("light")
+    big_theme = theme("presentation")
+    assert strip.accent == QColor(big_theme.accent)
+    big = strip.chip_rect(29)
+    assert big.height() > small.height() and big.width() > small.width()
+    assert 29 in strip.visible_range()
+    assert strip.minimumSizeHint().height() >= big.height()
