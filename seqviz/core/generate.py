@@ -52,7 +52,7 @@ class DecoderState:
 
     @classmethod
     def from_trace(cls, model: DecoderOnlyTransformer, trace: Trace) -> DecoderState:
-        """Rebuild the state from a trace of this model (meta["token_ids"]) without re-running attention.
+        """Rebuild the state from a trace of this model (meta.token_ids) without re-running attention.
 
         Each layer's keys and values are projections of its input: the embeddings for layer 0, the previous
         layer's `hidden` otherwise. The arrays are copied into growable buffers.
@@ -62,9 +62,7 @@ class DecoderState:
         if "hidden" not in trace or trace["hidden"].shape[1:] != (L, 1, cfg.d_model):
             raise ValueError(f"this trace is not of this model ({L} layers, d_model {cfg.d_model})")
         if not ids or len(ids) != trace.num_steps:
-            raise ValueError(
-                "this trace has no token ids (meta['token_ids']); trace the model's tokens first"
-            )
+            raise ValueError("this trace has no token ids (meta.token_ids); trace the model's tokens first")
         state = cls.__new__(cls)
         state.model, state.ids = model, list(ids)
         T = len(ids)
@@ -190,7 +188,7 @@ def start(model: Any, ids: list[int] | str) -> DecoderState:
 def append_token(model: Any, trace: Trace, token_id: int) -> Trace:
     """`trace` extended by `token_id`, reusing the cached state when `trace` came from here.
 
-    Works for any trace of the model that has meta["token_ids"] (e.g. from `seqviz.trace`): the first
+    Works for any trace of the model that has meta.token_ids (e.g. from `seqviz.trace`): the first
     append rebuilds the caches from its hidden arrays (no attention recomputed), later ones are one row each.
     Appending to an older trace (after a newer one was appended) starts a separate branch.
     """

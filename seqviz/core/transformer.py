@@ -98,7 +98,7 @@ class _SingleStack(nn.Module):
 
     @torch.no_grad()
     def trace_ids(self, ids: list[int]) -> Trace:
-        """hidden (T, L, 1, d), attention (L, h, T, T), probs (T, num_outputs); meta["token_ids"] = ids."""
+        """hidden (T, L, 1, d), attention (L, h, T, T), probs (T, num_outputs); meta.token_ids = ids."""
         batch = check_ids(ids, self.cfg.vocab_size, self.cfg.max_len, "ids")
         T = len(ids)
         attention, attention_out = attention_array(self.cfg.num_layers, self.cfg.num_heads, T, T)

@@ -16,7 +16,7 @@ Arrays (T steps, S memory positions, L layers, h heads):
     final_norm       (T, d_model)         stacks built with `norm=`: the stack's output, norm(hidden[:, -1])
 
 For a stack with a final norm, `hidden[:, -1]` is the last layer's output *before* the norm (what the
-layer computed) and `final_norm` is what `module(x)` returns; `meta["final_norm"]` says which applies.
+layer computed) and `final_norm` is what `module(x)` returns; `meta.extra["final_norm"]` says which applies.
 """
 
 from __future__ import annotations

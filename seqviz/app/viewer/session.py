@@ -42,7 +42,9 @@ class Outcome:
 
 
 def _is_file_problem(exc: BaseException) -> bool:
-    return type(exc).__name__ == "ModelFileError" or isinstance(exc, (OSError, ValueError))
+    from seqviz.core.statedict import ModelFileError  # loaded already: the job that raised read a file
+
+    return isinstance(exc, (ModelFileError, OSError, ValueError))
 
 
 class Session(QObject):
