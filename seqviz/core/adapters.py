@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from seqviz.core.edits import apply_edits
+from seqviz.core.edits import describe as describe_edits
 from seqviz.core.model_interface import SequenceModel
 from seqviz.core.tokenize import SPECIAL_TOKENS
 from seqviz.core.trace import Trace
@@ -36,7 +38,7 @@ class TokenModelAdapter(SequenceModel):
         self.max_length = _max_len(model)
         vocab = set(model.tokenizer.vocab) | set(model.output_labels)
         self.special_tokens = frozenset(t for t in SPECIAL_TOKENS if t in vocab)
-        self.trace_options = frozenset(getattr(model.backbone, "trace_options", ())) | {"targets"}
+        self.trace_options = frozenset(getattr(model.backbone, "trace_options", ())) | {"targets", "edits"}
         self.causal = bool(model.causal)
 
     def tokens(self, text: str) -> list[str]:
@@ -67,11 +69,13 @@ class TokenModelAdapter(SequenceModel):
             return append_token(self.module, trace, token_id)
         return super().append(trace, text, token_id)
 
-    def _trace(self, inputs: Any, targets: Sequence[Any] | None = None, **options: Any) -> Trace:
-        tr = self.module.__seqviz_trace__(inputs, **options)
+    def _trace(
+        self, inputs: Any, targets: Sequence[Any] | None = None, edits: Sequence[Any] = (), **options: Any
+    ) -> Trace:
+        tr = apply_edits(self.module, edits).__seqviz_trace__(inputs, **options)
         if targets is not None:
             tr.meta = tr.meta.replace(targets=self._target_ids(targets, tr.num_steps))
-        return tr
+        return _with_edits(tr, edits)
 
     def _target_ids(self, targets: Sequence[Any], steps: int) -> list[int]:
         """Output indices of the true answers: labels or ids, None where not known (-1)."""
@@ -106,23 +110,24 @@ class TorchModuleAdapter(SequenceModel):
         else:
             self._tracer, self.width = trace_transformer, _d_model(module)
             self.causal = False  # unless a causal mask is given
-        self.trace_options = _keyword_names(self._tracer, skip=("module", "model", "inputs"))
+        self.trace_options = _keyword_names(self._tracer, skip=("module", "model", "inputs")) | {"edits"}
 
     def tokens(self, text: str) -> list[str]:
         return list(text)
 
-    def _trace(self, inputs: Any, **options: Any) -> Trace:
+    def _trace(self, inputs: Any, edits: Sequence[Any] = (), **options: Any) -> Trace:
+        module = apply_edits(self.module, edits)
         if not isinstance(inputs, str):
-            return self._tracer(self.module, inputs, **options)
+            return _with_edits(self._tracer(module, inputs, **options), edits)
         if not inputs:
             raise ValueError("the input is empty: type at least one character")
         import torch
 
-        dtype = next(self.module.parameters()).dtype
+        dtype = next(module.parameters()).dtype
         x = torch.from_numpy(character_vectors(inputs, self.width)).to(dtype)
-        tr = self._tracer(self.module, x, **{"tokens": list(inputs), **options})
+        tr = self._tracer(module, x, **{"tokens": list(inputs), **options})
         tr.meta = tr.meta.replace(input_note=CHARACTER_VECTORS)
-        return tr
+        return _with_edits(tr, edits)
 
 
 class TracingModuleAdapter(SequenceModel):
@@ -163,6 +168,13 @@ def open_model(obj: Any, *, source: str = "", label: str = "") -> SequenceModel:
         f"seqviz cannot trace a {type(obj).__name__}; it takes nn.RNN, nn.GRU, nn.LSTM, torch's "
         "Transformer encoder/decoder layers and stacks, and seqviz models (seqviz.load_model)"
     )
+
+
+def _with_edits(trace: Trace, edits: Sequence[Any]) -> Trace:
+    """The trace says which edits made it (pictures and the window mark an edited run)."""
+    if edits:
+        trace.meta = trace.meta.replace(edits=describe_edits(edits))
+    return trace
 
 
 def character_vectors(text: str, size: int) -> np.ndarray:

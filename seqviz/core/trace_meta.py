@@ -45,6 +45,7 @@ class TraceMeta:
     prompt_length: int | None = None  # generated traces: how many tokens were given
     unknown: tuple[str, ...] = ()  # input words not in the vocabulary (shown as the unknown token)
     input_note: str = ""  # how inputs were made when not the model's own (e.g. vectors per character)
+    edits: tuple[str, ...] = ()  # the edits the model ran with (seqviz.edits), described
     extra: Mapping[str, Any] = field(default_factory=dict)  # producer specifics, JSON-serialisable
 
     @property
@@ -106,7 +107,7 @@ def _normalise(name: str, value: Any) -> Any:
     """Fields hold immutable, plain values whatever a producer passed (lists, numpy ints)."""
     if name in _INT_TUPLES:
         return tuple(int(v) for v in value or ())
-    if name in ("output_labels", "unknown"):
+    if name in ("output_labels", "unknown", "edits"):
         return tuple(str(v) for v in value or ())
     if name in ("num_layers", "num_directions", "hidden_size", "num_heads"):
         return int(value)
