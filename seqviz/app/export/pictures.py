@@ -139,6 +139,10 @@ class PictureLayout:
         return sizes
 
     def __enter__(self) -> PictureLayout:
+        # A picture shows finished work: a gradient map still filling in the background is completed.
+        finish = getattr(self.target.window(), "finish_background_work", None)
+        if finish is not None:
+            finish()
         # The parent's layout would put the parts back to their on-screen sizes whenever a label
         # changes its size; switched off meanwhile, the parts' own layouts still work.
         parent = self.parts[0].parentWidget()

@@ -37,6 +37,13 @@ class Run:
     text: str  # the text as the person typed it (never shortened)
     truncated_from: int | None = None  # the token count before truncation, if it was truncated
     notes: tuple[str, ...] = field(default=())
+    model_text: str = ""  # what the model read (the text, or its truncated prefix)
+    edits: tuple = ()  # the edits it ran with (seqviz.edits); gradients must use the same
+
+    @property
+    def gradient_options(self) -> dict:
+        """The options that recompute this trace's model (for its gradients, row by row)."""
+        return {"edits": list(self.edits)} if self.edits else {}
 
 
 def configure_torch() -> None:
@@ -72,17 +79,18 @@ def load(source: str) -> SequenceModel:
     return open_model(module, source=str(source), label=f"{title} ({name})" if title else name)
 
 
-def run(model: SequenceModel, text: str, truncate: bool = False) -> Run:
-    """Trace `text` with the model. Raises InputProblem for empty, too long or unreadable input."""
+def run(model: SequenceModel, text: str, truncate: bool = False, edits: tuple = ()) -> Run:
+    """Trace `text` with the model (and `edits`, seqviz.edits). Raises InputProblem for empty, too
+    long or unreadable input."""
     from seqviz.core.tokenize import UnknownTokenError
 
     try:
-        return _run(model, text, truncate)
+        return _run(model, text, truncate, edits)
     except UnknownTokenError as exc:  # a vocabulary without an unknown token: name the word
         raise InputProblem("unknown_word", str(exc)) from None
 
 
-def _run(model: SequenceModel, text: str, truncate: bool) -> Run:
+def _run(model: SequenceModel, text: str, truncate: bool, edits: tuple) -> Run:
     num_tokens = model.count_tokens(text)
     if num_tokens == 0:
         raise InputProblem("empty", "The input is empty: type some text to run the model.")
@@ -98,17 +106,17 @@ def _run(model: SequenceModel, text: str, truncate: bool) -> Run:
                 limit,
             )
         model_text, truncated_from = model.truncate(text, limit), num_tokens
-    trace = _trace_text(model, model_text)
+    trace = _trace_text(model, model_text, edits)
     notes = trace_notes(trace)
     if truncated_from is not None:
         notes = (f"Showing the first {limit} of {truncated_from} tokens (the model's limit).", *notes)
-    return Run(trace, text, truncated_from, notes)
+    return Run(trace, text, truncated_from, notes, model_text, tuple(edits))
 
 
-def _trace_text(model: SequenceModel, text: str) -> Trace:
+def _trace_text(model: SequenceModel, text: str, edits: tuple = ()) -> Trace:
     from seqviz.demos.answers import known_answers
 
-    options = {}
+    options: dict = {"edits": list(edits)} if edits else {}
     lecture_task = getattr(getattr(model.module, "card", None), "task", "")
     if lecture_task and "targets" in model.trace_options:  # the tasks know the answers of their texts
         answers = known_answers(lecture_task, model.tokens(text))
@@ -135,6 +143,10 @@ def trace_notes(trace: Trace) -> tuple[str, ...]:
     if unknown:
         shown = ", ".join(repr(u) for u in unknown[:12]) + (", ..." if len(unknown) > 12 else "")
         notes.append(f"Not in the model's vocabulary, shown as its unknown token: {shown}")
+    if trace.meta.edits:
+        notes.append(
+            f"Edited model ({', '.join(trace.meta.edits)}): every number is what the edited model computes."
+        )
     if trace.meta.input_note:
         notes.append(f"This model has no tokenizer: each step's input is a {trace.meta.input_note}.")
     return tuple(notes)
@@ -163,5 +175,7 @@ def generate_one(model: SequenceModel, run_now: Run, temperature: float, rng: np
         raise InputProblem("too_long", "The input has reached the model's length limit.", max_len=limit)
     token_id = sample_next(run_now.trace["probs"][-1], temperature, rng, model.generation_banned())
     text = model.extend_text(run_now.text, token_id)
+    if run_now.edits:  # an edited model has no cache of its own: trace the longer text with the edits
+        return run(model, text, edits=run_now.edits)
     trace = model.append(run_now.trace, run_now.text, token_id)
-    return Run(trace, text, notes=trace_notes(trace))
+    return Run(trace, text, notes=trace_notes(trace), model_text=text)

@@ -60,6 +60,7 @@ class Session(QObject):
         self.run: Run | None = None  # the run on screen; None for a trace opened from a file
         self.generate_left = 0
         self.rng = np.random.default_rng()
+        self.edits: tuple = ()  # what-if edits of the current model (seqviz.edits); a new model has none
 
     # requests -------------------------------------------------------------------------------------
     def load(
@@ -106,11 +107,13 @@ class Session(QObject):
 
         return self._submit(job, wait, on_failed)
 
-    def run_text(self, text: str, field: str, *, wait: bool, truncate: bool = False) -> bool:
+    def run_text(self, text: str, field: str, *, wait: bool, truncate: bool = False, step: int = 1) -> bool:
+        """Trace `text` with the current model and edits, then show `step` (-1: the last)."""
         self.stop_generating()
         if self.model is None:
             raise InputProblem("no_model", "No model is loaded: choose one to run this text.")
-        return self._submit(lambda: self._trace(self.model, text, field, 1, truncate), wait)
+        edits = self.edits
+        return self._submit(lambda: self._trace(self.model, text, field, step, truncate, edits), wait)
 
     def generate(self, count: int, temperature: float, field: str, *, wait: bool) -> bool:
         """Extend the text by `count` sampled tokens, one job per token; each outcome goes to the end."""
@@ -136,10 +139,10 @@ class Session(QObject):
 
     # jobs -----------------------------------------------------------------------------------------
     def _trace(
-        self, model: SequenceModel, text: str, field: str, step: int, truncate: bool = False
+        self, model: SequenceModel, text: str, field: str, step: int, truncate: bool = False, edits=()
     ) -> Outcome:
         try:
-            return Outcome(model, text, field, step, run=runs.run(model, text, truncate))
+            return Outcome(model, text, field, step, run=runs.run(model, text, truncate, edits))
         except InputProblem as problem:
             return Outcome(model, text, field, step, problem=problem)
 
@@ -169,7 +172,7 @@ class Session(QObject):
                 if outcome.run is None and self.model is not None and self.run is not None:
                     outcome.kept_previous = True
                 else:
-                    self.model = outcome.model
+                    self.model, self.edits = outcome.model, ()
                     self.modelChanged.emit(outcome.model)
             if outcome.run is not None:
                 self.run = outcome.run

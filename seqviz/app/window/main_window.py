@@ -29,6 +29,7 @@ from seqviz.app.viewer.runs import InputProblem, Run
 from seqviz.app.viewer.session import Outcome, Session
 from seqviz.app.window import appearance, dialogs
 from seqviz.app.window.docks import DockArea, panel_classes
+from seqviz.app.window.gradient_flow import GradientFlow
 from seqviz.app.window.notices import NoticeBar
 from seqviz.app.window.settings import AppSettings
 from seqviz.app.window.toolbar import Actions, MainToolBar
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_status_bar()
         self._connect()
+        self.gradient_flow = GradientFlow(self)  # after _connect: it reacts to runs the window shows
         self.toolbar.set_entries(catalogue.entries())
         self.playback.set_speed(self.settings.speed or DEFAULT_SPEED)
         self.toolbar.set_speed(self.playback.speed)
@@ -183,9 +185,14 @@ class MainWindow(QMainWindow):
     def set_step(self, step: int) -> None:
         self.viewer.cursor.set_step(step)
 
+    def finish_background_work(self) -> None:
+        """Complete what fills in after a run is shown (its gradient map), e.g. before a picture."""
+        self.gradient_flow.finish()
+
     def show_trace(self, trace: Trace, label: str | None = None) -> None:
         """Show a trace directly (no model needed); the loaded model stays for new text."""
         self.session.forget_run()
+        self.gradient_flow.stop()
         label = label or "trace"
         self.toolbar.show_trace_file(label)
         self.toolbar.text_edit.setText(_trace_text(trace))

@@ -1,0 +1,82 @@
+"""GradientFlow: the window's side of the gradient lesson.
+
+- Every run shown gets its gradient map filled in the background (GradientFiller), rows handed to the
+  Gradient flow panel as they arrive, with progress.
+- The panel's "W_hh ×" option (`selection.option("gradients", "recurrent_scale")`) re-traces the text
+  with `ScaleRecurrent(factor)` (seqviz.edits) and keeps the step: the exploding-gradient what-if.
+  A new model starts unscaled.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject
+
+from seqviz.app.viewer.gradient_filler import GradientFiller
+
+PANEL, SCALE = "gradients", "recurrent_scale"
+
+
+class GradientFlow(QObject):
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.filler = GradientFiller(self)
+        self.filler.rowsReady.connect(self._on_rows_ready)
+        self.filler.progress.connect(self._on_progress)
+        self.filler.failed.connect(self._on_failed)
+        window.session.outcome.connect(self._on_outcome)
+        window.session.modelChanged.connect(self._on_model_changed)
+        window.viewer.selection.optionChanged.connect(self._on_option_changed)
+
+    @property
+    def panel(self):
+        return self.window.panels.get(PANEL)
+
+    def finish(self) -> None:
+        """Complete the map of the run on screen now (before a picture)."""
+        self.filler.finish()
+
+    def stop(self) -> None:
+        self.filler.stop()
+
+    # slots ------------------------------------------------------------------------------------------
+    def _on_outcome(self, outcome) -> None:
+        run = outcome.run
+        if run is None or self.window.trace is not run.trace:
+            return
+        cursor = self.window.viewer.cursor
+        self.filler.start(
+            outcome.model, run.trace, run.model_text, run.gradient_options, lambda: cursor.step - 1
+        )
+
+    def _on_model_changed(self, _model) -> None:
+        self.window.viewer.selection.set_option(PANEL, SCALE, "1")  # a what-if belongs to one model
+
+    def _on_option_changed(self, panel: str, key: str, value: str) -> None:
+        if (panel, key) != (PANEL, SCALE):
+            return
+        from seqviz.edits import ScaleRecurrent
+
+        session, trace = self.window.session, self.window.trace
+        factor = float(value)
+        recurrent = trace is not None and trace.is_recurrent
+        edits = (ScaleRecurrent(factor),) if recurrent and factor != 1.0 else ()
+        if edits == session.edits or session.run is None:
+            session.edits = edits
+            return
+        session.edits = edits
+        run = session.run
+        truncate = run.truncated_from is not None
+        session.run_text(run.text, self.window.text, wait=False, step=self.window.step, truncate=truncate)
+
+    def _on_rows_ready(self, trace, rows, values) -> None:
+        if self.panel is not None and trace is self.window.trace:
+            self.panel.set_rows(rows, values)
+
+    def _on_progress(self, trace, done: int, total: int) -> None:
+        if self.panel is not None and trace is self.window.trace:
+            self.panel.set_progress(done, total)
+
+    def _on_failed(self, trace, message: str) -> None:
+        if self.panel is not None and trace is self.window.trace:
+            self.panel.set_progress(0, 0, message)
