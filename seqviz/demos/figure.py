@@ -2,9 +2,11 @@
 
     python -m seqviz.demos.figure [--models DIR] [--out resources/figures/long_range.png] [--n 300]
 
-Each point is measured on fresh examples (seed FIGURE_SEED, never used in training) with a filler of
-exactly that many words. Writes the PNG (drawn with Pillow, no Qt needed) and the markdown table next to
-it (`long_range.md`), and prints the table.
+Each accuracy point is measured on fresh examples (seed FIGURE_SEED, never used in training) with a
+filler of exactly that many words. Writes the PNG (drawn with Pillow, no Qt needed) and the markdown
+table next to it (`long_range.md`), and prints the table. Then the gradient figure
+(seqviz.demos.gradient_figure: a word's influence on the prediction against its distance) beside it,
+as gradient_distance.png and .md.
 """
 
 from __future__ import annotations
@@ -13,17 +15,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from seqviz.core import resources
+from seqviz.demos import gradient_figure
+from seqviz.demos.figure_style import ARCHS, COLOURS, FIGURE_SEED, LABELS
+from seqviz.demos.figure_style import font as _font
 from seqviz.demos.tasks_longrange import COUNTRIES, FIGURE_FILLERS, TRAIN_FILLERS, LongRangeTask
 
-FIGURE_SEED = 20_011
-ARCHS = ("rnn", "gru", "lstm", "transformer")
-LABELS = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM", "transformer": "Transformer"}
 # Lines that lie on top of each other (all at 1.0) stay visible as nested stripes: widest drawn first.
 WIDTHS = {"rnn": 4, "gru": 11, "lstm": 7, "transformer": 3}
-COLOURS = {"rnn": (214, 39, 40), "gru": (44, 160, 44), "lstm": (31, 119, 180), "transformer": (148, 103, 189)}
 DEFAULT_OUT = resources.figures_dir() / "long_range.png"
 
 
@@ -53,10 +54,6 @@ def markdown_table(curves: dict[str, list[float]], fillers=FIGURE_FILLERS) -> st
         for i, f in enumerate(fillers)
     ]
     return "\n".join([head, rule, *rows])
-
-
-def _font(size: int) -> ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)  # Pillow's own scalable font: same picture everywhere
 
 
 def draw(curves: dict[str, list[float]], fillers=FIGURE_FILLERS, size=(1000, 620)) -> Image.Image:
@@ -138,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", type=Path, default=None, help="folder of longrange-*.safetensors")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--n", type=int, default=300, help="examples per point (default 300)")
+    parser.add_argument(
+        "--gradient-n", type=int, default=60, help="examples per filler length for the gradient figure"
+    )
     args = parser.parse_args(argv)
     curves = measure(args.models, args.n)
     if not curves:
@@ -149,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.with_suffix(".md").write_text(table + "\n")
     print(table)
     print(f"wrote {args.out}", file=sys.stderr)
+    gradients_out = args.out.with_name(gradient_figure.DEFAULT_OUT.name)
+    print()
+    print(gradient_figure.write(gradients_out, args.models, args.gradient_n))
+    print(f"wrote {gradients_out}", file=sys.stderr)
     return 0
 
 

@@ -174,6 +174,7 @@ def apply_view(window, scene: Scene) -> None:
     for panel, options in scene.panels.items():
         for key, value in options.items():
             sel.set_option(panel, key, value)  # a value the trace lacks keeps the panel's default
+    window.finish_background_work()  # an option may re-trace (W_hh scale): show its result
     window.set_step(scene.step)
     restore_docks(window, scene)
     _restore_splitters(window.dock_area.panels, scene.splitters)

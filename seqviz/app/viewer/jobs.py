@@ -63,6 +63,13 @@ class JobRunner(QObject):
             return
         done(result)
 
+    def drain(self) -> None:
+        """Wait for the running job and any waiting one, delivering their results here and now (a
+        picture or a script that must see the outcome of what was already asked)."""
+        while self._thread is not None:
+            self._thread.wait()
+            self._deliver()
+
     def cancel(self) -> None:
         """Forget the waiting job and wait for the running one, dropping its result."""
         self._pending = None
@@ -89,7 +96,10 @@ class JobRunner(QObject):
 
     def _on_thread_finished(self) -> None:
         if self.sender() is not self._thread:
-            return  # a cancelled job's late signal
+            return  # a cancelled (or drained) job's late signal
+        self._deliver()
+
+    def _deliver(self) -> None:
         thread, (done, failed) = self._finish_thread()
         try:
             if thread.error is not None:

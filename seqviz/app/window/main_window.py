@@ -186,7 +186,9 @@ class MainWindow(QMainWindow):
         self.viewer.cursor.set_step(step)
 
     def finish_background_work(self) -> None:
-        """Complete what fills in after a run is shown (its gradient map), e.g. before a picture."""
+        """Deliver the model jobs already asked for (e.g. a re-trace with edits), then complete what
+        fills in after a run is shown (its gradient map): before a picture, or in a script."""
+        self.session.jobs.drain()
         self.gradient_flow.finish()
 
     def show_trace(self, trace: Trace, label: str | None = None) -> None:
