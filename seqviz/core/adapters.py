@@ -38,7 +38,11 @@ class TokenModelAdapter(SequenceModel):
         self.max_length = _max_len(model)
         vocab = set(model.tokenizer.vocab) | set(model.output_labels)
         self.special_tokens = frozenset(t for t in SPECIAL_TOKENS if t in vocab)
-        self.trace_options = frozenset(getattr(model.backbone, "trace_options", ())) | {"targets", "edits"}
+        self.trace_options = frozenset(getattr(model.backbone, "trace_options", ())) | {
+            "targets",
+            "edits",
+            "gradients",
+        }
         self.causal = bool(model.causal)
 
     def tokens(self, text: str) -> list[str]:
@@ -69,7 +73,11 @@ class TokenModelAdapter(SequenceModel):
             return append_token(self.module, trace, token_id)
         return super().append(trace, text, token_id)
 
-    def _trace(
+    def _trace(self, inputs: Any, gradients: bool = False, **options: Any) -> Trace:
+        tr = self._plain_trace(inputs, **options)
+        return _with_gradients(self, tr, inputs, options) if gradients else tr
+
+    def _plain_trace(
         self, inputs: Any, targets: Sequence[Any] | None = None, edits: Sequence[Any] = (), **options: Any
     ) -> Trace:
         tr = apply_edits(self.module, edits).__seqviz_trace__(inputs, **options)
@@ -110,12 +118,19 @@ class TorchModuleAdapter(SequenceModel):
         else:
             self._tracer, self.width = trace_transformer, _d_model(module)
             self.causal = False  # unless a causal mask is given
-        self.trace_options = _keyword_names(self._tracer, skip=("module", "model", "inputs")) | {"edits"}
+        self.trace_options = _keyword_names(self._tracer, skip=("module", "model", "inputs")) | {
+            "edits",
+            "gradients",
+        }
 
     def tokens(self, text: str) -> list[str]:
         return list(text)
 
-    def _trace(self, inputs: Any, edits: Sequence[Any] = (), **options: Any) -> Trace:
+    def _trace(self, inputs: Any, gradients: bool = False, **options: Any) -> Trace:
+        tr = self._plain_trace(inputs, **options)
+        return _with_gradients(self, tr, inputs, options) if gradients else tr
+
+    def _plain_trace(self, inputs: Any, edits: Sequence[Any] = (), **options: Any) -> Trace:
         module = apply_edits(self.module, edits)
         if not isinstance(inputs, str):
             return _with_edits(self._tracer(module, inputs, **options), edits)
@@ -175,6 +190,19 @@ def _with_edits(trace: Trace, edits: Sequence[Any]) -> Trace:
     if edits:
         trace.meta = trace.meta.replace(edits=describe_edits(edits))
     return trace
+
+
+def _with_gradients(model: SequenceModel, trace: Trace, inputs: Any, options: dict[str, Any]) -> Trace:
+    from seqviz.core.gradients_map import with_input_gradients  # torch: imported when asked for
+
+    return with_input_gradients(model, trace, module_inputs(model, inputs), options)
+
+
+def module_inputs(model: SequenceModel, inputs: Any) -> Any:
+    """What the module itself read: a bare module's text as its character vectors, else `inputs`."""
+    if isinstance(model, TorchModuleAdapter) and isinstance(inputs, str):
+        return character_vectors(inputs, model.width)
+    return inputs
 
 
 def character_vectors(text: str, size: int) -> np.ndarray:

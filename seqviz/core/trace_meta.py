@@ -46,6 +46,7 @@ class TraceMeta:
     unknown: tuple[str, ...] = ()  # input words not in the vocabulary (shown as the unknown token)
     input_note: str = ""  # how inputs were made when not the model's own (e.g. vectors per character)
     edits: tuple[str, ...] = ()  # the edits the model ran with (seqviz.edits), described
+    gradient_target: str = ""  # y_t of `input_gradient_norm`: "log p(prediction)", "‖h_t‖ of the top layer"
     extra: Mapping[str, Any] = field(default_factory=dict)  # producer specifics, JSON-serialisable
 
     @property
