@@ -24,17 +24,19 @@ TRACES = {
     "transformer": lambda: transformer_trace(T=9),
     "encoder-decoder": lambda: encoder_decoder_trace(T=6, S=7),
 }
-APPLIES = {  # which panels show data for which trace
-    "lstm": {"hidden", "gates", "output", "units"},
-    "gru": {"hidden", "gates", "output", "units"},
-    "rnn": {"hidden", "output", "units"},
-    "transformer": {"hidden", "attention", "output", "units"},
-    "encoder-decoder": {"hidden", "attention", "output", "units"},
+APPLIES = {  # which panels show data for which trace (gradients: rows computed by the window when
+    # the trace has no input_gradient_norm)
+    "lstm": {"hidden", "gates", "output", "units", "gradients"},
+    "gru": {"hidden", "gates", "output", "units", "gradients"},
+    "rnn": {"hidden", "output", "units", "gradients"},
+    "transformer": {"hidden", "attention", "output", "units", "gradients"},
+    "encoder-decoder": {"hidden", "attention", "output", "units", "gradients"},
 }
 
 
 def test_registry_order_and_names():
-    assert [cls.name for cls in PANEL_CLASSES] == ["hidden", "gates", "attention", "output", "units"]
+    names = ["hidden", "gates", "attention", "output", "units", "gradients"]
+    assert [cls.name for cls in PANEL_CLASSES] == names
     assert all(cls.title and cls.title != "Panel" for cls in PANEL_CLASSES)
 
 

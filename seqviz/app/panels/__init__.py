@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from seqviz.app.panels.attention import AttentionPanel
     from seqviz.app.panels.base import Panel
     from seqviz.app.panels.gates import GatesPanel
+    from seqviz.app.panels.gradients import GradientPanel
     from seqviz.app.panels.hidden import HiddenPanel
     from seqviz.app.panels.output import OutputPanel
     from seqviz.app.panels.units import UnitsPanel
@@ -25,14 +26,16 @@ _MODULES = {
     "AttentionPanel": "attention",
     "OutputPanel": "output",
     "UnitsPanel": "units",
+    "GradientPanel": "gradients",
     "Panel": "base",
 }
-_ORDER = ("HiddenPanel", "GatesPanel", "AttentionPanel", "OutputPanel", "UnitsPanel")
+_ORDER = ("HiddenPanel", "GatesPanel", "AttentionPanel", "OutputPanel", "UnitsPanel", "GradientPanel")
 
 __all__ = [
     "PANEL_CLASSES",
     "AttentionPanel",
     "GatesPanel",
+    "GradientPanel",
     "HiddenPanel",
     "OutputPanel",
     "Panel",

@@ -30,6 +30,7 @@ DEFAULT_AREAS = {
     "attention": Area.RightDockWidgetArea,
     "output": Area.BottomDockWidgetArea,
     "units": Area.BottomDockWidgetArea,
+    "gradients": Area.RightDockWidgetArea,  # tabbed with gates and attention
 }
 COMBO_MIN_CHARS = 6  # a panel's combo box is at least this many characters wide, wider for longer items
 
