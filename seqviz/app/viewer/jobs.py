@@ -95,8 +95,10 @@ class JobRunner(QObject):
         return thread, callbacks
 
     def _on_thread_finished(self) -> None:
-        if self.sender() is not self._thread:
-            return  # a cancelled (or drained) job's late signal
+        # A cancelled or drained job's signal can still arrive (queued before it was disconnected);
+        # its sender may be gone already (sender() is then None), so check there is a job at all.
+        if self._thread is None or self.sender() is not self._thread:
+            return
         self._deliver()
 
     def _deliver(self) -> None:
