@@ -38,7 +38,9 @@ class DifferentiableRun:
             seed = torch.zeros_like(self.outputs)
             seed[t] = self.cotangents[t]
             (grad,) = torch.autograd.grad(self.outputs, self.x, seed, retain_graph=True)
-            out[k] = torch.linalg.vector_norm(grad, dim=-1).reshape(-1).float().numpy()
+            # squares summed in float64: in float32 they underflow for gradients below ~1e-19
+            norms = torch.linalg.vector_norm(grad, dim=-1, dtype=torch.float64)
+            out[k] = norms.reshape(-1).float().numpy()
         return out
 
 

@@ -150,6 +150,7 @@ def log_prob_cotangent(logits: torch.Tensor, predicted: np.ndarray) -> torch.Ten
 
 
 def norm_cotangent(h: torch.Tensor) -> torch.Tensor:
-    """∂‖h_t‖₂/∂h_t for h (T, W), as torch's norm backward has it: h / ‖h‖, and 0 where ‖h‖ = 0."""
-    norm = torch.linalg.vector_norm(h, dim=-1, keepdim=True)
-    return h * (1 / norm).masked_fill(norm == 0, 0.0)
+    """∂‖h_t‖₂/∂h_t for h (T, W), as torch's norm backward has it: h / ‖h‖, and 0 where ‖h‖ = 0.
+    The norm in float64, where a tiny h's squares do not underflow."""
+    norm = torch.linalg.vector_norm(h, dim=-1, keepdim=True, dtype=torch.float64)
+    return (h * (1 / norm).masked_fill(norm == 0, 0.0)).to(h.dtype)
