@@ -22,9 +22,8 @@ Gate rows in the weights: RNN one block, GRU (r, z, n), LSTM (i, f, g, o).
 
 Everything is float32, as the module and its trace are (norms summed in float64): the values are as
 close to a float64 autograd as float32 autograd's (~1e-6 relative at T = 200), and overflow (inf,
-NaN) where autograd's float32 pass does. The pass is numpy: its small matrix-vector products and
-elementwise calls cost about half of torch's (per-call overhead), and a single row's pass is made of
-nothing else.
+NaN) where autograd's float32 pass does. The elementwise work is numpy (a call costs about half of
+torch's, and a single row's pass is mostly calls on small arrays); matrix products are torch's.
 """
 
 from __future__ import annotations
@@ -173,11 +172,10 @@ class _Products:
         gathered = self.layer.input_part(self.buffer[: self.used])
         span = slice(self.done, self.done + self.used)
         if self.result is not None:
-            np.matmul(gathered, self.layer.w_ih, out=self.result[span])
+            _matmul(gathered, self.layer.w_ih, out=self.result[span])
         else:
-            grads = gathered @ self.layer.w_ih  # (used, in): ∂y_t/∂x_s, one row per (t, s)
+            grads = _matmul(gathered, self.layer.w_ih)  # (used, in): ∂y_t/∂x_s, one row per (t, s)
             rows, steps = (index[span] for index in self.cells)
-            # numpy's, not torch's norm: torch's thread pool fights OpenBLAS's just after a product;
             # squares summed in float64: in float32 they underflow for gradients below ~1e-19
             self.out[rows, steps] = np.sqrt(np.einsum("ij,ij->i", grads, grads, dtype=np.float64))
         self.done += self.used
@@ -210,7 +208,7 @@ class _Layer:
 
     def carry(self, s: int, work: np.ndarray) -> None:
         """dh of the active rows becomes the cotangent of h' (step s - 1)."""
-        np.matmul(work, self.w_hh, out=self.dh_active)
+        _matmul(work, self.w_hh, out=self.dh_active)
 
     def input_part(self, work: np.ndarray) -> np.ndarray:
         """The columns of work rows that meet W_ih (all but GRU's W_hn h' part)."""
@@ -239,7 +237,7 @@ class _GRULayer(_Layer):
         super().__init__(module, trace, layer, n)
         size = self.size
         r, z, n_ = (_array(trace, name, layer) for name in ("reset_gate", "update_gate", "candidate"))
-        hn = self.previous @ self.w_hh[2 * size :].T  # W_hn h' + b_hn (T, H): not in the trace
+        hn = _matmul(self.previous, self.w_hh[2 * size :].T)  # W_hn h' + b_hn (T, H): not in the trace
         if self.bias_hh is not None:
             hn += self.bias_hh[2 * size :]
         dn = (1 - z) * (1 - n_ * n_)  # ∂h/∂(pre-activation of n)
@@ -256,7 +254,7 @@ class _GRULayer(_Layer):
     def carry(self, s: int, work: np.ndarray) -> None:
         # h' reaches h directly through z * h' as well as through the gates
         scratch = self.scratch[: work.shape[0]]
-        np.matmul(work[:, self.size :], self.w_hh, out=scratch)
+        _matmul(work[:, self.size :], self.w_hh, out=scratch)
         self.dh_active *= self.update[s]
         self.dh_active += scratch
 
@@ -291,6 +289,15 @@ class _LSTMLayer(_Layer):
         np.multiply(dc[:, None], self.from_cell[s], out=work.reshape(-1, 4, size)[:, :3])
         np.multiply(dh, self.from_hidden[s], out=work[:, 3 * size :])
         dc *= self.forget[s]  # now the cotangent of c'
+
+
+def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """a @ b (into `out`) by torch, on torch's threads: numpy's OpenBLAS keeps a second pool of threads,
+    and waking it (after a pause, or while torch's spin after a trace) made a single row ~5x slower."""
+    result = torch.mm(
+        torch.from_numpy(a), torch.from_numpy(b), out=None if out is None else torch.from_numpy(out)
+    )
+    return result.numpy()
 
 
 def _weight(module: nn.RNNBase, name: str, layer: int) -> np.ndarray | None:
