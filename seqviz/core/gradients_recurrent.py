@@ -154,7 +154,7 @@ class _Products:
 
     def __init__(self, layer: _Layer, schedule: _Schedule, out: np.ndarray | None) -> None:
         self.layer, self.out = layer, out
-        width = layer.work.shape[1]
+        width = layer.gates * layer.size
         self.buffer = np.empty((max(schedule.n, _GATHER_FLOATS // 8 // width), width), np.float32)
         self.used = self.done = 0
         self.result = None
@@ -194,7 +194,6 @@ class _Layer:
         self.bias_hh = _weight(module, "bias_hh", layer)  # (G*H,) or None
         self.size = self.w_hh.shape[1]
         self.dh = np.zeros((n, self.size), np.float32)
-        self.work = np.zeros((n, self.gates * self.size), np.float32)  # the layout only; unused
         self.hidden = _array(trace, "hidden", layer)  # (T, H)
         self.previous = _previous(self.hidden, trace, "initial_hidden", layer)  # h' (T, H)
 
