@@ -1,11 +1,18 @@
 """The gradient lesson as a figure: how much a word influences the long-range prediction, against how far
-back it is — one line per architecture, log y.
+back it is — one line per architecture, log y; before training and after.
 
 For each held-out example (fresh seed, filler lengths FILLERS) the prediction of the last word
 ("... i speak fluent ___") is y_t = log p(the shown prediction) at the step t that predicts it, and a
 word s influences it by ‖∂y_t/∂x_s‖₂ (x_s its embedding): row t of `input_gradient_norm`
-(`seqviz.trace(model, text, gradients=True)`). The curve is the mean over examples at each distance
-t − s. `python -m seqviz.demos.figure` draws it beside the accuracy figure.
+(`seqviz.trace(model, text, gradients=True)`). A curve is the mean over examples at each distance t − s.
+
+Two panels, because they tell different parts of the story (README, "The gradient lesson"):
+- before training: the same architectures, initialised exactly as training starts them. This is the
+  signal training has to work with, and here the plain RNN's influence falls off far faster than the
+  GRU's and LSTM's (the vanishing gradient).
+- trained: the shipped models. These do not show the textbook curve, and the figure says so: ‖∂ log p‖
+  shrinks with 1 − p, so the confident GRU and LSTM have tiny gradients everywhere except on the
+  country word, while the trained RNN ends in a regime whose influence hardly decays at all.
 """
 
 from __future__ import annotations
@@ -22,109 +29,131 @@ from seqviz.demos.tasks_longrange import LongRangeTask
 
 FILLERS = (10, 20, 40)  # words between the country and the answer: within training, and beyond it
 TABLE_DISTANCES = (1, 2, 5, 10, 20, 30, 40)
+PANELS = ("before training", "trained")
 DEFAULT_OUT = resources.figures_dir() / "gradient_distance.png"
 
 
-def measure(models_dir: Path | None = None, n: int = 60) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-    """({arch: mean influence at distance d = index}, {arch: mean influence of the country word})."""
-    import seqviz
+def models(models_dir: Path | None = None) -> dict[str, dict[str, object]]:
+    """{panel: {arch: model}}: the shipped longrange-* models and the same models before training."""
     from seqviz.core.modelfile import load_model
+    from seqviz.demos.specs import build_model, spec
 
-    task, folder = LongRangeTask(), models_dir or resources.models_dir()
-    curves, country = {}, {}
-    for arch in ARCHS:
-        path = folder / f"longrange-{arch}.safetensors"
-        if not path.is_file():
-            continue
-        model = load_model(path)
-        sums, counts, on_country = np.zeros(128), np.zeros(128), []
-        for filler in FILLERS:
-            for ex in task.at_distance(FIGURE_SEED + 1, filler, n):
-                t = ex.scored[0]  # the step whose prediction is the answer
-                row = seqviz.trace(model, list(ex.tokens), gradients=True)["input_gradient_norm"][t]
-                distances = t - np.arange(t + 1)  # (t+1,): how far back each word is
-                np.add.at(sums, distances, row[: t + 1])
-                np.add.at(counts, distances, 1)
-                on_country.append(row[ex.tokens.index(_country(ex)) if _country(ex) else 0])
-        curves[arch] = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-        country[arch] = float(np.mean(on_country))
-    return curves, country
+    folder = models_dir or resources.models_dir()
+    trained = {a: load_model(p) for a in ARCHS if (p := folder / f"longrange-{a}.safetensors").is_file()}
+    initial = {a: build_model(spec(f"longrange-{a}")).eval() for a in trained}  # the training seed
+    return {"before training": initial, "trained": trained}
 
 
-def _country(ex) -> str | None:
-    """The country word of a long-range example (right after "born in" / "naci en")."""
-    words = list(ex.tokens)
-    for i in range(len(words) - 1):
-        if words[i] in ("in", "en") and i >= 1 and words[i - 1] in ("born", "naci"):
-            return words[i + 1]
-    return None
+def influence(model, n: int) -> tuple[np.ndarray, float]:
+    """(mean influence at distance d = index, mean influence of the country word) over held-out text."""
+    import seqviz
+
+    sums, counts, on_country = np.zeros(128), np.zeros(128), []
+    for filler in FILLERS:
+        for ex in LongRangeTask().at_distance(FIGURE_SEED + 1, filler, n):
+            t = ex.scored[0]  # the step whose prediction is the answer
+            row = seqviz.trace(model, list(ex.tokens), gradients=True)["input_gradient_norm"][t]
+            distances = t - np.arange(t + 1)  # (t+1,): how far back each word is
+            np.add.at(sums, distances, row[: t + 1])
+            np.add.at(counts, distances, 1)
+            on_country.append(row[_country_index(list(ex.tokens))])
+    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan), float(np.mean(on_country))
 
 
-def markdown_table(curves: dict[str, np.ndarray], country: dict[str, float]) -> str:
-    head = "| distance (words back) | " + " | ".join(LABELS[a] for a in curves) + " |"
-    rule = "|---:|" + "---:|" * len(curves)
-    rows = [f"| {d} | " + " | ".join(f"{curves[a][d]:.2e}" for a in curves) + " |" for d in TABLE_DISTANCES]
-    rows.append("| the country word | " + " | ".join(f"{country[a]:.2e}" for a in curves) + " |")
-    falls = " | ".join(f"{curves[a][20] / curves[a][1]:.1e}" for a in curves)
-    rows.append(f"| distance 20 ÷ distance 1 | {falls} |")
+def _country_index(words: list[str]) -> int:
+    """Where the country is named: right after "born in" / "naci en"."""
+    for i in range(1, len(words) - 1):
+        if words[i] in ("in", "en") and words[i - 1] in ("born", "naci"):
+            return i + 1
+    raise ValueError("not a long-range example: no 'born in' / 'naci en'")
+
+
+def markdown_table(results: dict[str, dict[str, tuple[np.ndarray, float]]]) -> str:
+    """One column per (panel, architecture): influence at chosen distances, on the country word, and
+    how much is left after 20 words."""
+    cols = [(p, a) for p in results for a in results[p]]
+    head = "| words back | " + " | ".join(f"{LABELS[a]} ({p})" for p, a in cols) + " |"
+    rule = "|---:|" + "---:|" * len(cols)
+    rows = [
+        f"| {d} | " + " | ".join(f"{results[p][a][0][d]:.1e}" for p, a in cols) + " |"
+        for d in TABLE_DISTANCES
+    ]
+    rows.append("| the country word | " + " | ".join(f"{results[p][a][1]:.1e}" for p, a in cols) + " |")
+    left = " | ".join(f"{results[p][a][0][20] / results[p][a][0][1]:.1e}" for p, a in cols)
+    rows.append(f"| 20 words back ÷ 1 word back | {left} |")
     return "\n".join([head, rule, *rows])
 
 
-def draw(curves: dict[str, np.ndarray], size=(1000, 620), max_distance: int = 45) -> Image.Image:
-    """x = distance (words back), y = mean influence on a log scale, one line per architecture."""
-    width, height = size
+def draw(
+    results: dict[str, dict[str, tuple[np.ndarray, float]]], size=(1400, 620), max_distance=45
+) -> Image.Image:
+    """Side by side, one panel per entry of `results`: x = words back, y = mean influence (log)."""
     img = Image.new("RGB", size, "white")
     d = ImageDraw.Draw(img)
-    left, right, top, bottom = 100, width - 200, 70, height - 80
-    values = np.concatenate([c[1 : max_distance + 1] for c in curves.values()])
+    width, height = size
+    values = np.concatenate([c[1 : max_distance + 1] for r in results.values() for c, _ in r.values()])
     values = values[np.isfinite(values) & (values > 0)]
-    lo, hi = np.floor(np.log10(values.min())), np.ceil(np.log10(values.max()))
+    span = (np.floor(np.log10(values.min())), np.ceil(np.log10(values.max())))
+    panel_w = (width - 300) // len(results)
+    for i, (name, curves) in enumerate(results.items()):  # 80 px between panels: the y labels
+        box = (90 + i * panel_w, 80, 90 + (i + 1) * panel_w - 80, height - 80)
+        _panel(d, box, {a: c for a, (c, _) in curves.items()}, span, max_distance, name)
+    for i, arch in enumerate(next(iter(results.values()))):
+        ly = 120 + 34 * i
+        d.line([width - 190, ly, width - 160, ly], fill=COLOURS[arch], width=4)
+        d.text((width - 150, ly), LABELS[arch], fill="black", font=_font(18), anchor="lm")
+    title = "How far back does the prediction reach?  Influence of a word on \u2026 i speak fluent ___"
+    d.text((width / 2, 26), title, fill="black", font=_font(22), anchor="mm")
+    label = Image.new("RGB", (300, 30), "white")
+    ImageDraw.Draw(label).text(
+        (150, 15), "mean |d log p / d x_s|", fill="black", font=_font(18), anchor="mm"
+    )
+    img.paste(label.rotate(90, expand=True), (10, height // 2 - 150))
+    return img
+
+
+def _panel(
+    d: ImageDraw.ImageDraw, box, curves: dict[str, np.ndarray], span, max_distance: int, title: str
+) -> None:
+    left, top, right, bottom = box
+    lo, hi = span
 
     def px(dist: float, value: float) -> tuple[float, float]:
-        y = (np.log10(value) - lo) / max(hi - lo, 1)
-        return left + (right - left) * dist / max_distance, bottom - (bottom - top) * y
+        return left + (right - left) * dist / max_distance, bottom - (bottom - top) * (
+            np.log10(value) - lo
+        ) / max(hi - lo, 1)
 
     for decade in range(int(lo), int(hi) + 1):
         y = px(0, 10.0**decade)[1]
         d.line([left, y, right, y], fill=(225, 225, 225))
-        d.text((left - 10, y), f"1e{decade}", fill="black", font=_font(16), anchor="rm")
-    for dist in range(0, max_distance + 1, 5):
+        d.text((left - 8, y), f"1e{decade}", fill="black", font=_font(14), anchor="rm")
+    for dist in range(0, max_distance + 1, 10):
         x = px(dist, 10.0**lo)[0]
         d.line([x, bottom, x, bottom + 6], fill="black")
-        d.text((x, bottom + 10), str(dist), fill="black", font=_font(16), anchor="mt")
+        d.text((x, bottom + 10), str(dist), fill="black", font=_font(15), anchor="mt")
     d.rectangle([left, top, right, bottom], outline="black", width=2)
-    for i, (arch, curve) in enumerate(curves.items()):
-        points = [
-            px(k, v) for k, v in enumerate(curve[: max_distance + 1]) if k >= 1 and np.isfinite(v) and v > 0
-        ]
+    for arch, curve in curves.items():
+        shown = enumerate(curve[: max_distance + 1])
+        points = [px(k, v) for k, v in shown if k >= 1 and np.isfinite(v) and v > 0]
         d.line(points, fill=COLOURS[arch], width=4, joint="curve")
-        ly = top + 40 + 34 * i
-        d.line([right + 20, ly, right + 50, ly], fill=COLOURS[arch], width=4)
-        d.text((right + 60, ly), LABELS[arch], fill="black", font=_font(18), anchor="lm")
-    title = "How far back does the prediction reach? Influence of a word on \u2026 i speak fluent ___"
-    d.text((width / 2, 28), title, fill="black", font=_font(22), anchor="mm")
+    d.text(((left + right) / 2, top - 18), title, fill="black", font=_font(20), anchor="mm")
     d.text(
-        ((left + right) / 2, height - 30),
-        "distance: words back from the prediction",
+        ((left + right) / 2, bottom + 40),
+        "words back from the prediction",
         fill="black",
-        font=_font(18),
+        font=_font(16),
         anchor="mm",
     )
-    label = Image.new("RGB", (260, 30), "white")
-    ImageDraw.Draw(label).text(
-        (130, 15), "mean \u2016\u2202 log p / \u2202 x\u2016", fill="black", font=_font(18), anchor="mm"
-    )
-    img.paste(label.rotate(90, expand=True), (12, int((top + bottom) / 2 - 130)))
-    return img
 
 
 def write(out: Path = DEFAULT_OUT, models_dir: Path | None = None, n: int = 60) -> str | None:
     """Measure, draw `out` and its table (`.md` beside it); returns the table (None: no models)."""
-    curves, country = measure(models_dir, n)
-    if not curves:
+    found = models(models_dir)
+    if not found["trained"]:
         return None
-    table = markdown_table(curves, country)
+    results = {panel: {a: influence(m, n) for a, m in ms.items()} for panel, ms in found.items()}
+    table = markdown_table(results)
     out.parent.mkdir(parents=True, exist_ok=True)
-    draw(curves).save(out)
+    draw(results).save(out)
     out.with_suffix(".md").write_text(table + "\n")
     return table

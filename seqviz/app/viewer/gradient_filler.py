@@ -103,7 +103,8 @@ class _Work:
     def compute(self, rows: Sequence[int]) -> np.ndarray:
         from seqviz.core.gradients import gradient_rows
 
-        return gradient_rows(self.model, self.inputs, list(rows), **self.options)
+        # the trace on screen is the plain trace these rows differentiate: not traced again per chunk
+        return gradient_rows(self.model, self.inputs, list(rows), trace=self.trace, **self.options)
 
     def next_rows(self) -> list[int]:
         """The current step's row if missing, then the missing rows after it, wrapping around."""

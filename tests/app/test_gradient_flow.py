@@ -1,0 +1,64 @@
+"""The gradient lesson in the window: a run's map fills in the background with exactly the numbers
+`seqviz.trace(..., gradients=True)` gives; the W_hh scale re-traces the edited model at the same step;
+pictures and scenes see the whole map."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from traces import shown
+
+import seqviz
+from seqviz.app import MainWindow, scenes
+from seqviz.edits import ScaleRecurrent
+
+
+@pytest.fixture
+def window(qtbot, dialog_log):
+    return shown(qtbot, MainWindow(), (1400, 860))
+
+
+def full_map(window) -> np.ndarray:
+    panel = window.panels["gradients"]
+    return np.stack([panel.values[r] for r in range(window.num_steps)])
+
+
+def test_the_map_fills_in_the_background_with_the_core_s_numbers(window, qtbot):
+    assert window.open_model("longrange-rnn", "i was born in france . the dog slept . i speak fluent")
+    panel = window.panels["gradients"]
+    qtbot.waitUntil(lambda: not panel.pending.any(), timeout=20000)
+    expected = seqviz.trace(window.model.module, window.run.model_text, gradients=True)["input_gradient_norm"]
+    np.testing.assert_allclose(full_map(window), expected, rtol=1e-4, atol=1e-9)
+
+
+def test_the_recurrent_scale_retraces_the_edited_model_at_the_same_step(window, qtbot):
+    assert window.open_model("longrange-rnn", "i was born in france . the dog slept . i speak fluent")
+    window.set_step(6)
+    window.viewer.selection.set_option("gradients", "recurrent_scale", "1.8")
+    window.finish_background_work()
+    assert window.trace.meta.edits == (ScaleRecurrent(1.8).describe(),) and window.step == 6
+    expected = seqviz.trace(
+        window.model.module, window.run.model_text, edits=[ScaleRecurrent(1.8)], gradients=True
+    )
+    np.testing.assert_allclose(window.trace["hidden"], expected["hidden"], rtol=1e-6)
+    np.testing.assert_allclose(full_map(window), expected["input_gradient_norm"], rtol=1e-4, atol=1e-9)
+    assert any("Edited model" in note for note in window.notices.notes)
+    assert window.open_model("longrange-lstm")  # another model starts unscaled
+    assert (
+        window.trace.meta.edits == ()
+        and window.viewer.selection.option("gradients", "recurrent_scale") == "1"
+    )
+
+
+def test_a_scene_keeps_the_scale_and_its_picture_has_the_whole_map(window, qtbot, tmp_path):
+    assert window.open_model("longrange-rnn", "i was born in spain . i speak fluent")
+    window.viewer.selection.set_option("gradients", "recurrent_scale", "2")
+    window.finish_background_work()
+    path = scenes.capture(window).save(tmp_path / "explode.seqviz")
+    other = shown(qtbot, MainWindow(), (1400, 860))
+    assert scenes.apply(other, scenes.Scene.load(path))
+    assert other.trace.meta.edits == (ScaleRecurrent(2.0).describe(),)
+    from seqviz.app import export
+
+    export.render_picture(other)  # a picture finishes the map first
+    assert not other.panels["gradients"].pending.any()
