@@ -105,9 +105,7 @@ def draw(
     title = "How far back does the prediction reach?  Influence of a word on \u2026 i speak fluent ___"
     d.text((width / 2, 26), title, fill="black", font=_font(22), anchor="mm")
     label = Image.new("RGB", (300, 30), "white")
-    ImageDraw.Draw(label).text(
-        (150, 15), "mean |d log p / d x_s|", fill="black", font=_font(18), anchor="mm"
-    )
+    ImageDraw.Draw(label).text((150, 15), "mean |d log p / d x_s|", fill="black", font=_font(18), anchor="mm")
     img.paste(label.rotate(90, expand=True), (10, height // 2 - 150))
     return img
 

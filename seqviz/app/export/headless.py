@@ -247,6 +247,7 @@ def run(request: ExportRequest) -> int:
             try:
                 return _export(window, request, log)
             finally:
+                window.stop_background_work()  # a hidden window may never get its close event
                 window.close()
                 window.deleteLater()
                 app.processEvents()

@@ -415,9 +415,15 @@ class MainWindow(QMainWindow):
             return True
         return super().eventFilter(watched, event)
 
-    def closeEvent(self, event) -> None:
+    def stop_background_work(self) -> None:
+        """Stop playback and wait for worker threads (a thread still running when the process exits
+        aborts it: "terminate called without an active exception")."""
         self.playback.pause()
+        self.gradient_flow.stop()
         self.session.forget_run()
+
+    def closeEvent(self, event) -> None:
+        self.stop_background_work()
         s = self.settings
         s.geometry, s.dock_state, s.text, s.speed = (
             self.saveGeometry(),
