@@ -12,6 +12,7 @@ import logging
 import sys
 
 import seqviz
+from seqviz.app.panels import PANEL_NAMES  # names only: no Qt, no pyqtgraph
 
 
 class _HelpFormatter(argparse.HelpFormatter):
@@ -90,7 +91,7 @@ def _add_export_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--panel",
         metavar="NAME",
-        help="one panel instead of the whole window: hidden, gates, attention, output, units or tokens",
+        help=f"one panel instead of the whole window: {', '.join(PANEL_NAMES)}",
     )
 
 

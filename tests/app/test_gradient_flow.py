@@ -62,3 +62,22 @@ def test_a_scene_keeps_the_scale_and_its_picture_has_the_whole_map(window, qtbot
 
     export.render_picture(other)  # a picture finishes the map first
     assert not other.panels["gradients"].pending.any()
+
+
+def test_every_panel_can_be_named_on_the_command_line():
+    from seqviz.app.panels import PANEL_CLASSES, PANEL_NAMES
+
+    assert list(PANEL_NAMES) == [cls.name for cls in PANEL_CLASSES] + ["tokens"]
+
+
+def test_main_py_exports_the_gradient_panel_with_its_whole_map(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = tmp_path / "gradients.png"
+    main = Path(__file__).resolve().parents[2] / "main.py"
+    args = ["--model", "longrange-rnn", "--panel", "gradients", "--export", str(out), "--size", "900x600"]
+    result = subprocess.run([sys.executable, str(main), *args], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert out.is_file() and "900x600" in result.stdout

@@ -32,10 +32,10 @@ from seqviz.app.export.files import (
     check_video_encoder,
     check_writable,
 )
+from seqviz.app.panels import PANEL_NAMES  # light: names only, no panel module is imported
 from seqviz.app.scenes.in_window import THEME_NAMES, Scene, SceneError
 from seqviz.core.trace import Trace, TraceFileError
 
-PANEL_NAMES = ("hidden", "gates", "attention", "output", "units", "tokens")
 PICTURE_SUFFIXES = (".png", ".svg")
 DEFAULT_SIZE = (1920, 1080)  # the whole window; a panel is rendered at the same scale
 WINDOW_SIZE = (1600, 900)  # the hidden window's layout size (logical pixels)

@@ -316,7 +316,7 @@ def _rgb(image: QImage) -> np.ndarray:
 
 def picture_target(window, name: str | None) -> QWidget:
     """The widget a picture named `name` shows: None or "window" for the whole window, else a panel
-    ("hidden", "gates", "attention", "output", "units", "tokens"), brought to the front of its tabs."""
+    (seqviz.app.panels.PANEL_NAMES), brought to the front of its tabs."""
     if name in (None, "", "window"):
         return window
     panel = window.panels.get(name)

@@ -30,9 +30,13 @@ _MODULES = {
     "Panel": "base",
 }
 _ORDER = ("HiddenPanel", "GatesPanel", "AttentionPanel", "OutputPanel", "UnitsPanel", "GradientPanel")
+#: every panel's `name` (its module's name), the token strip last: what `--panel` and exports accept,
+#: known without importing a panel module
+PANEL_NAMES = (*(_MODULES[cls] for cls in _ORDER), "tokens")
 
 __all__ = [
     "PANEL_CLASSES",
+    "PANEL_NAMES",
     "AttentionPanel",
     "GatesPanel",
     "GradientPanel",
