@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsPathItem, QGraphicsRec
 
 from seqviz.app.panels import plotting
 from seqviz.app.panels.heatmap import FutureMask
-from seqviz.app.panels.plotting import STEP_OFFSET, TokenAxis, display_token
+from seqviz.app.panels.plotting import STEP_OFFSET, display_token
 from seqviz.app.window.theme import Theme, current_theme
 from seqviz.core.token_display import shorten
 
@@ -44,13 +44,7 @@ class AttentionMatrix:
     """One (T, S) attention matrix: weights as colours, masked cells hatched grey, the query row outlined."""
 
     def __init__(self) -> None:
-        self.x_axis, self.y_axis = TokenAxis("bottom"), TokenAxis("left")
-        self.plot = pg.PlotItem(axisItems={"bottom": self.x_axis, "left": self.y_axis}, enableMenu=False)
-        self.plot.invertY(True)
-        self.plot.hideButtons()
-        self.plot.setMenuEnabled(False)
-        self.plot.setLabel("left", "query")
-        self.plot.setLabel("bottom", "key")
+        self.plot, self.x_axis, self.y_axis = plotting.token_matrix_plot("query", "key")
         self.image = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
         self.masked_fill, self.masked_hatch = QGraphicsPathItem(), QGraphicsPathItem()
         self.future = FutureMask(vertical=True)

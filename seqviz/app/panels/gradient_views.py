@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from seqviz.app.panels import plotting
 from seqviz.app.panels.gradient_logic import decade_label
-from seqviz.app.panels.plotting import STEP_OFFSET, TokenAxis, display_token
+from seqviz.app.panels.plotting import STEP_OFFSET, display_token
 from seqviz.app.window.theme import Theme, current_theme
 
 CHIP_CHARS = 8  # a tinted token shows at most this many characters
@@ -118,13 +118,7 @@ class GradientMap:
     """The (T, S) map as an RGBA image, the current step's row outlined."""
 
     def __init__(self) -> None:
-        self.x_axis, self.y_axis = TokenAxis("bottom"), TokenAxis("left")
-        self.plot = pg.PlotItem(axisItems={"bottom": self.x_axis, "left": self.y_axis}, enableMenu=False)
-        self.plot.invertY(True)
-        self.plot.hideButtons()
-        self.plot.setMenuEnabled(False)
-        self.plot.setLabel("left", "step t (output)")
-        self.plot.setLabel("bottom", "input s")  # before the theme sizes the axis for a label
+        self.plot, self.x_axis, self.y_axis = plotting.token_matrix_plot("step t (output)", "input s")
         self.image = pg.ImageItem(axisOrder="row-major")
         self.row_marker = QGraphicsRectItem()
         self.row_marker.setZValue(10)

@@ -319,3 +319,16 @@ class ColorBar(pg.GraphicsWidget):
             marks.append(((lo + hi) / 2, bar.center().y()))
         for value, y in marks:
             painter.drawText(QPointF(bar.right() + 4, y + text_height * 0.3), f"{value:.3g}")
+
+
+def token_matrix_plot(left: str, bottom: str) -> tuple[pg.PlotItem, TokenAxis, TokenAxis]:
+    """A plot for a rows x columns matrix over tokens (attention, the gradient map): token axes on both
+    sides, row 0 at the top, no context menu or buttons. Returns (plot, x_axis, y_axis)."""
+    x_axis, y_axis = TokenAxis("bottom"), TokenAxis("left")
+    plot = pg.PlotItem(axisItems={"bottom": x_axis, "left": y_axis}, enableMenu=False)
+    plot.invertY(True)
+    plot.hideButtons()
+    plot.setMenuEnabled(False)
+    plot.setLabel("left", left)
+    plot.setLabel("bottom", bottom)  # before the theme sizes the axis for a label
+    return plot, x_axis, y_axis
