@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from seqviz.app.panels import gradient_logic as logic
@@ -401,6 +401,9 @@ class GradientPanel(Panel):
         self.dist_row.setBrush(pg.mkBrush(plotting.color(theme.bar, 110)))
         self.tokens.apply_theme(theme)
         self.legend.apply_theme(theme)
+        line = QFontMetrics(plotting.font(theme)).height()  # room for a title, ticks and some data
+        self.bars_canvas.setMinimumHeight(7 * line)
+        self.dist_canvas.setMinimumHeight(6 * line)
         self.apply_strokes(theme)
         if self._ready:
             self.map.update_colours(self._colours())
