@@ -402,8 +402,8 @@ class GradientPanel(Panel):
         self.tokens.apply_theme(theme)
         self.legend.apply_theme(theme)
         line = QFontMetrics(plotting.font(theme)).height()  # room for a title, ticks and some data
-        self.bars_canvas.setMinimumHeight(7 * line)
-        self.dist_canvas.setMinimumHeight(6 * line)
+        self.bars_canvas.setMinimumHeight(4 * line)
+        self.dist_canvas.setMinimumHeight(3 * line)
         self.apply_strokes(theme)
         if self._ready:
             self.map.update_colours(self._colours())
