@@ -1,5 +1,7 @@
-"""Edits for `seqviz.trace(model, inputs, edits=[...])`: see seqviz.core.edits."""
+"""Edits for `seqviz.trace(model, inputs, edits=[...])`: see seqviz.core.edits (weights: ScaleRecurrent,
+AblateHead) and seqviz.core.edits_values (states: ClampGate, SetHidden, SetCell)."""
 
-from seqviz.core.edits import ScaleRecurrent
+from seqviz.core.edits import AblateHead, ScaleRecurrent, apply_edits, describe
+from seqviz.core.edits_values import ClampGate, SetCell, SetHidden
 
-__all__ = ["ScaleRecurrent"]
+__all__ = ["AblateHead", "ClampGate", "ScaleRecurrent", "SetCell", "SetHidden", "apply_edits", "describe"]

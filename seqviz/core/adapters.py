@@ -6,6 +6,7 @@ recurrent and Transformer modules, and modules that trace themselves (`__seqviz_
 
 from __future__ import annotations
 
+import functools
 import inspect
 import zlib
 from collections.abc import Sequence
@@ -13,13 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from seqviz.core.edits import apply_edits
+from seqviz.core.edits import apply_edits, split_edits
 from seqviz.core.edits import describe as describe_edits
+from seqviz.core.edits_values import refuse_value_edits
 from seqviz.core.model_interface import SequenceModel
 from seqviz.core.tokenize import SPECIAL_TOKENS
 from seqviz.core.trace import Trace
 
 CHARACTER_VECTORS = "fixed random vector per character"
+_ABLATE_INSTEAD = "AblateHead(layer, head) edits its attention"
 
 
 class TokenModelAdapter(SequenceModel):
@@ -80,7 +83,17 @@ class TokenModelAdapter(SequenceModel):
     def _plain_trace(
         self, inputs: Any, targets: Sequence[Any] | None = None, edits: Sequence[Any] = (), **options: Any
     ) -> Trace:
-        tr = apply_edits(self.module, edits).__seqviz_trace__(inputs, **options)
+        from seqviz.core.seqmodel import RecurrentNet
+
+        weights, values = split_edits(edits)
+        module = apply_edits(self.module, weights)
+        if values:  # states set while the recurrent stack runs (seqviz.core.recurrent_edits)
+            if module.arch == "transformer":
+                refuse_value_edits(values, f"{self.label} is a Transformer: it", _ABLATE_INSTEAD)
+            if not isinstance(module.backbone, RecurrentNet):
+                refuse_value_edits(values, f"{self.label} ({module.arch}) is not a recurrent stack: it")
+            options["edits"] = values
+        tr = module.__seqviz_trace__(inputs, **options)
         if targets is not None:
             tr.meta = tr.meta.replace(targets=self._target_ids(targets, tr.num_steps))
         return _with_edits(tr, edits)
@@ -110,7 +123,8 @@ class TorchModuleAdapter(SequenceModel):
         self.source = source
         self.label = label or type(module).__name__
         self.text_domain = "characters"  # any text: one vector per character
-        if isinstance(module, nn.RNNBase):
+        self._recurrent = isinstance(module, nn.RNNBase)
+        if self._recurrent:
             from seqviz.core.recurrent import trace_recurrent
 
             self._tracer, self.width = trace_recurrent, module.input_size
@@ -131,16 +145,24 @@ class TorchModuleAdapter(SequenceModel):
         return _with_gradients(self, tr, inputs, options) if gradients else tr
 
     def _plain_trace(self, inputs: Any, edits: Sequence[Any] = (), **options: Any) -> Trace:
-        module = apply_edits(self.module, edits)
+        weights, values = split_edits(edits)
+        module = apply_edits(self.module, weights)
+        tracer = self._tracer
+        if values:  # states set while the recurrent stack runs (seqviz.core.recurrent_edits)
+            if not self._recurrent:
+                refuse_value_edits(values, f"{self.label} is a Transformer: it", _ABLATE_INSTEAD)
+            from seqviz.core.recurrent_edits import trace_edited
+
+            tracer = functools.partial(trace_edited, edits=values)
         if not isinstance(inputs, str):
-            return _with_edits(self._tracer(module, inputs, **options), edits)
+            return _with_edits(tracer(module, inputs, **options), edits)
         if not inputs:
             raise ValueError("the input is empty: type at least one character")
         import torch
 
         dtype = next(module.parameters()).dtype
         x = torch.from_numpy(character_vectors(inputs, self.width)).to(dtype)
-        tr = self._tracer(module, x, **{"tokens": list(inputs), **options})
+        tr = tracer(module, x, **{"tokens": list(inputs), **options})
         tr.meta = tr.meta.replace(input_note=CHARACTER_VECTORS)
         return _with_edits(tr, edits)
 

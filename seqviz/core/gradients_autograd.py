@@ -53,10 +53,15 @@ def module_run(module: nn.Module, x: torch.Tensor, call: Any, cotangent: Any) ->
     return DifferentiableRun(leaf, outputs, cotangent(outputs.detach()))
 
 
-def recurrent_call(module: nn.RNNBase, initial_state: Any) -> Any:
-    """x (T, in) -> the stack's output (T, D*H_out): every direction of the top layer, concatenated."""
+def recurrent_call(module: nn.RNNBase, initial_state: Any, edits: Any = ()) -> Any:
+    """x (T, in) -> the stack's output (T, D*H_out): every direction of the top layer, concatenated.
+    With value edits (ClampGate, ...), the edited computation (seqviz.core.recurrent_edits)."""
     from seqviz.core.recurrent import _check_initial_state, _Shape
 
+    if edits:
+        from seqviz.core.recurrent_edits import edited_stack_output
+
+        return lambda x: edited_stack_output(module, x, initial_state, edits)
     weight = module.weight_ih_l0
     h0, c0 = _check_initial_state(initial_state, _Shape.of(module), weight)  # the trace's own checks
     state = (h0, c0) if module.mode == "LSTM" else h0
@@ -92,7 +97,7 @@ def token_model_run(
     backbone = model.backbone
     if isinstance(backbone, RecurrentNet):
         ids = torch.as_tensor(model.tokenizer.encode(inputs), dtype=torch.long)
-        stack = recurrent_call(backbone.rnn, options.get("initial_state"))
+        stack = recurrent_call(backbone.rnn, options.get("initial_state"), options.get("edits"))
         with torch.no_grad():
             x = backbone.embedding(ids)  # (T, E)
         return module_run(backbone, x, lambda leaf: backbone.head(stack(leaf)), cotangent)

@@ -65,16 +65,19 @@ def with_input_gradients(model: SequenceModel, trace: Trace, inputs: Any, option
 def open_input_gradients(model: SequenceModel, trace: Trace, inputs: Any, options: dict) -> InputGradients:
     """The map of `trace`, which `model` made from `inputs` (a bare module's: the vectors it read) with
     `options` (edits, initial state, masks and memory are used again here)."""
-    from seqviz.core.edits import apply_edits
+    from seqviz.core.edits import apply_edits, split_edits
     from seqviz.core.seqmodel import TokenModel
     from seqviz.core.transformer_trace import is_transformer
 
-    module = apply_edits(model.module, options.get("edits"))  # the edited copy the trace ran
+    module = apply_edits(model.module, options.get("edits"))  # the weight-edited copy the trace ran
+    # States set while running (ClampGate, ...): autograd through the edited forward, where they are
+    # constants; the reverse pass over the trace's gates would differentiate through them.
+    values = split_edits(options.get("edits"))[1]
     steps = trace.num_steps
     if isinstance(module, TokenModel):
-        source, target = _token_model_source(module, trace, inputs, options), LOG_PROB
+        source, target = _token_model_source(module, trace, inputs, options, values), LOG_PROB
     elif isinstance(module, torch.nn.RNNBase):
-        source, target = _bare_recurrent_source(module, trace, inputs, options), TOP_LAYER_NORM
+        source, target = _bare_recurrent_source(module, trace, inputs, options, values), TOP_LAYER_NORM
     elif is_transformer(module):
         source, target = _bare_transformer_source(module, inputs, options), MODULE_OUTPUT_NORM
     else:
@@ -84,33 +87,37 @@ def open_input_gradients(model: SequenceModel, trace: Trace, inputs: Any, option
     return InputGradients(source, steps, cols, target, causal=trace.meta.causal and not seq2seq)
 
 
-def _token_model_source(module: Any, trace: Trace, inputs: Any, options: dict) -> Any:
+def _token_model_source(module: Any, trace: Trace, inputs: Any, options: dict, values: list) -> Any:
     from seqviz.core import gradients_recurrent
     from seqviz.core.gradients_autograd import token_model_run
     from seqviz.core.seqmodel import RecurrentNet
 
     predicted = np.argmax(trace["probs"], axis=1)  # the prediction shown at each step
     backbone = module.backbone
-    if isinstance(backbone, RecurrentNet) and gradients_recurrent.supports(backbone.rnn):
+    if isinstance(backbone, RecurrentNet) and gradients_recurrent.supports(backbone.rnn) and not values:
         head = backbone.head
         top = torch.from_numpy(trace["hidden"][:, -1, 0]).double()  # (T, H): what the head read
         weight = head.weight.detach().double()  # (K, H)
         logits = top @ weight.T + head.bias.detach().double()
         seeds = (log_prob_cotangent(logits, predicted) @ weight).float().numpy()  # ∂y_t/∂h_t (T, H)
         return _ReversePass(backbone.rnn, trace, seeds)
-    return token_model_run(module, trace, inputs, options, lambda z: log_prob_cotangent(z, predicted))
+    cotangent = lambda z: log_prob_cotangent(z, predicted)  # noqa: E731
+    return token_model_run(module, trace, inputs, {**options, "edits": values}, cotangent)
 
 
-def _bare_recurrent_source(module: torch.nn.RNNBase, trace: Trace, inputs: Any, options: dict) -> Any:
+def _bare_recurrent_source(
+    module: torch.nn.RNNBase, trace: Trace, inputs: Any, options: dict, values: list
+) -> Any:
     from seqviz.core import gradients_recurrent
     from seqviz.core.gradients_autograd import module_run, recurrent_call
     from seqviz.core.recurrent import _check_inputs, _Shape
 
-    if gradients_recurrent.supports(module):
+    if gradients_recurrent.supports(module) and not values:
         top = torch.from_numpy(np.ascontiguousarray(trace["hidden"][:, -1, 0]))  # (T, H)
         return _ReversePass(module, trace, norm_cotangent(top).numpy())
     x = _check_inputs(inputs, _Shape.of(module), module.weight_ih_l0)  # (T, in), as the trace read it
-    return module_run(module, x, recurrent_call(module, options.get("initial_state")), norm_cotangent)
+    call = recurrent_call(module, options.get("initial_state"), values)
+    return module_run(module, x, call, norm_cotangent)
 
 
 def _bare_transformer_source(module: Any, inputs: Any, options: dict) -> Any:

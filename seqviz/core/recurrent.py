@@ -107,26 +107,56 @@ def trace_recurrent(
     Given an initial state, also `initial_hidden` (L, D, H_out) and, for an LSTM, `initial_cell` (L, D, H).
     Dropout between layers is never applied: the trace is what the module computes in eval mode.
     """
+    with torch.no_grad():
+        run = start_run(module, inputs, initial_state, tokens)
+        layer_in = run.x
+        for layer in range(run.shape.num_layers):
+            layer_in = _trace_layer(module, run.shape, layer, layer_in, run.h0, run.c0, run.arrays)
+        if run.shape.arch == "lstm":
+            _run_cell_recurrence(run.arrays, run.initial["cell"])
+    return run.finish()
+
+
+@dataclass
+class TraceRun:
+    """One trace in the making: the checked inputs and the preallocated arrays the layers fill.
+
+    x: (T, input_size) in the module's dtype; h0 (L*D, H_out), c0 (L*D, H) as torch takes them;
+    initial: the same as numpy grids (L, D, H); arrays: every array (T, L, D, H), not yet filled.
+    """
+
+    shape: _Shape
+    x: torch.Tensor
+    h0: torch.Tensor
+    c0: torch.Tensor
+    arrays: dict[str, np.ndarray]
+    tokens: list[str] | None
+    given_state: bool
+
+    @property
+    def initial(self) -> dict[str, np.ndarray]:
+        grid = (self.shape.num_layers, self.shape.num_directions, -1)
+        state = {"hidden": self.h0, "cell": self.c0} if self.shape.arch == "lstm" else {"hidden": self.h0}
+        return {name: v.to("cpu", torch.float32).numpy().reshape(grid) for name, v in state.items()}
+
+    def finish(self) -> Trace:
+        """The Trace of the filled arrays (plus the state before step 1, when one was given)."""
+        if self.given_state:  # the gates panel's first equation reads it
+            self.arrays.update({f"initial_{name}": value for name, value in self.initial.items()})
+        return Trace(self.arrays, tokens=self.tokens, meta=self.shape.meta())
+
+
+def start_run(module: nn.RNNBase, inputs: Any, initial_state: Any, tokens: Sequence[str] | None) -> TraceRun:
+    """Check the inputs and the initial state as `trace_recurrent` takes them; allocate the arrays."""
     shape = _Shape.of(module)
     weight = module.weight_ih_l0
-    with torch.no_grad():
-        x = _check_inputs(inputs, shape, weight)
-        steps = x.shape[0]
-        if tokens is not None and len(tokens) != steps:
-            raise ValueError(f"got {len(tokens)} tokens for {steps} steps; give one token per step")
-        h0, c0 = _check_initial_state(initial_state, shape, weight)
-        arrays = _allocate(shape, steps)
-        layer_in = x
-        for layer in range(shape.num_layers):
-            layer_in = _trace_layer(module, shape, layer, layer_in, h0, c0, arrays)
-        grid = (shape.num_layers, shape.num_directions, -1)
-        initial = {"hidden": h0, "cell": c0} if shape.arch == "lstm" else {"hidden": h0}
-        initial = {name: v.to("cpu", torch.float32).numpy().reshape(grid) for name, v in initial.items()}
-        if shape.arch == "lstm":
-            _run_cell_recurrence(arrays, initial["cell"])
-        if initial_state is not None:  # the state before step 1 (the gates panel's first equation)
-            arrays.update({f"initial_{name}": value for name, value in initial.items()})
-    return Trace(arrays, tokens=None if tokens is None else [str(t) for t in tokens], meta=shape.meta())
+    x = _check_inputs(inputs, shape, weight)
+    steps = x.shape[0]
+    if tokens is not None and len(tokens) != steps:
+        raise ValueError(f"got {len(tokens)} tokens for {steps} steps; give one token per step")
+    h0, c0 = _check_initial_state(initial_state, shape, weight)
+    labels = None if tokens is None else [str(t) for t in tokens]
+    return TraceRun(shape, x, h0, c0, _allocate(shape, steps), labels, initial_state is not None)
 
 
 # Input checks -----------------------------------------------------------------------------------

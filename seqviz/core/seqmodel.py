@@ -68,14 +68,14 @@ class RecurrentNet(nn.Module):
         out, _ = self.rnn(self.embedding(ids))  # (B, T, D*H)
         return self.head(out)
 
-    trace_options = frozenset({"initial_state"})  # passed on to trace_recurrent
+    trace_options = frozenset({"initial_state", "edits"})  # passed on to trace_edited (value edits)
 
     @torch.no_grad()
     def trace_ids(self, ids: list[int], **options: Any) -> Trace:
-        from seqviz.core.recurrent import trace_recurrent
+        from seqviz.core.recurrent_edits import trace_edited
 
         x = self.embedding(torch.as_tensor(ids, dtype=torch.long))  # (T, E)
-        tr = trace_recurrent(self.rnn, x, **options)
+        tr = trace_edited(self.rnn, x, **options)  # trace_recurrent's trace when there are no edits
         top = torch.from_numpy(tr["hidden"][:, -1])  # (T, D, H): the last layer
         probs = torch.softmax(self.head(top.reshape(len(ids), -1)), dim=-1)  # (T, K)
         return Trace({**tr, "probs": probs.numpy()}, meta=tr.meta)
