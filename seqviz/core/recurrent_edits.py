@@ -2,24 +2,22 @@
 
 How: a layer without edits of its own is traced as trace_recurrent traces it (the fused kernel; a
 layer above an edited one simply reads the edited input). In an edited layer each direction runs in
-segments, in the order it reads the text: the edited steps one at a time with the cell equations
-below, each edit applied where the model computes that value; the unedited steps before, between and
-after them through the fused kernel, started from the state the previous segment left. So the cost
-grows with the number of edited steps, not with T.
-
-Equations (torch's docs), one layer and direction at step t; x_t its input, h, c the previous state:
-    RNN   h_t = act(W_ih x_t + b_ih + W_hh h + b_hh)
-    GRU   r, z = σ(W_i· x_t + b_i· + W_h· h + b_h·), n = tanh(W_in x_t + b_in + r * (W_hn h + b_hn)),
-          h_t = (1 - z) * n + z * h
-    LSTM  i, f, o = σ(...), g = tanh(...), c_t = f * c + i * g, h_t = o * tanh(c_t)  (W_hr h_t if projected)
-An edited value replaces the computed one right there, so c_t, h_t, the next step and the next layer
-all read it. `edited_stack_output` is the same computation with autograd (gradients=True): there the
-edited values are constants, so nothing flows back through them.
+segments, in the order it reads the text, each started from the state the previous one left:
+- steps without edits: the fused kernel;
+- runs of steps with the same gate clamps: the fused kernel too, with weights under which it computes
+  each clamped gate as its value (recurrent_cells.clamp_weights), the arrays then showing the value;
+- every other edited step: one at a time with the cell equations (recurrent_cells.cell_step), each
+  edit applied where the model computes that value.
+An edited value thus replaces the computed one right where it is computed, so c_t, h_t, the next step
+and the next layer all read it; and the cost grows with the number of edited steps that run one at a
+time, not with T. `edited_stack_output` is the same computation step by step with autograd
+(gradients=True): the edited values are constants there, so nothing flows back through them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +32,6 @@ from seqviz.core.recurrent import (
     TraceRun,
     _check_initial_state,
     _gru_gates,
-    _input_product,
     _layer_weights,
     _lstm_gates,
     _quiet_projection_warning,
@@ -44,38 +41,20 @@ from seqviz.core.recurrent import (
     start_run,
     trace_recurrent,
 )
+from seqviz.core.recurrent_cells import (
+    Override,
+    StepEdits,
+    Weights,
+    kernel_can_apply,
+    kernel_weights,
+    plan_edits,
+    step_span,
+)
 from seqviz.core.scan import linear_scan
 from seqviz.core.trace import Trace
 
-# Unedited gaps shorter than this between edited steps run step by step too: a kernel call has a
-# fixed cost of about a few steps.
+# Kernel runs shorter than this run step by step instead: a kernel call costs about a few steps.
 _MIN_FUSED = 4
-
-Weights = dict[str, "torch.Tensor | None"]
-
-
-@dataclass(frozen=True)
-class _Override:
-    """One edit at one step: `target` (a gate, "hidden" or "cell") of `units` (n,) := `values` (n,)."""
-
-    target: str
-    units: torch.Tensor
-    values: torch.Tensor
-
-
-StepEdits = dict[int, list[_Override]]  # time step -> its overrides, in the order the edits were given
-
-
-def _plan(edits: Sequence[Any], dtype: torch.dtype) -> dict[tuple[int, int], StepEdits]:
-    """(layer, direction) -> step -> overrides. A later edit of the same value wins (applied after)."""
-    plan: dict[tuple[int, int], StepEdits] = {}
-    for edit in edits:
-        units = torch.tensor(edit.units, dtype=torch.long)
-        override = _Override(edit.target, units, torch.full((len(units),), edit.value, dtype=dtype))
-        at = plan.setdefault((edit.layer, edit.direction), {})
-        for t in edit.steps:
-            at.setdefault(t, []).append(override)
-    return plan
 
 
 def _checked(edits: Sequence[Any], shape: _Shape, steps: int) -> None:
@@ -88,69 +67,6 @@ def _checked(edits: Sequence[Any], shape: _Shape, steps: int) -> None:
     check_value_edits(
         edits, shape.arch, {**sizes, "hidden_size": shape.hidden_size, "out_size": shape.out_size}
     )
-
-
-# One step of the cell equations, edits applied ---------------------------------------------------
-def _fixer(overrides: list[_Override] | None) -> Callable[[str, torch.Tensor], torch.Tensor]:
-    """fix(target, computed) -> the value the model carries on with (out of place: autograd-safe)."""
-    if not overrides:
-        return lambda target, value: value
-
-    def fix(target: str, value: torch.Tensor) -> torch.Tensor:
-        for o in overrides:
-            if o.target == target:
-                value = value.index_put((o.units,), o.values)
-        return value
-
-    return fix
-
-
-def _recurrent_product(w: Weights, h: torch.Tensor) -> torch.Tensor:
-    """W_hh h + b_hh (G*H,)."""
-    return (
-        torch.mv(w["weight_hh"], h) if w["bias_hh"] is None else torch.addmv(w["bias_hh"], w["weight_hh"], h)
-    )
-
-
-def _cell_step(mode: str, xp: torch.Tensor, h: torch.Tensor, c: torch.Tensor, w: Weights, fix) -> tuple:
-    """xp = W_ih x_t + b_ih (G*H,), h (H_out,), c (H,) -> h_t, c_t, {array name: value (H,)}."""
-    hp = _recurrent_product(w, h)  # (G*H,)
-    if mode == "LSTM":
-        i, f, g, o = (xp + hp).chunk(4)
-        i, f = fix("input_gate", i.sigmoid()), fix("forget_gate", f.sigmoid())
-        g, o = fix("candidate", g.tanh()), fix("output_gate", o.sigmoid())
-        c = fix("cell", f * c + i * g)
-        h = o * c.tanh()
-        if w.get("weight_hr") is not None:
-            h = torch.mv(w["weight_hr"], h)
-        values = {"input_gate": i, "forget_gate": f, "candidate": g, "output_gate": o, "cell": c}
-        return fix("hidden", h), c, values
-    if mode == "GRU":
-        size = h.shape[0]
-        r = fix("reset_gate", (xp[:size] + hp[:size]).sigmoid())
-        z = fix("update_gate", (xp[size : 2 * size] + hp[size : 2 * size]).sigmoid())
-        n = fix("candidate", (xp[2 * size :] + r * hp[2 * size :]).tanh())
-        values = {"reset_gate": r, "update_gate": z, "candidate": n}
-        return fix("hidden", (1 - z) * n + z * h), c, values
-    act = torch.relu if mode == "RNN_RELU" else torch.tanh
-    return fix("hidden", act(xp + hp)), c, {}
-
-
-def _step_span(mode: str, x: torch.Tensor, w: Weights, h, c, reverse: bool, at: StepEdits, start: int):
-    """Steps start .. start+n-1 of x (n, in), one at a time in reading order.
-
-    -> hidden (n, H_out), {array name: (n, H)} in time order, and the state after the last step read.
-    """
-    xp = _input_product(x, w["weight_ih"], w["bias_ih"])  # (n, G*H), one product for the span
-    hs, values = [], {}
-    order = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
-    for k in order:
-        h, c, step_values = _cell_step(mode, xp[k], h, c, w, _fixer(at.get(start + k)))
-        hs.append(h)
-        for name, value in step_values.items():
-            values.setdefault(name, []).append(value)
-    ordered = (lambda rows: torch.stack(rows[::-1])) if reverse else torch.stack
-    return ordered(hs), {name: ordered(rows) for name, rows in values.items()}, h, c
 
 
 def _fused_direction(shape: _Shape, x: torch.Tensor, w: Weights, h, c, reverse: bool) -> tuple:
@@ -182,44 +98,75 @@ class _Direction:
     reverse: bool
     out: torch.Tensor  # (T, H_out) this direction's columns of the layer output, module dtype
     arrays: dict[str, np.ndarray]  # array name -> (T, H) float32 view (hidden excluded)
+    clamps: Sequence[Override] = ()  # gates the weights clamp (a kernel run over clamped steps)
 
     def store(self, span: slice, values: dict[str, torch.Tensor]) -> None:
         for name, value in values.items():
             torch.from_numpy(self.arrays[name])[span].copy_(value)
 
+    def clamped(self, overrides: Sequence[Override]) -> _Direction:
+        """This direction with weights that apply the overrides in the kernel (biases made if none)."""
+        w = kernel_weights(self.w, self.shape.mode, overrides)
+        return dataclasses.replace(
+            self, shape=dataclasses.replace(self.shape, bias=True), w=w, clamps=overrides
+        )
 
-def _segments(times: Sequence[int], steps: int, reverse: bool) -> list[tuple[bool, slice]]:
-    """[(step by step?, span of times)] covering all steps in reading order (edited steps step by step)."""
-    positions = sorted(steps - 1 - t if reverse else t for t in times)  # in reading order
-    groups: list[list[int]] = []
-    for p in positions:
-        if groups and p - groups[-1][1] < _MIN_FUSED:
-            groups[-1][1] = p + 1
+    def show_clamps(self, span: slice, out: torch.Tensor) -> None:
+        """The arrays and the output `out` (n, H_out) show the set values themselves (the kernel
+        computed the gates to within rounding; its own h of a set unit is overwritten)."""
+        for o in self.clamps:
+            if o.target == "hidden":
+                out[:, o.units] = o.values
+            else:
+                self.arrays[o.target][span][:, o.units.numpy()] = o.value
+
+
+def _segments(at: StepEdits, steps: int, reverse: bool, mode: str) -> list[tuple[str, slice, list]]:
+    """[(kind, span of times, overrides)] covering all steps in reading order; kind "fused" (no edits),
+    "clamped" (the same overrides at every step, applied by the kernel) or "steps" (one at a time)."""
+    runs: list[list] = []  # [kind, first position, stop position, overrides, their identity]
+    for p in range(steps):
+        overrides = at.get(steps - 1 - p if reverse else p, [])
+        kind = (
+            "clamped"
+            if overrides and kernel_can_apply(mode, overrides)
+            else "steps"
+            if overrides
+            else "fused"
+        )
+        key = tuple(map(id, overrides))
+        if runs and runs[-1][0] == kind and (kind != "clamped" or runs[-1][4] == key):
+            runs[-1][2] = p + 1
         else:
-            groups.append([p, p + 1])
-    segments, p = [], 0
-    for start, stop in groups:
-        segments += [(False, p, start)] if start > p else []
-        segments.append((True, start, stop))
-        p = stop
-    segments += [(False, p, steps)] if p < steps else []
-    return [(by_step, slice(steps - b, steps - a) if reverse else slice(a, b)) for by_step, a, b in segments]
+            runs.append([kind, p, p + 1, overrides, key])
+    merged: list[list] = []
+    for kind, a, b, overrides, _ in runs:
+        pieces = [(kind, a, b)]
+        if kind == "clamped" and any(o.target == "hidden" for o in overrides):  # see kernel_weights
+            pieces = [("steps", a, a + 1), ("clamped", a + 1, b)]
+        for piece, start, stop in pieces:
+            piece = "steps" if stop - start < _MIN_FUSED else piece  # too short for a kernel call
+            if merged and piece == "steps" == merged[-1][0]:
+                merged[-1][2] = stop
+            elif stop > start:
+                merged.append([piece, start, stop, overrides])
+    return [(k, slice(steps - b, steps - a) if reverse else slice(a, b), o) for k, a, b, o in merged]
 
 
 def _run_direction(d: _Direction, h: torch.Tensor, c: torch.Tensor, at: StepEdits) -> None:
     """Fill the direction's output and arrays from the initial state (h, c), segment by segment."""
-    for by_step, span in _segments(list(at), d.x.shape[0], d.reverse):
-        if by_step:
-            out, values, h, c = _step_span(d.shape.mode, d.x[span], d.w, h, c, d.reverse, at, span.start)
+    for kind, span, overrides in _segments(at, d.x.shape[0], d.reverse, d.shape.mode):
+        if kind == "steps":
+            out, values, h, c = step_span(d.shape.mode, d.x[span], d.w, h, c, d.reverse, at, span.start)
             d.store(span, values)
             d.out[span] = out
         else:
-            h, c = _fused_segment(d, span, h, c)
+            h, c = _fused_segment(d.clamped(overrides) if kind == "clamped" else d, span, h, c)
 
 
 def _fused_segment(d: _Direction, span: slice, h: torch.Tensor, c: torch.Tensor) -> tuple:
-    """Unedited steps `span` through the fused kernel; their gates (and cells) into the arrays.
-    -> the state after the last step read."""
+    """Steps `span` through the fused kernel (with `d.clamps` applied by its weights); their gates
+    (and cells) into the arrays. -> the state after the last step read."""
     x, last = d.x[span], (span.start if d.reverse else span.stop - 1) - span.start
     if d.shape.mode == "LSTM":
         out, c = _fused_lstm_segment(d, span, x, h, c, last)
@@ -230,6 +177,7 @@ def _fused_segment(d: _Direction, span: slice, h: torch.Tensor, c: torch.Tensor)
                 n: torch.from_numpy(d.arrays[n])[span] for n in ("reset_gate", "update_gate", "candidate")
             }
             _gru_gates(x, out, h, d.w, d.reverse, views)
+        d.show_clamps(span, out)
     d.out[span] = out
     return out[last], c
 
@@ -244,6 +192,7 @@ def _fused_lstm_segment(d: _Direction, span: slice, x: torch.Tensor, h, c, last:
     if out is None:
         out, _, c_last = _fused_direction(d.shape, x, d.w, h, c, d.reverse)  # c in the module's dtype
         _lstm_gates(x, out, h, d.w, d.reverse, views)
+    d.show_clamps(span, out)  # before the cells: they are the recurrence over the gates shown
     cell = d.arrays["cell"][span]  # (n, H) float32 view
     np.multiply(d.arrays["input_gate"][span], d.arrays["candidate"][span], out=cell)
     order = slice(None, None, -1) if d.reverse else slice(None)
@@ -282,7 +231,7 @@ def trace_edited(
     with torch.no_grad():
         run = start_run(module, inputs, initial_state, tokens)
         _checked(edits, run.shape, run.x.shape[0])
-        plan = _plan(edits, run.x.dtype)
+        plan = plan_edits(edits, run.x.dtype)
         layer_in, initial = run.x, run.initial
         for layer in range(run.shape.num_layers):
             at_layer = {d: at for (l, d), at in plan.items() if l == layer}
@@ -304,14 +253,14 @@ def edited_stack_output(module: nn.RNNBase, x: torch.Tensor, initial_state: Any,
     shape = _Shape.of(module)
     h0, c0 = _check_initial_state(initial_state, shape, module.weight_ih_l0)
     _checked(edits, shape, x.shape[0])
-    plan, layer_in = _plan(edits, x.dtype), x
+    plan, layer_in = plan_edits(edits, x.dtype), x
     for layer in range(shape.num_layers):
         outs = []
         for direction in range(shape.num_directions):
             w, row = _layer_weights(module, layer, direction), layer * shape.num_directions + direction
             at, reverse = plan.get((layer, direction)), direction == 1
             if at:
-                outs.append(_step_span(shape.mode, layer_in, w, h0[row], c0[row], reverse, at, 0)[0])
+                outs.append(step_span(shape.mode, layer_in, w, h0[row], c0[row], reverse, at, 0)[0])
             else:
                 outs.append(_fused_direction(shape, layer_in, w, h0[row], c0[row], reverse)[0])
         layer_in = torch.cat(outs, dim=1)

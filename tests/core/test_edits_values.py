@@ -297,3 +297,41 @@ def test_gradients_of_a_bundled_model_with_edits(model_id):
     np.testing.assert_allclose(tr["input_gradient_norm"], jacobian_norms(log_probs, x), rtol=1e-4, atol=1e-30)
     rows = gradient_rows(model, text, [T - 1, 0], edits=edits)
     np.testing.assert_array_equal(rows, tr["input_gradient_norm"][[T - 1, 0]])
+
+
+@pytest.mark.parametrize("arch", ["lstm", "gru"])
+@pytest.mark.parametrize("value", [0.0, 1.0, 0.3, -1.0, 1.5])
+@pytest.mark.parametrize("bias", [True, False])
+def test_long_clamps_of_every_gate(arch, value, bias):
+    """Long runs of one clamp (the app's "from here"), any value, also ones a gate never takes (1.5)."""
+    module, x = make(arch, 2, True, bias=bias), torch.randn(40, 4)
+    gates = [g for g in GATES[arch] if value >= 0 or g == "candidate"]
+    edits = [
+        ClampGate(g, k % 2, [k, 4], range(5 + k, 40), value, direction=k % 2) for k, g in enumerate(gates)
+    ]
+    tr = seqviz.trace(module, x, edits=edits)
+    with torch.no_grad():
+        assert_equals_reference(tr, reference(module, x, edits))
+    last = edits[-1]
+    assert (tr[last.gate][5 + len(gates) - 1 :, last.layer, last.direction, 4] == np.float32(value)).all()
+
+
+@pytest.mark.parametrize("arch", ["rnn", "gru", "lstm", "lstm_proj"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_long_runs_of_set_hidden_with_clamps_and_cells(arch, bias):
+    """ "Set to 0 from here" over long runs, alone or with gate clamps at the same steps, in both
+    directions and layers; a cell edit in the middle of a run."""
+    kw = {"proj_size": 3} if arch == "lstm_proj" else {}
+    module, x = make(arch.split("_")[0], 2, True, bias=bias, **kw), torch.randn(50, 4)
+    edits = [SetHidden(0, [0, 2], range(8, 50), 0.0), SetHidden(1, [1], range(0, 45), 0.7, direction=1)]
+    if arch != "rnn":
+        gate = GATES[arch.split("_")[0]][1]
+        edits += [ClampGate(gate, 0, [0, 1], range(8, 50), 1.0), ClampGate(gate, 1, [2], range(20, 30), 0.0)]
+    if arch.startswith("lstm"):
+        edits.append(SetCell(0, [3], [30], -2.0))
+    tr = seqviz.trace(module, x, edits=edits)
+    with torch.no_grad():
+        assert_equals_reference(tr, reference(module, x, edits))
+    assert (tr["hidden"][8:, 0, 0, [0, 2]] == 0.0).all() and (
+        tr["hidden"][:45, 1, 1, 1] == np.float32(0.7)
+    ).all()

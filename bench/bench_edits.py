@@ -1,0 +1,86 @@
+"""Benchmark of re-tracing with value edits against a plain trace; prints figures.
+
+    python bench/bench_edits.py                 # 2-layer LSTM H=512 T=1024, the cases below
+    python bench/bench_edits.py --repeats 9     # steadier on a busy machine
+
+Each case re-traces the same module and input with edits (seqviz.trace(module, x, edits=[...]));
+the plain trace is timed interleaved with it in the same process, and the figures are the medians
+and the ratio of medians (plus the ratio of the best times, steadier when others share the CPU).
+The budget (issue 13, section 5): an edit at a late step range re-traces in at most 1.5x a plain trace.
+Gate clamps and set hidden states run in the fused kernel (with edited weights) however long their
+range; cell states run one step at a time, so a long SetCell range costs more: the last cases show it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import seqviz  # noqa: E402
+from seqviz.edits import AblateHead, ClampGate, SetCell, SetHidden  # noqa: E402
+
+HIDDEN, STEPS = 512, 1024
+UNITS = list(range(0, 512, 8))  # 64 units
+CASES = {  # name -> edits; the first is the budgeted one
+    "forget gate = 1, layer 0, steps 900-999": [ClampGate("forget_gate", 0, UNITS, range(900, 1000), 1.0)],
+    "hidden = 0, layer 1, steps 1000-1023": [SetHidden(1, UNITS, range(1000, 1024), 0.0)],
+    "forget gate = 1, layer 0, steps 10-1023": [ClampGate("forget_gate", 0, UNITS, range(10, 1024), 1.0)],
+    "hidden = 0, layer 0, steps 10-1023": [SetHidden(0, UNITS, range(10, 1024), 0.0)],
+    "3 single steps in both layers": [
+        SetHidden(layer, UNITS, [t], 0.0) for layer in (0, 1) for t in (100, 500, 900)
+    ],
+    "cell = 0, layer 0, steps 900-999": [SetCell(0, UNITS, range(900, 1000), 0.0)],
+    "cell = 0, layer 0, steps 512-1023": [SetCell(0, UNITS, range(512, 1024), 0.0)],
+}
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def bench_case(module: nn.Module, x: torch.Tensor, edits: list, repeats: int) -> tuple[float, float, float]:
+    """(median plain s, median edited s, best-of ratio)."""
+    seqviz.trace(module, x, edits=edits)  # warm-up
+    plain, edited = [], []
+    for _ in range(repeats):
+        plain.append(_timed(lambda: seqviz.trace(module, x)))
+        edited.append(_timed(lambda: seqviz.trace(module, x, edits=edits)))  # noqa: B023
+    return statistics.median(plain), statistics.median(edited), min(edited) / min(plain)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    module = nn.LSTM(HIDDEN, HIDDEN, 2).eval()
+    x = torch.randn(STEPS, HIDDEN)
+    seqviz.trace(module, x)  # the kernels' first call sets them up
+    print(f"2-layer LSTM H={HIDDEN} T={STEPS}, {len(UNITS)} units edited, {args.repeats} repeats", flush=True)
+    for name, edits in CASES.items():
+        plain, edited, best = bench_case(module, x, edits, args.repeats)
+        print(
+            f"  {name:40s} plain {plain * 1e3:7.1f} ms   edited {edited * 1e3:7.1f} ms   "
+            f"ratio {edited / plain:5.2f}   (best of {args.repeats}: {best:5.2f})",
+            flush=True,
+        )
+    encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(256, 8, 1024), 2, enable_nested_tensor=False)
+    y = torch.randn(STEPS, 256)
+    plain, edited, best = bench_case(encoder.eval(), y, [AblateHead(1, 3)], args.repeats)
+    print(
+        f"2-layer TransformerEncoder d=256 T={STEPS}, AblateHead(1, 3): plain {plain * 1e3:.1f} ms, "
+        f"edited {edited * 1e3:.1f} ms, ratio {edited / plain:.2f} (best {best:.2f})"
+    )
+
+
+if __name__ == "__main__":
+    main()
