@@ -83,15 +83,11 @@ class TokenModelAdapter(SequenceModel):
     def _plain_trace(
         self, inputs: Any, targets: Sequence[Any] | None = None, edits: Sequence[Any] = (), **options: Any
     ) -> Trace:
-        from seqviz.core.seqmodel import RecurrentNet
-
         weights, values = split_edits(edits)
         module = apply_edits(self.module, weights)
-        if values:  # states set while the recurrent stack runs (seqviz.core.recurrent_edits)
+        if values:  # states set while the recurrent stack (or the GRU decoder) runs
             if module.arch == "transformer":
                 refuse_value_edits(values, f"{self.label} is a Transformer: it", _ABLATE_INSTEAD)
-            if not isinstance(module.backbone, RecurrentNet):
-                refuse_value_edits(values, f"{self.label} ({module.arch}) is not a recurrent stack: it")
             options["edits"] = values
         tr = module.__seqviz_trace__(inputs, **options)
         if targets is not None:

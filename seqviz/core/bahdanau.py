@@ -12,6 +12,7 @@ Sources in one batch must have the same length (training buckets by length): the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from seqviz.core.edits_values import check_value_edits
 from seqviz.core.inference import decode_tokens, pick_token
+from seqviz.core.recurrent_cells import StepEdits, fixer, plan_edits
 from seqviz.core.trace import Trace
 
 
@@ -75,13 +78,19 @@ class BahdanauSeq2Seq(nn.Module):
         """prev_ids (B,), context (B, 2H) -> GRU cell input (B, E + 2H)."""
         return torch.cat([self.tgt_embed(prev_ids), context], dim=-1)
 
-    def forward(self, src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
-        """Teacher forcing: src (B, S), tgt (B, T) decoder inputs starting with <s> -> logits (B, T, V)."""
+    def forward(self, src: torch.Tensor, tgt: torch.Tensor, edits: Sequence[Any] = ()) -> torch.Tensor:
+        """Teacher forcing: src (B, S), tgt (B, T) decoder inputs starting with <s> -> logits (B, T, V).
+        `edits`: value edits of the decoder (`decoder_edits`), applied at their steps."""
         memory, keys, state = self.encode(src)
+        at = self.decoder_edits(edits, max(self.cfg.max_len, tgt.shape[1]))  # steps past T never come
         logits = []
         for t in range(tgt.shape[1]):
             context, _ = self.attend(state, memory, keys)
-            state = self.cell(self.cell_input(tgt[:, t], context), state)  # (B, H)
+            cell_input = self.cell_input(tgt[:, t], context)
+            if at:  # written out so the edits apply where each value is computed
+                state = gru_cell_gates(self.cell, cell_input, state, fixer(at.get(t)))[3]
+            else:
+                state = self.cell(cell_input, state)  # (B, H)
             logits.append(self.out(torch.cat([state, context], dim=-1)))  # (B, V)
         return torch.stack(logits, dim=1)
 
@@ -100,6 +109,16 @@ class BahdanauSeq2Seq(nn.Module):
         outputs = decode_tokens(next_logits, max_len or self.cfg.max_len, lambda logits: logits.argmax(-1))
         return torch.stack(outputs, dim=1)
 
+    def decoder_edits(self, edits: Sequence[Any], max_len: int) -> StepEdits:
+        """Value edits of the decoder's GRU cell (layer 0; ClampGate update_gate / reset_gate /
+        candidate, SetHidden) -> step -> overrides; ValueError for one that does not fit."""
+        if not edits:
+            return {}
+        size = self.cfg.hidden_size
+        shape = {"num_layers": 1, "num_directions": 1, "hidden_size": size, "out_size": size}
+        check_value_edits(edits, "gru", {**shape, "steps": max_len}, "decoding makes at most steps")
+        return plan_edits(edits, self.cell.weight_ih.dtype).get((0, 0), {})
+
     def translate(self, src_ids: list[int], max_len: int | None = None) -> list[int]:
         """Greedy translation of one source; the output ends with </s> unless max_len cut it."""
         ids = self.greedy_decode(torch.as_tensor([src_ids], dtype=torch.long), max_len)[0].tolist()
@@ -107,8 +126,9 @@ class BahdanauSeq2Seq(nn.Module):
 
     # Trace ---------------------------------------------------------------------------------------------
     @torch.no_grad()
-    def trace_ids(self, src_ids: list[int], max_len: int | None = None) -> Trace:
-        """Greedily translate `src_ids` (S,) and record every step (T outputs, </s> included).
+    def trace_ids(self, src_ids: list[int], max_len: int | None = None, edits: Sequence[Any] = ()) -> Trace:
+        """Greedily translate `src_ids` (S,) and record every step (T outputs, </s> included). `edits`:
+        value edits of the decoder (`decoder_edits`); decoding carries the edited states on.
 
         Arrays: hidden, update_gate, reset_gate, candidate (T, 1, 1, H) of the decoder GRU cell;
         initial_hidden (1, 1, H), the encoder's summary the decoder starts from; cross_attention
@@ -117,7 +137,8 @@ class BahdanauSeq2Seq(nn.Module):
         """
         src = torch.as_tensor([src_ids], dtype=torch.long)
         memory, keys, state = self.encode(src)
-        steps = self._decode(memory, keys, state, max_len or self.cfg.max_len)
+        limit = max_len or self.cfg.max_len
+        steps = self._decode(memory, keys, state, limit, self.decoder_edits(edits, limit))
         T, H = steps["hidden"].shape
         output_ids = steps["probs"].argmax(-1).tolist()
         arrays = {
@@ -141,9 +162,10 @@ class BahdanauSeq2Seq(nn.Module):
         return Trace(arrays, tokens=[str(i) for i in output_ids], meta=meta)
 
     def _decode(
-        self, memory: torch.Tensor, keys: torch.Tensor, state: torch.Tensor, max_len: int
+        self, memory: torch.Tensor, keys: torch.Tensor, state: torch.Tensor, max_len: int, at: StepEdits
     ) -> dict[str, np.ndarray]:
-        """Greedy decoding from the encoder's state -> per step (T, ...): hidden, z, r, n, attn, probs."""
+        """Greedy decoding from the encoder's state -> per step (T, ...): hidden, z, r, n, attn, probs;
+        `at`: the decoder's edits by step."""
         states = [state]  # s_0, s_1, ... (1, H)
         steps: dict[str, list[torch.Tensor]] = {k: [] for k in ("hidden", "z", "r", "n", "attn", "probs")}
 
@@ -151,7 +173,8 @@ class BahdanauSeq2Seq(nn.Module):
             prev = torch.tensor([output_ids[-1] if output_ids else self.cfg.bos_id])
             context, weights = self.attend(states[-1], memory, keys)
             cell_input = self.cell_input(prev, context)  # (1, E + 2H)
-            reset, update, candidate, new = gru_cell_gates(self.cell, cell_input, states[-1])
+            fix = fixer(at.get(len(output_ids)))
+            reset, update, candidate, new = gru_cell_gates(self.cell, cell_input, states[-1], fix)
             probs = torch.softmax(self.out(torch.cat([new, context], dim=-1)), dim=-1)  # (1, V)
             states.append(new)
             for name, value in zip(steps, (new, update, reset, candidate, weights, probs), strict=True):
@@ -172,22 +195,24 @@ _GATE_NAMES = {"hidden": "hidden", "update_gate": "z", "reset_gate": "r", "candi
 
 
 def gru_cell_gates(
-    cell: nn.GRUCell, x: torch.Tensor, h: torch.Tensor
+    cell: nn.GRUCell, x: torch.Tensor, h: torch.Tensor, fix: Any = None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """One nn.GRUCell step written out: x (B, I), h (B, H) -> reset r, update z, candidate n, new h.
 
     Same equations and weight layout as torch: r = σ(W_ir x + b_ir + W_hr h + b_hr),
     z = σ(W_iz x + b_iz + W_hz h + b_hz), n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),
-    h' = (1 - z) * n + z * h.
+    h' = (1 - z) * n + z * h. `fix(name, value)` (recurrent_cells.fixer) sets edited values where
+    they are computed, so what follows reads them.
     """
+    fix = fix or (lambda name, value: value)
     from_input = x @ cell.weight_ih.T + cell.bias_ih  # (B, 3H)
     from_state = h @ cell.weight_hh.T + cell.bias_hh  # (B, 3H)
     i_r, i_z, i_n = from_input.chunk(3, dim=-1)
     h_r, h_z, h_n = from_state.chunk(3, dim=-1)
-    reset = torch.sigmoid(i_r + h_r)
-    update = torch.sigmoid(i_z + h_z)
-    candidate = torch.tanh(i_n + reset * h_n)
-    return reset, update, candidate, (1 - update) * candidate + update * h
+    reset = fix("reset_gate", torch.sigmoid(i_r + h_r))
+    update = fix("update_gate", torch.sigmoid(i_z + h_z))
+    candidate = fix("candidate", torch.tanh(i_n + reset * h_n))
+    return reset, update, candidate, fix("hidden", (1 - update) * candidate + update * h)
 
 
 BahdanauSeq2Seq.config_class = BahdanauConfig  # type: ignore[attr-defined]

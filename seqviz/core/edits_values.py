@@ -166,11 +166,13 @@ def refuse_value_edits(edits: Sequence[Any], what: str, instead: str = "") -> No
             )
 
 
-def check_value_edits(edits: Sequence[Any], arch: str, shape: dict[str, int]) -> None:
+def check_value_edits(
+    edits: Sequence[Any], arch: str, shape: dict[str, int], steps_are: str = "the input has steps"
+) -> None:
     """ValueError naming what is valid, for any edit that does not fit the model and input.
 
     arch: "rnn", "gru" or "lstm"; shape: num_layers, num_directions, hidden_size, out_size (h's width:
-    proj_size for a projected LSTM), steps (T).
+    proj_size for a projected LSTM), steps (T); steps_are: how the message names the valid steps.
     """
     for edit in edits:
         name = type(edit).__name__
@@ -180,7 +182,7 @@ def check_value_edits(edits: Sequence[Any], arch: str, shape: dict[str, int]) ->
             raise ValueError(f"{name}: direction 1 (backward) is out of range; this model reads one way (0)")
         width = shape["out_size"] if isinstance(edit, SetHidden) else shape["hidden_size"]
         check_range(name, "unit", edit.units, width, f"{edit.target.replace('_', ' ')} has units")
-        check_range(name, "step", edit.steps, shape["steps"], "the input has steps")
+        check_range(name, "step", edit.steps, shape["steps"], steps_are)
 
 
 def _check_kind(edit: Any, arch: str) -> None:

@@ -108,9 +108,10 @@ def token_model_run(
     if isinstance(backbone, EncoderDecoderTransformer | BahdanauSeq2Seq):
         src = torch.as_tensor([meta.source_ids], dtype=torch.long)
         tgt = torch.as_tensor([meta.decoder_input_ids], dtype=torch.long)
-        embedding = (
-            backbone.src_embed if isinstance(backbone, BahdanauSeq2Seq) else backbone.encoder.embed.token
-        )
+        if isinstance(backbone, BahdanauSeq2Seq):  # its decoder's value edits, as the trace ran them
+            forward = lambda: backbone(src, tgt, options.get("edits") or ())  # noqa: E731
+            return _embedded_run(backbone, backbone.src_embed, src, forward, cotangent)
+        embedding = backbone.encoder.embed.token
         return _embedded_run(backbone, embedding, src, lambda: backbone(src, tgt), cotangent)
     raise TypeError(f"seqviz has no input gradients for a {type(backbone).__name__} backbone")
 

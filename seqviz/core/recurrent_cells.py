@@ -59,15 +59,17 @@ def plan_edits(edits: Sequence[Any], dtype: torch.dtype) -> dict[tuple[int, int]
     return plan
 
 
-def _fixer(overrides: list[Override] | None) -> Callable[[str, torch.Tensor], torch.Tensor]:
-    """fix(target, computed) -> the value the model carries on with (out of place: autograd-safe)."""
+def fixer(overrides: list[Override] | None) -> Callable[[str, torch.Tensor], torch.Tensor]:
+    """fix(target, computed (..., H)) -> the value the model carries on with: the overrides of that
+    target written into the last dimension, out of place (autograd-safe; the set entries constants)."""
     if not overrides:
         return lambda target, value: value
 
     def fix(target: str, value: torch.Tensor) -> torch.Tensor:
         for o in overrides:
             if o.target == target:
-                value = value.index_put((o.units,), o.values)
+                values = o.values.to(value.dtype).expand(*value.shape[:-1], len(o.units))
+                value = value.index_copy(-1, o.units, values)
         return value
 
     return fix
@@ -113,7 +115,7 @@ def step_span(mode: str, x: torch.Tensor, w: Weights, h, c, reverse: bool, at: S
     hs, values = [], {}
     order = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
     for k in order:
-        h, c, step_values = cell_step(mode, xp[k], h, c, w, _fixer(at.get(start + k)))
+        h, c, step_values = cell_step(mode, xp[k], h, c, w, fixer(at.get(start + k)))
         hs.append(h)
         for name, value in step_values.items():
             values.setdefault(name, []).append(value)

@@ -335,3 +335,74 @@ def test_long_runs_of_set_hidden_with_clamps_and_cells(arch, bias):
     assert (tr["hidden"][8:, 0, 0, [0, 2]] == 0.0).all() and (
         tr["hidden"][:45, 1, 1, 1] == np.float32(0.7)
     ).all()
+
+
+# The GRU-attention model's decoder -------------------------------------------------------------------
+def bahdanau_reference(net, src_embedded: torch.Tensor, inputs, edits, greedy: bool) -> dict:
+    """The decoder step by step in float64 with `edits` on its GRU cell: teacher-forced on `inputs`
+    (decoder input ids), or greedy from <s> (inputs ignored) until </s> or max_len."""
+    net = copy.deepcopy(net).double()
+    memory, last = net.encoder(src_embedded.double()[None])
+    keys, state = net.key(memory), torch.tanh(net.bridge(torch.cat([last[0], last[1]], dim=-1)))[0]
+    p = {
+        "w_ih": net.cell.weight_ih,
+        "w_hh": net.cell.weight_hh,
+        "b_ih": net.cell.bias_ih,
+        "b_hh": net.cell.bias_hh,
+    }
+    rows, prev = (
+        {k: [] for k in ("hidden", "reset_gate", "update_gate", "candidate", "log_probs")},
+        net.cfg.bos_id,
+    )
+    for t in range(net.cfg.max_len if greedy else len(inputs)):
+        energy = torch.tanh(net.query(state)[None] + keys[0])  # (S, A)
+        context = torch.softmax(net.score(energy)[:, 0], dim=0) @ memory[0]  # (2H,)
+        x = torch.cat([net.tgt_embed.weight[prev if greedy else inputs[t]], context])
+        fix = lambda name, v: overridden(v, name, 0, 0, t, edits)  # noqa: B023, E731
+        state, _, gates = reference_cell("gru", "GRU", p, x, state, None, fix)
+        log_probs = torch.log_softmax(net.out(torch.cat([state, context])), dim=0)
+        for name, value in {"hidden": state, **gates, "log_probs": log_probs}.items():
+            rows[name].append(value)
+        prev = int(log_probs.argmax())
+        if greedy and prev == net.cfg.eos_id:
+            break
+    return {name: torch.stack(r) for name, r in rows.items()}
+
+
+def test_the_gru_attention_decoder_takes_edits_and_decodes_on_from_them():
+    model = seqviz.load_model("dates-gru-attention")
+    net, text = model.backbone, model.card.examples[0]
+    edits = [
+        ClampGate("update_gate", 0, list(range(0, 64, 3)), range(1, 16), 0.0),
+        SetHidden(0, [2, 7], [0, 2], 1.0),
+    ]
+    tr = seqviz.trace(model, text, edits=edits)
+    with torch.no_grad():
+        src = net.src_embed(torch.as_tensor(tr.meta.source_ids))
+        expected = bahdanau_reference(net, src, None, edits, greedy=True)
+    assert list(tr.meta.output_ids) == expected["log_probs"].argmax(dim=1).tolist()
+    assert list(tr.meta.output_ids) != list(
+        seqviz.trace(model, text).meta.output_ids
+    )  # it says something else
+    for name in ("hidden", "reset_gate", "update_gate", "candidate"):
+        np.testing.assert_allclose(tr[name][:, 0, 0], expected[name].numpy(), **TOL, err_msg=name)
+    np.testing.assert_allclose(tr["probs"], expected["log_probs"].exp().numpy(), **TOL)
+    with pytest.raises(ValueError, match="SetCell: a GRU has no cell state"):
+        seqviz.trace(model, text, edits=[SetCell(0, [0], [0], 0.0)])
+
+
+def test_gru_attention_gradients_with_edits():
+    model = seqviz.load_model("dates-gru-attention")
+    net, text = model.backbone, model.card.examples[0]
+    edits = [ClampGate("reset_gate", 0, [1, 4, 9], range(0, 16), 1.0), SetHidden(0, [3], [1], -0.5)]
+    tr = seqviz.trace(model, text, edits=edits, gradients=True)
+    inputs, predicted = list(tr.meta.decoder_input_ids), torch.as_tensor(tr["probs"].argmax(axis=1))
+
+    def log_probs(src: torch.Tensor) -> torch.Tensor:
+        rows = bahdanau_reference(net, src, inputs, edits, greedy=False)["log_probs"]
+        return rows.gather(1, predicted[:, None])[:, 0]
+
+    with torch.no_grad():
+        src = net.src_embed(torch.as_tensor(tr.meta.source_ids))
+    expected = jacobian_norms(log_probs, src)
+    np.testing.assert_allclose(tr["input_gradient_norm"], expected, rtol=1e-4, atol=1e-30)
