@@ -45,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--model", metavar="ID|FILE", help="a bundled model id or a model file to open")
     parser.add_argument("--text", help="the input to run (default: the model's example)")
+    parser.add_argument(
+        "--compare",
+        action="append",
+        metavar="ID|FILE",
+        help="run another model on the same text beside the first, under one cursor (repeat: up to 3)",
+    )
     parser.add_argument("--theme", metavar="NAME", help="light, dark or presentation (the app remembers it)")
     _add_export_arguments(parser)
     parser.add_argument("--trace", metavar="FILE.npz", help="open a saved trace instead of running a model")
@@ -67,6 +73,7 @@ def _add_export_arguments(parser: argparse.ArgumentParser) -> None:
         "  main.py --model sentiment-gru --text 'not bad' --panel gates --theme dark --export a.svg\n"
         "  main.py --model longrange-transformer --panel attention --export steps.gif --steps 1:20 --fps 4\n"
         "  main.py lecture.seqviz --export slide.png\n"
+        "  main.py --model longrange-rnn --compare longrange-lstm --export cmp.png\n"
         "  main.py --trace run.npz --step 9 --export run.png",
     )
     group.add_argument(
@@ -106,9 +113,12 @@ def main(argv: list[str] | None = None) -> int:
 
         print_model_list()
         return 0
-    if args.trace and (args.model or args.text is not None or args.scene):
+    if args.compare and len(args.compare) > 3:
+        print("seqviz: --compare: at most 3 models beside the first (4 runs in all)", file=sys.stderr)
+        return 2
+    if args.trace and (args.model or args.text is not None or args.scene or args.compare):
         # a trace file is a finished run: a model, a text or a scene would be silently ignored
-        message = "--trace FILE shows a saved trace: leave out --model, --text and the scene file"
+        message = "--trace FILE shows a saved trace: leave out --model, --text, --compare and the scene file"
         print(f"seqviz: {message}", file=sys.stderr)
         return 2
     if args.export:
@@ -156,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         trace_label=f"trace: {args.trace}" if args.trace else None,
         smoke=args.smoke,
         scene=scene,
+        compare=tuple(args.compare or ()),
     )
 
 

@@ -52,6 +52,7 @@ class ExportRequest:
     output: Path
     model: str | None = None
     text: str | None = None
+    compare: tuple[str, ...] = ()  # models run beside the first on its text (MainWindow.compare)
     scene: Scene | None = None
     trace: Trace | None = None  # a saved trace to show instead of running a model
     trace_label: str | None = None
@@ -165,7 +166,10 @@ def _source(args, output: Path) -> ExportRequest:
 
         model = catalogue.default_id()
     _check_model(model)
-    return ExportRequest(output, model=model, text=args.text, scene=scene)
+    compare = tuple(getattr(args, "compare", None) or ())
+    for other in compare:
+        _check_model(other)
+    return ExportRequest(output, model=model, text=args.text, compare=compare, scene=scene)
 
 
 def _load_scene(path: str) -> Scene:
@@ -326,6 +330,7 @@ def _export(window, request: ExportRequest, log: WindowLog) -> int:
     from seqviz.app.export.pictures import current_size, export_animation, picture_target, save_picture
 
     _check_ready(window, log)
+    _compare(window, request, log)
     num_steps = window.num_steps
     target = picture_target(window, request.panel)
     if request.size is not None:
@@ -350,6 +355,14 @@ def _export(window, request: ExportRequest, log: WindowLog) -> int:
         what = f"step {step} of {num_steps}"
     print(f"seqviz: wrote {request.output} ({size.width()}x{size.height()}, {what})", flush=True)
     return 0
+
+
+def _compare(window, request: ExportRequest, log: WindowLog) -> None:
+    """Run the request's --compare models beside the first; one that cannot run is a usage error."""
+    for source in request.compare:
+        if not window.compare(source):
+            raise UsageError(f"--compare {source}: {window.comparison.problem}")
+    _check_ready(window, log)  # a compared run's panel that failed
 
 
 def _step_range(request: ExportRequest, num_steps: int) -> range:

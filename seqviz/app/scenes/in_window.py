@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from seqviz.app.scenes.scene_file import SCENE_SUFFIX, THEME_NAMES, Scene, SceneError
+from seqviz.app.scenes.scene_file import SCENE_SUFFIX, THEME_NAMES, Scene, SceneError, SceneRun
 
-__all__ = ["SCENE_SUFFIX", "THEME_NAMES", "Scene", "SceneError", "apply", "capture"]
+__all__ = ["SCENE_SUFFIX", "THEME_NAMES", "Scene", "SceneError", "SceneRun", "apply", "capture"]
 
 
 # scenes and windows -------------------------------------------------------------------------------
@@ -46,7 +46,28 @@ def capture(window) -> Scene:
             if (found := p.splitters())
         },
         token_offsets=tuple(row.offset for row in window.tokens.strip.rows),
+        compare=_compared_runs(window),
     )
+
+
+def _compared_runs(window) -> tuple[SceneRun, ...]:
+    """The runs compared beside the first (seqviz.app.window.compare), with their own selections."""
+    found = []
+    for index, compared in enumerate(window.comparison.compared, start=1):
+        sel = window.viewer.selections[index]
+        text = None if compared.follows_text else compared.run.text
+        source = compared.model.source
+        found.append(SceneRun(source, text, sel.layer, sel.direction, sel.head, sel.units, sel.options()))
+    return tuple(found)
+
+
+def _apply_compared(window, runs: tuple[SceneRun, ...]) -> None:
+    """Compare the scene's runs (none: back to one run), each with its selection and panel options."""
+    window.stop_comparing()
+    for run in runs:
+        if not window.compare(run.model, run.text):
+            raise SceneError(f"cannot compare {run.model}: {window.comparison.problem}")
+        _select(window.viewer.selections[-1], run)
 
 
 def _b64(data) -> str:
@@ -166,7 +187,17 @@ def apply_view(window, scene: Scene) -> None:
     """The selection, panel choices, step, dock layout, splitters and token scrolling of `scene`, on
     the trace the window shows. The order matters: what a panel shows sets its minimum size, which
     the dock layout must meet as it did when saved; splitters and scrolling follow the dock sizes."""
-    sel = window.viewer.selection  # clamps what a scene from another model names beyond its trace
+    _select(window.viewer.selection, scene)
+    _apply_compared(window, scene.compare)  # before the docks: the columns take part of the width
+    window.finish_background_work()  # an option may re-trace (W_hh scale): show its result
+    window.set_step(scene.step)
+    restore_docks(window, scene)
+    _restore_splitters(window.dock_area.panels, scene.splitters)
+    _restore_token_offsets(window.tokens.strip, scene.token_offsets)
+
+
+def _select(sel, scene: Scene | SceneRun) -> None:
+    """A run's selection and panel options (clamped by the viewer to what its trace has)."""
     sel.set_layer(scene.layer)
     sel.set_direction(scene.direction)
     sel.set_head(scene.head)
@@ -174,11 +205,6 @@ def apply_view(window, scene: Scene) -> None:
     for panel, options in scene.panels.items():
         for key, value in options.items():
             sel.set_option(panel, key, value)  # a value the trace lacks keeps the panel's default
-    window.finish_background_work()  # an option may re-trace (W_hh scale): show its result
-    window.set_step(scene.step)
-    restore_docks(window, scene)
-    _restore_splitters(window.dock_area.panels, scene.splitters)
-    _restore_token_offsets(window.tokens.strip, scene.token_offsets)
 
 
 def _restore_splitters(panels: dict, splitters: dict[str, dict[str, list[int]]]) -> None:

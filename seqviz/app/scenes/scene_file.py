@@ -51,6 +51,47 @@ class SceneError(ValueError):
 
 
 @dataclass
+class SceneRun:
+    """A compared run (MainWindow.compare): its model, its own text (None: the first run's, followed),
+    its selection and panel options."""
+
+    model: str
+    text: str | None = None
+    layer: int = 0
+    direction: int = 0
+    head: int = 0
+    units: tuple[int, ...] = ()
+    panels: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def to_dict(self, folder: Path | None = None) -> dict:
+        selection = {"layer": self.layer, "direction": self.direction, "head": self.head}
+        return {
+            "model": _portable_model(self.model, folder),
+            "text": self.text,
+            "selection": selection | {"units": list(self.units)},
+            "panels": self.panels,
+        }
+
+    @classmethod
+    def from_dict(cls, data: object, folder: Path | None, version: int) -> SceneRun:
+        if not isinstance(data, dict):
+            raise SceneError('each of "compare" must be an object with a "model"')
+        text = data.get("text")
+        if text is not None and not isinstance(text, str):
+            raise SceneError('"compare[].text" must be text or null')
+        selection = _get(data, "selection", dict, {})
+        return cls(
+            model=_resolve_model(_get(data, "model", str), folder),
+            text=text,
+            layer=_get_int(selection, "layer", 0),
+            direction=_get_int(selection, "direction", 0),
+            head=_get_int(selection, "head", 0),
+            units=tuple(_get_units(selection)),
+            panels=_get_panels(data, version),
+        )
+
+
+@dataclass
 class Scene:
     model: str  # catalogue id or model file path
     text: str
@@ -67,6 +108,7 @@ class Scene:
     geometry: str = ""  # base64 of QMainWindow.saveGeometry
     splitters: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # panel -> {key: sizes}
     token_offsets: tuple[int, ...] = ()  # the token strip's scroll offset per row, in pixels
+    compare: tuple[SceneRun, ...] = ()  # runs beside the first (optional key; none in older files)
 
     # JSON ---------------------------------------------------------------------------------------
     def to_dict(self, folder: Path | None = None) -> dict:
@@ -88,7 +130,7 @@ class Scene:
                 "splitters": self.splitters,
                 "token_offsets": list(self.token_offsets),
             },
-        }
+        } | ({"compare": [run.to_dict(folder) for run in self.compare]} if self.compare else {})
 
     @classmethod
     def from_dict(cls, data: object, folder: Path | None = None) -> Scene:
@@ -121,6 +163,7 @@ class Scene:
             geometry=_get_base64(layout, "geometry"),
             splitters=_get_splitters(layout, version),
             token_offsets=tuple(_get_int_list(layout, "token_offsets", "layout.token_offsets")),
+            compare=_get_compare(data, folder, version),
         )
         if not scene.model:
             raise SceneError("the scene names no model")
@@ -158,12 +201,14 @@ class Scene:
         return scene
 
     def check_model(self) -> None:
-        """Raise SceneError unless the model is a bundled one or an existing file."""
-        if _is_catalogue_id(self.model) or Path(self.model).is_file():
-            return
-        if Path(self.model).exists():
-            raise SceneError(f"its model {self.model} is not a file")
-        raise SceneError(f"its model file {self.model} does not exist (nor is it a bundled model id)")
+        """Raise SceneError unless every model (the first run's and the compared ones') is a bundled
+        one or an existing file."""
+        for model in (self.model, *(run.model for run in self.compare)):
+            if _is_catalogue_id(model) or Path(model).is_file():
+                continue
+            if Path(model).exists():
+                raise SceneError(f"its model {model} is not a file")
+            raise SceneError(f"its model file {model} does not exist (nor is it a bundled model id)")
 
 
 # validation helpers -------------------------------------------------------------------------------
@@ -233,6 +278,13 @@ def _get_panels(data: dict, version: int) -> dict[str, dict[str, str]]:
                 value = values.get(value, value)
             out.setdefault(name, {})[key] = value
     return out
+
+
+def _get_compare(data: dict, folder: Path | None, version: int) -> tuple[SceneRun, ...]:
+    runs = _get(data, "compare", list, [])
+    if len(runs) > 3:
+        raise SceneError('"compare" holds at most 3 runs (4 runs in all)')
+    return tuple(SceneRun.from_dict(run, folder, version) for run in runs)
 
 
 def _get_base64(layout: dict, key: str) -> str:

@@ -191,6 +191,9 @@ class ViewerModel(QObject):
         self.cursor = Cursor(self)
         self.selections: list[Selection] = [Selection(self)]
         self.traces: list[Trace | None] = [None]
+        #: per run: do its steps count in the cursor? (a run aligned to the first by characters, a
+        #: character model beside a word model, has steps of its own: the cursor counts the first's)
+        self.steps_counted: list[bool] = [True]
 
     @property
     def selection(self) -> Selection:
@@ -205,11 +208,26 @@ class ViewerModel(QObject):
         """Room for one more run (a comparison): its own Selection, the shared Cursor. Returns its index."""
         self.selections.append(Selection(self))
         self.traces.append(None)
+        self.steps_counted.append(True)
         return len(self.traces) - 1
 
-    def set_trace(self, trace: Trace | None, run: int = 0) -> None:
-        """Show `trace` as run `run`: its selection is clamped to it and the cursor to the longest run."""
+    def remove_run(self, run: int) -> None:
+        """Drop run `run` (not the first): the runs after it move down one index."""
+        if not 0 < run < len(self.traces):
+            raise IndexError(f"no compared run {run} (runs: {len(self.traces)})")
+        del self.traces[run], self.steps_counted[run]
+        self.selections.pop(run).deleteLater()
+        self._count_steps()
+
+    def set_trace(self, trace: Trace | None, run: int = 0, *, counts_steps: bool = True) -> None:
+        """Show `trace` as run `run`: its selection is clamped to it and the cursor to the longest run
+        whose steps it counts (`counts_steps=False`: a run aligned to the first by characters)."""
         self.traces[run] = trace
+        self.steps_counted[run] = counts_steps
         self.selections[run].fit(trace)
-        self.cursor.set_num_steps(max((t.num_steps for t in self.traces if t is not None), default=0))
+        self._count_steps()
         self.traceChanged.emit(run, trace)
+
+    def _count_steps(self) -> None:
+        counted = zip(self.traces, self.steps_counted, strict=True)
+        self.cursor.set_num_steps(max((t.num_steps for t, c in counted if t is not None and c), default=0))

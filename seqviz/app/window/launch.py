@@ -168,9 +168,11 @@ def run_app(
     trace_label: str | None = None,
     smoke: bool = False,
     scene=None,
+    compare: tuple[str, ...] = (),
 ) -> int:
     """Open the main window and run until it closes; returns the exit status. A `scene`
-    (seqviz.app.scenes.Scene) is shown instead of the remembered model."""
+    (seqviz.app.scenes.Scene) is shown instead of the remembered model; `compare` models run beside
+    the first once it is on screen."""
     quiet_qt_messages()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("seqviz")
@@ -182,6 +184,8 @@ def run_app(
     install_excepthook(window)
     window.ready.connect(lambda: QTimer.singleShot(0, lambda: _report(f"interactive {time.time():.6f}")))
     check = _Smoke(app, window, scene) if smoke else None
+    if compare:
+        window.ready.connect(lambda: [window.compare(source) for source in compare])
     if scene is not None:
         from seqviz.app import scenes
 

@@ -27,7 +27,7 @@ from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.viewer.playback import DEFAULT_SPEED, Playback
 from seqviz.app.viewer.runs import InputProblem, Run
 from seqviz.app.viewer.session import Outcome, Session
-from seqviz.app.window import appearance, dialogs
+from seqviz.app.window import appearance, compare, dialogs
 from seqviz.app.window.docks import DockArea, panel_classes
 from seqviz.app.window.gradient_flow import GradientFlow
 from seqviz.app.window.notices import NoticeBar
@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
         self.gradient_flow = GradientFlow(self)  # after _connect: it reacts to runs the window shows
+        self.comparison = compare.install(self)  # after the menus and the dock area
         self.toolbar.set_entries(catalogue.entries())
         self.playback.set_speed(self.settings.speed or DEFAULT_SPEED)
         self.toolbar.set_speed(self.playback.speed)
@@ -190,6 +191,16 @@ class MainWindow(QMainWindow):
         fills in after a run is shown (its gradient map): before a picture, or in a script."""
         self.session.jobs.drain()
         self.gradient_flow.finish()
+
+    def compare(self, model: str | SequenceModel, text: str | None = None, *, edits=()) -> bool:
+        """Run `model` (an id, a file or a SequenceModel) beside the one on screen, on `text` (default:
+        the same text, followed when it changes), under the shared cursor; 2 to 4 runs in all.
+        False (with a note or an error box) if it cannot. See seqviz.app.window.compare."""
+        return self.comparison.add(model, text, edits=edits)
+
+    def stop_comparing(self) -> None:
+        """Back to the first run alone (View > Stop comparing)."""
+        self.comparison.stop()
 
     def show_trace(self, trace: Trace, label: str | None = None) -> None:
         """Show a trace directly (no model needed); the loaded model stays for new text."""
