@@ -7,8 +7,9 @@ Each case re-traces the same module and input with edits (seqviz.trace(module, x
 the plain trace is timed interleaved with it in the same process, and the figures are the medians
 and the ratio of medians (plus the ratio of the best times, steadier when others share the CPU).
 The budget (issue 13, section 5): an edit at a late step range re-traces in at most 1.5x a plain trace.
-Gate clamps and set hidden states run in the fused kernel (with edited weights) however long their
-range; cell states run one step at a time, so a long SetCell range costs more: the last cases show it.
+Runs of steps with the same edits run in the fused kernel (with edited weights) however long they are;
+single edited steps run one at a time and split the kernel's run (the "single steps" case), and so do
+values the kernel cannot make (a cell set outside [-1, 1]: the last case).
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ CASES = {  # name -> edits; the first is the budgeted one
     "3 single steps in both layers": [
         SetHidden(layer, UNITS, [t], 0.0) for layer in (0, 1) for t in (100, 500, 900)
     ],
-    "cell = 0, layer 0, steps 900-999": [SetCell(0, UNITS, range(900, 1000), 0.0)],
-    "cell = 0, layer 0, steps 512-1023": [SetCell(0, UNITS, range(512, 1024), 0.0)],
+    "cell = 0, layer 0, steps 10-1023": [SetCell(0, UNITS, range(10, 1024), 0.0)],
+    "cell = 2, layer 0, steps 900-999": [SetCell(0, UNITS, range(900, 1000), 2.0)],
 }
 
 

@@ -125,11 +125,13 @@ def step_span(mode: str, x: torch.Tensor, w: Weights, h, c, reverse: bool, at: S
 
 # Edits the fused kernel can compute itself -----------------------------------------------------------
 def kernel_can_apply(mode: str, overrides: Sequence[Override]) -> bool:
-    """Can the fused kernel, with `kernel_weights`, compute steps with these overrides: gate clamps to
-    a value the activation takes (σ: [0, 1], tanh: [-1, 1]) and hidden states (read by the next step
-    through W_hh only)? A cell state is read elementwise by the next step: never."""
+    """Can the fused kernel, with `kernel_weights`, run steps that all have these overrides: hidden
+    states, gate clamps to a value the activation takes (σ: [0, 1], tanh: [-1, 1]) and LSTM cells
+    in [-1, 1] (made by the gates as 0 * c + 1 * v)?"""
     gates = GATE_ROWS.get(mode, ())
-    low = {name: 0.0 for name in gates} | {"candidate": -1.0}
+    low = {name: 0.0 for name in gates} | {"candidate": -1.0, "cell": -1.0}
+    if mode == "LSTM":
+        gates += ("cell",)
     return all(
         o.target == "hidden" or (o.target in gates and low[o.target] <= o.value <= 1.0) for o in overrides
     )
@@ -142,24 +144,34 @@ def kernel_weights(w: Weights, mode: str, overrides: Sequence[Override]) -> Weig
     the value, so the kernel computes the value itself (GRU n: r * (W_hn h + b_hn) is then 0 too).
     A set hidden unit u = v: the previous step's h_u is v throughout the run (except at its first step,
     which the caller runs apart), so W_hh[:, u] v moves into b_hh and W_hh[:, u] becomes 0 (the
-    kernel's own h_u is then read by nothing but itself; the caller overwrites it with v). Biases
-    are made if the module has none."""
+    kernel's own h_u is then read by nothing but itself; the caller overwrites it with v).
+    A set LSTM cell u = v: f_u = 0, i_u = 1, g_u = v, so c_u = v whatever came before; applied after
+    the gates (the model sets c after computing them). The caller then shows the gates the model
+    computes, not these. Biases are made if the module has none."""
     gates = GATE_ROWS.get(mode, ("hidden",))
     size = w["weight_hh"].shape[0] // len(gates)
     new = dict(w)
     for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
         value = w[name]
         new[name] = w["weight_hh"].new_zeros(len(gates) * size) if value is None else value.detach().clone()
-    for o in overrides:  # in the edits' order: a later edit of the same unit wins
+    cells = [o for o in overrides if o.target == "cell"]
+    for o in [o for o in overrides if o.target != "cell"]:  # in order: a later edit of a unit wins
         if o.target == "hidden":
             new["bias_hh"] += new["weight_hh"][:, o.units] @ o.values
             new["weight_hh"][:, o.units] = 0.0
-            continue
-        rows = gates.index(o.target) * size + o.units
-        for name in ("weight_ih", "weight_hh", "bias_hh"):
-            new[name][rows] = 0.0
-        new["bias_ih"][rows] = _inverse(o.target, o.value)
+        else:
+            _constant_rows(new, gates.index(o.target) * size + o.units, _inverse(o.target, o.value))
+    for o in cells:
+        for gate, value in (("input_gate", 1.0), ("forget_gate", 0.0), ("candidate", o.value)):
+            _constant_rows(new, gates.index(gate) * size + o.units, _inverse(gate, value))
     return new
+
+
+def _constant_rows(w: Weights, rows: torch.Tensor, bias: float) -> None:
+    """Rows `rows` of the pre-activation become the constant `bias`."""
+    for name in ("weight_ih", "weight_hh", "bias_hh"):
+        w[name][rows] = 0.0
+    w["bias_ih"][rows] = bias
 
 
 def _inverse(gate: str, value: float) -> float:

@@ -4,10 +4,11 @@ How: a layer without edits of its own is traced as trace_recurrent traces it (th
 layer above an edited one simply reads the edited input). In an edited layer each direction runs in
 segments, in the order it reads the text, each started from the state the previous one left:
 - steps without edits: the fused kernel;
-- runs of steps with the same gate clamps: the fused kernel too, with weights under which it computes
-  each clamped gate as its value (recurrent_cells.clamp_weights), the arrays then showing the value;
-- every other edited step: one at a time with the cell equations (recurrent_cells.cell_step), each
-  edit applied where the model computes that value.
+- runs of steps with the same edits: the fused kernel too, with weights under which it computes the
+  set values itself (recurrent_cells.kernel_weights), the arrays then showing the set values and the
+  gates the model computes;
+- every other edited step (short runs, values the kernel cannot make): one at a time with the cell
+  equations (recurrent_cells.cell_step), each edit applied where the model computes that value.
 An edited value thus replaces the computed one right where it is computed, so c_t, h_t, the next step
 and the next layer all read it; and the cost grows with the number of edited steps that run one at a
 time, not with T. `edited_stack_output` is the same computation step by step with autograd
@@ -42,6 +43,7 @@ from seqviz.core.recurrent import (
     trace_recurrent,
 )
 from seqviz.core.recurrent_cells import (
+    GATE_ROWS,
     Override,
     StepEdits,
     Weights,
@@ -94,11 +96,12 @@ class _Direction:
 
     shape: _Shape
     x: torch.Tensor  # (T, in) the layer's input, module dtype
-    w: Weights
+    w: Weights  # what the kernel runs: the module's own weights, or `kernel_weights` for a run
     reverse: bool
     out: torch.Tensor  # (T, H_out) this direction's columns of the layer output, module dtype
     arrays: dict[str, np.ndarray]  # array name -> (T, H) float32 view (hidden excluded)
-    clamps: Sequence[Override] = ()  # gates the weights clamp (a kernel run over clamped steps)
+    clamps: Sequence[Override] = ()  # what `w` sets, for a kernel run over edited steps
+    own_w: Weights | None = None  # the module's own weights when `w` is not
 
     def store(self, span: slice, values: dict[str, torch.Tensor]) -> None:
         for name, value in values.items():
@@ -107,17 +110,19 @@ class _Direction:
     def clamped(self, overrides: Sequence[Override]) -> _Direction:
         """This direction with weights that apply the overrides in the kernel (biases made if none)."""
         w = kernel_weights(self.w, self.shape.mode, overrides)
-        return dataclasses.replace(
-            self, shape=dataclasses.replace(self.shape, bias=True), w=w, clamps=overrides
-        )
+        shape = dataclasses.replace(self.shape, bias=True)
+        return dataclasses.replace(self, shape=shape, w=w, clamps=overrides, own_w=self.w)
 
-    def show_clamps(self, span: slice, out: torch.Tensor) -> None:
-        """The arrays and the output `out` (n, H_out) show the set values themselves (the kernel
-        computed the gates to within rounding; its own h of a set unit is overwritten)."""
+    def sets(self, target: str) -> bool:
+        return any(o.target == target for o in self.clamps)
+
+    def show(self, span: slice, out: torch.Tensor, targets: tuple[str, ...]) -> None:
+        """`out` (n, H_out) and the arrays show the set values of `targets` themselves (the kernel
+        computed gates to within rounding, and its own h and c of a set unit are overwritten)."""
         for o in self.clamps:
-            if o.target == "hidden":
+            if o.target == "hidden" and "hidden" in targets:
                 out[:, o.units] = o.values
-            else:
+            elif o.target in targets and o.target != "hidden":
                 self.arrays[o.target][span][:, o.units.numpy()] = o.value
 
 
@@ -172,31 +177,34 @@ def _fused_segment(d: _Direction, span: slice, h: torch.Tensor, c: torch.Tensor)
         out, c = _fused_lstm_segment(d, span, x, h, c, last)
     else:
         out, _, c = _fused_direction(d.shape, x, d.w, h, c, d.reverse)
-        if d.shape.mode == "GRU":
-            views = {
-                n: torch.from_numpy(d.arrays[n])[span] for n in ("reset_gate", "update_gate", "candidate")
-            }
+        if d.shape.mode == "GRU":  # the kernel's weights: n must read the clamped r, as the model did
+            views = {n: torch.from_numpy(d.arrays[n])[span] for n in GATE_ROWS["GRU"]}
             _gru_gates(x, out, h, d.w, d.reverse, views)
-        d.show_clamps(span, out)
+            d.show(span, out, GATE_ROWS["GRU"])
+        d.show(span, out, ("hidden",))
     d.out[span] = out
     return out[last], c
 
 
 def _fused_lstm_segment(d: _Direction, span: slice, x: torch.Tensor, h, c, last: int) -> tuple:
-    """An LSTM segment: the kernel's own gates where oneDNN gives them (as trace_recurrent), else the
-    fused forward and the gates from its states; cells by the scan. -> hidden (n, H_out), last c."""
+    """An LSTM segment: the kernel's own gates where oneDNN gives them (as trace_recurrent) and they
+    are the model's, else the gates from the states; cells by the scan. -> hidden (n, H_out), last c."""
     views = {name: torch.from_numpy(d.arrays[name])[span] for name in onednn_lstm.GATE_ROWS}
     out, c_last = None, None
     if onednn_lstm.kernel_available(x, [d.w]):
         out = onednn_lstm._trace_direction(x, d.w, h, c, d.reverse, views)
+    from_kernel = out is not None and not d.sets("cell")  # set cells: the kernel's i, f, g are made up
     if out is None:
         out, _, c_last = _fused_direction(d.shape, x, d.w, h, c, d.reverse)  # c in the module's dtype
-        _lstm_gates(x, out, h, d.w, d.reverse, views)
-    d.show_clamps(span, out)  # before the cells: they are the recurrence over the gates shown
+    d.show(span, out, ("hidden",))
+    if not from_kernel:  # i, f, g, o read only x and h: the own weights give the model's gates
+        _lstm_gates(x, out, h, d.own_w or d.w, d.reverse, views)
+    d.show(span, out, GATE_ROWS["LSTM"])  # before the cells: they are the recurrence over these gates
     cell = d.arrays["cell"][span]  # (n, H) float32 view
     np.multiply(d.arrays["input_gate"][span], d.arrays["candidate"][span], out=cell)
     order = slice(None, None, -1) if d.reverse else slice(None)
     linear_scan(cell[order], d.arrays["forget_gate"][span][order], c.to(torch.float32).numpy())
+    d.show(span, out, ("cell",))  # a set cell's unit: each step's own value, not the scan's
     if c_last is None:  # oneDNN runs float32 only: the scanned cell is the state to go on from
         c_last = torch.from_numpy(cell[last].copy())
     return out, c_last

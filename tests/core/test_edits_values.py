@@ -406,3 +406,22 @@ def test_gru_attention_gradients_with_edits():
         src = net.src_embed(torch.as_tensor(tr.meta.source_ids))
     expected = jacobian_norms(log_probs, src)
     np.testing.assert_allclose(tr["input_gradient_norm"], expected, rtol=1e-4, atol=1e-30)
+
+
+@pytest.mark.parametrize("value", [0.0, 0.5, -1.0, 2.0])
+@pytest.mark.parametrize("kw", [{}, {"proj_size": 3}, {"dtype": torch.float64}])
+def test_long_runs_of_set_cells(value, kw):
+    """A cell set over a long run, with a clamp of the same unit's forget gate given after it (the
+    cell is still the set value: the model sets c after computing its gates) and a set hidden unit."""
+    module = make("lstm", 2, True, **kw)
+    x = torch.randn(40, 4, dtype=kw.get("dtype", torch.float32))
+    edits = [
+        SetCell(0, [1, 3], range(6, 40), value),
+        ClampGate("forget_gate", 0, [3, 4], range(6, 40), 1.0),
+        SetHidden(0, [0], range(6, 40), 0.0),
+        SetCell(1, [2], range(0, 30), value, direction=1),
+    ]
+    tr = seqviz.trace(module, x, edits=edits)
+    with torch.no_grad():
+        assert_equals_reference(tr, reference(module, x, edits))
+    assert (tr["cell"][6:, 0, 0, [1, 3]] == np.float32(value)).all()
