@@ -29,7 +29,7 @@ _ALL_GATES = ("input_gate", "forget_gate", "output_gate", "update_gate", "reset_
 
 def _indices(values: Any, what: str) -> tuple[int, ...]:
     """Any iterable (or one int) of non-negative ints -> sorted distinct tuple; ValueError otherwise."""
-    items = [values] if isinstance(values, int) or hasattr(values, "__index__") else values
+    items = values if isinstance(values, Iterable) else [values]  # numpy arrays and tensors included
     try:
         out = sorted({_index(v, what) for v in items})
     except TypeError:
@@ -193,9 +193,7 @@ def _check_kind(edit: Any, arch: str) -> None:
             "SetHidden(layer, units, steps, value) sets an RNN's hidden units"
         )
     if isinstance(edit, ClampGate) and edit.gate not in GATES[arch]:
-        raise ValueError(
-            f"ClampGate: a {arch.upper()} has no {edit.gate}; its gates: {', '.join(GATES[arch])}"
-        )
+        raise ValueError(f"ClampGate: {_a(arch)} has no {edit.gate}; its gates: {', '.join(GATES[arch])}")
     if isinstance(edit, SetCell) and arch != "lstm":
         raise ValueError(f"SetCell: {_a(arch)} has no cell state (LSTMs do); use SetHidden")
 
