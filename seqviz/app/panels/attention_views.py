@@ -133,9 +133,7 @@ class AttentionMatrix:
     def apply_strokes(self, theme: Theme) -> None:
         """The theme's stroke widths for the axes and the current query's row marker."""
         plotting.style_strokes(self.plot, theme)
-        pen = plotting.accent_pen(theme, 1.5)
-        pen.setCosmetic(True)
-        self.row_marker.setPen(pen)
+        self.row_marker.setPen(plotting.row_marker_pen(theme))
 
 
 class AttentionLines(pg.GraphicsLayoutWidget):

@@ -167,9 +167,7 @@ class GradientMap:
 
     def apply_strokes(self, theme: Theme) -> None:
         plotting.style_strokes(self.plot, theme)
-        pen = plotting.accent_pen(theme, 1.5)
-        pen.setCosmetic(True)
-        self.row_marker.setPen(pen)
+        self.row_marker.setPen(plotting.row_marker_pen(theme))
 
 
 class MapLegend(pg.GraphicsWidget):

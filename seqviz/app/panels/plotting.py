@@ -77,6 +77,14 @@ def accent_pen(theme: Theme | None = None, width_scale: float = 1.0) -> pg.QtGui
     return pg.mkPen(theme.accent, width=theme.line_width * width_scale)
 
 
+def row_marker_pen(theme: Theme | None = None) -> pg.QtGui.QPen:
+    """The outline of a matrix's current row (attention's query, the gradient map's step): cosmetic, so
+    it keeps its width however far the matrix is zoomed."""
+    pen = accent_pen(theme, 1.5)
+    pen.setCosmetic(True)
+    return pen
+
+
 def outline_pen(colour: str, theme: Theme | None = None, width_scale: float = 1.0) -> pg.QtGui.QPen:
     """A thin line in `colour`: axes, frames, borders (the theme's outline width times `width_scale`)."""
     theme = theme or current_theme()

@@ -61,11 +61,10 @@ class GradientFlow(QObject):
         factor = float(value)
         recurrent = trace is not None and trace.is_recurrent
         edits = (ScaleRecurrent(factor),) if recurrent and factor != 1.0 else ()
-        if edits == session.edits or session.run is None:
-            session.edits = edits
-            return
-        session.edits = edits
+        changed, session.edits = edits != session.edits, edits
         run = session.run
+        if not changed or run is None:
+            return
         truncate = run.truncated_from is not None
         session.run_text(run.text, self.window.text, wait=False, step=self.window.step, truncate=truncate)
 
