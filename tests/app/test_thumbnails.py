@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 from traces import shown
 
 from seqviz.app.panels import plotting
-from seqviz.app.panels.thumbnails import ThumbnailGrid
+from seqviz.app.panels.thumbnails import ThumbnailGrid, block_max
 from seqviz.app.window.theme import current_theme
 
 SHAPES = [(2, 3, 6, 6), (2, 3, 9, 9), (1, 4, 5, 8), (3, 2, 4, 4), (2, 3, 6, 6)]  # (L, heads, T, S)
@@ -137,3 +137,41 @@ def test_thumbnails_keep_the_matrix_aspect_with_square_cells(grid):
     shown = QRect(QPoint(0, 0), grid.viewport().size())
     for image in grid.images.values():
         assert shown.contains(grid.mapFromScene(image.sceneBoundingRect()).boundingRect())
+
+
+def block_maxima(weights: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """The plain loop: the largest weight of every rows x cols block."""
+    steps, keys = weights.shape
+    return np.array(
+        [
+            [weights[i : i + rows, j : j + cols].max() for j in range(0, keys, cols)]
+            for i in range(0, steps, rows)
+        ]
+    )
+
+
+@pytest.mark.parametrize("shape", [(1000, 1000), (129, 7), (7, 300), (257, 1000), (1, 500)])
+def test_long_matrices_are_reduced_to_their_block_maxima(shape):
+    weights = np.random.default_rng(7).random(shape, dtype=np.float32)
+    reduced = block_max(weights, 128)
+    rows, cols = -(-shape[0] // 128), -(-shape[1] // 128)
+    np.testing.assert_array_equal(reduced, block_maxima(weights, rows, cols))
+    assert max(reduced.shape) <= 128
+    small = weights[:100, :100]
+    assert block_max(small, 128) is small  # short inputs: every cell as it is
+
+
+def test_a_long_input_shows_a_thin_diagonal_in_its_thumbnail(grid):
+    """A previous-token head at T = 600: one weight of 1 per row. Averaged over 5 x 5 blocks it would
+    fade to 0.2; the thumbnail keeps it at full colour and holds only the reduced image."""
+    steps = 600
+    weights = np.zeros((1, 2, steps, steps), np.float32)
+    weights[0, :, np.arange(steps), np.arange(steps)] = 1.0
+    grid.set_data(weights, causal=True)
+    image = grid.images[0, 1].image
+    assert image.shape == (120, 120)
+    np.testing.assert_array_equal(np.diag(image), 1.0)
+    rect = grid.cell_rect(0, 1)
+    table = plotting.lut(current_theme().sequential_cmap)
+    on_diagonal = rect.topLeft() + QPointF(rect.width() * 0.5, rect.height() * 0.5)
+    assert pixel_at(grid, on_diagonal) == tuple(int(v) for v in table[-1])
