@@ -2,9 +2,11 @@
 
 Tasks (`trace.meta.task`): "lm" — next-token probabilities, row t-1 after t tokens, the true next token is
 `tokens[t]`; "classify" — class probabilities after t tokens; "tag" — the tag of token t;
-"seq2seq" — output token t. Known answers are marked: the true next token (lm), `meta.targets`
-(an output index per step, tag/seq2seq; the last one for classify). What to show is worked out
-without Qt in `output_ranking`; this module draws it.
+"seq2seq" — output token t; "mlm" — what a masked language model puts at position t. Known answers
+are marked: the true next token (lm), `meta.targets` (an output index per step, tag/seq2seq; the last
+one for classify). Large vocabularies come as the top outputs per step (`top_ids`, `top_probs`, and the
+true token's `target_prob` / `target_rank`). What to show is worked out without Qt in `output_ranking`
+and `output_topk`; this module draws it.
 """
 
 from __future__ import annotations
@@ -19,15 +21,12 @@ from seqviz.app.panels import plotting
 from seqviz.app.panels.base import Panel
 from seqviz.app.panels.controls import StepLabel
 from seqviz.app.panels.heatmap import PlotCanvas
-from seqviz.app.panels.output_ranking import (
-    OutputRanking,
-    StepOutputs,
-    header_text,
-    label_texts,
-    truth_text,
-)
+from seqviz.app.panels.output_ranking import OutputRanking, StepOutputs, header_text, truth_text
+from seqviz.app.panels.output_topk import TopKRanking, has_top_outputs
+from seqviz.app.panels.traceinfo import token_display_of
 from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window.theme import Theme, current_theme, theme_notifier
+from seqviz.core import token_display
 from seqviz.core.trace import Trace
 
 TOP_K = 10  # bars shown when they fit; a short plot shows fewer (at least MIN_ROWS), never overlapping
@@ -118,16 +117,23 @@ class OutputPanel(Panel):
 
     # Trace -------------------------------------------------------------------------------------
     def applies_to(self, trace: Trace) -> str | None:
-        if "probs" not in trace:
-            return "This model has no output head to show (the trace has no \u201cprobs\u201d array)."
-        return None
+        if "probs" in trace or has_top_outputs(trace):
+            return None
+        if trace.meta.kind == "encoder" and trace.meta.task == "":
+            return (
+                "This model has no output head (a sentence encoder): it turns text into vectors, so "
+                "there are no predictions to show. The other panels show what it computes."
+            )
+        return "This model has no output head to show (the trace has no \u201cprobs\u201d array)."
 
     def show_trace(self, trace: Trace) -> None:
-        self.ranking = OutputRanking(trace)
-        self.probs = self.ranking.probs  # (T, K)
+        self.top_only = has_top_outputs(trace)
+        self.ranking = TopKRanking(trace) if self.top_only else OutputRanking(trace)
+        self.probs = self.ranking.probs  # (T, K), or (T, k) of a top-k trace
         self.task = self.ranking.task
-        self.labels = self.ranking.labels
-        self.label_texts = label_texts(self.task, self.labels)
+        self.labels = [] if self.top_only else self.ranking.labels
+        self.label_texts = [] if self.top_only else self.ranking.texts
+        self.display = token_display_of(trace)
         self._set_rows(self._rows_that_fit())
         self._size_label_axis(current_theme())
         self._ready = True
@@ -163,12 +169,11 @@ class OutputPanel(Panel):
         self.shown_probs = outputs.probs
         self.shown_labels = outputs.labels
         self.bars.setOpts(width=self.shown_probs)
-        self.plot.getAxis("left").setTicks([[(i, self.label_texts[j]) for i, j in enumerate(outputs.top)]])
+        self.plot.getAxis("left").setTicks([list(enumerate(outputs.texts))])
         self._mark_truth(outputs)
         self._show_values()
-        token = plotting.display_token(self.trace.tokens[step - 1])
-        best = self.label_texts[outputs.top[0]]
-        self.header.setText(header_text(self.trace, self.task, step, token, best))
+        token = token_display.shorten(self.display(self.trace.tokens[step - 1]), 12)
+        self.header.setText(header_text(self.trace, self.task, step, token, outputs.texts[0]))
 
     def _show_values(self) -> None:
         """Each bar's probability after it, or inside it (in the background colour) when it is long."""
@@ -185,7 +190,8 @@ class OutputPanel(Panel):
     def _size_label_axis(self, theme: Theme) -> None:
         """Fix the label axis to the longest label (once per trace/theme: a step never resizes it)."""
         metrics = QFontMetrics(plotting.font(theme, 0.9))
-        longest = sorted(self.label_texts, key=len)[-200:]  # the widest is among the longest
+        texts = self.ranking.all_texts() if self.top_only else self.label_texts
+        longest = sorted(texts, key=len)[-200:]  # the widest is among the longest
         width = max((metrics.horizontalAdvance(t) for t in longest), default=10)
         self.plot.getAxis("left").setWidth(width + 14)
 
@@ -196,7 +202,8 @@ class OutputPanel(Panel):
         if self.true_row is not None:
             widths[self.true_row] = self.shown_probs[self.true_row]
         self.true_bar.setOpts(width=widths)
-        self.footer.setText(truth_text(self.task, outputs, self.label_texts, self.trace.num_steps))
+        steps = self.trace.num_steps
+        self.footer.setText(truth_text(self.task, outputs, self.label_texts, steps, self.top_only))
 
     # Theme ----------------------------------------------------------------------------------------
     def apply_strokes(self, theme: Theme) -> None:

@@ -2,18 +2,21 @@
 
 Tasks (`task_of(trace)`): "lm" — row t-1 of `probs` is the next token after t tokens, whose true value
 is `tokens[t]`; "classify" — class probabilities after t tokens, one answer for the whole text
-(`meta.target`); "tag" — the tag of token t; "seq2seq" — output token t (`meta.targets[t-1]` for both).
+(`meta.target`); "tag" — the tag of token t; "seq2seq" — output token t (`meta.targets[t-1]` for both);
+"mlm" — what a masked language model puts at position t. Traces of large vocabularies hold only their
+top outputs (`output_topk.TopKRanking`, the same `StepOutputs`).
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from seqviz.app.panels.traceinfo import is_causal, output_labels, task_of
+from seqviz.app.panels.traceinfo import is_causal, mask_token_of, output_labels, task_of, token_display_of
 from seqviz.core import token_display
+from seqviz.core.token_display import TokenDisplay
 from seqviz.core.trace import Trace
 
 MAX_LABEL_CHARS = 32  # longer class names / tokens are shortened on the label axis
@@ -27,21 +30,25 @@ def top_outputs(row: np.ndarray, k: int) -> np.ndarray:
     return top[np.argsort(-row[top], kind="stable")]
 
 
-def label_texts(task: str, labels: list[str]) -> list[str]:
-    """Axis labels: tokens with whitespace made visible; class and tag names as they are written."""
+def label_texts(
+    task: str, labels: list[str], display: TokenDisplay = token_display.display_token
+) -> list[str]:
+    """Axis labels: tokens as `display` shows them (whitespace made visible, a tokenizer's subword
+    marks read); class and tag names as they are written."""
     if task in ("classify", "tag"):
         return [token_display.shorten(label, MAX_LABEL_CHARS) for label in labels]
-    return [token_display.shorten(token_display.display_token(t), MAX_LABEL_CHARS) for t in labels]
+    return [token_display.shorten(display(t), MAX_LABEL_CHARS) for t in labels]
 
 
 @dataclass(frozen=True)
 class StepOutputs:
     """The output panel's content at one step.
 
-    `top` (k,) output indices, most probable first, with `probs` (k,) and `labels` (k,). The true answer,
-    when known: `true_label`; `true_index` its column in the trace's `probs` (None when it is not one of
-    the model's outputs), `true_prob` and `true_rank` (1 = the model's first choice) there; `true_row`
-    its row among the shown `top` (None when it is not shown).
+    `top` (k,) output indices, most probable first, with `probs` (k,), `labels` (k,) and `texts` (k,),
+    the labels as displayed. The true answer, when known: `true_label` (`true_text` as displayed);
+    `true_index` its column in the trace's `probs`, or its output id for a top-k trace (None when it is
+    not one of the model's outputs or its probability is unknown), `true_prob` and `true_rank` (1 = the
+    model's first choice) there; `true_row` its row among the shown `top` (None when it is not shown).
     """
 
     step: int
@@ -53,6 +60,8 @@ class StepOutputs:
     true_prob: float | None
     true_rank: int | None
     true_row: int | None
+    texts: list[str] = field(default_factory=list)
+    true_text: str | None = None
 
 
 class OutputRanking:
@@ -63,6 +72,7 @@ class OutputRanking:
         self.probs = trace["probs"]  # (T, K)
         self.task = task_of(trace)
         self.labels = output_labels(trace, self.probs.shape[1])  # (K,)
+        self.texts = label_texts(self.task, self.labels, token_display_of(trace))  # (K,) as displayed
         self._label_index = {label: i for i, label in enumerate(self.labels)}
 
     def truth(self, step: int) -> str | None:
@@ -89,7 +99,11 @@ class OutputRanking:
         if index is not None:
             prob = float(row[index])
             rank = int((row > row[index]).sum()) + 1
-        return StepOutputs(step, top, row[top], labels, true_label, index, prob, rank, true_row)
+        texts = [self.texts[i] for i in top]
+        true_text = self.texts[index] if index is not None else None
+        return StepOutputs(
+            step, top, row[top], labels, true_label, index, prob, rank, true_row, texts, true_text
+        )
 
 
 # Texts (rich text: labels are escaped so "<unk>" shows) ---------------------------------------------
@@ -104,20 +118,27 @@ def header_text(trace: Trace, task: str, step: int, token: str, best: str) -> st
         return f"tag of '{token}' (step {step}): predicted <b>{best}</b>"
     if task == "seq2seq":
         return f"output token {step}: <b>{best}</b>"
+    if task == "mlm":
+        if trace.tokens[step - 1] == mask_token_of(trace):
+            return f"the masked token at position {step}: <b>{best}</b>"
+        return f"position {step} '{token}' (not masked): the model reads <b>{best}</b> there"
     return f"after '{token}' (step {step}), the next token: <b>{best}</b>"
 
 
-def truth_text(task: str, outputs: StepOutputs, texts: list[str], num_steps: int) -> str:
+def truth_text(
+    task: str, outputs: StepOutputs, texts: list[str], num_steps: int, top_only: bool = False
+) -> str:
     """The footer: the true answer's probability and rank, or why there is none. `texts` (K,) are the
-    output labels as displayed (`label_texts`)."""
+    output labels as displayed (`label_texts`); `top_only`: the trace holds only the top outputs."""
     if outputs.true_label is None or outputs.true_index is None:
         if task == "lm" and outputs.step >= num_steps:
             return "the next token is beyond the input"
         if outputs.true_label is not None:
-            shown = html.escape(label_texts(task, [outputs.true_label])[0])
-            return f"the true answer '{shown}' is not one of the model's outputs"
+            shown = outputs.true_text or label_texts(task, [outputs.true_label])[0]
+            where = f"among the top {len(outputs.top)}" if top_only else "one of the model's outputs"
+            return f"the true answer '{html.escape(shown)}' is not {where}"
         return ""
-    what = "true next token" if task == "lm" else "true answer"
+    what = {"lm": "true next token", "mlm": "true token"}.get(task, "true answer")
     tick = " \u2714" if outputs.true_rank == 1 else ""
-    label = html.escape(texts[outputs.true_index])
+    label = html.escape(outputs.true_text if outputs.true_text is not None else texts[outputs.true_index])
     return f"{what} <b>{label}</b>: p = {outputs.true_prob:.4f}, rank {outputs.true_rank}{tick}"

@@ -6,6 +6,7 @@ import weakref
 
 import numpy as np
 
+from seqviz.core.token_display import TokenDisplay, display_token
 from seqviz.core.trace import Trace
 
 LSTM_GATES = ("input_gate", "forget_gate", "output_gate", "candidate", "cell")
@@ -37,11 +38,23 @@ def gate_kind(trace: Trace) -> str | None:
 
 
 def task_of(trace: Trace) -> str:
-    """ "lm", "classify", "tag" or "seq2seq" (sequence-to-sequence traces: row t is output token t)."""
+    """ "lm", "mlm", "classify", "tag" or "seq2seq" (sequence-to-sequence traces: row t is output
+    token t)."""
     task = trace.meta.task
     if task == "seq2seq" or trace.meta.kind == "encoder-decoder":
         return "seq2seq"
     return task or "lm"
+
+
+def token_display_of(trace: Trace) -> TokenDisplay:
+    """How this trace's tokens read on screen (seqviz.core.token_display)."""
+    return display_token
+
+
+def mask_token_of(trace: Trace) -> str | None:
+    """A masked language model's mask token (e.g. "[MASK]"), as the trace records it, else None."""
+    mask = trace.meta.extra.get("mask_token")
+    return str(mask) if mask else None
 
 
 def selection_label(trace: Trace, layer: int, direction: int) -> str:
