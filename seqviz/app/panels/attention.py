@@ -14,6 +14,7 @@ from seqviz.app.panels import plotting
 from seqviz.app.panels.attention_views import AttentionLines, AttentionMatrix
 from seqviz.app.panels.base import Panel
 from seqviz.app.panels.controls import ControlRow, OptionCombo, SelectionCombo, clamp_index
+from seqviz.app.panels.edit_choices import head_choices
 from seqviz.app.panels.heatmap import PlotCanvas, colorbar, update_colorbar
 from seqviz.app.panels.thumbnails import ThumbnailGrid
 from seqviz.app.panels.traceinfo import is_causal, task_of
@@ -63,6 +64,7 @@ class AttentionPanel(Panel):
         self.kind_box.valueChanged.connect(self._on_kind_changed)
         self.canvas.scene().sigMouseClicked.connect(self._on_matrix_clicked)
         self.thumbnails.thumbnailClicked.connect(self._on_thumbnail_clicked)
+        self.thumbnails.scene().sigMouseClicked.connect(self._on_thumbnail_menu_requested)
         self.cursor.stepChanged.connect(self._on_step_changed)
         self.selection.layerChanged.connect(self._on_selection_changed)
         self.selection.headChanged.connect(self._on_selection_changed)
@@ -180,10 +182,17 @@ class AttentionPanel(Panel):
         cell = self.matrix.cell_at(event.scenePos()) if self._ready else None
         if cell is not None and event.button() == Qt.MouseButton.LeftButton:
             self.cursor.set_step(cell[0])
+        elif cell is not None and event.button() == Qt.MouseButton.RightButton:
+            self.offer_edits(head_choices(self.trace, self.kind, *self._selected()), event.screenPos())
 
     def _on_thumbnail_clicked(self, layer: int, head: int) -> None:
         self.selection.set_layer(layer)
         self.selection.set_head(head)
+
+    def _on_thumbnail_menu_requested(self, event) -> None:
+        key = self.thumbnails.thumbnail_at(event.scenePos()) if self._ready else None
+        if key is not None and event.button() == Qt.MouseButton.RightButton:
+            self.offer_edits(head_choices(self.trace, self.kind, *key), event.screenPos())
 
     # Theme ----------------------------------------------------------------------------------------
     def apply_strokes(self, theme: Theme) -> None:

@@ -4,18 +4,29 @@ A panel takes the shared ViewState in its constructor and subscribes to it; it r
 Trace through `set_trace` (None when nothing is loaded). It writes user input to the state, never to
 another panel. When a trace does not apply (gates for a Transformer), the panel shows one line saying
 so instead of empty axes.
+
+What-if edits: a panel whose `offers_edits` is set (the window's dock panels) offers the edits that
+apply to what was right-clicked (`offer_edits`, from seqviz.app.panels.edit_choices) and emits
+`editChosen(edit)` for the one picked; the window adds it. A panel showing an edited run says so in
+one line at its top (`set_edit_mark`), so a picture of the panel alone says so too.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
+from collections.abc import Sequence
 
+from PySide6.QtCore import QPoint, QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QLabel, QMenu, QStackedLayout, QVBoxLayout, QWidget
+
+from seqviz.app.panels.controls import ElidedLabel
 from seqviz.app.viewer.model import ViewerModel
 from seqviz.core.trace import Trace
 
 
 class Panel(QWidget):
+    editChosen = Signal(object)  # an edit (seqviz.edits) picked from the panel's right-click menu
+
     #: short id used by the View menu, scenes and `--panel` (e.g. "hidden")
     name: str = "panel"
     #: dock title
@@ -29,7 +40,20 @@ class Panel(QWidget):
         self.trace: Trace | None = None
         #: True once `show_trace` has built the views for `self.trace`; handlers do nothing before
         self._ready = False
-        self._stack = QStackedLayout(self)
+        #: the window sets it for the panels whose right-click menus add edits to its run
+        self.offers_edits = False
+        self.edit_menu: QMenu | None = None  # the last right-click menu of edits
+        outer = QVBoxLayout(self)  # the edit mark (hidden unless edited) over the stack
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self.edit_mark = ElidedLabel()  # a long list of edits must not widen the panel
+        self.edit_mark.setObjectName("editMark")
+        self.edit_mark.setContentsMargins(4, 1, 4, 1)
+        self.edit_mark.hide()
+        outer.addWidget(self.edit_mark)
+        holder = QWidget()
+        outer.addWidget(holder, 1)
+        self._stack = QStackedLayout(holder)
         self._message = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self._message.setObjectName("panelMessage")
         self.body = QWidget()
@@ -59,6 +83,34 @@ class Panel(QWidget):
             return
         self._stack.setCurrentWidget(self.body)
         self.show_trace(trace)
+
+    def set_edit_mark(self, text: str) -> None:
+        """Say at the panel's top that it shows an edited model ("" hides the line)."""
+        from seqviz.app.window.theme import current_theme
+
+        self.edit_mark.setText(text)
+        palette = self.edit_mark.palette()
+        palette.setColor(QPalette.ColorRole.WindowText, QColor(current_theme().accent))
+        self.edit_mark.setPalette(palette)
+        font = self.edit_mark.font()
+        font.setBold(True)
+        self.edit_mark.setFont(font)
+        self.edit_mark.setVisible(bool(text))
+
+    def offer_edits(self, choices: Sequence, screen_pos: QPointF | QPoint) -> QMenu | None:
+        """A menu of `choices` (edit_choices.EditChoice) at `screen_pos`; picking one emits editChosen.
+        None (no menu) when the panel offers no edits or nothing applies."""
+        if not self.offers_edits or not choices:
+            return None
+        if self.edit_menu is not None:
+            self.edit_menu.deleteLater()
+        menu = QMenu(self)
+        for choice in choices:
+            action = menu.addAction(choice.label)
+            action.triggered.connect(lambda _checked=False, edit=choice.edit: self.editChosen.emit(edit))
+        self.edit_menu = menu
+        menu.popup(QPoint(round(screen_pos.x()), round(screen_pos.y())))
+        return menu
 
     @property
     def message(self) -> str | None:

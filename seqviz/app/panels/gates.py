@@ -22,6 +22,7 @@ from seqviz.app.panels.controls import (
     SelectionCombo,
     StepLabel,
 )
+from seqviz.app.panels.edit_choices import unit_choices
 from seqviz.app.panels.gate_equations import (
     equation_text,
     equation_unit,
@@ -63,6 +64,7 @@ class GatesPanel(Panel):
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.equation)
         self.canvas.cellClicked.connect(self._on_cell_clicked)
+        self.canvas.cellMenuRequested.connect(self._on_cell_menu_requested)
         self.canvas.installEventFilter(self)
         self.cursor.stepChanged.connect(self._on_step_changed)
         self.selection.layerChanged.connect(self._on_selection_changed)
@@ -215,6 +217,12 @@ class GatesPanel(Panel):
             self.selection.toggle_unit(unit)
         else:
             self.selection.set_units((unit,))
+
+    def _on_cell_menu_requested(self, heatmap, unit: int, step: int, screen_pos) -> None:
+        gate = next((name for name, shown in self.shown_heatmaps.items() if shown is heatmap), None)
+        if gate is not None:
+            choices = unit_choices(self.trace, gate, self._layer, self._direction, unit, step)
+            self.offer_edits(choices, screen_pos)
 
     # Equations ------------------------------------------------------------------------------------
     def _show_equation(self, step: int) -> None:

@@ -216,12 +216,15 @@ class PlotCanvas(pg.GraphicsLayoutWidget):
     """A grid of plots with shared mouse handling.
 
     `cellClicked(row, step, toggle)` fires for a left click on any registered heatmap; `toggle` is
-    True when Ctrl or Shift is held. Hover shows a tooltip from the first source with text; the last
-    text is kept in `hover_text` (tests read it). The tooltip stays while the pointer rests (Qt's
-    usual 10 s), follows the pointer to another cell and goes when it leaves the plots.
+    True when Ctrl or Shift is held. `cellMenuRequested(heatmap, row, step, screen_pos)` fires for a
+    right click on one (panels offer their what-if edits there). Hover shows a tooltip from the
+    first source with text; the last text is kept in `hover_text` (tests read it). The tooltip stays
+    while the pointer rests (Qt's usual 10 s), follows the pointer to another cell and goes when it
+    leaves the plots.
     """
 
     cellClicked = Signal(int, int, bool)
+    cellMenuRequested = Signal(object, int, int, object)  # Heatmap, row, step, QPointF on the screen
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -269,6 +272,12 @@ class PlotCanvas(pg.GraphicsLayoutWidget):
         return True if shown else super().viewportEvent(event)
 
     def _on_click(self, event) -> None:
+        if event.button() == Qt.MouseButton.RightButton:
+            for heatmap in self.heatmaps:
+                cell = heatmap.cell_at(event.scenePos())
+                if cell is not None:
+                    self.cellMenuRequested.emit(heatmap, cell[0], cell[1], event.screenPos())
+                    return
         if event.button() != Qt.MouseButton.LeftButton:
             return
         toggle = bool(

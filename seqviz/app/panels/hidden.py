@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from seqviz.app.panels import plotting
 from seqviz.app.panels.base import Panel
 from seqviz.app.panels.controls import DIRECTION_LABELS, ControlRow, SelectionCombo
+from seqviz.app.panels.edit_choices import unit_choices
 from seqviz.app.panels.heatmap import Heatmap, PlotCanvas, colorbar, update_colorbar
 from seqviz.app.panels.traceinfo import is_transformer, reads_whole_input, selection_label
 from seqviz.app.viewer.model import ViewerModel
@@ -42,6 +43,7 @@ class HiddenPanel(Panel):
         layout.addWidget(self.controls)
         layout.addWidget(self.canvas, 1)
         self.canvas.cellClicked.connect(self._on_cell_clicked)
+        self.canvas.cellMenuRequested.connect(self._on_cell_menu_requested)
         self.canvas.add_hover_source(self._bar_text_at)
         self.cursor.stepChanged.connect(self._on_step_changed)
         self.selection.layerChanged.connect(self._on_selection_changed)
@@ -148,6 +150,10 @@ class HiddenPanel(Panel):
             self.selection.toggle_unit(unit)
         else:
             self.selection.set_units((unit,))
+
+    def _on_cell_menu_requested(self, _heatmap, unit: int, step: int, screen_pos) -> None:
+        sel = self.selection
+        self.offer_edits(unit_choices(self.trace, "hidden", sel.layer, sel.direction, unit, step), screen_pos)
 
     def _bar_text_at(self, scene_pos: QPointF) -> str | None:
         vb = self.bars_plot.getViewBox()

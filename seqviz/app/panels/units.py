@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QGraphicsItem, QLabel, QPushButton, QVBoxLayout, Q
 from seqviz.app.panels import plotting
 from seqviz.app.panels.base import Panel
 from seqviz.app.panels.controls import DIRECTION_LABELS, ControlRow, OptionCombo, SelectionCombo
+from seqviz.app.panels.edit_choices import unit_choices
 from seqviz.app.panels.heatmap import FutureMask, PlotCanvas
 from seqviz.app.panels.plotting import STEP_OFFSET, TokenAxis
 from seqviz.app.panels.traceinfo import default_unit, is_causal, selection_label
@@ -188,6 +189,14 @@ class UnitsPanel(Panel):
         step = self._step_at(event.scenePos())
         if event.button() == Qt.MouseButton.LeftButton and step is not None:
             self.cursor.set_step(step)
+        elif event.button() == Qt.MouseButton.RightButton and step is not None:
+            sel, array = self.selection, self.array_name
+            choices = [
+                choice
+                for unit in self.shown_units
+                for choice in unit_choices(self.trace, array, sel.layer, sel.direction, unit, step)
+            ]
+            self.offer_edits(choices, event.screenPos())
 
     def _text_at(self, scene_pos: QPointF) -> str | None:
         step = self._step_at(scene_pos)

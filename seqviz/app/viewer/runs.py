@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seqviz.app.viewer import what_if
 from seqviz.core.model_interface import SequenceModel
 from seqviz.core.trace import Trace
 from seqviz.demos import catalogue
@@ -79,18 +80,21 @@ def load(source: str) -> SequenceModel:
     return open_model(module, source=str(source), label=f"{title} ({name})" if title else name)
 
 
-def run(model: SequenceModel, text: str, truncate: bool = False, edits: tuple = ()) -> Run:
-    """Trace `text` with the model (and `edits`, seqviz.edits). Raises InputProblem for empty, too
-    long or unreadable input."""
+def run(
+    model: SequenceModel, text: str, truncate: bool = False, edits: tuple = (), made_for: int | None = None
+) -> Run:
+    """Trace `text` with the model (and `edits`, seqviz.edits). Edits made for a text of `made_for`
+    steps are fitted to this one's (what_if.fit_to_length). Raises InputProblem for empty, too long or
+    unreadable input."""
     from seqviz.core.tokenize import UnknownTokenError
 
     try:
-        return _run(model, text, truncate, edits)
+        return _run(model, text, truncate, tuple(edits), made_for)
     except UnknownTokenError as exc:  # a vocabulary without an unknown token: name the word
         raise InputProblem("unknown_word", str(exc)) from None
 
 
-def _run(model: SequenceModel, text: str, truncate: bool, edits: tuple) -> Run:
+def _run(model: SequenceModel, text: str, truncate: bool, edits: tuple, made_for: int | None) -> Run:
     num_tokens = model.count_tokens(text)
     if num_tokens == 0:
         raise InputProblem("empty", "The input is empty: type some text to run the model.")
@@ -106,8 +110,14 @@ def _run(model: SequenceModel, text: str, truncate: bool, edits: tuple) -> Run:
                 limit,
             )
         model_text, truncated_from = model.truncate(text, limit), num_tokens
+    dropped: tuple[str, ...] = ()
+    if made_for is not None and model.head != "seq2seq":  # a seq2seq model's steps are its outputs
+        steps = num_tokens if truncated_from is None else model.count_tokens(model_text)
+        edits, dropped = what_if.fit_to_length(edits, made_for, steps)
     trace = _trace_text(model, model_text, edits)
-    notes = trace_notes(trace)
+    notes = trace_notes(trace, edits)
+    if dropped:
+        notes = (*notes, f"Edits past the end of this text were dropped: {'; '.join(dropped)}.")
     if truncated_from is not None:
         notes = (f"Showing the first {limit} of {truncated_from} tokens (the model's limit).", *notes)
     return Run(trace, text, truncated_from, notes, model_text, tuple(edits))
@@ -125,8 +135,9 @@ def _trace_text(model: SequenceModel, text: str, edits: tuple = ()) -> Trace:
     return model.trace(text, **options)
 
 
-def trace_notes(trace: Trace) -> tuple[str, ...]:
-    """What a person must know to read this trace correctly, one sentence each."""
+def trace_notes(trace: Trace, edits: tuple = ()) -> tuple[str, ...]:
+    """What a person must know to read this trace correctly, one sentence each. `edits`: the edits it
+    was traced with, described as the panels number things (default: the trace's own descriptions)."""
     notes = []
     if not trace.meta.causal:
         if trace.is_recurrent:
@@ -144,8 +155,9 @@ def trace_notes(trace: Trace) -> tuple[str, ...]:
         shown = ", ".join(repr(u) for u in unknown[:12]) + (", ..." if len(unknown) > 12 else "")
         notes.append(f"Not in the model's vocabulary, shown as its unknown token: {shown}")
     if trace.meta.edits:
+        described = what_if.describe_all(edits) if edits else trace.meta.edits
         notes.append(
-            f"Edited model ({', '.join(trace.meta.edits)}): every number is what the edited model computes."
+            f"Edited model ({', '.join(described)}): every number is what the edited model computes."
         )
     if trace.meta.input_note:
         notes.append(f"This model has no tokenizer: each step's input is a {trace.meta.input_note}.")
@@ -176,6 +188,6 @@ def generate_one(model: SequenceModel, run_now: Run, temperature: float, rng: np
     token_id = sample_next(run_now.trace["probs"][-1], temperature, rng, model.generation_banned())
     text = model.extend_text(run_now.text, token_id)
     if run_now.edits:  # an edited model has no cache of its own: trace the longer text with the edits
-        return run(model, text, edits=run_now.edits)
+        return run(model, text, edits=run_now.edits, made_for=run_now.trace.num_steps)
     trace = model.append(run_now.trace, run_now.text, token_id)
     return Run(trace, text, notes=trace_notes(trace), model_text=text)

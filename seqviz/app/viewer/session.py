@@ -9,6 +9,11 @@ Switching models keeps the text (and the step) when both models read the same te
 RNN and LSTM on one sentence); otherwise the new model starts from its own example. A switch whose text
 cannot run on the new model (too long) keeps the old model and says so: what is on screen never
 disagrees with the chooser.
+
+Edits (seqviz.edits, the what-if of a lesson) belong to the current model: `edits` are those of the
+run on screen, and a new model starts with none. `set_edits` traces the text again with a new list;
+one that does not fit the model is reported (`failed`) and the edits and run stay as they were. New
+text keeps the edits, fitted to its length (seqviz.app.viewer.what_if.fit_to_length).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from seqviz.app.viewer import runs
+from seqviz.app.viewer import runs, what_if
 from seqviz.app.viewer.jobs import JobRunner
 from seqviz.app.viewer.runs import InputProblem, Run
 from seqviz.core.model_interface import SequenceModel
@@ -52,6 +57,7 @@ class Session(QObject):
     outcome = Signal(object)  # Outcome
     failed = Signal(str, str)  # dialog title, message
     generatingChanged = Signal(bool)
+    editsChanged = Signal(tuple)  # the edits of the run on screen
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -60,7 +66,8 @@ class Session(QObject):
         self.run: Run | None = None  # the run on screen; None for a trace opened from a file
         self.generate_left = 0
         self.rng = np.random.default_rng()
-        self.edits: tuple = ()  # what-if edits of the current model (seqviz.edits); a new model has none
+        self.edits: tuple = ()  # what-if edits of the run on screen (seqviz.edits); a new model has none
+        self._requested_edits: tuple | None = None  # a set_edits on its way (later requests build on it)
 
     # requests -------------------------------------------------------------------------------------
     def load(
@@ -112,8 +119,48 @@ class Session(QObject):
         self.stop_generating()
         if self.model is None:
             raise InputProblem("no_model", "No model is loaded: choose one to run this text.")
-        edits = self.edits
-        return self._submit(lambda: self._trace(self.model, text, field, step, truncate, edits), wait)
+        edits, made_for = self.wanted_edits, self.run.trace.num_steps if self.run is not None else None
+        return self._submit(
+            lambda: self._trace(self.model, text, field, step, truncate, edits, made_for), wait
+        )
+
+    @property
+    def wanted_edits(self) -> tuple:
+        """The edits asked for last: those on screen, or a list still being traced."""
+        return self.edits if self._requested_edits is None else self._requested_edits
+
+    def set_edits(self, edits: tuple, field: str, *, wait: bool, step: int = 1) -> bool:
+        """Trace the run's text again with `edits` and show `step`. An edit that does not fit the model
+        is reported through `failed` ("Cannot apply the edit") and nothing changes. Returns False if
+        it failed (only with wait=True). InputProblem when there is no run to edit."""
+        edits = tuple(edits)
+        for edit in edits:
+            what_if.check_edit(edit)
+        run = self.run
+        if self.model is None or run is None:
+            raise InputProblem(
+                "no_text", "Edits change what a model computes: run a text with a model first."
+            )
+        self.stop_generating()
+        self._requested_edits = edits
+        truncate, model = run.truncated_from is not None, self.model
+
+        def job() -> Outcome:
+            try:
+                return self._trace(model, run.text, field, step, truncate, edits)
+            except (TypeError, ValueError) as exc:  # the run traced without these edits: they are why
+                raise what_if.EditProblem(str(exc)) from None
+
+        def on_failed(exc: BaseException) -> None:
+            if self._requested_edits is edits:
+                self._requested_edits = None
+            if isinstance(exc, what_if.EditProblem):
+                self.failed.emit("Cannot apply the edit", str(exc))
+            else:
+                log.error("tracing with edits failed", exc_info=(type(exc), exc, exc.__traceback__))
+                self.failed.emit("Cannot run the model", f"{type(exc).__name__}: {exc}")
+
+        return self._submit(job, wait, on_failed)
 
     def generate(self, count: int, temperature: float, field: str, *, wait: bool) -> bool:
         """Extend the text by `count` sampled tokens, one job per token; each outcome goes to the end."""
@@ -139,10 +186,17 @@ class Session(QObject):
 
     # jobs -----------------------------------------------------------------------------------------
     def _trace(
-        self, model: SequenceModel, text: str, field: str, step: int, truncate: bool = False, edits=()
+        self,
+        model: SequenceModel,
+        text: str,
+        field: str,
+        step: int,
+        truncate: bool = False,
+        edits=(),
+        made_for: int | None = None,
     ) -> Outcome:
         try:
-            return Outcome(model, text, field, step, run=runs.run(model, text, truncate, edits))
+            return Outcome(model, text, field, step, run=runs.run(model, text, truncate, edits, made_for))
         except InputProblem as problem:
             return Outcome(model, text, field, step, problem=problem)
 
@@ -172,10 +226,14 @@ class Session(QObject):
                 if outcome.run is None and self.model is not None and self.run is not None:
                     outcome.kept_previous = True
                 else:
-                    self.model, self.edits = outcome.model, ()
+                    self.model, self._requested_edits = outcome.model, None
+                    self._show_edits(())
                     self.modelChanged.emit(outcome.model)
             if outcome.run is not None:
                 self.run = outcome.run
+                if outcome.run.edits == self._requested_edits:
+                    self._requested_edits = None
+                self._show_edits(outcome.run.edits)
             result["ok"] = outcome.run is not None
             self.outcome.emit(outcome)
             if after is not None:
@@ -191,6 +249,11 @@ class Session(QObject):
 
         (self.jobs.run_now if wait else self.jobs.submit)(job, done, failed)
         return result["ok"]
+
+    def _show_edits(self, edits: tuple) -> None:
+        if edits != self.edits:
+            self.edits = edits
+            self.editsChanged.emit(edits)
 
     def _set_generate_left(self, n: int) -> None:
         was = self.generate_left > 0

@@ -2,15 +2,17 @@
 
 - Every run shown gets its gradient map filled in the background (GradientFiller), rows handed to the
   Gradient flow panel as they arrive, with progress.
-- The panel's "W_hh ×" option (`selection.option("gradients", "recurrent_scale")`) re-traces the text
-  with `ScaleRecurrent(factor)` (seqviz.edits) and keeps the step: the exploding-gradient what-if.
-  A new model starts unscaled.
+- The panel's "W_hh ×" option (`selection.option("gradients", "recurrent_scale")`) is the
+  `ScaleRecurrent(factor)` entry of the window's edits (seqviz.edits; the other edits stay): setting
+  it re-traces the text and keeps the step, the exploding-gradient what-if. Removing that entry from
+  the edits puts the option back to 1; a new model starts unscaled.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject
 
+from seqviz.app.viewer import what_if
 from seqviz.app.viewer.gradient_filler import GradientFiller
 
 PANEL, SCALE = "gradients", "recurrent_scale"
@@ -26,6 +28,7 @@ class GradientFlow(QObject):
         self.filler.failed.connect(self._on_failed)
         window.session.outcome.connect(self._on_outcome)
         window.session.modelChanged.connect(self._on_model_changed)
+        window.session.editsChanged.connect(self._on_edits_changed)
         window.viewer.selection.optionChanged.connect(self._on_option_changed)
 
     @property
@@ -55,18 +58,16 @@ class GradientFlow(QObject):
     def _on_option_changed(self, panel: str, key: str, value: str) -> None:
         if (panel, key) != (PANEL, SCALE):
             return
-        from seqviz.edits import ScaleRecurrent
-
         session, trace = self.window.session, self.window.trace
-        factor = float(value)
         recurrent = trace is not None and trace.is_recurrent
-        edits = (ScaleRecurrent(factor),) if recurrent and factor != 1.0 else ()
-        changed, session.edits = edits != session.edits, edits
-        run = session.run
-        if not changed or run is None:
-            return
-        truncate = run.truncated_from is not None
-        session.run_text(run.text, self.window.text, wait=False, step=self.window.step, truncate=truncate)
+        edits = what_if.with_scale(session.wanted_edits, float(value) if recurrent else 1.0)
+        if edits != session.wanted_edits and session.run is not None:
+            self.window.set_edits(edits, wait=False)
+
+    def _on_edits_changed(self, edits: tuple) -> None:
+        """The option shows the scale of the edits on screen (removing the entry resets it to 1)."""
+        if self.window.session.wanted_edits == edits:  # not while a newer list is being traced
+            self.window.viewer.selection.set_option(PANEL, SCALE, f"{what_if.scale_of(edits):g}")
 
     def _on_rows_ready(self, trace, rows, values) -> None:
         if self.panel is not None and trace is self.window.trace:

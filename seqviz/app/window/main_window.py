@@ -27,7 +27,7 @@ from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.viewer.playback import DEFAULT_SPEED, Playback
 from seqviz.app.viewer.runs import InputProblem, Run
 from seqviz.app.viewer.session import Outcome, Session
-from seqviz.app.window import appearance, compare, dialogs
+from seqviz.app.window import appearance, compare, dialogs, what_if
 from seqviz.app.window.docks import DockArea, panel_classes
 from seqviz.app.window.gradient_flow import GradientFlow
 from seqviz.app.window.notices import NoticeBar
@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.gradient_flow = GradientFlow(self)  # after _connect: it reacts to runs the window shows
         self.comparison = compare.install(self)  # after the menus and the dock area
+        self.what_if = what_if.install(self)  # model edits: the API below, panel menus, Edits dock
         self.toolbar.set_entries(catalogue.entries())
         self.playback.set_speed(self.settings.speed or DEFAULT_SPEED)
         self.toolbar.set_speed(self.playback.speed)
@@ -146,6 +147,7 @@ class MainWindow(QMainWindow):
             return
         appearance.use_remembered_theme(self)  # plots are built in the theme they start with
         self.dock_area.add_panels(panel_classes(), self.view_menu, self.settings.dock_state)
+        self.what_if.connect_panels(self.dock_area.panels)
         if self.trace is not None:
             self._report_panel_failures(self.dock_area.set_trace(self.trace))
 
@@ -201,6 +203,25 @@ class MainWindow(QMainWindow):
     def stop_comparing(self) -> None:
         """Back to the first run alone (View > Stop comparing)."""
         self.comparison.stop()
+
+    @property
+    def edits(self) -> tuple:
+        """The model edits (seqviz.edits) of the run on screen; a new model starts with none."""
+        return self.what_if.edits
+
+    def add_edit(self, edit, *, wait: bool = True) -> bool:
+        """Add an edit (e.g. `ClampGate("forget_gate", 0, [3], range(4, 12), 1.0)`) and trace the text
+        again, keeping the step. An edit that does not fit the model is an error box and nothing
+        changes; False then (only with wait=True). See seqviz.app.window.what_if."""
+        return self.what_if.add(edit, wait=wait)
+
+    def remove_edit(self, index: int, *, wait: bool = True) -> bool:
+        """Remove edit `index` (0-based, in `edits`) and trace the text again, keeping the step."""
+        return self.what_if.remove(index, wait=wait)
+
+    def set_edits(self, edits, *, wait: bool = True) -> bool:
+        """Replace the edits (() clears them) and trace the text again, keeping the step."""
+        return self.what_if.set(edits, wait=wait)
 
     def show_trace(self, trace: Trace, label: str | None = None) -> None:
         """Show a trace directly (no model needed); the loaded model stays for new text."""
