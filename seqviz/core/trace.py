@@ -6,9 +6,10 @@ metadata. Views only read it; stepping moves a cursor over it and never recomput
 Shapes (T steps, L layers, D directions, H units; see DESIGN.md for the full contract):
     recurrent   hidden, cell, *_gate, candidate      (T, L, D, H)
     transformer hidden                               (T, L, 1, d_model)
-                attention                            (L, heads, T, T)
+                attention                            (L, heads, T, T)  (HF decoders: a CausalAttention)
                 cross_attention                      (L, heads, T, S)
     heads       probs                                (T, V) or (T, C)
+                top_ids, top_probs                   (T, k)  large vocabularies (Hugging Face)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from seqviz.core.atomic import atomic_path
+from seqviz.core.causal_attention import CausalAttention
 from seqviz.core.trace_meta import TraceMeta, as_meta
 
 _META_KEY = "__seqviz_meta__"
@@ -45,6 +47,9 @@ class Trace(Mapping[str, np.ndarray]):
     ) -> None:
         self._arrays: dict[str, np.ndarray] = {}
         for name, value in arrays.items():
+            if isinstance(value, CausalAttention):  # kept packed: it reads as the dense array
+                self._arrays[name] = value  # type: ignore[assignment]
+                continue
             arr = np.asarray(value)
             if arr.dtype.kind == "f" and arr.dtype != np.float32:
                 arr = arr.astype(np.float32)
