@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,11 +65,14 @@ def configure_torch() -> None:
 _torch_configured = False
 
 
-def load(source: str) -> SequenceModel:
-    """Open a catalogue model by id, or a model file by path. Raises seqviz.ModelFileError."""
+def load(source: str | Any) -> SequenceModel:
+    """Open a catalogue model by id, or a model file by path (raises seqviz.ModelFileError), or wrap
+    an object seqviz opens (a SequenceModel, a torch module: `open_model`, TypeError otherwise)."""
     from seqviz.core.adapters import open_model
 
     configure_torch()
+    if not isinstance(source, str):
+        return open_model(source)
     entry = catalogue.find(source)
     if entry is not None:
         return open_model(catalogue.load(source), source=source, label=entry.card.get("title") or entry.id)

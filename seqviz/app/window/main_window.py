@@ -238,19 +238,21 @@ class MainWindow(QMainWindow):
 
     def open_model(
         self,
-        source: str,
+        source: str | SequenceModel,
         text: str | None = None,
         *,
         wait: bool = True,
         fallback: str | None = None,
         truncate: bool = False,
     ) -> bool:
-        """Load a catalogue model (id) or a model file (path), then run `text` (default: the typed text
+        """Load a catalogue model (id) or a model file (path), or show an opened SequenceModel, then
+        run `text` (default: the typed text
         and step if the new model reads the same texts as the current one, else the new model's
         example). On failure an error box says why and the previous model stays (or, given `fallback`,
         that model is loaded instead, with a note); a text too long for the new model keeps the
         previous model and offers to truncate. Returns False if it failed (only with wait=True)."""
-        self.status_model.setText(f"Loading {Path(source).name}...")
+        name = source.label if isinstance(source, SequenceModel) else Path(source).name
+        self.status_model.setText(f"Loading {name}...")
         step = self.viewer.cursor.step if self.session.run is not None else 1
         return self.session.load(
             source, text, self.text, wait=wait, fallback=fallback, step=step, truncate=truncate
