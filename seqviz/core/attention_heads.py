@@ -4,7 +4,8 @@ Every multi-head attention here ends in one linear map over the heads' outputs l
 y = W_o [head_0; head_1; ...] + b, so the columns h*d_head .. (h+1)*d_head of W_o read head h alone.
 `attention_modules(model, attention)` lists, per layer, that projection and the number of heads, for
 the project's Transformers (also inside a TokenModel) and torch's Transformer encoder/decoder layers
-and stacks; anything else is a ValueError that says what the model is.
+and stacks (also the one inside the word_language_model example's Transformer); anything else is a
+ValueError that says what the model is.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ def attention_modules(model: Any, attention: str) -> list[tuple[nn.Linear, int]]
     """[(output projection (d, h*d_head), heads)] per layer, for attention "self", "cross" or
     "encoder" (the trace's `attention`, `cross_attention`, `encoder_attention`)."""
     from seqviz.core.seqmodel import TokenModel
+    from seqviz.core.word_lm_transformer import ExampleTransformer
 
     backbone = model.backbone if isinstance(model, TokenModel) else model
+    if isinstance(backbone, ExampleTransformer):  # the word_language_model example: torch's own stack
+        backbone = backbone.encoder
     found = _project_attention(backbone) or _torch_attention(backbone)
     if found is None:
         raise ValueError(f"AblateHead is for Transformers' attention heads; {_what(backbone)} has none")

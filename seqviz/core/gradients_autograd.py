@@ -93,6 +93,7 @@ def token_model_run(
     from seqviz.core.bahdanau import BahdanauSeq2Seq
     from seqviz.core.seqmodel import RecurrentNet
     from seqviz.core.transformer import EncoderDecoderTransformer, _SingleStack
+    from seqviz.core.word_lm_transformer import ExampleTransformer
 
     backbone = model.backbone
     if isinstance(backbone, RecurrentNet):
@@ -105,6 +106,9 @@ def token_model_run(
     if isinstance(backbone, _SingleStack):
         ids = torch.as_tensor([meta.token_ids], dtype=torch.long)
         return _embedded_run(backbone, backbone.stack.embed.token, ids, lambda: backbone(ids), cotangent)
+    if isinstance(backbone, ExampleTransformer):  # PyTorch's word_language_model example
+        ids = torch.as_tensor([meta.token_ids], dtype=torch.long)
+        return _embedded_run(backbone, backbone.embedding, ids, lambda: backbone(ids), cotangent)
     if isinstance(backbone, EncoderDecoderTransformer | BahdanauSeq2Seq):
         src = torch.as_tensor([meta.source_ids], dtype=torch.long)
         tgt = torch.as_tensor([meta.decoder_input_ids], dtype=torch.long)

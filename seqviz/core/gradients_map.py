@@ -91,8 +91,9 @@ def _token_model_source(module: Any, trace: Trace, inputs: Any, options: dict, v
     from seqviz.core import gradients_recurrent
     from seqviz.core.gradients_autograd import token_model_run
     from seqviz.core.seqmodel import RecurrentNet
+    from seqviz.core.top_outputs import predictions
 
-    predicted = np.argmax(trace["probs"], axis=1)  # the prediction shown at each step
+    predicted = predictions(trace)  # the prediction shown at each step (argmax of probs, or top_ids[:, 0])
     backbone = module.backbone
     if isinstance(backbone, RecurrentNet) and gradients_recurrent.supports(backbone.rnn) and not values:
         head = backbone.head

@@ -26,10 +26,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seqviz.core import resources
+from seqviz.core import resources, word_lm
 from seqviz.core.atomic import atomic_path
+from seqviz.core.module_pickle import read_pickled_module, refusal, state_dict_of
 from seqviz.core.statedict import (
     ModelFileError,
+    PickledObjectsError,
     few_keys,
     first_sentence,
     infer_recurrent,
@@ -69,6 +71,7 @@ RECURRENT_KWARGS = {  # what a file may pass to each constructor (plus "dropout"
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 UNTRAINED_ARCHS = ("rnn", "gru", "lstm", "transformer")  # `untrained-<arch>`: seqmodel.fresh_model(arch)
 _UNTRAINED_PREFIX = "untrained-"
+PICKLED_RECURRENT = tuple(f"torch.nn.modules.rnn.{name}" for name in ("RNN", "GRU", "LSTM"))
 
 
 # Finding the file ---------------------------------------------------------------------------------
@@ -126,7 +129,13 @@ def resolve_model_path(path_or_id: str | os.PathLike[str]) -> Path:
 # Loading ------------------------------------------------------------------------------------------
 
 
-def load_model(path_or_id: str | os.PathLike[str], *, nonlinearity: str | None = None) -> nn.Module:
+def load_model(
+    path_or_id: str | os.PathLike[str],
+    *,
+    nonlinearity: str | None = None,
+    vocab: word_lm.VocabArg = None,
+    heads: int | None = None,
+) -> nn.Module:
     """Load a model file, or a model by id (`model_ids()`); returns a TokenModel or nn.RNN/GRU/LSTM in
     eval mode. An existing file wins over an id of the same name.
 
@@ -134,29 +143,67 @@ def load_model(path_or_id: str | os.PathLike[str], *, nonlinearity: str | None =
     weights are widened: torch's CPU recurrent kernels want float32).
     A raw nn.RNN state dict does not record its nonlinearity: it is loaded as tanh (torch's default)
     unless `nonlinearity="relu"` is given. Files that record it (and GRU/LSTM files) ignore the argument.
+    Files of PyTorch's word_language_model example (`torch.save(model)` or its state dict; see
+    seqviz.core.word_lm) need `vocab=` (a file of one word per line, the data folder, or the words),
+    and their state dicts `heads=` (Transformer) or `nonlinearity=` (nn.RNN); the message says so.
     Raises ModelFileError, naming the file, for anything that is not a loadable model.
     """
     if nonlinearity not in (None, "tanh", "relu"):
         raise ValueError(f"nonlinearity must be 'tanh' or 'relu', not {nonlinearity!r}")
+    if heads is not None and (isinstance(heads, bool) or not isinstance(heads, int) or heads < 1):
+        raise ValueError(f"heads must be a positive number of attention heads, not {heads!r}")
     arch = _untrained_arch(path_or_id)
     if arch is not None:
         from seqviz.core.seqmodel import fresh_model
 
+        _no_example_options(path_or_id, vocab, heads, "a seqviz model with its own vocabulary")
         return fresh_model(arch)
     path = resolve_model_path(path_or_id)
     try:
-        return _load_file(path, nonlinearity or "tanh")
+        return _load_file(path, nonlinearity, vocab, heads)
     except ModelFileError:
         raise
     except Exception as exc:  # the boundary: a damaged file can make any library raise anything
         raise ModelFileError.at(path, f"{type(exc).__name__}: {first_sentence(str(exc))}") from exc
 
 
-def _load_file(path: Path, nonlinearity: str) -> nn.Module:
-    tensors, metadata = read_tensors(path)
+def _load_file(path: Path, nonlinearity: str | None, vocab: word_lm.VocabArg, heads: int | None) -> nn.Module:
+    try:
+        tensors, metadata = read_tensors(path)
+    except PickledObjectsError:  # torch.save(model): read as data, never run (core.module_pickle)
+        return _load_pickled_module(path, nonlinearity, vocab, heads)
     if METADATA_KEY in metadata:
+        _no_example_options(path, vocab, heads, "a seqviz model file with its own vocabulary")
         return _build_seqviz_model(path, metadata[METADATA_KEY], tensors)
-    return _build_raw_recurrent(path, tensors, nonlinearity)
+    example = word_lm.recognise_state_dict(tensors)
+    if example is not None:
+        return word_lm.build(path, example, vocab, heads, nonlinearity)
+    _no_example_options(path, vocab, heads, "the state dict of a recurrent layer")
+    return _build_raw_recurrent(path, tensors, nonlinearity or "tanh")
+
+
+def _load_pickled_module(
+    path: Path, nonlinearity: str | None, vocab: word_lm.VocabArg, heads: int | None
+) -> nn.Module:
+    """A whole pickled nn.RNN/GRU/LSTM, or a model of the word_language_model example."""
+    obj = read_pickled_module(path)
+    if obj.pickled_class in PICKLED_RECURRENT:
+        _no_example_options(path, vocab, heads, f"a pickled nn.{obj.class_name}")
+        relu = obj.get("mode") == "RNN_RELU"  # the pickle records it
+        return _build_raw_recurrent(path, state_dict_of(path, obj), "relu" if relu else "tanh")
+    if obj.class_name in ("RNNModel", "TransformerModel"):
+        return word_lm.build(path, word_lm.recognise_pickle(path, obj), vocab, heads, nonlinearity)
+    raise ModelFileError.at(path, f"it holds a pickled {obj.class_name}, not a sequence model; {refusal([])}")
+
+
+def _no_example_options(where: Any, vocab: Any, heads: int | None, what: str) -> None:
+    """vocab= and heads= are for the word_language_model example's files; elsewhere they are a mistake."""
+    given = [name for name, value in (("vocab", vocab), ("heads", heads)) if value is not None]
+    if given:
+        raise ModelFileError(
+            f"cannot load {where}: {' and '.join(given)} given, but it is {what}; "
+            f"{' and '.join(given)} are for files of PyTorch's word_language_model example"
+        )
 
 
 # Rebuilding models --------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import torch
 import torch.nn as nn
 
 from seqviz.core.tokenize import EOS, Tokenizer
+from seqviz.core.top_outputs import head_outputs
 from seqviz.core.trace import Trace
 from seqviz.core.trace_meta import TraceMeta
 
@@ -77,8 +78,9 @@ class RecurrentNet(nn.Module):
         x = self.embedding(torch.as_tensor(ids, dtype=torch.long))  # (T, E)
         tr = trace_edited(self.rnn, x, **options)  # trace_recurrent's trace when there are no edits
         top = torch.from_numpy(tr["hidden"][:, -1])  # (T, D, H): the last layer
-        probs = torch.softmax(self.head(top.reshape(len(ids), -1)), dim=-1)  # (T, K)
-        return Trace({**tr, "probs": probs.numpy()}, meta=tr.meta)
+        # probs (T, K); a language model's large vocabulary as its top outputs (core.top_outputs)
+        outputs = head_outputs(self.head, top.reshape(len(ids), -1), ids[1:])
+        return Trace({**tr, **outputs}, meta=tr.meta)
 
 
 @dataclass
@@ -215,9 +217,14 @@ def _output_text(target_tokenizer: Tokenizer, output_ids: list[int]) -> str:
 
 def backbone_classes() -> dict[str, type[nn.Module]]:
     """Backbones a model file may name; nothing else is ever constructed from a file."""
-    from seqviz.core import bahdanau, transformer
+    from seqviz.core import bahdanau, transformer, word_lm_transformer
 
-    return {"RecurrentNet": RecurrentNet, **bahdanau.BACKBONES, **transformer.BACKBONES}
+    return {
+        "RecurrentNet": RecurrentNet,
+        **bahdanau.BACKBONES,
+        **transformer.BACKBONES,
+        **word_lm_transformer.BACKBONES,
+    }
 
 
 def fresh_model(

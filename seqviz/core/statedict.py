@@ -26,7 +26,7 @@ _CLASS_BY_GATES = {1: "RNN", 3: "GRU", 4: "LSTM"}  # rows of weight_hh = gates *
 _PARAM_RE = re.compile(r"^(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(\d+)(_reverse)?$")
 _TORCH_SUFFIXES = (".pt", ".pth", ".bin", ".pkl", ".ckpt")
 _MAX_HEADER_BYTES = 100_000_000  # the limit safetensors itself enforces
-_SAVE_HINT = "save model.state_dict(), or the model with seqviz.save_model"
+_SAVE_HINT = "save the model's state dict instead: torch.save(model.state_dict(), path)"
 
 
 class ModelFileError(Exception):
@@ -39,6 +39,11 @@ class ModelFileError(Exception):
     @classmethod
     def at(cls, path: Path, problem: str) -> ModelFileError:
         return cls(f"cannot load {path}: {problem}")
+
+
+class PickledObjectsError(ModelFileError):
+    """A torch.save file that pickles objects (a whole module), not only tensors: torch's safe loader
+    refuses it; seqviz.core.module_pickle reads the ones seqviz knows as data."""
 
 
 # Reading a file -----------------------------------------------------------------------------------
@@ -116,7 +121,7 @@ def _read_torch_file(path: Path) -> dict[str, torch.Tensor]:
     except pickle.UnpicklingError as exc:
         refused = re.search(r"GLOBAL ([\w.]+)", str(exc))
         if refused:
-            raise ModelFileError.at(
+            raise PickledObjectsError.at(
                 path, f"it contains code/objects ({refused.group(1)}), not a plain state dict; {_SAVE_HINT}"
             ) from None
         raise ModelFileError.at(
@@ -173,9 +178,10 @@ def strip_common_prefix(path: Path, tensors: dict[str, torch.Tensor]) -> dict[st
     if prefixes:
         raise ModelFileError.at(
             path,
-            f"it holds a larger model ({few_keys(list(tensors))}); seqviz reads the state "
-            f"dict of one nn.RNN/GRU/LSTM: save e.g. model.{sorted(prefixes)[0]}.state_dict(), or a whole "
-            "seqviz model with seqviz.save_model",
+            f"it holds a larger model ({few_keys(list(tensors))}); seqviz reads the whole state dict "
+            "of PyTorch's word_language_model example, and of one nn.RNN/GRU/LSTM: for this model save "
+            f"model.{sorted(prefixes)[0]}.state_dict() (seqviz then feeds it one vector per character: "
+            "your embedding and output layer are not used)",
         )
     raise ModelFileError.at(path, f"it holds no nn.RNN/GRU/LSTM weights (keys: {few_keys(list(tensors))})")
 

@@ -11,13 +11,16 @@ PAD = "<pad>"
 BOS = "<s>"
 EOS = "</s>"
 SPECIAL_TOKENS = (UNK, PAD, BOS, EOS)  # markup, not text: never generated, marked on screen
+LEVELS = ("char", "word", "space")
 
 _WORD_RE = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
 
 @dataclass
 class Tokenizer:
-    """Maps text to token ids and back. `level` is "char" or "word".
+    """Maps text to token ids and back. `level` is "char", "word" (words and punctuation marks) or
+    "space" (what lies between whitespace, as is: corpora that are split already, like the
+    word_language_model example's "U.S." and "@-@").
 
     Characters or words outside `vocab` map to UNK (which is always in the vocabulary); `unknown(text)`
     lists them so the app can tell the user.
@@ -32,8 +35,8 @@ class Tokenizer:
     _index: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.level not in ("char", "word"):
-            raise ValueError(f"tokenizer level must be 'char' or 'word', not {self.level!r}")
+        if self.level not in LEVELS:
+            raise ValueError(f"tokenizer level must be 'char', 'word' or 'space', not {self.level!r}")
         if UNK not in self.vocab and self.add_unknown:
             self.vocab = [*self.vocab, UNK]
         self._index = {tok: i for i, tok in enumerate(self.vocab)}
@@ -44,7 +47,7 @@ class Tokenizer:
             text = text.lower()
         if self.level == "char":
             return list(text)
-        return _WORD_RE.findall(text)
+        return text.split() if self.level == "space" else _WORD_RE.findall(text)
 
     def lookup(self, piece: str) -> int | None:
         """The id of `piece`, or of its unaccented form ("nací" -> "naci") when only that is in the

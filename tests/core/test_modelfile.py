@@ -277,9 +277,9 @@ BAD_FILES = {
     "random bin": (lambda p: _random_bytes(p / "noise.weights"), "not a safetensors or pytorch file"),
     "list": (_torch_saved("list.pt", lambda: [1, 2, 3]), "holds a list"),
     "dict of non-tensors": (_torch_saved("d.pt", lambda: {"a": 1, "b": "x"}), "not a tensor"),
-    "whole module": (
-        _torch_saved("module.pt", lambda: nn.LSTM(2, 3)),
-        "contains code/objects (torch.nn.modules.rnn.lstm), not a plain state dict; save model.state_dict()",
+    "whole module of an unknown class": (
+        _torch_saved("module.pt", lambda: _MyLSTM(2, 3)),
+        "names test_modelfile._mylstm, which seqviz will not load",
     ),
     "checkpoint": (
         _torch_saved("ck.pt", lambda: {"model_state_dict": nn.GRU(2, 3).state_dict(), "epoch": 3}),
