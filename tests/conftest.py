@@ -18,6 +18,10 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["SEQVIZ_SETTINGS_DIR"] = tempfile.mkdtemp(prefix="seqviz-test-settings-")
 os.environ.pop("SEQVIZ_REPORT", None)
+# Never the person's Hugging Face cache, never the network: the chooser lists an empty cache unless a
+# test builds one (tests/hf_cache_layout.py), and transformers refuses to download.
+os.environ["HF_HUB_CACHE"] = tempfile.mkdtemp(prefix="seqviz-test-hf-cache-")
+os.environ["HF_HUB_OFFLINE"] = "1"
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +35,7 @@ def temp_settings_dir(tmp_path, monkeypatch):
 @pytest.fixture
 def dialog_log(monkeypatch):
     """No dialogs on screen: errors are recorded as (title, message) through the app's error handler,
-    file choosers fail the test unless a test sets `dialog_log.next_file`."""
+    file and folder choosers fail the test unless a test sets `dialog_log.next_file`."""
     from seqviz.app.window import dialogs
 
     class Log(list):
@@ -45,6 +49,7 @@ def dialog_log(monkeypatch):
         return log.next_file
 
     monkeypatch.setattr(dialogs, "choose_file", choose_file)
+    monkeypatch.setattr(dialogs, "choose_folder", lambda parent, title: choose_file(parent, title, ""))
     yield log
     dialogs.set_error_handler(previous)
 

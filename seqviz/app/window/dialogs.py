@@ -86,6 +86,12 @@ def choose_file(parent: QWidget | None, title: str, file_filter: str) -> str | N
     return path or None
 
 
+def choose_folder(parent: QWidget | None, title: str) -> str | None:
+    """Ask for a folder to open (e.g. a Hugging Face model folder); None if the person cancels."""
+    path = QFileDialog.getExistingDirectory(parent, title, "")
+    return path or None
+
+
 def install_excepthook(parent: QWidget | None) -> Callable:
     """Log every unexpected exception with its traceback and report it with `show_error`.
 

@@ -27,7 +27,7 @@ from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.viewer.playback import DEFAULT_SPEED, Playback
 from seqviz.app.viewer.runs import InputProblem, Run
 from seqviz.app.viewer.session import Outcome, Session
-from seqviz.app.window import appearance, compare, dialogs, what_if
+from seqviz.app.window import appearance, compare, dialogs, other_models, what_if
 from seqviz.app.window.docks import DockArea, panel_classes
 from seqviz.app.window.gradient_flow import GradientFlow
 from seqviz.app.window.notices import NoticeBar
@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
         self.comparison = compare.install(self)  # after the menus and the dock area
         self.what_if = what_if.install(self)  # model edits: the API below, panel menus, Edits dock
         self.toolbar.set_entries(catalogue.entries())
+        other_models.install(self)  # the Hugging Face cache in the chooser, File > Open model folder
         self.playback.set_speed(self.settings.speed or DEFAULT_SPEED)
         self.toolbar.set_speed(self.playback.speed)
         self._update_generate_action()
@@ -91,7 +92,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         a = self.commands
         file_menu = self.menuBar().addMenu("&File")
-        file_menu.addActions([a.open_model, a.open_trace])
+        file_menu.addActions([a.open_model, a.open_folder, a.open_trace])
         file_menu.addSeparator()
         file_menu.addAction(a.quit)
         self.view_menu = self.menuBar().addMenu("&View")

@@ -26,6 +26,7 @@ from seqviz.demos.catalogue import CatalogueEntry
 
 SOURCE_ROLE = Qt.ItemDataRole.UserRole + 1
 TRACE_ROLE = Qt.ItemDataRole.UserRole + 2  # the entry that stands for a trace file on screen
+GROUP_ROLE = Qt.ItemDataRole.UserRole + 3  # the title of an added group (`add_group`) a row belongs to
 TEMPERATURES = (0.0, 0.5, 0.8, 1.0, 1.5)
 GENERATE_COUNTS = (1, 10, 50)
 
@@ -62,6 +63,11 @@ class Actions:
             "Open a seqviz model file or a raw RNN/GRU/LSTM state dict",
             ["Ctrl+O"],
             pix.SP_DialogOpenButton,
+        )
+        self.open_folder = make(
+            "Open model folder...",
+            "Open a Hugging Face model folder (config.json, weights and tokenizer files)",
+            icon=pix.SP_DirOpenIcon,
         )
         self.open_trace = make(
             "Open trace...", "Open a saved trace (.npz)", ["Ctrl+Shift+O"], pix.SP_FileIcon
@@ -149,6 +155,26 @@ class MainToolBar(QToolBar):
                 self._add_item(f"{entry.id} \u2014 {_one_line(entry.summary)}", entry.id, entry.description)
         width = self.model_combo.view().sizeHintForColumn(0) + 30
         self.model_combo.view().setMinimumWidth(width)
+
+    def add_group(self, title: str, items: list[tuple[str, str, str]], note: str = "") -> None:
+        """A group after the catalogue: a header, then (text, source, tooltip) items; `note` is a
+        line that opens nothing (e.g. how to install what the group needs). Replaces a group of the
+        same title."""
+        model: QStandardItemModel = self.model_combo.model()
+        for row in reversed(range(model.rowCount())):
+            if model.item(row).data(GROUP_ROLE) == title:
+                model.removeRow(row)
+        first = model.rowCount()
+        self._add_header(title)
+        for text, source, tip in items:
+            self._add_item(text, source, tip)
+        if note:
+            item = QStandardItem(note)
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            item.setToolTip(note)
+            model.appendRow(item)
+        for row in range(first, model.rowCount()):
+            model.item(row).setData(title, GROUP_ROLE)
 
     def _add_header(self, text: str) -> None:
         header = QStandardItem(text.upper())
