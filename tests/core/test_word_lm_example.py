@@ -310,3 +310,31 @@ def test_ablating_a_head_of_the_example_transformer(trained, corpus):
     np.testing.assert_array_equal(edited["hidden"][:, 0], plain["hidden"][:, 0])  # layer 0 untouched
     assert not np.allclose(edited["hidden"][:, 1], plain["hidden"][:, 1])
     assert edited.meta.edits == ("head 0 of layer 1 ablated",)
+
+
+# A large vocabulary ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["GRU", "Transformer"])
+def test_a_large_vocabulary_keeps_the_top_words_and_the_true_next_word(kind, tmp_path):
+    from seqviz.core.top_outputs import LARGE_VOCABULARY, TOP_K
+
+    words = [f"w{i}" for i in range(LARGE_VOCABULARY + 1000)]
+    model = ex.build(kind, len(words), seed=3, ninp=16, nhid=16)
+    loaded = load_model(ex.save_whole(model, tmp_path / "big.pt"), vocab=words)
+    text = "w5 w17 w5 w4000 w5999 w17"
+    ids = [int(w[1:]) for w in text.split()]
+    tr = seqviz.trace(loaded, text, gradients=True)
+    log_probs = reference(model, ids)[0].double()  # (T, V)
+    assert "probs" not in tr and tr["top_ids"].shape == (len(ids), TOP_K)
+    expected_top = log_probs.topk(TOP_K, dim=-1)
+    np.testing.assert_array_equal(tr["top_ids"], expected_top.indices.numpy())
+    np.testing.assert_allclose(tr["top_probs"], expected_top.values.exp().numpy(), atol=1e-6)
+    truth = log_probs[:-1].gather(1, torch.as_tensor(ids[1:])[:, None])[:, 0]  # row t predicts word t+1
+    np.testing.assert_allclose(tr["target_prob"][:-1], truth.exp().numpy(), rtol=1e-5)
+    # Its rank: 1 + the words more probable; words within float32 rounding of it may go either way.
+    above = (1 + (log_probs[:-1] > truth[:, None] + 1e-5).sum(dim=1)).numpy()
+    level = (1 + (log_probs[:-1] > truth[:, None] - 1e-5).sum(dim=1)).numpy()
+    assert ((above <= tr["target_rank"][:-1]) & (tr["target_rank"][:-1] <= level)).all()
+    assert np.isnan(tr["target_prob"][-1]) and tr["target_rank"][-1] == -1  # no next word to check
+    assert tr["input_gradient_norm"].shape == (len(ids), len(ids))  # of the top word, top_ids[:, 0]
