@@ -7,6 +7,7 @@ which the output panel shows ten. Above `LARGE_VOCABULARY` outputs the trace kee
     top_probs    (T, k) float32  their probabilities
     target_prob  (T,) float32    the probability of the true next token (NaN at the last step)
     target_rank  (T,) int32      its rank, 1 = the model's first choice (-1 at the last step)
+    next_probs   (V,) float32    the whole distribution of the last step: generation samples from it
 The rows are computed a block at a time, so the (T, V) matrix never exists either.
 """
 
@@ -40,6 +41,7 @@ def _top_outputs(head, features: torch.Tensor, next_ids: Sequence[int] | None, w
     top_probs = np.empty((steps, k), np.float32)
     target_prob = np.full(steps, np.nan, np.float32)
     target_rank = np.full(steps, -1, np.int32)
+    next_probs = np.empty(width, np.float32)
     targets = torch.as_tensor(list(next_ids or ()), dtype=torch.long)  # (T-1,)
     block = max(1, _BLOCK_VALUES // width)
     for start in range(0, steps, block):
@@ -47,13 +49,14 @@ def _top_outputs(head, features: torch.Tensor, next_ids: Sequence[int] | None, w
         probs = torch.softmax(head(features[rows]), dim=-1)  # (B, V)
         values, indices = probs.topk(k, dim=-1)  # sorted, most probable first
         top_ids[rows], top_probs[rows] = indices.numpy(), values.float().numpy()
+        next_probs[:] = probs[-1].float().numpy()  # the last block's last row is the last step's
         known = targets[rows.start : rows.stop]  # rows with a next token (not the last step)
         if len(known):
             p = probs[: len(known)].gather(1, known[:, None])  # (n, 1)
             target_prob[rows.start : rows.start + len(known)] = p[:, 0].float().numpy()
             rank = 1 + (probs[: len(known)] > p).sum(dim=1)
             target_rank[rows.start : rows.start + len(known)] = rank.numpy()
-    arrays = {"top_ids": top_ids, "top_probs": top_probs}
+    arrays = {"top_ids": top_ids, "top_probs": top_probs, "next_probs": next_probs}
     if next_ids is not None:
         arrays.update(target_prob=target_prob, target_rank=target_rank)
     return arrays

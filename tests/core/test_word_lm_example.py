@@ -337,4 +337,5 @@ def test_a_large_vocabulary_keeps_the_top_words_and_the_true_next_word(kind, tmp
     level = (1 + (log_probs[:-1] > truth[:, None] - 1e-5).sum(dim=1)).numpy()
     assert ((above <= tr["target_rank"][:-1]) & (tr["target_rank"][:-1] <= level)).all()
     assert np.isnan(tr["target_prob"][-1]) and tr["target_rank"][-1] == -1  # no next word to check
+    np.testing.assert_allclose(tr["next_probs"], log_probs[-1].exp().numpy(), atol=1e-6)  # to generate from
     assert tr["input_gradient_norm"].shape == (len(ids), len(ids))  # of the top word, top_ids[:, 0]
