@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run another model on the same text beside the first, under one cursor (repeat: up to 3)",
     )
     parser.add_argument("--theme", metavar="NAME", help="light, dark or presentation (the app remembers it)")
+    parser.add_argument(
+        "--device",
+        metavar="NAME",
+        help="where models run: cpu (default), cuda or mps, if this torch has it (the app remembers it)",
+    )
     _add_export_arguments(parser)
     parser.add_argument("--trace", metavar="FILE.npz", help="open a saved trace instead of running a model")
     parser.add_argument(
@@ -121,6 +126,14 @@ def main(argv: list[str] | None = None) -> int:
         message = "--trace FILE shows a saved trace: leave out --model, --text, --compare and the scene file"
         print(f"seqviz: {message}", file=sys.stderr)
         return 2
+    if args.device is not None:
+        from seqviz.core.devices import DeviceError, check_device
+
+        try:
+            args.device = check_device(args.device)
+        except DeviceError as exc:
+            print(f"seqviz: --device: {exc}", file=sys.stderr)
+            return 2
     if args.export:
         from seqviz.app.export.headless import export_main
 
@@ -140,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         from seqviz.app.window.settings import AppSettings
 
         AppSettings().theme = args.theme
+    if args.device is not None:
+        from seqviz.app.window.settings import AppSettings
+
+        AppSettings().device = args.device
     trace = None
     if args.trace:
         # Read before any window exists: a bad file is a clear message and exit status 2.

@@ -62,6 +62,7 @@ class ExportRequest:
     panel: str | None = None
     theme: str | None = None
     fps: float = DEFAULT_FPS
+    device: str = "cpu"  # where the model runs (--device, checked by the command line)
 
     @property
     def is_animation(self) -> bool:
@@ -143,6 +144,7 @@ def validate(args) -> ExportRequest:
     if args.theme is not None and args.theme not in THEME_NAMES:
         raise UsageError(f"unknown theme {args.theme!r}: use one of {', '.join(THEME_NAMES)}")
     request.theme = args.theme
+    request.device = getattr(args, "device", None) or "cpu"
     if args.fps is not None:
         if not animated:
             raise UsageError("--fps is for animations (.gif, .mp4)")
@@ -272,6 +274,7 @@ def _build_window(request: ExportRequest, settings, log: WindowLog):
     from seqviz.app.window.main_window import MainWindow
 
     window = MainWindow(settings=settings, lazy_panels=True)
+    window.session.device = request.device
     window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
     window.resize(*WINDOW_SIZE)
     window.session.outcome.connect(log.outcomes.append)

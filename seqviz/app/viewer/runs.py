@@ -65,9 +65,14 @@ def configure_torch() -> None:
 _torch_configured = False
 
 
-def load(source: str | Any) -> SequenceModel:
+def load(source: str | Any, device: str = "cpu") -> SequenceModel:
     """Open a catalogue model by id, or a model file by path (raises seqviz.ModelFileError), or wrap
-    an object seqviz opens (a SequenceModel, a torch module: `open_model`, TypeError otherwise)."""
+    an object seqviz opens (a SequenceModel, a torch module: `open_model`, TypeError otherwise), on
+    `device` (seqviz.core.devices; a DeviceError names the devices this torch has)."""
+    return on_device(_load(source), device)
+
+
+def _load(source: str | Any) -> SequenceModel:
     from seqviz.core.adapters import open_model
 
     configure_torch()
@@ -82,6 +87,21 @@ def load(source: str | Any) -> SequenceModel:
     name = Path(source).name
     title = getattr(getattr(module, "card", None), "title", "")
     return open_model(module, source=str(source), label=f"{title} ({name})" if title else name)
+
+
+def on_device(model: SequenceModel, device: str) -> SequenceModel:
+    """`model`, moved to `device` when that is not the CPU (models that can move have `to_device`).
+    Raises seqviz.core.devices.DeviceError when this torch lacks the device or the model cannot go."""
+    from seqviz.core.devices import DeviceError, check_device
+
+    device = check_device(device)
+    if device == "cpu":
+        return model
+    move = getattr(model, "to_device", None)
+    if move is None:
+        raise DeviceError(f"{model.label} runs on the CPU only: open it with --device cpu")
+    move(device)
+    return model
 
 
 def run(

@@ -68,6 +68,7 @@ class Session(QObject):
         self.rng = np.random.default_rng()
         self.edits: tuple = ()  # what-if edits of the run on screen (seqviz.edits); a new model has none
         self._requested_edits: tuple | None = None  # a set_edits on its way (later requests build on it)
+        self.device = "cpu"  # where models are opened (seqviz.core.devices; the window's settings)
 
     # requests -------------------------------------------------------------------------------------
     def load(
@@ -88,7 +89,7 @@ class Session(QObject):
         previous = self.model
 
         def job() -> Outcome:
-            model = runs.load(source)
+            model = runs.load(source, device=self.device)
             same = (
                 previous is not None and bool(model.text_domain) and model.text_domain == previous.text_domain
             )

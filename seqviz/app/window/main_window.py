@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or AppSettings()
         self.playback = Playback(self.viewer.cursor, self)
         self.session = Session(self)
+        self.session.device = self.settings.device  # where models run (--device)
         self.trace: Trace | None = None
         self._is_ready = False
         self.commands = Actions(self)

@@ -1,5 +1,5 @@
 """Where the app remembers things between launches: window layout, last model, last text, speed, theme,
-the export dialogs' last choices.
+device, the export dialogs' last choices.
 
 The settings live in Qt's usual place (on Linux `~/.config/seqviz/seqviz.conf`), unless the environment
 variable SEQVIZ_SETTINGS_DIR names a folder: then in `<folder>/seqviz.ini`. Tests set it to a temporary
@@ -79,6 +79,15 @@ class AppSettings:
     @theme.setter
     def theme(self, name: str) -> None:
         self.qsettings.setValue("view/theme", name)
+
+    @property
+    def device(self) -> str:
+        """Where models run: "cpu" (the default), "cuda" or "mps" (set by `--device`)."""
+        return self._str("session/device") or "cpu"
+
+    @device.setter
+    def device(self, name: str) -> None:
+        self.qsettings.setValue("session/device", name)
 
     # export dialogs remember what was chosen last ---------------------------------------------
     def export_value(self, key: str, default: str = "") -> str:
