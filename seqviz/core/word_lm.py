@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from seqviz.core.module_pickle import PickledFunction, PickledObject, state_dict_of
 from seqviz.core.statedict import ModelFileError, infer_recurrent
-from seqviz.core.word_lm_vocab import WRITE_VOCAB, Vocabulary, read_vocabulary
+from seqviz.core.word_lm_vocab import WRITE_VOCAB, Vocabulary, read_vocabulary, vocabulary_beside
 
 if TYPE_CHECKING:
     import torch
@@ -128,10 +128,10 @@ def build(
     path: Path, found: ExampleFile, vocab: VocabArg, heads: int | None, nonlinearity: str | None
 ) -> TokenModel:
     """The TokenModel of an example file, given its vocabulary (and what the file lacks)."""
-    if vocab is None:
-        raise ModelFileError.at(path, need_vocab(found))
-    vocabulary = read_vocabulary(vocab)
     rows = int(found.tensors[_embedding_key(found)].shape[0])
+    vocabulary = read_vocabulary(vocab) if vocab is not None else vocabulary_beside(path, rows)
+    if vocabulary is None:
+        raise ModelFileError.at(path, need_vocab(found))
     if rows != len(vocabulary.words):
         raise ModelFileError.at(
             path,
@@ -151,7 +151,8 @@ def need_vocab(found: ExampleFile) -> str:
     return (
         f"it is {what} of {EXAMPLE}; its vocabulary is not in the file: pass the data folder it was "
         "trained on (--vocab data/wikitext-2, or vocab= in Python), or a file of one word per line in "
-        f"id order (corpus.dictionary.idx2word), written in the example's folder with: {WRITE_VOCAB}"
+        "id order (corpus.dictionary.idx2word; as vocab.txt beside the model it is found without "
+        f"options), which this line writes in the example's folder: {WRITE_VOCAB}"
     )
 
 

@@ -7,6 +7,8 @@ so seqviz takes it as `vocab=`:
 - a text file, one word per line in id order (the dictionary written out, `WRITE_VOCAB`), or
 - the data folder itself, read as data.Corpus reads it, or
 - the list of words (in Python: `corpus.dictionary.idx2word`).
+Without one, a `vocab.txt` or a `data/<corpus>/` folder beside the model file is used if its size
+fits the model (`vocabulary_beside`).
 """
 
 from __future__ import annotations
@@ -52,6 +54,22 @@ def read_vocabulary(vocab: str | os.PathLike[str] | Sequence[str]) -> Vocabulary
         raise TypeError("vocab= takes a file, a data folder or a list of words (str)")
     _check_words(words, "the vocabulary list", lambda i: f"entry {i}")
     return Vocabulary(words, f"a list of {len(words)} words", _example_from_words(words))
+
+
+def vocabulary_beside(model_path: Path, size: int) -> Vocabulary | None:
+    """The vocabulary of `size` words found beside a model file, or None: `vocab.txt` in its folder,
+    else a corpus folder under its `data/` (the example writes model.pt beside data/wikitext-2)."""
+    folder = model_path.parent
+    corpora = sorted(p for p in (folder / "data").glob("*") if (p / CORPUS_FILES[0]).is_file())
+    for candidate in [folder / "vocab.txt", *corpora]:
+        if candidate.exists():
+            try:
+                found = read_vocabulary(candidate)
+            except ModelFileError:
+                continue  # not a vocabulary: the message asks for one
+            if len(found.words) == size:
+                return found
+    return None
 
 
 def corpus_vocabulary(folder: Path) -> Vocabulary:

@@ -219,7 +219,7 @@ def test_without_a_vocabulary_the_message_says_what_to_pass_and_its_one_liner_wo
         load_model(whole)
     assert "corpus.dictionary.idx2word" in str(err.value)
     # The one-liner, run by a shell as the message says: in the example's folder, beside its data.py.
-    command = str(err.value).rpartition("written in the example's folder with: ")[2]
+    command = str(err.value).rpartition("which this line writes in the example's folder: ")[2]
     folder = tmp_path / "word_language_model"
     ex.write_corpus(folder / "data" / "wikitext-2")
     (folder / "data.py").write_text(ex.DATA_PY, encoding="utf8")
@@ -227,6 +227,20 @@ def test_without_a_vocabulary_the_message_says_what_to_pass_and_its_one_liner_wo
     subprocess.run(command, shell=True, cwd=folder, env={**os.environ, "PATH": path}, check=True)
     loaded = load_model(whole, vocab=folder / "vocab.txt")
     assert loaded.tokenizer.vocab == corpus[1].idx2word
+    beside = folder / "model.pt"  # where the example's main.py writes it: found without options
+    beside.write_bytes(whole.read_bytes())
+    assert load_model(beside).tokenizer.vocab == corpus[1].idx2word
+
+
+def test_a_model_beside_its_data_folder_needs_no_vocabulary(trained, corpus, tmp_path):
+    folder = tmp_path / "word_language_model"
+    ex.write_corpus(folder / "data" / "wikitext-2")
+    ex.write_corpus(folder / "data" / "other").joinpath("test.txt").write_text("more words\n")
+    path = folder / "model.pt"
+    path.write_bytes(trained["LSTM"][1].read_bytes())
+    loaded = load_model(path)  # data/other has another size: only data/wikitext-2 fits
+    assert loaded.tokenizer.vocab == corpus[1].idx2word
+    assert "the corpus in" in loaded.card.description and "wikitext-2" in loaded.card.description
 
 
 def test_a_transformer_state_dict_needs_its_heads_and_the_message_says_so(trained, corpus):
