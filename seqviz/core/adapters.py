@@ -189,6 +189,14 @@ def open_model(obj: Any, *, source: str = "", label: str = "") -> SequenceModel:
 
     if isinstance(obj, TokenModel):
         return TokenModelAdapter(obj, source, label)
+    from seqviz.core.hf.loading import is_transformers_model
+
+    pair = isinstance(obj, tuple) and len(obj) == 2 and is_transformers_model(obj[0])
+    if pair or is_transformers_model(obj):  # a Hugging Face model, or (model, tokenizer)
+        from seqviz.core.hf.pretrained import open_pretrained
+
+        model, tokenizer = obj if pair else (obj, None)
+        return open_pretrained(model, tokenizer, source=source, label=label)
     import torch.nn as nn
 
     from seqviz.core.transformer_trace import is_transformer
@@ -199,7 +207,8 @@ def open_model(obj: Any, *, source: str = "", label: str = "") -> SequenceModel:
         return TracingModuleAdapter(obj, source, label)
     raise TypeError(
         f"seqviz cannot trace a {type(obj).__name__}; it takes nn.RNN, nn.GRU, nn.LSTM, torch's "
-        "Transformer encoder/decoder layers and stacks, and seqviz models (seqviz.load_model)"
+        "Transformer encoder/decoder layers and stacks, seqviz models (seqviz.load_model) and Hugging Face "
+        "models (a transformers model, or (model, tokenizer))"
     )
 
 

@@ -69,6 +69,9 @@ def open_input_gradients(model: SequenceModel, trace: Trace, inputs: Any, option
     from seqviz.core.seqmodel import TokenModel
     from seqviz.core.transformer_trace import is_transformer
 
+    own = model.gradient_map(trace, options)  # a model that differentiates itself (Hugging Face)
+    if own is not None:
+        return own
     module = apply_edits(model.module, options.get("edits"))  # the weight-edited copy the trace ran
     # States set while running (ClampGate, ...): autograd through the edited forward, where they are
     # constants; the reverse pass over the trace's gates would differentiate through them.

@@ -20,7 +20,7 @@ from typing import Any
 from seqviz.core.token_display import display_token
 from seqviz.core.trace import Trace
 
-HEADS = ("lm", "classify", "tag", "seq2seq", "")  # "" = no output head (a bare module, an encoder)
+HEADS = ("lm", "classify", "tag", "seq2seq", "mlm", "")  # "" = no output head (a bare module, an encoder)
 
 
 class UnknownOptionError(TypeError):
@@ -37,7 +37,8 @@ class SequenceModel(ABC):
         examples     texts to start from (the first is the default input)
         text_domain  which texts fit this model: models with equal, non-empty domains read the same
                      texts (the app keeps the text when switching between them, and not otherwise)
-        head         the output head: "lm" (next token), "classify", "tag", "seq2seq" or "" (none)
+        head         the output head: "lm" (next token), "classify", "tag", "seq2seq", "mlm" (masked
+                     language model: what fits at each position) or "" (none)
         output_labels what each output column stands for (K,)
         max_length   the longest input in tokens, or None
         special_tokens tokens that are markup, not text (never generated, marked in the token strip)
@@ -106,6 +107,11 @@ class SequenceModel(ABC):
         """`text` with output token `token_id` appended, as the tokenizer will read it again."""
         raise NotImplementedError(f"{self.label or type(self).__name__} does not generate")
 
+    def next_token_probs(self, trace: Trace) -> Any:
+        """(K,) the distribution of the token after the last of `trace`, which generation samples from
+        (models with a large vocabulary keep it beside their top-k: `next_probs`)."""
+        return trace["probs"][-1]
+
     def append(self, trace: Trace, text: str, token_id: int) -> Trace:
         """The trace of `extend_text(text, token_id)`. Models with a key/value cache extend `trace`
         instead of tracing again; the result is the same."""
@@ -120,6 +126,11 @@ class SequenceModel(ABC):
     @abstractmethod
     def _trace(self, inputs: Any, **options: Any) -> Trace:
         """The trace, with options already checked."""
+
+    def gradient_map(self, trace: Trace, options: dict[str, Any]) -> Any:
+        """The input-gradient map of `trace` (a seqviz.core.gradients_map.InputGradients) for models that
+        differentiate themselves (Hugging Face); None lets seqviz.core.gradients_map choose."""
+        return None
 
 
 def check_options(model: SequenceModel, options: Iterable[str]) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 ARCHS = ("rnn", "gru", "lstm", "transformer", "gru-attention", "unknown")
 KINDS = ("recurrent", "encoder", "decoder", "encoder-decoder")
-TASKS = ("", "lm", "classify", "tag", "seq2seq")
+TASKS = ("", "lm", "classify", "tag", "seq2seq", "mlm")
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class TraceMeta:
 
     arch: str = "unknown"  # "rnn", "gru", "lstm", "transformer", "gru-attention"
     kind: str = "recurrent"  # "recurrent", "encoder", "decoder" or "encoder-decoder"
-    task: str = ""  # the output head: "lm", "classify", "tag", "seq2seq"; "" for a bare module
+    task: str = ""  # the output head: "lm", "classify", "tag", "seq2seq", "mlm"; "" for a bare module
     causal: bool = True  # step t saw only tokens <= t (encoder-decoders: their decoder)
     num_layers: int = 1
     num_directions: int = 1  # 2 for a bidirectional recurrent model

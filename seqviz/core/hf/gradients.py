@@ -1,0 +1,88 @@
+"""Input gradients of a Hugging Face model: `input_gradient_norm[t, s] = ‖∂y_t/∂x_s‖₂`.
+
+x_s is the embedding layer's output for token s (before positions are added); for encoder-decoders,
+the source's, with the decoder's inputs held fixed. y_t is the log-probability of the prediction shown
+at step t (`top_ids[t, 0]`: next token, masked-LM guess, output token), or for a model without a head
+‖h_t‖₂ of its output (`last_hidden_state`). The forward is the model's own, with the trace's ablated
+heads; each row is one autograd backward pass (seqviz.core.gradients_autograd.DifferentiableRun).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+
+from seqviz.core.gradients_autograd import DifferentiableRun
+from seqviz.core.gradients_map import (
+    LOG_PROB,
+    MODULE_OUTPUT_NORM,
+    InputGradients,
+    log_prob_cotangent,
+    norm_cotangent,
+)
+from seqviz.core.hf.capture import hooked
+from seqviz.core.hf.families import ENCODER_DECODER
+from seqviz.core.hf.passes import ids_tensor
+from seqviz.core.inference import eval_mode
+from seqviz.core.trace import Trace
+
+
+def gradient_map(model: Any, trace: Trace, ablations: Sequence[tuple[str, str, int, int]]) -> InputGradients:
+    """The map of `trace` (a trace of `model`, an HFModel), row by row."""
+    module, family, meta = model.module, model.family, trace.meta
+    seq2seq = family.kind == ENCODER_DECODER
+    if seq2seq:
+        embedding = module.get_encoder().get_input_embeddings()
+        inputs = {"input_ids": ids_tensor(meta.source_ids, module.device)}
+        inputs["decoder_input_ids"] = ids_tensor(meta.decoder_input_ids, module.device)
+    else:
+        embedding = module.get_input_embeddings()
+        inputs = {"input_ids": ids_tensor(meta.token_ids, module.device)}
+    with (
+        _leaf_embedding(embedding) as leaves,
+        hooked(module, family, None, ablations),
+        torch.enable_grad(),
+        eval_mode(module),
+    ):
+        out = module(**inputs, return_dict=True)
+    if len(leaves) != 1:
+        raise RuntimeError("the model did not embed its input through its input embedding")
+    if model.head:
+        outputs = out.logits[0]  # (T, V)
+        predicted = trace["top_ids"][:, 0]
+        run, target = (
+            DifferentiableRun(leaves[0], outputs, log_prob_cotangent(outputs.detach(), predicted)),
+            LOG_PROB,
+        )
+    else:
+        outputs = out.last_hidden_state[0]  # (T, d)
+        run, target = (
+            DifferentiableRun(leaves[0], outputs, norm_cotangent(outputs.detach())),
+            MODULE_OUTPUT_NORM,
+        )
+    cols = len(meta.source_ids) if seq2seq else trace.num_steps
+    return InputGradients(run, trace.num_steps, cols, target, causal=family.kind == "decoder")
+
+
+@contextmanager
+def _leaf_embedding(embedding: torch.nn.Module) -> Iterator[list[torch.Tensor]]:
+    """While open, the first call of `embedding` in this thread returns a leaf tensor that requires grad
+    (the x of the map) with its values; the rest of the forward is the model's own."""
+    leaves: list[torch.Tensor] = []
+    thread = threading.get_ident()
+
+    def swap(_module: Any, _args: Any, output: torch.Tensor) -> torch.Tensor | None:
+        if threading.get_ident() != thread or leaves:
+            return None
+        leaves.append(output.detach().requires_grad_())
+        return leaves[-1]
+
+    handle = embedding.register_forward_hook(swap)
+    try:
+        yield leaves
+    finally:
+        handle.remove()
