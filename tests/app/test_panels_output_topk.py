@@ -106,7 +106,7 @@ def test_a_true_token_below_the_top_k_without_its_probability_says_so():
 
 
 def test_a_masked_lm_shows_what_it_puts_in_the_blank(qtbot):
-    trace = topk_trace(task="mlm", mask_token="[MASK]")
+    trace = topk_trace(task="mlm", masked=[2])
     tokens = list(trace.tokens)
     tokens[2] = "[MASK]"
     trace = Trace({name: trace[name] for name in trace}, tokens=tokens, meta=trace.meta)
@@ -121,12 +121,24 @@ def test_a_masked_lm_shows_what_it_puts_in_the_blank(qtbot):
 
 
 def test_a_masked_lm_with_targets_marks_the_original_token():
-    trace = topk_trace(task="mlm", mask_token="[MASK]")
+    trace = topk_trace(task="mlm", masked=[1])
     true_id = int(trace["top_ids"][1][2])
     trace.meta = trace.meta.replace(targets=[-1, true_id, -1, -1, -1])
     out = TopKRanking(trace).at(2, 4)
     assert (out.true_row, out.true_rank, out.true_label) == (2, 3, PIECES[true_id])
     assert "true token" in truth_text("mlm", out, [], 5, top_only=True)
+
+
+def test_a_model_without_a_head_says_so_in_its_own_words(qtbot):
+    note = (
+        "MiniLM has no output head (a BERT encoder without a language-model head, such as a sentence encoder)"
+    )
+    trace = Trace(
+        {"hidden": np.zeros((2, 1, 1, 4), np.float32)},
+        meta={"arch": "transformer", "kind": "encoder", "task": "", "head_note": note},
+    )
+    viewer, panel = open_panel(qtbot, OutputPanel, trace)
+    assert panel.message == note
 
 
 def test_a_sentence_encoder_has_no_output_head(qtbot):

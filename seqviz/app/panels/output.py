@@ -119,6 +119,8 @@ class OutputPanel(Panel):
     def applies_to(self, trace: Trace) -> str | None:
         if "probs" in trace or has_top_outputs(trace):
             return None
+        if trace.meta.extra.get("head_note"):  # the model's own words (Hugging Face models)
+            return str(trace.meta.extra["head_note"])
         if trace.meta.kind == "encoder" and trace.meta.task == "":
             return (
                 "This model has no output head (a sentence encoder): it turns text into vectors, so "

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from seqviz.app.panels.traceinfo import is_causal, mask_token_of, output_labels, task_of, token_display_of
+from seqviz.app.panels.traceinfo import is_causal, masked_positions, output_labels, task_of, token_display_of
 from seqviz.core import token_display
 from seqviz.core.token_display import TokenDisplay
 from seqviz.core.trace import Trace
@@ -119,7 +119,7 @@ def header_text(trace: Trace, task: str, step: int, token: str, best: str) -> st
     if task == "seq2seq":
         return f"output token {step}: <b>{best}</b>"
     if task == "mlm":
-        if trace.tokens[step - 1] == mask_token_of(trace):
+        if step - 1 in masked_positions(trace):
             return f"the masked token at position {step}: <b>{best}</b>"
         return f"position {step} '{token}' (not masked): the model reads <b>{best}</b> there"
     return f"after '{token}' (step {step}), the next token: <b>{best}</b>"

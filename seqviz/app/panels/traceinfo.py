@@ -51,10 +51,10 @@ def token_display_of(trace: Trace) -> TokenDisplay:
     return display_token
 
 
-def mask_token_of(trace: Trace) -> str | None:
-    """A masked language model's mask token (e.g. "[MASK]"), as the trace records it, else None."""
-    mask = trace.meta.extra.get("mask_token")
-    return str(mask) if mask else None
+def masked_positions(trace: Trace) -> frozenset[int]:
+    """0-based positions that hold a masked language model's mask token (`meta.extra["masked"]`:
+    the masks put on tokens and those typed in the text)."""
+    return frozenset(int(p) for p in trace.meta.extra.get("masked", ()))
 
 
 def selection_label(trace: Trace, layer: int, direction: int) -> str:
