@@ -65,8 +65,11 @@ def test_without_the_extra_the_cached_models_say_how_to_add_it(qtbot, cache, mon
     window = MainWindow(lazy_panels=True)
     qtbot.addWidget(window)
     rows = chooser_rows(window)
-    assert rows[-1] == (other_models.INSTALL_HINT, None, False)
-    assert "pip install 'seqviz[hf]'" in rows[-1][0]
+    assert rows[-1] == (
+        'to open these, install the Hugging Face extra: pip install "seqviz[hf]"',
+        None,
+        False,
+    )
 
 
 def test_an_empty_cache_adds_nothing_to_the_chooser(qtbot, cache):

@@ -8,18 +8,16 @@ and a model id on the command line is opened only from there. Without the Huggin
 
 from __future__ import annotations
 
-import importlib.util
-
 from seqviz.app.window import dialogs
+from seqviz.core.hf.loading import INSTALL_HINT, transformers_available
 from seqviz.core.hf_cache import CachedModel, cache_dir, cached_models
 
 GROUP = "hugging face cache"
-INSTALL_HINT = "to open these: pip install 'seqviz[hf]' (adds transformers)"
 
 
 def hf_available() -> bool:
     """Whether the Hugging Face extra is installed (found, not imported: that takes seconds)."""
-    return importlib.util.find_spec("transformers") is not None
+    return transformers_available()
 
 
 def chooser_items(models: list[CachedModel]) -> list[tuple[str, str, str]]:
@@ -37,7 +35,7 @@ def show_cached_models(window) -> None:
     """The cache's models as a group of the model chooser (none: no group)."""
     models = cached_models()
     if models:
-        note = "" if hf_available() else INSTALL_HINT
+        note = "" if hf_available() else f"to open these, {INSTALL_HINT}"
         window.toolbar.add_group(GROUP, chooser_items(models), note)
         window.toolbar.model_combo.setToolTip(
             f"Choose a model (grouped by task; Hugging Face models from {cache_dir()})"
