@@ -15,6 +15,7 @@ from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QPaintEngine, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QScrollBar, QToolTip, QVBoxLayout, QWidget
 
+from seqviz.app.panels import token_marks
 from seqviz.app.panels.base import Panel
 from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window.theme import Theme, current_theme, theme_notifier
@@ -81,6 +82,9 @@ class TokenStrip(QWidget):
     def __init__(self, viewer: ViewerModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.cursor = viewer.cursor
+        self.selection = viewer.selection  # its "tokens" options hold a span and marks (token_marks)
+        self._span_anchor: int | None = None  # the step a shift-drag started on
+        self.selection.optionChanged.connect(self._on_option_changed)
         self.rows: list[_Row] = []
         self._trace: Trace | None = None
         self._source_weights: np.ndarray | None = None  # (T, S) mean cross-attention, last layer
@@ -192,6 +196,9 @@ class TokenStrip(QWidget):
         for r in range(len(self.rows) - 1):
             self._paint_row(painter, r, lambda i: (self._source_fill(i, base), text))
         self._paint_row(painter, len(self.rows) - 1, lambda i: target_styles[self.chip_kind(i)])
+        span = token_marks.parse_span(self.selection.option(token_marks.PANEL, token_marks.SPAN))
+        marks = token_marks.parse_steps(self.selection.option(token_marks.PANEL, token_marks.MARKS))
+        token_marks.paint(painter, self.chip_rect, self.visible_range(), span, marks, self.accent)
         if len(self.rows) > 1:
             painter.setClipping(False)
             painter.setPen(dim_text)
@@ -281,16 +288,42 @@ class TokenStrip(QWidget):
         return None
 
     def mousePressEvent(self, event) -> None:
-        self._jump_to(event.position().toPoint())
+        pos = event.position().toPoint()
+        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:  # a span, e.g. for Find units
+            self._span_anchor = self._step_at(pos)
+            self._extend_span(pos)
+            return
+        self._jump_to(pos)
 
     def mouseMoveEvent(self, event) -> None:
         if event.buttons() & Qt.MouseButton.LeftButton:
-            self._jump_to(event.position().toPoint())
+            pos = event.position().toPoint()
+            if self._span_anchor is not None:
+                self._extend_span(pos)
+            else:
+                self._jump_to(pos)
+
+    def mouseReleaseEvent(self, event) -> None:
+        self._span_anchor = None
+
+    def _step_at(self, pos: QPoint) -> int | None:
+        hit = self.index_at(pos)
+        return hit[1] + 1 if hit is not None and hit[0] == len(self.rows) - 1 else None
+
+    def _extend_span(self, pos: QPoint) -> None:
+        step = self._step_at(pos)
+        if self._span_anchor is not None and step is not None:
+            span = token_marks.span_text(self._span_anchor, step)
+            self.selection.set_option(token_marks.PANEL, token_marks.SPAN, span)
+
+    def _on_option_changed(self, panel: str, key: str, _value: str) -> None:
+        if panel == token_marks.PANEL and key in (token_marks.SPAN, token_marks.MARKS):
+            self.update()
 
     def _jump_to(self, pos: QPoint) -> None:
-        hit = self.index_at(pos)
-        if hit is not None and hit[0] == len(self.rows) - 1:
-            self.cursor.set_step(hit[1] + 1)
+        step = self._step_at(pos)
+        if step is not None:
+            self.cursor.set_step(step)
 
     def wheelEvent(self, event) -> None:
         if not self.rows:
@@ -345,7 +378,7 @@ class TokensPanel(Panel):
         self.strip.scrolled.connect(self._sync_scrollbar)
         self.scrollbar.valueChanged.connect(self.strip.set_offset)
         self.cursor.stepChanged.connect(self._on_step_changed)
-        self.setToolTip("Click a token to jump to its step")
+        self.setToolTip("Click a token to jump to its step; shift-click or shift-drag to select a span")
 
     def show_trace(self, trace: Trace) -> None:
         self.strip.set_trace(trace)

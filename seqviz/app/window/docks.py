@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QDockWidget, QLabel, QMai
 
 from seqviz.app.panels.base import Panel
 from seqviz.app.viewer.model import ViewerModel
+from seqviz.app.window import find_units
 from seqviz.app.window.settings import LAYOUT_VERSION
 from seqviz.core.trace import Trace
 
@@ -31,6 +32,7 @@ DEFAULT_AREAS = {
     "output": Area.BottomDockWidgetArea,
     "units": Area.BottomDockWidgetArea,
     "gradients": Area.RightDockWidgetArea,  # tabbed with gates and attention
+    "find_units": Area.RightDockWidgetArea,  # a tool: tabbed behind the others (the first stays in front)
 }
 COMBO_MIN_CHARS = 6  # a panel's combo box is at least this many characters wide, wider for longer items
 
@@ -38,8 +40,9 @@ COMBO_MIN_CHARS = 6  # a panel's combo box is at least this many characters wide
 def panel_classes() -> list[type[Panel]]:
     """The panel classes to dock, in their default order."""
     from seqviz.app import panels
+    from seqviz.app.panels.find_units import FindUnitsPanel
 
-    return [cls for cls in panels.PANEL_CLASSES if cls.name != "tokens"]
+    return [*(cls for cls in panels.PANEL_CLASSES if cls.name != "tokens"), FindUnitsPanel]
 
 
 class DockArea(QMainWindow):
@@ -74,6 +77,8 @@ class DockArea(QMainWindow):
         # restored into an empty area: restoring over a layout leaves its tab bars on screen
         if not self.restore_layout(layout):
             self.default_layout()
+        self._place_missing()
+        find_units.attach(self.window(), self.panels.get("find_units"))  # it asks the window's model
 
     def renewed(self) -> DockArea:
         """A new, empty dock area with this one's panels, put in this one's place (which is deleted).
@@ -114,6 +119,19 @@ class DockArea(QMainWindow):
             dock.show()
         # tabifying brings the last panel added forward (attention), applicable or not
         self._raise_applicable()
+
+    def _place_missing(self) -> None:
+        """Docks a restored layout does not know (panels added since it was saved) go to their default
+        area, tabbed behind the dock there: Qt leaves them unplaced, drawn over the area's corner."""
+        for name, dock in self.docks.items():
+            if dock.isFloating() or self.dockWidgetArea(dock) != Area.NoDockWidgetArea:
+                continue
+            area = DEFAULT_AREAS.get(name, Area.RightDockWidgetArea)
+            placed = [d for d in self.docks.values() if d is not dock and self.dockWidgetArea(d) == area]
+            placed.sort(key=QDockWidget.isHidden)  # beside a dock on screen, if there is one
+            self.addDockWidget(area, dock)
+            if placed:
+                self.tabifyDockWidget(placed[0], dock)  # the tab in front stays in front
 
     def save_layout(self) -> QByteArray:
         return self.saveState(LAYOUT_VERSION)

@@ -1,0 +1,177 @@
+"""The Find units panel without Qt: what to rank, the table's rows, the second text, the edits.
+
+Steps here are as the window counts them, 1..T (step t shows the state after token t); the core
+(seqviz.core.unit_search) counts from 0. Two modes:
+
+- Select: the units on within steps first..last and off elsewhere (`select_rows`).
+- Differ: the units whose values differ most between this run (A) and a second text (B) at a step
+  (`differ_rows`); B defaults to this text with the word at the step swapped (`other_text`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from seqviz.core.token_display import display_token
+from seqviz.core.trace import Trace
+from seqviz.core.unit_search import (
+    UnitDifference,
+    UnitScore,
+    copy_values,
+    match_steps,
+    rank_difference,
+    searchable_arrays,
+    select_units,
+    unit_values,
+)
+
+SELECT, DIFFER = "select", "differ"
+AT_STEP, ONWARD = "at", "onward"  # copy B's values at the step only, or from the step to the end
+HEADERS = {
+    SELECT: ("Unit", "Score", "Inside", "Outside"),
+    DIFFER: ("Unit", "B \u2212 A", "A", "B"),
+}
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """What the table shows: one mode's ranked units and the line that says what was ranked."""
+
+    mode: str
+    rows: tuple[UnitScore | UnitDifference, ...]
+    array: str
+    layer: int
+    direction: int
+    title: str
+    usual: dict[int, float] = field(default_factory=dict)  # Differ: each unit's mean over A's other steps
+
+    @property
+    def units(self) -> list[int]:
+        return [row.unit for row in self.rows]
+
+    def cells(self, i: int) -> tuple[str, str, str, str]:
+        """Row i as the table's four texts."""
+        row = self.rows[i]
+        if isinstance(row, UnitScore):
+            return str(row.unit), f"{row.score:+.2f}", f"{row.inside:+.3f}", f"{row.outside:+.3f}"
+        return str(row.unit), f"{row.difference:+.3f}", f"{row.value_a:+.3f}", f"{row.value_b:+.3f}"
+
+
+def array_choices(trace: Trace) -> list[str]:
+    """The arrays whose units can be ranked, `hidden` first."""
+    names = searchable_arrays(trace)
+    return sorted(names, key=lambda name: name != "hidden")
+
+
+def token_at(trace: Trace, step: int) -> str:
+    return trace.tokens[step - 1] if 1 <= step <= trace.num_steps else "?"
+
+
+def select_rows(
+    trace: Trace, first: int, last: int, array: str, layer: int, direction: int, top: int
+) -> Ranking:
+    """Rank the units on within steps first..last (1-based, inclusive) and off at the other steps."""
+    first, last = sorted((first, last))
+    rows = select_units(trace, range(first - 1, last), array=array, layer=layer, direction=direction, top=top)
+    word = display_token(token_at(trace, first))
+    span = f"step {first} '{word}'" if first == last else f"steps {first}\u2013{last}"
+    title = f"{array}, layer {layer + 1}: on at {span}, off elsewhere (score: mean difference / spread)"
+    return Ranking(SELECT, tuple(rows), array, layer, direction, title)
+
+
+def differ_rows(
+    trace_a: Trace, trace_b: Trace, step: int, array: str, layer: int, direction: int, top: int
+) -> Ranking:
+    """Rank the units by |B - A| at `step` (1-based) of both runs."""
+    rows = rank_difference(trace_a, trace_b, step - 1, array=array, layer=layer, direction=direction, top=top)
+    words = (
+        f"'{display_token(token_at(trace_a, step))}' (A) vs '{display_token(token_at(trace_b, step))}' (B)"
+    )
+    title = f"{array}, layer {layer + 1}: differ most at step {step}, {words}"
+    values = unit_values(trace_a, array, layer, direction)  # (T, H)
+    others = np.delete(values, step - 1, axis=0) if len(values) > 1 else values
+    usual = {row.unit: float(others[:, row.unit].mean()) for row in rows}
+    return Ranking(DIFFER, tuple(rows), array, layer, direction, title, usual)
+
+
+def text_of(tokens: Sequence[str]) -> str:
+    """Tokens as text: words with spaces between them, characters without."""
+    return "".join(tokens) if all(len(t) <= 1 for t in tokens) else " ".join(tokens)
+
+
+def other_text(trace: Trace, step: int, special: Sequence[str] = ()) -> str:
+    """This run's text with the token at `step` (1-based) swapped for the model's next best guess
+    for it (the most likely other token, from the prediction one step earlier); the text unchanged
+    when the model does not predict its own tokens (no language-model head, or the first step)."""
+    tokens = list(trace.tokens)
+    labels = trace.meta.output_labels
+    if trace.meta.task != "lm" or "probs" not in trace or not 2 <= step <= len(tokens):
+        return text_of(tokens)
+    word = tokens[step - 1]
+    for index in np.argsort(-trace["probs"][step - 2], kind="stable"):
+        guess = labels[int(index)]
+        if guess != word and guess not in special and any(c.isalnum() for c in guess):
+            tokens[step - 1] = guess
+            break
+    return text_of(tokens)
+
+
+def first_difference(a: Sequence[str], b: Sequence[str]) -> int | None:
+    """The first step (1-based) where two token lists differ, or None if they are equal."""
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x != y:
+            return i + 1
+    return None if len(a) == len(b) else min(len(a), len(b)) + 1
+
+
+def match_marks(trace: Trace, ranking: Ranking, units: Sequence[int], min_fraction: float) -> list[int]:
+    """The steps (1-based) where at least `min_fraction` of `units` (rows of `ranking`) are on in
+    `trace`: past the midpoint between their inside and outside means (see `reference_units`)."""
+    chosen = restricted(ranking, [row for row in ranking.rows if row.unit in set(units)])
+    fraction = match_steps(
+        trace, reference_units(chosen), array=ranking.array, layer=ranking.layer, direction=ranking.direction
+    )
+    return [int(s) + 1 for s in np.flatnonzero(fraction >= min_fraction - 1e-9)]
+
+
+def restricted(ranking: Ranking, rows: Sequence[UnitScore | UnitDifference]) -> Ranking:
+    """`ranking` with only `rows` (the chosen ones)."""
+    return replace(ranking, rows=tuple(rows))
+
+
+def reference_units(ranking: Ranking) -> list[UnitScore]:
+    """The rows as seqviz.core.unit_search.match_steps takes them. A Differ row is on where the unit is
+    as it was in A at the step, against its usual value in A: "inside" is A's value there, "outside"
+    its mean over A's other steps (where else this text's state at the step shows: the country held
+    on to, the examples of the same language)."""
+    return [
+        row
+        if isinstance(row, UnitScore)
+        else UnitScore(row.unit, row.difference, row.value_a, ranking.usual[row.unit])
+        for row in ranking.rows
+    ]
+
+
+def describe_steps(trace: Trace, steps: Sequence[int], limit: int = 12) -> str:
+    """ "5 'france', 17 'i'" for the first `limit` steps (1-based), "…" after them."""
+    parts = [f"{s} '{display_token(token_at(trace, s))}'" for s in steps[:limit]]
+    return ", ".join(parts) + (", \u2026" if len(steps) > limit else "") if parts else "nowhere"
+
+
+def transplant(
+    ranking: Ranking, trace_b: Trace, units: Sequence[int], step: int, num_steps: int, when: str
+) -> list:
+    """Edits (seqviz.edits) that set `units` of the ranked array to B's values at `step` (1-based),
+    or from `step` to the last step both runs have (`when` ONWARD)."""
+    last = min(num_steps, trace_b.num_steps) if when == ONWARD else step
+    return copy_values(
+        trace_b,
+        units,
+        range(step - 1, last),
+        array=ranking.array,
+        layer=ranking.layer,
+        direction=ranking.direction,
+    )

@@ -1,0 +1,142 @@
+"""Find units (seqviz.app.panels.find_units, seqviz.app.window.find_units) in a window on the long-range
+LSTM: select a span (boxes or shift-click on the chips), rank, Follow, Match; Differ France against Spain,
+compare, and copy Spain's units into the France run, which then predicts Spanish."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from traces import shown
+
+from seqviz.app import MainWindow
+from seqviz.app.viewer.model import ViewerModel
+from seqviz.app.window.docks import DockArea, panel_classes
+from seqviz.app.window.find_units import FindUnitsTool
+
+FRANCE = "i was born in france . the dog slept . we like the old book . i speak fluent"
+SPAIN = FRANCE.replace("france", "spain")
+COUNTRY = 5  # the step of "france" (1-based, as the window counts)
+
+
+@pytest.fixture
+def window(qtbot, dialog_log):
+    window = shown(qtbot, MainWindow(), (1600, 900))
+    assert window.open_model("longrange-lstm", FRANCE)
+    window.set_step(COUNTRY)
+    window.dock_area.docks["find_units"].raise_()
+    qtbot.wait(10)  # the panel selects the step it was opened on
+    yield window
+    window.stop_background_work()
+
+
+def panel_of(window):
+    return window.dock_area.panels["find_units"]
+
+
+def finish(window) -> None:
+    """Deliver the Find units jobs and the window's own (re-traces with edits)."""
+    window.findChild(FindUnitsTool).finish()
+    window.finish_background_work()
+
+
+def prediction(window) -> str:
+    probs = window.trace["probs"][-1]  # after "fluent": the language
+    return window.trace.meta.output_labels[int(probs.argmax())]
+
+
+def test_the_dock_starts_behind_the_gates_and_ranks_the_current_step(window):
+    panel = panel_of(window)
+    assert window.dock_area.dockWidgetArea(window.dock_area.docks["find_units"]) == Qt.RightDockWidgetArea
+    assert (panel.first_box.value(), panel.last_box.value()) == (COUNTRY, COUNTRY)
+    assert panel.table.rowCount() == 10 and panel.ranking.units[0] == int(panel.table.item(0, 0).text())
+    assert "step 5 'france'" in panel.heading.text()
+    assert window.viewer.selection.option("tokens", "span") == "5-5"  # outlined on the chips
+
+
+def test_select_a_span_rank_and_follow_the_units_in_the_units_panel(window):
+    panel = panel_of(window)
+    panel.select_steps(17, 19)  # "i speak fluent"
+    assert "steps 17\u201319" in panel.heading.text()
+    panel.table.selectRow(1)
+    panel.follow_button.click()
+    assert window.viewer.selection.units == (panel.ranking.units[1],)  # the chosen row only
+    panel.table.clearSelection()
+    panel.top_box.setValue(4)
+    panel.follow_button.click()
+    units = window.dock_area.panels["units"]
+    assert window.viewer.selection.units == tuple(panel.ranking.units) and len(panel.ranking.units) == 4
+    assert units.shown_units == tuple(panel.ranking.units) and units.array_name == "hidden"
+
+
+def test_shift_click_and_drag_on_the_chips_select_a_span(window, qtbot):
+    panel, strip = panel_of(window), window.tokens.strip
+    panel.mode_buttons.button(1).click()  # in Differ mode: a span brings Select back
+    at = [strip.chip_rect(i).center() for i in (1, 3)]
+    QTest.mousePress(strip, Qt.LeftButton, Qt.ShiftModifier, at[0])
+    QTest.mouseMove(strip, at[1])
+    QTest.mouseRelease(strip, Qt.LeftButton, Qt.ShiftModifier, at[1])
+    assert window.viewer.selection.option("tokens", "span") == "2-4"
+    assert (panel.first_box.value(), panel.last_box.value()) == (2, 4) and panel.pages.currentIndex() == 0
+    assert window.step == COUNTRY  # a span does not move the step
+    QTest.mouseClick(strip, Qt.LeftButton, Qt.NoModifier, at[1])
+    assert window.step == 4  # a plain click still jumps
+
+
+def test_match_marks_the_chips_and_lists_the_examples(window):
+    panel = panel_of(window)
+    panel.top_box.setValue(5)
+    panel.match_button.click()
+    finish(window)
+    marks = window.viewer.selection.option("tokens", "marks").split(",")
+    assert str(COUNTRY) in marks  # the selected step itself
+    text = panel.matches.toPlainText()
+    assert "5 'france'" in text and "example 1:" in text and "'france'" in text.split("example 1:")[1]
+
+
+def test_differ_france_spain_ranks_units_compare_and_follow(window):
+    panel = panel_of(window)
+    panel.differ(SPAIN)
+    finish(window)
+    assert panel.ranking.mode == "differ" and len(panel.ranking.units) == 10
+    assert "'france' (A) vs 'spain' (B)" in panel.heading.text()
+    assert abs(panel.ranking.rows[0].difference) > 0.5
+    assert panel.compare_button.isEnabled() and panel.edit_button.isEnabled()
+    panel.follow_button.click()
+    panel.compare_button.click()
+    assert len(window.viewer.selections) == 2
+    assert window.comparison.compared[0].run.text == SPAIN
+    assert window.viewer.selections[1].units == window.viewer.selection.units == tuple(panel.ranking.units)
+
+
+def test_setting_the_units_to_spain_s_values_makes_the_france_run_predict_spanish(window):
+    assert prediction(window) == "french"
+    panel = panel_of(window)
+    panel.differ(SPAIN)
+    finish(window)
+    assert panel.when_box.currentData() == "onward"
+    panel.edit_button.click()
+    finish(window)
+    assert prediction(window) == "spanish"
+    assert len(window.edits) == 10 * (window.num_steps - COUNTRY + 1)  # one per unit and step
+    assert window.step == COUNTRY and window.run.text == FRANCE
+
+
+def test_a_second_text_the_model_cannot_read_is_one_line(window):
+    panel = panel_of(window)
+    panel.differ("   ")
+    finish(window)
+    assert panel.other is None and panel.matches.toPlainText().startswith("B: The input is empty")
+    assert "Type a second text" in panel.heading.text()
+
+
+def test_a_layout_saved_before_the_dock_existed_tabs_it_with_the_others(qtbot):
+    classes = panel_classes()
+    old = shown(qtbot, DockArea(ViewerModel()), (1200, 700))
+    old.add_panels([cls for cls in classes if cls.name != "find_units"])
+    new = shown(qtbot, DockArea(ViewerModel()), (1200, 700))
+    new.add_panels(classes, None, old.save_layout())  # restored, then the new dock placed
+    qtbot.wait(10)
+    dock = new.docks["find_units"]
+    assert new.dockWidgetArea(dock) == Qt.RightDockWidgetArea and not dock.isFloating()
+    assert new.docks["gates"] in new.tabifiedDockWidgets(dock)

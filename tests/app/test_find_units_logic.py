@@ -1,0 +1,94 @@
+"""The Find units panel's logic without Qt (seqviz.app.panels.find_units_logic, token_marks' parsing):
+1-based steps, the rows the table shows, B's default text, where the units match, the edits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import seqviz
+from seqviz.app.panels import find_units_logic as logic
+from seqviz.app.panels import token_marks
+from seqviz.core.trace_meta import TraceMeta
+from seqviz.edits import SetCell, SetHidden
+
+WORDS = ["i", "was", "born", "in", "france", ".", "i", "speak"]
+
+
+def word_trace(seed: int = 0, country: str = "france") -> seqviz.Trace:
+    """An LSTM-shaped trace: unit 3 is on at 'france' (step 5); a language model head over WORDS."""
+    rng = np.random.default_rng(seed)
+    T, H = len(WORDS), 6
+    hidden = rng.normal(0, 0.05, (T, 1, 1, H)).astype(np.float32)
+    hidden[4, 0, 0, 3] = 0.9 if country == "france" else -0.9
+    probs = np.full((T, 4), 0.1, np.float32)
+    probs[3] = [0.05, 0.6, 0.3, 0.05]  # after "in": france, then spain
+    labels = ("</s>", "france", "spain", ".")
+    meta = TraceMeta(arch="lstm", task="lm", output_labels=labels, model_id="toy")
+    tokens = [country if w == "france" else w for w in WORDS]
+    return seqviz.Trace({"hidden": hidden, "cell": hidden * 2, "probs": probs}, tokens=tokens, meta=meta)
+
+
+def test_select_rows_take_the_window_s_1_based_steps_and_say_what_they_rank():
+    ranking = logic.select_rows(word_trace(), 5, 5, "hidden", 0, 0, top=3)
+    assert ranking.units[0] == 3 and ranking.mode == logic.SELECT
+    assert "step 5 'france'" in ranking.title and "layer 1" in ranking.title
+    unit, score, inside, outside = ranking.cells(0)
+    assert unit == "3" and score.startswith("+") and inside == "+0.900"
+    assert logic.select_rows(word_trace(), 6, 4, "hidden", 0, 0, top=3).title.count("steps 4\u20136") == 1
+
+
+def test_differ_rows_rank_b_minus_a_at_the_step():
+    ranking = logic.differ_rows(word_trace(), word_trace(country="spain"), 5, "hidden", 0, 0, top=2)
+    assert ranking.units[0] == 3 and ranking.rows[0].difference == pytest.approx(-1.8)
+    assert ranking.cells(0) == ("3", "-1.800", "+0.900", "-0.900")
+    assert "'france' (A) vs 'spain' (B)" in ranking.title
+
+
+def test_the_second_text_swaps_the_word_for_the_model_s_next_best_guess():
+    trace = word_trace()
+    assert logic.other_text(trace, 5) == "i was born in spain . i speak"
+    assert logic.other_text(trace, 1) == " ".join(WORDS)  # nothing predicted the first word
+    assert logic.text_of(list("ab c")) == "ab c"  # characters join without spaces
+    assert logic.first_difference(WORDS, [*WORDS[:4], "spain", *WORDS[5:]]) == 5
+    assert logic.first_difference(WORDS, WORDS) is None
+    assert logic.first_difference(WORDS, WORDS[:3]) == 4
+
+
+def test_match_marks_where_the_units_are_on_again():
+    trace = word_trace()
+    trace["hidden"][7, 0, 0, 3] = 0.8  # "speak": unit 3 on again
+    ranking = logic.select_rows(trace, 5, 5, "hidden", 0, 0, top=3)
+    assert logic.match_marks(trace, ranking, [3], 1.0) == [5, 8]
+    assert logic.describe_steps(trace, [5, 8]) == "5 'france', 8 'speak'"
+    assert logic.describe_steps(trace, []) == "nowhere"
+    differ = logic.differ_rows(trace, word_trace(country="spain"), 5, "hidden", 0, 0, top=1)
+    assert logic.match_marks(trace, differ, [3], 1.0) == [5, 8]  # as in A at 'france', against usual
+    assert logic.match_marks(word_trace(country="spain"), differ, [3], 1.0) == []
+    assert logic.restricted(ranking, ranking.rows[:1]).units == [3]
+
+
+def test_transplant_copies_b_at_the_step_or_onward():
+    a, b = word_trace(), word_trace(country="spain")
+    ranking = logic.differ_rows(a, b, 5, "cell", 0, 0, top=2)
+    at = logic.transplant(ranking, b, [3], 5, a.num_steps, logic.AT_STEP)
+    assert at == [SetCell(0, [3], [4], float(b["cell"][4, 0, 0, 3]))]
+    onward = logic.transplant(logic.differ_rows(a, b, 5, "hidden", 0, 0, 2), b, [3, 1], 5, 8, logic.ONWARD)
+    assert len(onward) == 2 * 4 and all(isinstance(e, SetHidden) for e in onward)
+    assert {e.steps[0] for e in onward} == {4, 5, 6, 7}
+
+
+def test_token_marks_parse_what_the_strip_and_the_panel_write():
+    assert token_marks.parse_span("3-5") == (3, 5) and token_marks.parse_span("4") == (4, 4)
+    assert token_marks.parse_span("5-3") == (3, 5) and token_marks.parse_span(
+        token_marks.span_text(7, 2)
+    ) == (2, 7)
+    assert token_marks.parse_span("") is None and token_marks.parse_span("x") is None
+    assert token_marks.parse_span("0-2") is None
+    assert token_marks.parse_steps("5,17, x,0") == {5, 17}
+    assert token_marks.parse_steps(None) == frozenset()
+
+
+def test_array_choices_put_hidden_first_and_leave_out_attention():
+    trace = word_trace()
+    assert logic.array_choices(trace) == ["hidden", "cell"]
