@@ -41,16 +41,21 @@ def test_the_chooser_lists_the_models_of_the_local_cache(qtbot, cache):
         cache, "org/tiny-bert", {"config.json": config("bert", "BertForMaskedLM"), "model.safetensors": b"w"}
     )
     add_cached_repo(cache, "half-downloaded", {"config.json": config("gpt2", "GPT2LMHeadModel")})
+    add_cached_repo(
+        cache, "openai/whisper-tiny", {"config.json": config("whisper", "X"), "model.safetensors": b"w"}
+    )
     window = MainWindow(lazy_panels=True)
     qtbot.addWidget(window)
     rows = chooser_rows(window)
     header = rows.index(("HUGGING FACE CACHE", None, False))
     group = rows[header + 1 :]
     assert group[:2] == [
-        ("gpt2 \u2014 GPT2LMHeadModel", "gpt2", True),
-        ("org/tiny-bert \u2014 BertForMaskedLM", "org/tiny-bert", True),
+        ("gpt2 \u2014 GPT-2, GPT2LMHeadModel", "gpt2", True),
+        ("org/tiny-bert \u2014 BERT, BertForMaskedLM", "org/tiny-bert", True),
     ]
-    assert not any("half-downloaded" in text for text, _, _ in rows)
+    assert not any(
+        "half-downloaded" in text or "whisper" in text for text, _, _ in rows
+    )  # not a model it traces
     chosen = []
     window.toolbar.modelChosen.connect(chosen.append)
     window.toolbar.model_combo.activated.emit(header + 1)  # a person picks gpt2

@@ -9,6 +9,7 @@ and a model id on the command line is opened only from there. Without the Huggin
 from __future__ import annotations
 
 from seqviz.app.window import dialogs
+from seqviz.core.hf.families import family_of
 from seqviz.core.hf.loading import INSTALL_HINT, transformers_available
 from seqviz.core.hf_cache import CachedModel, cache_dir, cached_models
 
@@ -21,8 +22,16 @@ def hf_available() -> bool:
 
 
 def chooser_items(models: list[CachedModel]) -> list[tuple[str, str, str]]:
-    """(text, source, tooltip) of each cached model: its repo id is the source the app opens."""
-    return [(f"{m.repo_id} \u2014 {m.summary}", m.repo_id, f"{m.repo_id}\n{m.folder}") for m in models]
+    """(text, source, tooltip) of each cached model of a family seqviz traces (seqviz.core.hf.families;
+    a speech or vision model is left out): its repo id is the source the app opens."""
+    items = []
+    for m in models:
+        family = family_of(m.model_type)
+        if family is not None:
+            items.append(
+                (f"{m.repo_id} \u2014 {family.name}, {m.summary}", m.repo_id, f"{m.repo_id}\n{m.folder}")
+            )
+    return items
 
 
 def install(window) -> None:
@@ -33,10 +42,10 @@ def install(window) -> None:
 
 def show_cached_models(window) -> None:
     """The cache's models as a group of the model chooser (none: no group)."""
-    models = cached_models()
+    models = chooser_items(cached_models())
     if models:
         note = "" if hf_available() else f"to open these, {INSTALL_HINT}"
-        window.toolbar.add_group(GROUP, chooser_items(models), note)
+        window.toolbar.add_group(GROUP, models, note)
         window.toolbar.model_combo.setToolTip(
             f"Choose a model (grouped by task; Hugging Face models from {cache_dir()})"
         )
