@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 import seqviz
 from seqviz.app.panels import PANEL_NAMES  # names only: no Qt, no pyqtgraph
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="where models run: cpu (default), cuda or mps, if this torch has it (the app remembers it)",
     )
+    _add_model_file_arguments(parser)
     _add_export_arguments(parser)
     parser.add_argument("--trace", metavar="FILE.npz", help="open a saved trace instead of running a model")
     parser.add_argument(
@@ -67,6 +69,41 @@ def build_parser() -> argparse.ArgumentParser:
         "failed (status 1); for tests and CI",
     )
     return parser
+
+
+def _add_model_file_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "what a --model file does not record",
+        "Files of PyTorch's word_language_model example (its model.pt, or a state dict) lack their\n"
+        "vocabulary, and state dicts a Transformer's heads or an RNN's nonlinearity. Examples:\n"
+        "  main.py --model model.pt --vocab data/wikitext-2\n"
+        "  main.py --model transformer_state.pt --vocab vocab.txt --heads 2",
+    )
+    group.add_argument(
+        "--vocab",
+        metavar="FILE|FOLDER",
+        help="the words of the model, one per line in id order (corpus.dictionary.idx2word), or the data "
+        "folder it was trained on (train.txt, valid.txt, test.txt, read as the example's data.Corpus)",
+    )
+    group.add_argument("--heads", type=int, metavar="N", help="attention heads per layer (its --nhead)")
+    group.add_argument(
+        "--nonlinearity",
+        choices=("tanh", "relu"),
+        help="an nn.RNN state dict's nonlinearity (the example's RNN_TANH or RNN_RELU)",
+    )
+
+
+def model_file_options(args: argparse.Namespace) -> tuple[dict, str | None]:
+    """(load_model options from --vocab, --heads, --nonlinearity; a usage error or None)."""
+    options = {name: getattr(args, name) for name in MODEL_FILE if getattr(args, name) is not None}
+    if options and not args.model:
+        given = ", ".join(f"--{name}" for name in options)
+        return options, f"{given} describe the --model file: give --model PATH"
+    if args.heads is not None and args.heads < 1:
+        return options, f"--heads {args.heads}: a model has at least one attention head"
+    if args.vocab is not None and not Path(args.vocab).exists():
+        return options, f"--vocab {args.vocab}: no such file or folder"
+    return options, None
 
 
 def _add_export_arguments(parser: argparse.ArgumentParser) -> None:
@@ -108,6 +145,7 @@ def _add_export_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 EXPORT_ONLY = ("step", "steps", "fps", "size", "panel")
+MODEL_FILE = ("vocab", "heads", "nonlinearity")  # load_model's options for the --model file
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
         # a trace file is a finished run: a model, a text or a scene would be silently ignored
         message = "--trace FILE shows a saved trace: leave out --model, --text, --compare and the scene file"
         print(f"seqviz: {message}", file=sys.stderr)
+        return 2
+    args.load_options, problem = model_file_options(args)
+    if problem:
+        print(f"seqviz: {problem}", file=sys.stderr)
         return 2
     if args.device is not None:
         from seqviz.core.devices import DeviceError, check_device
@@ -184,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         smoke=args.smoke,
         scene=scene,
         compare=tuple(args.compare or ()),
+        load_options=args.load_options,
     )
 
 

@@ -65,25 +65,26 @@ def configure_torch() -> None:
 _torch_configured = False
 
 
-def load(source: str | Any, device: str = "cpu") -> SequenceModel:
+def load(source: str | Any, device: str = "cpu", **load_options: Any) -> SequenceModel:
     """Open a catalogue model by id, or a model file by path (raises seqviz.ModelFileError), or wrap
     an object seqviz opens (a SequenceModel, a torch module: `open_model`, TypeError otherwise), on
-    `device` (seqviz.core.devices; a DeviceError names the devices this torch has)."""
-    return on_device(_load(source), device)
+    `device` (seqviz.core.devices; a DeviceError names the devices this torch has). `load_options`
+    go to `load_model` (what a file lacks: `vocab=`, `heads=`, `nonlinearity=`)."""
+    return on_device(_load(source, load_options), device)
 
 
-def _load(source: str | Any) -> SequenceModel:
+def _load(source: str | Any, load_options: dict[str, Any]) -> SequenceModel:
     from seqviz.core.adapters import open_model
 
     configure_torch()
     if not isinstance(source, str):
         return open_model(source)
     entry = catalogue.find(source)
-    if entry is not None:
+    if entry is not None and not load_options:  # with options: load_model says they do not apply
         return open_model(catalogue.load(source), source=source, label=entry.card.get("title") or entry.id)
     from seqviz.core.modelfile import load_model
 
-    module = load_model(source)
+    module = load_model(source, **load_options)
     name = Path(source).name
     title = getattr(getattr(module, "card", None), "title", "")
     return open_model(module, source=str(source), label=f"{title} ({name})" if title else name)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -69,6 +70,8 @@ class Session(QObject):
         self.edits: tuple = ()  # what-if edits of the run on screen (seqviz.edits); a new model has none
         self._requested_edits: tuple | None = None  # a set_edits on its way (later requests build on it)
         self.device = "cpu"  # where models are opened (seqviz.core.devices; the window's settings)
+        #: load_model options by source: what a file lacks (--vocab, --heads, --nonlinearity)
+        self.load_options: dict[str, dict[str, Any]] = {}
 
     # requests -------------------------------------------------------------------------------------
     def load(
@@ -89,7 +92,8 @@ class Session(QObject):
         previous = self.model
 
         def job() -> Outcome:
-            model = runs.load(source, device=self.device)
+            options = self.load_options.get(source, {}) if isinstance(source, str) else {}
+            model = runs.load(source, device=self.device, **options)
             same = (
                 previous is not None and bool(model.text_domain) and model.text_domain == previous.text_domain
             )

@@ -169,10 +169,11 @@ def run_app(
     smoke: bool = False,
     scene=None,
     compare: tuple[str, ...] = (),
+    load_options: dict | None = None,
 ) -> int:
     """Open the main window and run until it closes; returns the exit status. A `scene`
     (seqviz.app.scenes.Scene) is shown instead of the remembered model; `compare` models run beside
-    the first once it is on screen."""
+    the first once it is on screen; `load_options` (vocab=, heads=, nonlinearity=) open `model`."""
     quiet_qt_messages()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("seqviz")
@@ -181,6 +182,8 @@ def run_app(
     from seqviz.app.window.main_window import MainWindow
 
     window = MainWindow(lazy_panels=True)
+    if model and load_options:
+        window.session.load_options[model] = dict(load_options)
     install_excepthook(window)
     window.ready.connect(lambda: QTimer.singleShot(0, lambda: _report(f"interactive {time.time():.6f}")))
     check = _Smoke(app, window, scene) if smoke else None
