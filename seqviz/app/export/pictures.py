@@ -99,6 +99,7 @@ class PictureLayout:
         self.size = QSize(size) if size is not None else current_size(target)
         if not (0 < self.size.width() <= MAX_SIDE and 0 < self.size.height() <= MAX_SIDE):
             raise ExportError(f"picture size {self.size.width()}x{self.size.height()} is out of range")
+        self._marks = prepare.show_picture_marks(target)  # before the sizes: a mark takes a line
         self._saved = [p.size() for p in self.parts]
         # the space between one part and the next (the main window's layout spacing)
         pairs = zip(self.parts, [*self.parts[1:], None], strict=True)
@@ -167,6 +168,8 @@ class PictureLayout:
 
     def __exit__(self, *exc) -> None:
         themes.set_stroke_scale(self._stroke_scale_before)
+        for mark in self._marks:
+            mark.hide()
         for widget in self._hovered:
             widget.setAttribute(Qt.WidgetAttribute.WA_UnderMouse, True)
         for item, mode in self._cached:

@@ -12,7 +12,7 @@ import sys
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPainter
-from PySide6.QtWidgets import QApplication, QGraphicsItem, QWidget
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QLabel, QWidget
 
 
 def show_step_again(target: QWidget) -> None:
@@ -64,6 +64,20 @@ def forget_hover(target: QWidget) -> list[QWidget]:
     for widget in hovered:
         widget.setAttribute(Qt.WidgetAttribute.WA_UnderMouse, False)
     return hovered
+
+
+def show_picture_marks(target: QWidget) -> list[QWidget]:
+    """Show the lines only a picture of a panel alone carries; -> the widgets shown (to hide again).
+
+    A panel showing an edited model has a line saying so (Panel.edit_mark, "editMark"); in the window
+    the notice bar says it once for every panel, so the line is shown only when the panel is pictured
+    without the window around it."""
+    if target.window() is target:  # the whole window: its notice bar says it
+        return []
+    marks = [w for w in target.findChildren(QLabel, "editMark") if w.text() and w.isHidden()]
+    for mark in marks:
+        mark.show()
+    return marks
 
 
 def settle_axes(target: QWidget) -> None:

@@ -7,8 +7,9 @@ so instead of empty axes.
 
 What-if edits: a panel whose `offers_edits` is set (the window's dock panels) offers the edits that
 apply to what was right-clicked (`offer_edits`, from seqviz.app.panels.edit_choices) and emits
-`editChosen(edit)` for the one picked; the window adds it. A panel showing an edited run says so in
-one line at its top (`set_edit_mark`), so a picture of the panel alone says so too.
+`editChosen(edit)` for the one picked; the window adds it. A panel showing an edited run holds a line
+saying so (`set_edit_mark`), shown at its top in a picture of the panel alone (export.prep; in the
+window, the notice bar says it once for every panel).
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QPoint, QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QLabel, QMenu, QStackedLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QLabel, QMenu, QStackedLayout, QWidget
 
 from seqviz.app.panels.controls import ElidedLabel
 from seqviz.app.viewer.model import ViewerModel
@@ -43,17 +43,11 @@ class Panel(QWidget):
         #: the window sets it for the panels whose right-click menus add edits to its run
         self.offers_edits = False
         self.edit_menu: QMenu | None = None  # the last right-click menu of edits
-        outer = QVBoxLayout(self)  # the edit mark (hidden unless edited) over the stack
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.setSpacing(0)
         self.edit_mark = ElidedLabel()  # a long list of edits must not widen the panel
         self.edit_mark.setObjectName("editMark")
         self.edit_mark.setContentsMargins(4, 1, 4, 1)
         self.edit_mark.hide()
-        outer.addWidget(self.edit_mark)
-        holder = QWidget()
-        outer.addWidget(holder, 1)
-        self._stack = QStackedLayout(holder)
+        self._stack = QStackedLayout(self)
         self._message = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self._message.setObjectName("panelMessage")
         self.body = QWidget()
@@ -85,17 +79,17 @@ class Panel(QWidget):
         self.show_trace(trace)
 
     def set_edit_mark(self, text: str) -> None:
-        """Say at the panel's top that it shows an edited model ("" hides the line)."""
+        """The line a picture of this panel alone has at its top: it shows an edited model ("": none)."""
         from seqviz.app.window.theme import current_theme
 
+        body = self.body.layout()
+        if self.edit_mark.parent() is None and isinstance(body, QBoxLayout):
+            # first use: over the panel's controls; hidden, it takes no room (another level of
+            # layout around the panel's stack changed the panels' minimum sizes)
+            body.insertWidget(0, self.edit_mark)
         self.edit_mark.setText(text)
-        palette = self.edit_mark.palette()
-        palette.setColor(QPalette.ColorRole.WindowText, QColor(current_theme().accent))
-        self.edit_mark.setPalette(palette)
-        font = self.edit_mark.font()
-        font.setBold(True)
-        self.edit_mark.setFont(font)
-        self.edit_mark.setVisible(bool(text))
+        # weight and colour only: the size follows the theme's panel font
+        self.edit_mark.setStyleSheet(f"color: {current_theme().accent}; font-weight: bold;")
 
     def offer_edits(self, choices: Sequence, screen_pos: QPointF | QPoint) -> QMenu | None:
         """A menu of `choices` (edit_choices.EditChoice) at `screen_pos`; picking one emits editChosen.

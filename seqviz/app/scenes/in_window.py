@@ -47,6 +47,7 @@ def capture(window) -> Scene:
         },
         token_offsets=tuple(row.offset for row in window.tokens.strip.rows),
         compare=_compared_runs(window),
+        edits=tuple(window.edits),
     )
 
 
@@ -57,7 +58,8 @@ def _compared_runs(window) -> tuple[SceneRun, ...]:
         sel = window.viewer.selections[index]
         text = None if compared.follows_text else compared.run.text
         source = compared.model.source
-        found.append(SceneRun(source, text, sel.layer, sel.direction, sel.head, sel.units, sel.options()))
+        selected = (sel.layer, sel.direction, sel.head, sel.units, sel.options())
+        found.append(SceneRun(source, text, *selected, edits=compared.edits))
     return tuple(found)
 
 
@@ -65,7 +67,7 @@ def _apply_compared(window, runs: tuple[SceneRun, ...]) -> None:
     """Compare the scene's runs (none: back to one run), each with its selection and panel options."""
     window.stop_comparing()
     for run in runs:
-        if not window.compare(run.model, run.text):
+        if not window.compare(run.model, run.text, edits=run.edits):
             raise SceneError(f"cannot compare {run.model}: {window.comparison.problem}")
         _select(window.viewer.selections[-1], run)
 
@@ -188,6 +190,8 @@ def apply_view(window, scene: Scene) -> None:
     the trace the window shows. The order matters: what a panel shows sets its minimum size, which
     the dock layout must meet as it did when saved; splitters and scrolling follow the dock sizes."""
     _select(window.viewer.selection, scene)
+    if scene.edits and not window.set_edits(scene.edits):  # the window said why in an error box
+        raise SceneError("its edits do not fit the model; the window shows it unedited")
     _apply_compared(window, scene.compare)  # before the docks: the columns take part of the width
     window.finish_background_work()  # an option may re-trace (W_hh scale): show its result
     window.set_step(scene.step)

@@ -15,6 +15,8 @@ Version 2 (written now):
      "theme": "presentation", "speed": 8.0, "panels": {"attention": {"show": "cross_attention"}},
      "layout": {"window_size": [1400, 860], "dock_state": "...", "geometry": "...",
                 "splitters": {"attention": {"main": [560, 380]}}, "token_offsets": [0]}}
+Optional keys (version 2 still; older files without them open as before): "compare" (runs beside
+the first) and "edits" (the model edits, each {"kind": "ClampGate", ...its fields}, seqviz.edits).
 Version 1 stored Python attribute names of combo boxes and splitters and the text a box showed
 ("kind_box": "self-attention"); `V1_PANEL_OPTIONS` and `V1_SPLITTERS` read them as version 2.
 """
@@ -29,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from seqviz.app.export.files import atomic_path
+from seqviz.app.viewer import what_if
 
 SCENE_SUFFIX = ".seqviz"
 FORMAT = "seqviz-scene"
@@ -62,6 +65,7 @@ class SceneRun:
     head: int = 0
     units: tuple[int, ...] = ()
     panels: dict[str, dict[str, str]] = field(default_factory=dict)
+    edits: tuple = ()  # the run's model edits (seqviz.edits)
 
     def to_dict(self, folder: Path | None = None) -> dict:
         selection = {"layer": self.layer, "direction": self.direction, "head": self.head}
@@ -70,7 +74,7 @@ class SceneRun:
             "text": self.text,
             "selection": selection | {"units": list(self.units)},
             "panels": self.panels,
-        }
+        } | _edits_dict(self.edits)
 
     @classmethod
     def from_dict(cls, data: object, folder: Path | None, version: int) -> SceneRun:
@@ -88,6 +92,7 @@ class SceneRun:
             head=_get_int(selection, "head", 0),
             units=tuple(_get_units(selection)),
             panels=_get_panels(data, version),
+            edits=_get_edits(data, "compare[].edits"),
         )
 
 
@@ -109,10 +114,14 @@ class Scene:
     splitters: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # panel -> {key: sizes}
     token_offsets: tuple[int, ...] = ()  # the token strip's scroll offset per row, in pixels
     compare: tuple[SceneRun, ...] = ()  # runs beside the first (optional key; none in older files)
+    edits: tuple = ()  # the first run's model edits, seqviz.edits (optional key; none in older files)
 
     # JSON ---------------------------------------------------------------------------------------
     def to_dict(self, folder: Path | None = None) -> dict:
         data = asdict(self)
+        optional = ({"compare": [run.to_dict(folder) for run in self.compare]} if self.compare else {}) | (
+            _edits_dict(self.edits)
+        )
         return {
             "format": FORMAT,
             "version": VERSION,
@@ -130,7 +139,7 @@ class Scene:
                 "splitters": self.splitters,
                 "token_offsets": list(self.token_offsets),
             },
-        } | ({"compare": [run.to_dict(folder) for run in self.compare]} if self.compare else {})
+        } | optional
 
     @classmethod
     def from_dict(cls, data: object, folder: Path | None = None) -> Scene:
@@ -164,6 +173,7 @@ class Scene:
             splitters=_get_splitters(layout, version),
             token_offsets=tuple(_get_int_list(layout, "token_offsets", "layout.token_offsets")),
             compare=_get_compare(data, folder, version),
+            edits=_get_edits(data, "edits"),
         )
         if not scene.model:
             raise SceneError("the scene names no model")
@@ -285,6 +295,21 @@ def _get_compare(data: dict, folder: Path | None, version: int) -> tuple[SceneRu
     if len(runs) > 3:
         raise SceneError('"compare" holds at most 3 runs (4 runs in all)')
     return tuple(SceneRun.from_dict(run, folder, version) for run in runs)
+
+
+def _edits_dict(edits: tuple) -> dict:
+    return {"edits": [what_if.to_dict(edit) for edit in edits]} if edits else {}
+
+
+def _get_edits(data: dict, name: str) -> tuple:
+    """The model edits of a run: each checked on its own here, against the model when applied."""
+    entries = data.get("edits", [])
+    if not isinstance(entries, list):
+        raise SceneError(f'"{name}" must be a list of edits')
+    try:
+        return tuple(what_if.from_dict(entry) for entry in entries)
+    except what_if.EditProblem as exc:
+        raise SceneError(f'"{name}": {exc}') from None
 
 
 def _get_base64(layout: dict, key: str) -> str:

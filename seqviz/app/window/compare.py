@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QBoxLayout, QMenu, QWidget
 
-from seqviz.app.viewer import alignment, runs
+from seqviz.app.viewer import alignment, runs, what_if
 from seqviz.app.viewer.comparison import RunViewer
 from seqviz.app.viewer.runs import InputProblem, Run
 from seqviz.app.window import dialogs
@@ -183,7 +183,8 @@ class Comparison(QObject):
         compared = self.compared[index - 1]
         trace = compared.run.trace
         how = "aligned by characters" if compared.column.run_viewer.cursor.step_map is not None else ""
-        label = run_label(index, compared.model.label, compared.run.text, tuple(trace.meta.edits))
+        edits = what_if.describe_all(compared.run.edits) or tuple(trace.meta.edits)
+        label = run_label(index, compared.model.label, compared.run.text, edits)
         compared.column.header.set_text(label + (f"  \u00b7  {how}" if how else ""), compared.run.text)
 
     def _update_chrome(self) -> None:
@@ -193,7 +194,7 @@ class Comparison(QObject):
         self.first_header.setVisible(comparing)
         if comparing and self.window.run is not None and self.window.model is not None:
             run = self.window.run
-            edits = tuple(self.window.trace.meta.edits) if self.window.trace is not None else ()
+            edits = what_if.describe_all(run.edits)  # numbered as the panels show them
             self.first_header.set_text(run_label(0, self.window.model.label, run.text, edits), run.text)
         self._arrange()
 

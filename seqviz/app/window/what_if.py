@@ -6,9 +6,9 @@
 - The dock panels' right-click menus (seqviz.app.panels.edit_choices) add the edit picked.
 - The Edits dock lists the active edits, each with a remove button, with "Clear all" (also Edit ›
   Clear edits, Ctrl+Shift+E) and "Compare with the unedited model" (the same model beside, no edits).
-- An edited run is marked: the notice bar and the status bar say so (runs.trace_notes; a compared
-  run's label names its edits) and every dock panel has a line at its top, so a picture of the
-  window or of one panel says the model was edited.
+- An edited run is marked: the notice bar and the status bar say so (runs.trace_notes; in a
+  comparison, each run's label names its edits), and a picture of one panel alone has a line at its
+  top saying so (Panel.set_edit_mark, shown by export.prep): every picture says the model was edited.
 """
 
 from __future__ import annotations
@@ -56,10 +56,9 @@ class EditsList(QWidget):
         self.compare_button = QPushButton("Compare with the unedited model")
         self.compare_button.setToolTip("Run the same model without edits beside this one")
         self.compare_button.clicked.connect(self.compareClicked)
-        buttons = QHBoxLayout()
+        buttons = QVBoxLayout()  # one above the other: the dock stays narrow
         buttons.addWidget(self.clear_button)
         buttons.addWidget(self.compare_button)
-        buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addWidget(self.empty)
@@ -177,7 +176,10 @@ class WhatIf(QObject):
         window = self.window
         if window.model is None or not self.edits:
             return False
-        return window.compare(window.model)
+        step = window.step  # adding a compared run moves the shared cursor to its last step
+        added = window.compare(window.model)
+        window.set_step(step)
+        return added
 
     # marks ------------------------------------------------------------------------------------------
     def _on_edits_changed(self, edits: tuple) -> None:
@@ -191,7 +193,7 @@ class WhatIf(QObject):
         self.compare_action.setEnabled(bool(edits))
 
     def _on_trace_shown(self, trace) -> None:
-        """Every dock panel says whether it shows an edited run (a trace file: its own edits)."""
+        """Every dock panel knows whether it shows an edited run (a trace file: its own edits)."""
         run = self.window.run
         described = what_if.describe_all(run.edits) if run is not None else tuple(trace.meta.edits)
         mark = "\u270e edited: " + "; ".join(described) if described else ""
