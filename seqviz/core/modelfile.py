@@ -106,7 +106,8 @@ def _untrained_arch(path_or_id: str | os.PathLike[str]) -> str | None:
 
 
 def resolve_model_path(path_or_id: str | os.PathLike[str]) -> Path:
-    """An existing path as is; a bundled model id (no folder, no suffix) -> its file; else ModelFileError."""
+    """An existing path as is; a bundled model id (no folder, no suffix) -> its file; a model name of the
+    local Hugging Face cache -> its snapshot folder; else ModelFileError."""
     try:
         path = Path(path_or_id)
         if path.exists():
@@ -117,13 +118,37 @@ def resolve_model_path(path_or_id: str | os.PathLike[str]) -> Path:
         bundled = bundled_models_dir() / f"{path_or_id}.safetensors"
         if bundled.is_file():
             return bundled
+    cached = _cached_hub_model(path_or_id)  # a Hugging Face name ("gpt2", "org/name") on this machine
+    if cached is not None:
+        return cached
+    if isinstance(path_or_id, str) and _ID_RE.match(path_or_id):
         ids = bundled_model_ids()
         known = f"bundled models: {', '.join(ids)}" if ids else "no models are bundled"
         known += f"; untrained: {', '.join(untrained_model_ids())}"
         raise ModelFileError(
-            f"no such file or bundled model: {path_or_id!r} is not a file here, nor a bundled model ({known})"
+            f"no such file or bundled model: {path_or_id!r} is not a file here, nor a bundled model "
+            f"({known}), nor in the local Hugging Face cache ({_hub_hint(path_or_id)})"
         )
-    raise ModelFileError(f"no such file or bundled model: {path_or_id} does not exist")
+    hint = f"; {_hub_hint(path_or_id)}" if _HUB_NAME_RE.match(str(path_or_id)) else ""
+    raise ModelFileError(f"no such file or bundled model: {path_or_id} does not exist{hint}")
+
+
+_HUB_NAME_RE = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")  # "org/name", as the Hugging Face Hub names
+
+
+def _cached_hub_model(name: str | os.PathLike[str]) -> Path | None:
+    """The snapshot folder of a Hub model in the local Hugging Face cache (file system only: seqviz
+    never downloads)."""
+    from seqviz.core.hf_cache import find_cached
+
+    found = find_cached(name) if isinstance(name, str) else None
+    return found.folder if found is not None else None
+
+
+def _hub_hint(name: str | os.PathLike[str]) -> str:
+    from seqviz.core.hf.loading import cache_hint
+
+    return cache_hint(str(name))
 
 
 # Loading ------------------------------------------------------------------------------------------
@@ -137,7 +162,9 @@ def load_model(
     heads: int | None = None,
 ) -> nn.Module:
     """Load a model file, or a model by id (`model_ids()`); returns a TokenModel or nn.RNN/GRU/LSTM in
-    eval mode. An existing file wins over an id of the same name.
+    eval mode. An existing file wins over an id of the same name. A Hugging Face model folder, or the
+    name of a model in the local Hugging Face cache ("gpt2"), gives a seqviz.core.hf HFModel (a
+    SequenceModel; nothing is downloaded: a name not on this machine is a ModelFileError saying how).
 
     Tensors stay in float64 if the file stores float64, else the model is float32 (half-precision
     weights are widened: torch's CPU recurrent kernels want float32).
@@ -159,6 +186,11 @@ def load_model(
         _no_example_options(path_or_id, vocab, heads, "a seqviz model with its own vocabulary")
         return fresh_model(arch)
     path = resolve_model_path(path_or_id)
+    if path.is_dir():  # a Hugging Face model folder, or a snapshot of the local cache (seqviz.core.hf)
+        _no_example_options(path, vocab, heads, "a Hugging Face model folder")
+        from seqviz.core.hf.pretrained import load_folder
+
+        return load_folder(path)
     try:
         return _load_file(path, nonlinearity, vocab, heads)
     except ModelFileError:
@@ -202,7 +234,8 @@ def _no_example_options(where: Any, vocab: Any, heads: int | None, what: str) ->
     if given:
         raise ModelFileError(
             f"cannot load {where}: {' and '.join(given)} given, but it is {what}; "
-            f"{' and '.join(given)} are for files of PyTorch's word_language_model example"
+            f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} for files of PyTorch's "
+            "word_language_model example"
         )
 
 

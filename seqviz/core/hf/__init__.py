@@ -1,17 +1,17 @@
 """Hugging Face models in seqviz (the optional extra `seqviz[hf]`: transformers, tokenizers).
 
     from seqviz.core import hf
-    model = hf.load_folder("path/to/folder")       # or a cached Hub name through seqviz.load_model("gpt2")
+    model = hf.load_folder("path/to/folder")       # or a cached Hub name: seqviz.load_model("gpt2")
     tr = model.trace("The quick brown fox")         # hidden, attention, top_ids, top_probs, ...
-    hf.cached_models()                              # models in the local Hugging Face cache
     hf.open_pretrained(model, tokenizer)            # a transformers model already loaded
+    (seqviz.core.hf_cache lists the models of the local Hugging Face cache.)
 
 Families: encoders (BERT, RoBERTa, XLM-RoBERTa, DistilBERT; MiniLM is a BERT), decoders (GPT-2, Llama,
 Mistral, Qwen2, Qwen3: rotary positions and grouped-query attention), encoder-decoders (BART, T5,
-Marian); `families.supported_message()` names them. Nothing is downloaded and nothing from a model
-folder runs. Importing this package imports neither transformers nor torch: loading a model does.
+Marian); `supported_message()` names them. Nothing is downloaded and nothing from a model folder
+runs. Importing this package imports neither transformers nor torch: loading a model does.
 
-Modules: loading (folders, the cache, checks), pretrained (transformers' loading), families (where the
+Modules: loading (folders and their checks), pretrained (transformers' loading), families (where the
 layers are), tokens and text (pieces as a person reads them), adapter (HFModel, the SequenceModel),
 capture / arrays / passes / decoder (the trace), gradients (input gradients).
 """
@@ -21,29 +21,23 @@ from __future__ import annotations
 import os
 from typing import Any
 
-# Before huggingface_hub reads its settings: seqviz never downloads (a person's own setting wins).
+# Before transformers and huggingface_hub read their settings: seqviz never downloads.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from seqviz.core.hf.families import supported_message  # noqa: E402
 from seqviz.core.hf.loading import (  # noqa: E402
     INSTALL_HINT,
-    CachedModel,
     cache_hint,
-    cached_models,
     check_folder,
-    find_cached,
     is_model_folder,
     transformers_available,
 )
 
 __all__ = [
     "INSTALL_HINT",
-    "CachedModel",
     "HFModel",
     "cache_hint",
-    "cached_models",
     "check_folder",
-    "find_cached",
     "is_model_folder",
     "load_folder",
     "open_pretrained",

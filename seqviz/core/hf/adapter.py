@@ -60,6 +60,18 @@ class HFModel(SequenceModel):
         self._vocabulary: tuple[str, ...] | None = None
         self._runs: dict[int, tuple[weakref.ref, Any]] = {}  # trace id -> (trace, its DecoderRun)
 
+    def to_device(self, device: str) -> None:
+        """Run on `device` ("cpu", "cuda", "mps"; seqviz.core.devices.check_device); traces still
+        come back as numpy arrays on the CPU. Later traces start afresh (caches stay where they were)."""
+        from seqviz.core.devices import check_device
+
+        self.module.to(check_device(device))
+        self._runs.clear()
+
+    @property
+    def device(self) -> str:
+        return str(self.module.device)
+
     @property
     def tokenizer(self) -> Any:
         return self.pieces.tokenizer

@@ -1,4 +1,5 @@
-"""Opening Hugging Face models: a local model folder, or a model already in the local Hugging Face cache.
+"""Opening Hugging Face models: a local model folder (a snapshot of the local Hugging Face cache is one;
+seqviz.core.hf_cache finds them by name).
 
 Nothing is ever downloaded (HF_HUB_OFFLINE, `local_files_only=True`) and nothing from a model runs
 (`trust_remote_code=False`; `.bin` checkpoints are read only with `torch.load(weights_only=True)`).
@@ -7,10 +8,8 @@ not trace, a damaged safetensors file, a pickle that would run code, weights tha
 or a tokenizer that does not fit them is one `ModelFileError` naming the file and what to do.
 
     is_model_folder(path)        a folder with a config.json
-    find_cached(name)            the cached snapshot folder of a Hub name ("gpt2"), or None (no network)
-    cached_models()              every model in the local cache, with its family (for a model chooser)
     check_folder(path)           the checks that need no transformers: config, files, family, head
-    load_folder(path, device=)   the HFModel (transformers imported here, on first use)
+    (seqviz.core.hf.pretrained.load_folder: the HFModel; transformers is imported there, on first use)
 """
 
 from __future__ import annotations
@@ -61,54 +60,6 @@ def is_model_folder(path: str | os.PathLike[str]) -> bool:
         return False
 
 
-# The local Hugging Face cache --------------------------------------------------------------------
-def find_cached(name: str) -> Path | None:
-    """The snapshot folder of Hub model `name` ("gpt2", "org/model") if its config.json is in the local
-    cache; None otherwise. Reads the file system only: never the network."""
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:
-        return None
-    try:
-        found = try_to_load_from_cache(name, "config.json")
-    except Exception:  # a name the Hub would not accept ("a b", "../x"): not in the cache either
-        return None
-    return Path(found).parent if isinstance(found, str) else None
-
-
-@dataclass(frozen=True)
-class CachedModel:
-    """A model in the local Hugging Face cache."""
-
-    name: str  # the Hub name, "org/model"
-    path: Path  # its snapshot folder
-    model_type: str  # config.json's model_type
-    family: str  # the family's name ("GPT-2") if seqviz traces it, else ""
-
-
-def cached_models() -> list[CachedModel]:
-    """Models in the local Hugging Face cache that have a config.json, sorted by name."""
-    try:
-        from huggingface_hub import scan_cache_dir
-    except ImportError:
-        return []
-    try:
-        info = scan_cache_dir()
-    except Exception:  # no cache folder yet, or one we cannot read
-        return []
-    found = []
-    for repo in info.repos:
-        if repo.repo_type != "model":
-            continue
-        path = find_cached(repo.repo_id)
-        config = _read_config(path) if path else None
-        if path and isinstance(config, dict):
-            model_type = str(config.get("model_type", ""))
-            family = family_of(model_type)
-            found.append(CachedModel(repo.repo_id, path, model_type, family.name if family else ""))
-    return sorted(found, key=lambda m: m.name.lower())
-
-
 def _read_config(path: Path) -> Any:
     try:
         return json.loads((path / "config.json").read_text(encoding="utf-8"))
@@ -141,8 +92,8 @@ def check_folder(path: str | os.PathLike[str]) -> FolderCheck:
     if not config_file.is_file():
         raise ModelFileError.at(
             folder,
-            "no config.json: not a Hugging Face model folder (one holds config.json, the weights "
-            "model.safetensors and the tokenizer files, as save_pretrained writes them)",
+            "a directory without config.json, so not a Hugging Face model folder (one holds config.json, "
+            "the weights model.safetensors and the tokenizer files, as save_pretrained writes them)",
         )
     config = _read_config(folder)
     if not isinstance(config, dict):

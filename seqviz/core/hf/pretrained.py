@@ -26,23 +26,25 @@ from seqviz.core.hf.loading import (
 )
 from seqviz.core.statedict import ModelFileError
 
-DEVICES = ("cpu", "cuda", "mps")
 _IGNORED_MISSING = ("pooler", "position_ids")  # weights a trace never reads, or buffers made on load
 
 
 def load_folder(path: str | os.PathLike[str], *, device: str = "cpu", name: str = "") -> HFModel:
-    """The HFModel of a model folder (or a cache snapshot). ModelFileError naming the file when the
-    folder is not a model seqviz can open; ValueError for a device this machine's torch lacks."""
+    """The HFModel of a model folder (or a cache snapshot), on `device`. ModelFileError naming the file
+    when the folder is not a model seqviz can open; seqviz.core.devices.DeviceError for a device this
+    machine's torch lacks."""
+    from seqviz.core.devices import check_device
+
     check = check_folder(path)
     if not transformers_available():
         raise ModelFileError.at(check.path, f"it is a Hugging Face model: {INSTALL_HINT}")
-    torch_device = checked_device(device)
+    device = check_device(device)
     check_weight_files(check.weights)
     with _quiet() as transformers:
         tokenizer = _load_tokenizer(transformers, check)
         model = _load_model(transformers, check)
     _check_tokenizer_fits(check, tokenizer, model)
-    model = model.to(torch_device).eval()
+    model = model.to(device).eval()
     label = name or model_name(check.path)
     return HFModel(model, tokenizer, check.family, check.head, source=name or str(check.path), label=label)
 
@@ -61,19 +63,6 @@ def open_pretrained(model: Any, tokenizer: Any = None, *, source: str = "", labe
     head = _head_of(model, family)
     name = label or str(getattr(config, "_name_or_path", "")) or type(model).__name__
     return HFModel(model.eval(), tokenizer, family, head, source=source, label=name)
-
-
-def checked_device(device: str) -> Any:
-    """A torch device this machine has ("cpu", "cuda", "cuda:1", "mps"); ValueError saying what to use."""
-    import torch
-
-    kind = str(device).split(":")[0]
-    if kind not in DEVICES:
-        raise ValueError(f"unknown device {device!r}: use one of {', '.join(DEVICES)}")
-    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
-    if not available[kind]:
-        raise ValueError(f"this machine's torch has no {kind} device; use --device cpu")
-    return torch.device(device)
 
 
 @contextmanager
