@@ -110,7 +110,7 @@ class SequenceModel(ABC):
     def next_token_probs(self, trace: Trace) -> Any:
         """(K,) the distribution of the token after the last of `trace`, which generation samples from
         (models with a large vocabulary keep it beside their top-k: `next_probs`)."""
-        return trace["probs"][-1]
+        return trace["next_probs"] if "next_probs" in trace else trace["probs"][-1]
 
     def append(self, trace: Trace, text: str, token_id: int) -> Trace:
         """The trace of `extend_text(text, token_id)`. Models with a key/value cache extend `trace`

@@ -210,7 +210,8 @@ def generate_one(model: SequenceModel, run_now: Run, temperature: float, rng: np
     limit = model.max_length
     if run_now.truncated_from is not None or (limit is not None and run_now.trace.num_steps >= limit):
         raise InputProblem("too_long", "The input has reached the model's length limit.", max_len=limit)
-    token_id = sample_next(run_now.trace["probs"][-1], temperature, rng, model.generation_banned())
+    probs = model.next_token_probs(run_now.trace)  # (V,): top-k traces keep the last step's in full
+    token_id = sample_next(probs, temperature, rng, model.generation_banned())
     text = model.extend_text(run_now.text, token_id)
     if run_now.edits:  # an edited model has no cache of its own: trace the longer text with the edits
         return run(model, text, edits=run_now.edits, made_for=run_now.trace.num_steps)

@@ -1,0 +1,65 @@
+"""The window with PyTorch's word_language_model example: opened with its vocabulary, its unknown words
+named, and Generate on a large vocabulary (top-k traces keep the last step's distribution)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import word_lm_example as ex
+from traces import shown
+
+from seqviz.app import MainWindow
+from seqviz.app.viewer import runs
+from seqviz.core.top_outputs import LARGE_VOCABULARY
+
+pytestmark = pytest.mark.filterwarnings("ignore:enable_nested_tensor is True:UserWarning")
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("wlm")
+    corpus = ex.Corpus(ex.write_corpus(folder / "data" / "wikitext-2"))
+    model = ex.build("GRU", len(corpus.idx2word))
+    ex.train_steps(model, corpus.train, steps=3)
+    (folder / "elsewhere").mkdir()  # not beside its data folder: the vocabulary must be given
+    return folder / "data" / "wikitext-2", ex.save_state_dict(model, folder / "elsewhere" / "gru_state.pt")
+
+
+def test_the_window_opens_an_example_file_with_the_options_for_its_source(qtbot, dialog_log, example):
+    corpus, path = example
+    window = shown(qtbot, MainWindow(), (1200, 700))
+    window.session.load_options[str(path)] = {"vocab": corpus}
+    assert window.open_model(str(path), "the cat sat on the zebra")
+    assert dialog_log == []
+    assert window.model.label == "word_language_model GRU (gru_state.pt)"
+    assert window.trace.tokens == ["the", "cat", "sat", "on", "the", "<unk>"]
+    assert "Not in the model's vocabulary, shown as its unknown token: 'zebra'" in window.notices.label.text()
+
+
+def test_without_its_options_the_error_says_what_to_pass(qtbot, dialog_log, example):
+    _, path = example
+    window = shown(qtbot, MainWindow(), (1200, 700))
+    assert not window.open_model(str(path))
+    title, message = dialog_log[-1]
+    assert title == "Cannot open model" and "--vocab data/wikitext-2" in message
+
+
+def test_file_open_finds_the_data_folder_beside_the_model(qtbot, dialog_log, example):
+    corpus, path = example
+    beside = corpus.parent.parent / "model.pt"  # as the example's main.py writes it
+    beside.write_bytes(path.read_bytes())
+    window = shown(qtbot, MainWindow(), (1200, 700))
+    assert window.open_model(str(beside)), dialog_log
+    assert window.text == "the dog saw the cat on the mat ." and window.num_steps == 9  # valid.txt's
+
+
+def test_generate_samples_a_large_vocabulary_from_the_last_steps_distribution(tmp_path):
+    words = [f"w{i}" for i in range(LARGE_VOCABULARY + 10)]
+    model = ex.build("LSTM", len(words), seed=1)
+    opened = runs.load(str(ex.save_whole(model, tmp_path / "big.pt")), vocab=words)
+    run = runs.run(opened, "w1 w2 w3")
+    assert "probs" not in run.trace and "next_probs" in run.trace
+    longer = runs.generate_one(opened, run, 0.0, np.random.default_rng(0))  # greedy
+    log_probs, _ = ex.log_probs(model, [1, 2, 3])
+    assert longer.text == f"w1 w2 w3 w{int(log_probs[-1].argmax())}"
+    assert longer.trace.num_steps == 4
