@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from seqviz.core import resources, word_lm
 from seqviz.core.atomic import atomic_path
-from seqviz.core.module_pickle import read_pickled_module, refusal, state_dict_of
+from seqviz.core.module_pickle import SAVE_INSTEAD, read_pickled_module, state_dict_of
 from seqviz.core.statedict import (
     ModelFileError,
     PickledObjectsError,
@@ -225,7 +225,8 @@ def _load_pickled_module(
         return _build_raw_recurrent(path, state_dict_of(path, obj), "relu" if relu else "tanh")
     if obj.class_name in ("RNNModel", "TransformerModel"):
         return word_lm.build(path, word_lm.recognise_pickle(path, obj), vocab, heads, nonlinearity)
-    raise ModelFileError.at(path, f"it holds a pickled {obj.class_name}, not a sequence model; {refusal([])}")
+    problem = f"it holds a pickled {obj.class_name}, not a sequence model; {SAVE_INSTEAD}"
+    raise ModelFileError.at(path, problem)
 
 
 def _no_example_options(where: Any, vocab: Any, heads: int | None, what: str) -> None:

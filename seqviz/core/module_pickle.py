@@ -141,14 +141,19 @@ def _globals_of(path: Path) -> list[str]:
         ) from None
 
 
+SAVE_INSTEAD = (
+    "seqviz reads torch.save(model) files of nn.RNN/GRU/LSTM and of PyTorch's word_language_model "
+    "example; for another model save the state dict of its recurrent layer, e.g. "
+    "torch.save(model.rnn.state_dict(), 'rnn.pt')"
+)
+
+
 def refusal(names: list[str]) -> str:
     """Why a pickle naming `names` is not read, and what to save instead."""
     shown = ", ".join(names[:4]) + (f", ... ({len(names)} in all)" if len(names) > 4 else "")
     return (
         f"it is a pickle that names {shown}, which seqviz will not load (it reads data, never code, "
-        "from a file). seqviz reads torch.save(model) files of nn.RNN/GRU/LSTM and of PyTorch's "
-        "word_language_model example; for another model save the state dict of its recurrent layer, "
-        "e.g. torch.save(model.rnn.state_dict(), 'rnn.pt')"
+        f"from a file). {SAVE_INSTEAD}"
     )
 
 

@@ -59,6 +59,13 @@ def test_a_model_of_an_unknown_class_is_refused_with_what_to_save_instead(tmp_pa
     assert isinstance(load_model(state), nn.GRU)
 
 
+def test_a_pickled_module_that_is_no_sequence_model_says_what_seqviz_reads(tmp_path):
+    path = tmp_path / "linear.pt"
+    torch.save(nn.Linear(2, 3), path)
+    with pytest.raises(ModelFileError, match=r"holds a pickled Linear, not a sequence model; seqviz reads"):
+        load_model(path)
+
+
 def test_the_example_module_is_never_imported_or_called(tmp_path, monkeypatch):
     """Even with a `model` module on hand whose classes would run code, loading uses stand-ins."""
     data = ex.Corpus(ex.write_corpus(tmp_path / "data"))
