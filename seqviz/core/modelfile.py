@@ -391,7 +391,8 @@ def _describe(model: Any) -> dict[str, Any]:
         return {"kind": "recurrent", "class": cls_name, "kwargs": kwargs}
     raise TypeError(
         f"save_model saves a seqviz TokenModel or a plain nn.RNN, nn.GRU or nn.LSTM, not a {cls_name}; "
-        "for other modules save module.state_dict() with safetensors"
+        "for other modules save module.state_dict() (torch.save or safetensors): load_model reads those "
+        "of nn.RNN/GRU/LSTM and of PyTorch's word_language_model example (with vocab=)"
     )
 
 

@@ -269,6 +269,17 @@ def test_an_rnn_state_dict_needs_tanh_or_relu_and_a_pickle_records_it(trained, c
     assert load_model(whole, vocab=corpus[0]).backbone.cfg.nonlinearity == "relu"
 
 
+def test_save_model_refuses_the_example_model_and_its_advice_works(trained, corpus, tmp_path):
+    from safetensors.torch import save_file
+
+    model = trained["GRU"][0]
+    with pytest.raises(TypeError, match=r"save module.state_dict\(\).*word_language_model example"):
+        save_model(model, tmp_path / "x.safetensors")
+    path = tmp_path / "gru.safetensors"
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, path)
+    assert load_model(path, vocab=corpus[0]).backbone.cfg.arch == "gru"
+
+
 def test_vocab_and_heads_are_refused_for_other_files(tmp_path):
     path = save_model(torch.nn.GRU(3, 4), tmp_path / "gru.safetensors")
     with pytest.raises(ModelFileError, match="vocab given, but it is a seqviz model file"):
