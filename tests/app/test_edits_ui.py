@@ -307,3 +307,25 @@ def test_a_scene_keeps_the_edits(window, qtbot, tmp_path, dialog_log):
         assert "unit 900 is out of range" in dialog_log[-1][1] and other.edits == ()
     finally:
         other.stop_background_work()
+
+
+def test_ctrl_shift_e_and_the_edit_menu_clear_the_edits_in_a_narrow_window(window):
+    from PySide6.QtTest import QTest
+
+    assert window.open_model("longrange-gru", TEXT)
+    window.set_step(3)
+    window.resize(1300, 800)  # the panels keep their 1280 px: the Edits dock waits in the View menu
+    assert window.add_edit(SetHidden(0, [1], [2, 3], 0.0))
+    assert not window.what_if.dock.isVisible() and window.what_if.list.texts
+    assert (
+        window.what_if.clear_action in window.edit_menu.actions() and window.what_if.clear_action.isEnabled()
+    )
+    window.activateWindow()
+    window.tokens.strip.setFocus()
+    QTest.keyClick(
+        window.windowHandle(),
+        Qt.Key.Key_E,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    window.finish_background_work()
+    assert window.edits == () and window.step == 3 and not window.what_if.clear_action.isEnabled()

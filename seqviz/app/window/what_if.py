@@ -4,8 +4,9 @@
   with the new list through the Session and keeps the step. An edit that does not fit the model is an
   error box ("Cannot apply the edit") and the edits and the run stay as they were.
 - The dock panels' right-click menus (seqviz.app.panels.edit_choices) add the edit picked.
-- The Edits dock lists the active edits, each with a remove button, with "Clear all" (also Edit ›
-  Clear edits, Ctrl+Shift+E) and "Compare with the unedited model" (the same model beside, no edits).
+- The Edits dock (View › Edits; it opens by itself at the first edit in a wide window) lists the
+  active edits, each with a remove button, with "Clear all" (also Edit › Clear edits,
+  Ctrl+Shift+E) and "Compare with the unedited model" (the same model beside, no edits).
 - An edited run is marked: the notice bar and the status bar say so (runs.trace_notes; in a
   comparison, each run's label names its edits), and a picture of one panel alone has a line at its
   top saying so (Panel.set_edit_mark, shown by export.prep): every picture says the model was edited.
@@ -30,6 +31,9 @@ from seqviz.app.viewer.runs import InputProblem
 from seqviz.app.window import dialogs
 
 CLEAR_KEYS = "Ctrl+Shift+E"
+# The panels are laid out to fit a 1280 px window (the presentation theme at 1280x720): the Edits dock
+# opens by itself only beside that much room (View › Edits opens it anywhere).
+PANELS_WIDTH = 1280
 EMPTY_TEXT = (
     "No edits: the model as trained. Right-click a unit in the Hidden state, Gates or Selected units "
     "panel, or a head in the Attention panel, to change what the model computes."
@@ -113,7 +117,8 @@ class WhatIf(QObject):
         self.dock.setObjectName("dock_edits")
         self.dock.setWidget(self.list)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
-        self.dock.hide()  # shown when the first edit is made
+        self.dock.hide()  # shown when the first edit is made, if there is room
+        self._offered = False  # the dock opens by itself once; then it stays as the person leaves it
         window.view_menu.addAction(self.dock.toggleViewAction())
         self._build_actions()
         self.list.removeClicked.connect(lambda index: self.remove(index, wait=False))
@@ -185,7 +190,9 @@ class WhatIf(QObject):
     def _on_edits_changed(self, edits: tuple) -> None:
         self.list.set_edits(what_if.describe_all(edits))
         self._update_actions(edits)
-        if edits and self.dock.isHidden():
+        room = self.window.width() - self.dock.sizeHint().width() >= PANELS_WIDTH
+        if edits and not self._offered and room:
+            self._offered = True
             self.dock.show()
 
     def _update_actions(self, edits: tuple) -> None:
