@@ -25,7 +25,7 @@ _BYTE_PIECE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
 
 
 @functools.cache
-def _byte_of_char() -> dict[str, int]:
+def byte_of_char() -> dict[str, int]:
     """The inverse of byte-level BPE's byte -> printable character table (GPT-2's bytes_to_unicode)."""
     printable = [
         *range(ord("!"), ord("~") + 1),
@@ -88,7 +88,7 @@ def piece_text(piece: str | None, style: str, special: frozenset[str] = frozense
 
 
 def _bytes_text(piece: str) -> str:
-    table = _byte_of_char()
+    table = byte_of_char()
     if any(ch not in table for ch in piece):  # an added token: not byte-encoded
         return piece
     data = bytes(table[ch] for ch in piece)
