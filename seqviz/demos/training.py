@@ -84,6 +84,11 @@ class ProgressBar:
         self.stream.flush()
 
 
+def cosine_lr(lr: float, step: int, steps: int) -> float:
+    """The learning rate at `step` of `steps`: a cosine from `lr` down to lr/20, which settles training."""
+    return lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+
+
 @dataclass(frozen=True)
 class FitConfig:
     steps: int = 1000
@@ -98,7 +103,7 @@ class FitConfig:
 def fit(model: TokenModel, task: Task, cfg: FitConfig, bar: ProgressBar | None = None) -> float:
     """Train `model` on fresh seeded examples of `task` for `cfg.steps` Adam steps; returns the last loss.
 
-    The learning rate follows a cosine from `lr` down to lr/20, which settles the final accuracy.
+    The learning rate follows `cosine_lr`, which settles the final accuracy.
     """
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
@@ -110,7 +115,7 @@ def fit(model: TokenModel, task: Task, cfg: FitConfig, bar: ProgressBar | None =
             if step >= cfg.steps:
                 break
             for group in opt.param_groups:
-                group["lr"] = cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / cfg.steps)))
+                group["lr"] = cosine_lr(cfg.lr, step, cfg.steps)
             batch = encode(model, chunk)
             loss = loss_fn(model(batch.ids), batch, cfg.scored_weight)
             opt.zero_grad()
