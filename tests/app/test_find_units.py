@@ -109,17 +109,33 @@ def test_differ_france_spain_ranks_units_compare_and_follow(window):
     assert window.viewer.selections[1].units == window.viewer.selection.units == tuple(panel.ranking.units)
 
 
-def test_setting_the_units_to_spain_s_values_makes_the_france_run_predict_spanish(window):
+def test_setting_the_cell_units_to_spain_s_at_the_country_makes_the_france_run_predict_spanish(window):
     assert prediction(window) == "french"
+    panel = panel_of(window)
+    panel.array_box.setCurrentIndex(panel.array_box.findData("cell"))
+    panel.differ(SPAIN)
+    finish(window)
+    assert panel.ranking.array == "cell" and panel.when_box.currentData() == "at"
+    panel.edit_button.click()
+    finish(window)
+    assert prediction(window) == "spanish"
+    assert len(window.edits) == 10 and window.step == COUNTRY and window.run.text == FRANCE
+    assert panel.matches.toPlainText().startswith("10 edits: cell units set to B's values")
+
+
+def test_hidden_units_need_setting_from_here_on_in_an_lstm(window):
     panel = panel_of(window)
     panel.differ(SPAIN)
     finish(window)
-    assert panel.when_box.currentData() == "onward"
+    panel.edit_button.click()  # h at one step: the LSTM recomputes h from its cell, still France's
+    finish(window)
+    assert prediction(window) == "french" and "An LSTM computes its next h" in panel.matches.toPlainText()
+    window.set_edits(())
+    panel.when_box.setCurrentIndex(panel.when_box.findData("onward"))
     panel.edit_button.click()
     finish(window)
     assert prediction(window) == "spanish"
     assert len(window.edits) == 10 * (window.num_steps - COUNTRY + 1)  # one per unit and step
-    assert window.step == COUNTRY and window.run.text == FRANCE
 
 
 def test_a_second_text_the_model_cannot_read_is_one_line(window):

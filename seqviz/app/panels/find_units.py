@@ -75,6 +75,7 @@ class FindUnitsPanel(Panel):
         self.ranking: logic.Ranking | None = None
         self.other: Trace | None = None  # B, traced by the window
         self.special_tokens: tuple[str, ...] = ()  # never offered as B's word (set by the window)
+        self._shown_tokens: list[str] = []  # the text of the trace shown last
         self._build_controls()
         self._build_modes()
         self._build_table()
@@ -143,8 +144,12 @@ class FindUnitsPanel(Panel):
         self.edit_button = QPushButton("Set to B's values")
         self.edit_button.setToolTip("Edit this run: these units take B's values (the model carries them on)")
         self.when_box = QComboBox()
-        self.when_box.addItem("from here on", logic.ONWARD)
         self.when_box.addItem("at this step", logic.AT_STEP)
+        self.when_box.addItem("from here on", logic.ONWARD)
+        self.when_box.setToolTip(
+            "At this step: the model carries the set values on. From here on: B's values at every "
+            "later step too (one edit per unit and step)"
+        )
         self.matches = QTextBrowser()  # scrolls: a long list of matches never makes the panel taller
         self.matches.setMinimumHeight(self.fontMetrics().height() * 2)
         grid = QGridLayout()
@@ -197,12 +202,13 @@ class FindUnitsPanel(Panel):
             self.top_box.setMaximum(units)
         if self.other is not None and self.other.meta.model_id != trace.meta.model_id:
             self.set_other(None)  # B came from another model: its units mean nothing here
-        self.matches.clear()
-        self.selection.set_option(token_marks.PANEL, token_marks.MARKS, "")  # they were another text's
-        self.selection.set_option(token_marks.PANEL, token_marks.SPAN, "")
+        self.selection.set_option(token_marks.PANEL, token_marks.MARKS, "")  # found in another trace
+        new_text, self._shown_tokens = trace.tokens != self._shown_tokens, list(trace.tokens)
         self._ready = True
         self._rank()
-        QTimer.singleShot(0, self._after_step_set)  # the window moves the cursor after set_trace
+        if new_text:  # not the same text traced again (with edits): the span and B start afresh
+            self.matches.clear()
+            QTimer.singleShot(0, self._after_step_set)  # the window moves the cursor after set_trace
 
     def _after_step_set(self) -> None:
         """A new trace: select the current step and offer B with its word swapped."""
@@ -311,6 +317,7 @@ class FindUnitsPanel(Panel):
             self.trace.num_steps,
             self.when_box.currentData(),
         )
+        self.set_status(logic.edit_note(self.trace, self.ranking, self.when_box.currentData(), len(edits)))
         self.editsRequested.emit(edits)
 
     # state -> view --------------------------------------------------------------------------------

@@ -175,3 +175,15 @@ def transplant(
         layer=ranking.layer,
         direction=ranking.direction,
     )
+
+
+def edit_note(trace: Trace, ranking: Ranking, when: str, count: int) -> str:
+    """One line on the edits Set to B's values makes; for an LSTM's hidden units at one step, why the
+    model may forget them (it computes h_t+1 from its cell, which the edit leaves as it was)."""
+    note = f"{count} edit{'s' if count != 1 else ''}: {ranking.array} units set to B's values"
+    if when == AT_STEP and ranking.array == "hidden" and "cell" in trace:
+        note += (
+            ". An LSTM computes its next h from its cell, which keeps A's values: "
+            "set the cell (Array: cell), or from here on, to carry B's state on."
+        )
+    return note
