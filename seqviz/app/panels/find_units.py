@@ -24,12 +24,14 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QComboBox,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QStackedWidget,
     QTableWidget,
@@ -79,13 +81,19 @@ class FindUnitsPanel(Panel):
         self._build_controls()
         self._build_modes()
         self._build_table()
-        layout = QVBoxLayout(self.body)
+        self.content = QWidget()
+        layout = QVBoxLayout(self.content)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.controls)
         layout.addLayout(self.modes)
         layout.addWidget(self.table, 3)
         layout.addLayout(self._build_actions())
         layout.addWidget(self.matches, 1)
+        # a tool, not a figure: in a short dock it scrolls rather than squeeze the panels beside it
+        self.scroller = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        self.scroller.setWidget(self.content)
+        QVBoxLayout(self.body).setContentsMargins(0, 0, 0, 0)
+        self.body.layout().addWidget(self.scroller)
         self._connect()
 
     # construction ---------------------------------------------------------------------------------
@@ -180,9 +188,9 @@ class FindUnitsPanel(Panel):
         self.edit_button.clicked.connect(self.set_to_other_values)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
-        # no more than it needs: a table's generous hint made the docks' tab group taller than the
-        # other panels ask, and the panels under it shorter
-        return self.minimumSizeHint()
+        # what the controls need, no more: a table's generous hint made the docks' tab group taller
+        # than the other panels ask, and the panels under it shorter
+        return self.content.minimumSizeHint()
 
     # trace ----------------------------------------------------------------------------------------
     def applies_to(self, trace: Trace) -> str | None:
