@@ -4,6 +4,7 @@ Public API (see README):
     seqviz.trace(model, inputs, **kw) -> seqviz.Trace
     seqviz.load_model(path_or_id), seqviz.save_model(model, path), seqviz.ModelFileError
     seqviz.show(model_or_trace, text=None): the window on it (seqviz.app.show)
+    seqviz.edits (what-if edits), seqviz.unit_search (find the units that matter)
 """
 
 from seqviz.core import Trace, TraceFileError, trace
