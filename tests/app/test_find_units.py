@@ -156,3 +156,19 @@ def test_a_layout_saved_before_the_dock_existed_tabs_it_with_the_others(qtbot):
     dock = new.docks["find_units"]
     assert new.dockWidgetArea(dock) == Qt.RightDockWidgetArea and not dock.isFloating()
     assert new.docks["gates"] in new.tabifiedDockWidgets(dock)
+
+
+def test_a_transformer_s_units_are_ranked_but_not_set(window):
+    panel = panel_of(window)
+    panel.differ(SPAIN)
+    finish(window)
+    assert window.open_model("longrange-transformer", FRANCE)
+    assert panel.other is None  # B was the LSTM's: its units mean nothing in another model
+    window.set_step(COUNTRY)
+    panel.select_steps(COUNTRY, COUNTRY)
+    assert panel.ranking.mode == "select" and len(panel.ranking.units) == 10
+    panel.differ(SPAIN)
+    finish(window)
+    assert panel.ranking.mode == "differ" and "'france' (A) vs 'spain' (B)" in panel.heading.text()
+    assert panel.compare_button.isEnabled() and not panel.edit_button.isEnabled()
+    assert "Transformer" in panel.edit_button.toolTip()

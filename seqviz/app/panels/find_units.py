@@ -60,6 +60,8 @@ MODES = (
     ("Select", "Units on within a span of steps and off elsewhere"),
     ("Differ", "Units that differ most between this text (A) and a second text (B) at a step"),
 )
+EDIT_TIP = "Edit this run: these units take B's values (the model carries them on)"
+NOT_EDITABLE = "Units of a Transformer cannot be set (its heads can be ablated: right-click one)"
 MATCH_FRACTION = 0.8  # "most" of the units on: all of ten is rare outside the selection itself
 
 
@@ -150,7 +152,6 @@ class FindUnitsPanel(Panel):
         self.match_button.setToolTip("Where else these units switch on: in this text and in the examples")
         self.compare_button = QPushButton("Compare with B")
         self.edit_button = QPushButton("Set to B's values")
-        self.edit_button.setToolTip("Edit this run: these units take B's values (the model carries them on)")
         self.when_box = QComboBox()
         self.when_box.addItem("at this step", logic.AT_STEP)
         self.when_box.addItem("from here on", logic.ONWARD)
@@ -364,8 +365,11 @@ class FindUnitsPanel(Panel):
         self._fill_table()
         self.heading.setText(problem or (self.ranking.title if self.ranking else ""))
         differ = self.ranking is not None and self.ranking.mode == logic.DIFFER
-        for button in (self.compare_button, self.edit_button, self.when_box):
-            button.setEnabled(differ)
+        editable = differ and self.trace.is_recurrent  # value edits set recurrent states
+        self.compare_button.setEnabled(differ)
+        for button in (self.edit_button, self.when_box):
+            button.setEnabled(editable)
+        self.edit_button.setToolTip(EDIT_TIP if self.trace.is_recurrent else NOT_EDITABLE)
         for button in (self.follow_button, self.match_button):
             button.setEnabled(self.ranking is not None)
 
