@@ -138,6 +138,14 @@ def test_hidden_units_need_setting_from_here_on_in_an_lstm(window):
     assert len(window.edits) == 10 * (window.num_steps - COUNTRY + 1)  # one per unit and step
 
 
+def test_a_script_can_wait_for_b_and_the_examples(window):
+    panel = panel_of(window)
+    panel.differ(SPAIN, COUNTRY, wait=True)
+    assert panel.ranking.mode == "differ" and panel.other.tokens[COUNTRY - 1] == "spain"
+    panel.match(wait=True)
+    assert "example 1:" in panel.matches.toPlainText()  # the France example: like A at "france"
+
+
 def test_a_second_text_the_model_cannot_read_is_one_line(window):
     panel = panel_of(window)
     panel.differ("   ")

@@ -69,8 +69,8 @@ class FindUnitsPanel(Panel):
     name = NAME
     title = "Find units"
 
-    differRequested = Signal(str)  # B's text: trace it and call set_other
-    examplesMatchRequested = Signal(object)  # Ranking restricted to the chosen rows
+    differRequested = Signal(str, bool)  # B's text, wait: trace it and call set_other
+    examplesMatchRequested = Signal(object, bool)  # the Ranking of the chosen rows, wait
     compareRequested = Signal(str)  # B's text: open a comparison with it
     editsRequested = Signal(list)  # seqviz.edits for this run
 
@@ -184,7 +184,7 @@ class FindUnitsPanel(Panel):
         self.other_edit.returnPressed.connect(self._on_differ_clicked)
         self.differ_button.clicked.connect(self._on_differ_clicked)
         self.follow_button.clicked.connect(self.follow)
-        self.match_button.clicked.connect(self.match)
+        self.match_button.clicked.connect(lambda: self.match())
         self.compare_button.clicked.connect(lambda: self.compareRequested.emit(self.other_edit.text()))
         self.edit_button.clicked.connect(self.set_to_other_values)
 
@@ -246,15 +246,16 @@ class FindUnitsPanel(Panel):
         else:
             self._rank()
 
-    def differ(self, text: str, step: int | None = None) -> None:
-        """Rank the units by |B - A| at `step` (default: the one in the box) once B = `text` is traced."""
+    def differ(self, text: str, step: int | None = None, *, wait: bool = False) -> None:
+        """Rank the units by |B - A| at `step` (default: the one in the box) once B = `text` is traced
+        (by the window: in the background, or before this returns with `wait`)."""
         self.other_edit.setText(text)
         if step is not None:
             with QSignalBlocker(self.differ_step_box):
                 self.differ_step_box.setValue(step)
         self._show_mode(1)
         self.set_status(f"Tracing B: {text}")
-        self.differRequested.emit(text)
+        self.differRequested.emit(text, wait)
 
     def set_other(self, trace: Trace | None) -> None:
         """B's trace (from the window), or None to forget it; ranks at the first step where A and B
@@ -289,7 +290,7 @@ class FindUnitsPanel(Panel):
         self.selection.set_option("units", "array", self.ranking.array)
         self.selection.set_units(self.chosen_units())
 
-    def match(self) -> None:
+    def match(self, *, wait: bool = False) -> None:
         """Where else the chosen units switch on: marks on the token chips, the steps listed, and the
         model's examples asked of the window."""
         if self.ranking is None or self.trace is None:
@@ -302,7 +303,7 @@ class FindUnitsPanel(Panel):
         )
         self.set_status(f"On ({share}) at: {logic.describe_steps(self.trace, steps)}")
         rows = tuple(row for row in self.ranking.rows if row.unit in set(units))
-        self.examplesMatchRequested.emit(logic.restricted(self.ranking, rows))
+        self.examplesMatchRequested.emit(logic.restricted(self.ranking, rows), wait)
 
     def show_example_matches(self, matches: list[TextMatch]) -> None:
         """The model's examples where the units switch on (from the window), under the steps."""

@@ -47,7 +47,7 @@ class FindUnitsTool(QObject):
         self._on_model_changed(window.session.model)
 
     # requests ---------------------------------------------------------------------------------------
-    def trace_other(self, text: str, *, wait: bool = False) -> None:
+    def trace_other(self, text: str, wait: bool = False) -> None:
         """Trace B with the session's model; the panel gets the trace, or the problem in one line."""
         model = self.window.model
         if model is None:
@@ -56,7 +56,7 @@ class FindUnitsTool(QObject):
         submit = self.jobs.run_now if wait else self.jobs.submit
         submit(lambda: runs.run(model, text).trace, self._on_other_traced, self._on_failed)
 
-    def match_examples(self, ranking: logic.Ranking, *, wait: bool = False) -> None:
+    def match_examples(self, ranking: logic.Ranking, wait: bool = False) -> None:
         """Where the ranking's units switch on in each of the model's examples."""
         model = self.window.model
         if model is None or not model.examples:
