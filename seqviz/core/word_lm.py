@@ -87,8 +87,9 @@ def recognise_pickle(path: Path, obj: PickledObject) -> ExampleFile:
         modules = ", ".join(obj.modules()) or "none"
         raise ModelFileError.at(
             path,
-            f"its {obj.class_name} has the modules {modules}, not those of {EXAMPLE}'s {expected}: "
-            "seqviz runs the example's model.py only (an RNNModel has encoder, rnn and decoder)",
+            f"its {obj.class_name} has the modules {modules}, not those of {EXAMPLE}'s {expected} "
+            "(an RNNModel has encoder, rnn and decoder), so seqviz cannot know what it computes; "
+            "save its recurrent layer's state dict instead: torch.save(model.rnn.state_dict(), 'rnn.pt')",
         )
     if found.kind == "rnn":
         rnn = obj.child("rnn")
@@ -115,7 +116,11 @@ def _transformer_facts(path: Path, obj: PickledObject, stack_name: str) -> dict:
             }
         )
     if not facts or any(f != facts[0] for f in facts) or not isinstance(facts[0]["num_heads"], int):
-        raise ModelFileError.at(path, f"its encoder layers are not those of {EXAMPLE} (or differ)")
+        raise ModelFileError.at(
+            path,
+            f"its encoder layers are not those of {EXAMPLE}, or differ from each other; trace its "
+            "encoder stack in Python instead: seqviz.trace(model.encoder, inputs, mask='causal')",
+        )
     ninp = obj.get("ninp")
     scale = math.sqrt(ninp) if isinstance(ninp, int) and ninp > 0 else 0.0
     return {**facts[0], "input_scale": scale}

@@ -80,6 +80,23 @@ def test_the_example_module_is_never_imported_or_called(tmp_path, monkeypatch):
     assert type(loaded).__name__ == "TokenModel"
 
 
+def test_a_changed_example_model_is_refused_with_what_to_save_instead(tmp_path):
+    class Changed(ex.RNNModel):  # a student's model.py with one more layer
+        def __init__(self) -> None:
+            super().__init__("GRU", 10, 4, 4, 2)
+            self.extra = nn.Linear(4, 4)
+
+    path = tmp_path / "changed.pt"
+    with ex.example_module() as module:
+        Changed.__module__, Changed.__qualname__ = "model", "RNNModel"
+        module.RNNModel = Changed
+        torch.save(Changed(), path)
+    with pytest.raises(ModelFileError) as err:
+        load_model(path, vocab=[f"w{i}" for i in range(10)])
+    assert "has the modules drop, encoder, rnn, decoder, extra" in str(err.value)
+    assert "torch.save(model.rnn.state_dict(), 'rnn.pt')" in str(err.value)
+
+
 def test_a_stand_in_cannot_be_called_with_arguments(tmp_path):
     """A pickle that calls the example's class (REDUCE) instead of building it gets nothing."""
 
