@@ -54,6 +54,7 @@ def image_data(array: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(array, dtype=np.float32)
 
 
+@lru_cache(maxsize=1 << 16)  # a trace's axes ask for the same tokens again (7 axes x T at T = 1,000)
 def display_token(token: str, max_chars: int = 12) -> str:
     """An input/output token as a label: the core's one display rule (seqviz.core.token_display), then
     shortened to `max_chars`. Plain text: rich-text callers `html.escape` it."""

@@ -8,18 +8,17 @@ view scrolls to keep the current chip in sight. Sequence-to-sequence traces get 
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QPaintEngine, QPainter, QPalette, QPen, QPixmap
-from PySide6.QtWidgets import QScrollBar, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMenu, QScrollBar, QToolTip, QVBoxLayout, QWidget
 
-from seqviz.app.panels import token_marks
+from seqviz.app.panels import token_marks, token_pieces
 from seqviz.app.panels.base import Panel
+from seqviz.app.panels.token_pieces import chip_tooltip
 from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window.theme import Theme, current_theme, theme_notifier
-from seqviz.core.token_display import display_token, shorten, token_tooltip
+from seqviz.core.token_display import display_token, shorten
 from seqviz.core.trace import Trace
 
 _MAX_LABEL = 14  # characters; longer tokens are elided
@@ -30,11 +29,6 @@ ROW_NAMES = ("source", "output")  # the two rows of a sequence-to-sequence trace
 def display_label(token: str) -> str:
     """What a chip shows: the token as every panel shows it (seqviz.core.token_display), long ones elided."""
     return shorten(display_token(token), _MAX_LABEL)
-
-
-def chip_tooltip(where: str, token: str) -> str:
-    """A chip's hover text, as rich text: QToolTip reads a first line holding "<s>" as a tag otherwise."""
-    return f"<nobr>{html.escape(f'{where}: {token_tooltip(token)}')}</nobr>"
 
 
 class _Row:
@@ -75,9 +69,12 @@ class _Row:
 
 
 class TokenStrip(QWidget):
-    """Paints the chips. `rows[-1]` is the row the step cursor moves over."""
+    """Paints the chips. `rows[-1]` is the row the step cursor moves over. Special tokens (the model's
+    `special_tokens`, `set_special_tokens`) are drawn as outlines; a masked language model's chip can
+    be masked or unmasked (double-click, or its right-click menu): `maskToggled(position)`."""
 
     scrolled = Signal()
+    maskToggled = Signal(int)  # 0-based position of the output row
 
     def __init__(self, viewer: ViewerModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -87,6 +84,9 @@ class TokenStrip(QWidget):
         self.selection.optionChanged.connect(self._on_option_changed)
         self.rows: list[_Row] = []
         self._trace: Trace | None = None
+        self.special_tokens: frozenset[str] = frozenset()  # raw pieces (the model's special_tokens)
+        self._pieces: list[list[str] | None] = []  # per row: the tokenizer's pieces, if the trace has them
+        self.special: frozenset[int] = frozenset()  # positions of the output row that are special
         self._source_weights: np.ndarray | None = None  # (T, S) mean cross-attention, last layer
         self.accent = QColor("#e8590c")
         self._chip_cache: dict[tuple, QPixmap] = {}
@@ -156,8 +156,26 @@ class TokenStrip(QWidget):
                     w = cross[-1].mean(axis=0)  # (T, S): heads averaged, last layer
                     self._source_weights = w / np.maximum(w.max(axis=1, keepdims=True), 1e-12)
             self.rows.append(_Row(trace.tokens, metrics))
+        self._find_pieces()
         self.updateGeometry()
         self.follow_step()
+
+    def set_special_tokens(self, tokens: frozenset[str]) -> None:
+        """The model's special tokens (raw pieces), drawn as outlines."""
+        self.special_tokens = frozenset(tokens)
+        self._find_pieces()
+        self.update()
+
+    def _find_pieces(self) -> None:
+        trace = self._trace
+        if trace is None:
+            self._pieces, self.special = [], frozenset()
+            return
+        names = ("source", "tokens") if trace.source_tokens else ("tokens",)
+        self._pieces = [token_pieces.raw_pieces(trace, name) for name in names]
+        tokens = trace.tokens
+        special = token_pieces.special_positions(tokens, self._pieces[-1], self.special_tokens)
+        self.special = special - token_pieces.masked(trace)  # a blank is the demo's point: a chip as any
 
     def follow_step(self) -> None:
         """Scroll to the current step (and its most-attended source token) and repaint."""
@@ -195,7 +213,13 @@ class TokenStrip(QWidget):
         painter.setClipRect(QRect(self.left, 0, self.view_width, self.height()))
         for r in range(len(self.rows) - 1):
             self._paint_row(painter, r, lambda i: (self._source_fill(i, base), text))
-        self._paint_row(painter, len(self.rows) - 1, lambda i: target_styles[self.chip_kind(i)])
+        outline = QColor(0, 0, 0, 0)  # a special token: its outline and dimmed text, no fill
+
+        def target_style(i: int) -> tuple[QColor, QColor]:
+            kind = self.chip_kind(i)
+            return (outline, dim_text) if i in self.special and kind != "current" else target_styles[kind]
+
+        self._paint_row(painter, len(self.rows) - 1, target_style)
         span = token_marks.parse_span(self.selection.option(token_marks.PANEL, token_marks.SPAN))
         marks = token_marks.parse_steps(self.selection.option(token_marks.PANEL, token_marks.MARKS))
         token_marks.paint(painter, self.chip_rect, self.visible_range(), span, marks, self.accent)
@@ -343,11 +367,42 @@ class TokenStrip(QWidget):
                 QToolTip.hideText()
             else:
                 r, i = hit
-                where = "source position" if r < len(self.rows) - 1 else "step"
-                tip = chip_tooltip(f"{where} {i + 1}", self.rows[r].tokens[i])
-                QToolTip.showText(event.globalPos(), tip, self)
+                QToolTip.showText(event.globalPos(), self.tooltip_at(r, i), self)
             return True
         return super().event(event)
+
+    def tooltip_at(self, r: int, i: int) -> str:
+        """The hover text of chip i of row r: the token, its raw piece, special or not, masking."""
+        target = r == len(self.rows) - 1
+        pieces = self._pieces[r] if r < len(self._pieces) else None
+        hint = token_pieces.mask_hint(self._trace, i, self.special) if target else ""
+        where = "step" if target else "source position"
+        piece = pieces[i] if pieces is not None else None
+        special = target and i in self.special
+        return chip_tooltip(f"{where} {i + 1}", self.rows[r].tokens[i], piece, special, hint)
+
+    # masked language models ---------------------------------------------------------------------
+    def can_mask(self, i: int) -> bool:
+        """Whether the mask can go on (or come off) output position i: a masked LM's non-special,
+        not-typed token."""
+        hint = token_pieces.mask_hint(self._trace, i, self.special) if self._trace is not None else ""
+        return hint.startswith("double-click")
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        step = self._step_at(event.position().toPoint())
+        if step is not None and self.can_mask(step - 1):
+            self.maskToggled.emit(step - 1)
+
+    def contextMenuEvent(self, event) -> None:
+        step = self._step_at(event.pos())
+        if step is None or not self.can_mask(step - 1):
+            return
+        masked = "take the mask off" in token_pieces.mask_hint(self._trace, step - 1, self.special)
+        menu = QMenu(self)
+        action = menu.addAction("Unmask this token" if masked else "Mask this token")
+        action.triggered.connect(lambda: self.maskToggled.emit(step - 1))
+        menu.popup(event.globalPos())
+        self.mask_menu = menu  # kept: a test (or a person) picks from it after this returns
 
     def changeEvent(self, event) -> None:
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.PaletteChange):

@@ -41,11 +41,15 @@ class Run:
     notes: tuple[str, ...] = field(default=())
     model_text: str = ""  # what the model read (the text, or its truncated prefix)
     edits: tuple = ()  # the edits it ran with (seqviz.edits); gradients must use the same
+    masks: tuple[int, ...] = ()  # a masked LM's positions given its mask token (trace option mask_positions)
 
     @property
     def gradient_options(self) -> dict:
         """The options that recompute this trace's model (for its gradients, row by row)."""
-        return {"edits": list(self.edits)} if self.edits else {}
+        options: dict = {"edits": list(self.edits)} if self.edits else {}
+        if self.masks:
+            options["mask_positions"] = list(self.masks)
+        return options
 
 
 def configure_torch() -> None:
@@ -77,6 +81,8 @@ def _load(source: str | Any, load_options: dict[str, Any]) -> SequenceModel:
     from seqviz.core.adapters import open_model
 
     configure_torch()
+    if isinstance(source, os.PathLike):  # a pathlib.Path is a path, not a model object
+        source = os.fspath(source)
     if not isinstance(source, str):
         return open_model(source)
     entry = catalogue.find(source)
@@ -85,6 +91,9 @@ def _load(source: str | Any, load_options: dict[str, Any]) -> SequenceModel:
     from seqviz.core.modelfile import load_model
 
     module = load_model(source, **load_options)
+    if isinstance(module, SequenceModel):  # opened by its own loader (Hugging Face): as it was asked for
+        module.source = str(source)  # a cached model's name ("gpt2"), not its snapshot folder
+        return module
     name = Path(source).name
     title = getattr(getattr(module, "card", None), "title", "")
     return open_model(module, source=str(source), label=f"{title} ({name})" if title else name)
@@ -106,20 +115,27 @@ def on_device(model: SequenceModel, device: str) -> SequenceModel:
 
 
 def run(
-    model: SequenceModel, text: str, truncate: bool = False, edits: tuple = (), made_for: int | None = None
+    model: SequenceModel,
+    text: str,
+    truncate: bool = False,
+    edits: tuple = (),
+    made_for: int | None = None,
+    masks: tuple[int, ...] = (),
 ) -> Run:
-    """Trace `text` with the model (and `edits`, seqviz.edits). Edits made for a text of `made_for`
-    steps are fitted to this one's (what_if.fit_to_length). Raises InputProblem for empty, too long or
-    unreadable input."""
+    """Trace `text` with the model (and `edits`, seqviz.edits; a masked LM with its mask token on the
+    0-based positions `masks`). Edits made for a text of `made_for` steps are fitted to this one's
+    (what_if.fit_to_length). Raises InputProblem for empty, too long or unreadable input."""
     from seqviz.core.tokenize import UnknownTokenError
 
     try:
-        return _run(model, text, truncate, tuple(edits), made_for)
+        return _run(model, text, truncate, tuple(edits), made_for, tuple(masks))
     except UnknownTokenError as exc:  # a vocabulary without an unknown token: name the word
         raise InputProblem("unknown_word", str(exc)) from None
 
 
-def _run(model: SequenceModel, text: str, truncate: bool, edits: tuple, made_for: int | None) -> Run:
+def _run(
+    model: SequenceModel, text: str, truncate: bool, edits: tuple, made_for: int | None, masks: tuple
+) -> Run:
     num_tokens = model.count_tokens(text)
     if num_tokens == 0:
         raise InputProblem("empty", "The input is empty: type some text to run the model.")
@@ -139,19 +155,21 @@ def _run(model: SequenceModel, text: str, truncate: bool, edits: tuple, made_for
     if made_for is not None and model.head != "seq2seq":  # a seq2seq model's steps are its outputs
         steps = num_tokens if truncated_from is None else model.count_tokens(model_text)
         edits, dropped = what_if.fit_to_length(edits, made_for, steps)
-    trace = _trace_text(model, model_text, edits)
+    trace = _trace_text(model, model_text, edits, masks)
     notes = trace_notes(trace, edits)
     if dropped:
         notes = (*notes, f"Edits past the end of this text were dropped: {'; '.join(dropped)}.")
     if truncated_from is not None:
         notes = (f"Showing the first {limit} of {truncated_from} tokens (the model's limit).", *notes)
-    return Run(trace, text, truncated_from, notes, model_text, tuple(edits))
+    return Run(trace, text, truncated_from, notes, model_text, tuple(edits), masks)
 
 
-def _trace_text(model: SequenceModel, text: str, edits: tuple = ()) -> Trace:
+def _trace_text(model: SequenceModel, text: str, edits: tuple = (), masks: tuple = ()) -> Trace:
     from seqviz.demos.answers import known_answers
 
     options: dict = {"edits": list(edits)} if edits else {}
+    if masks:
+        options["mask_positions"] = list(masks)
     lecture_task = getattr(getattr(model.module, "card", None), "task", "")
     if lecture_task and "targets" in model.trace_options:  # the tasks know the answers of their texts
         answers = known_answers(lecture_task, model.tokens(text))

@@ -152,7 +152,7 @@ class Session(QObject):
 
         def job() -> Outcome:
             try:
-                return self._trace(model, run.text, field, step, truncate, edits)
+                return self._trace(model, run.text, field, step, truncate, edits, masks=run.masks)
             except (TypeError, ValueError) as exc:  # the run traced without these edits: they are why
                 raise what_if.EditProblem(str(exc)) from None
 
@@ -166,6 +166,18 @@ class Session(QObject):
                 self.failed.emit("Cannot run the model", f"{type(exc).__name__}: {exc}")
 
         return self._submit(job, wait, on_failed)
+
+    def set_masks(self, masks, field: str, *, wait: bool, step: int = 1) -> bool:
+        """Trace the run's text again (with its edits) with a masked language model's mask token on
+        the 0-based positions `masks`, then show `step`. False if it failed (only with wait=True)."""
+        run, model = self.run, self.model
+        if model is None or run is None:
+            raise InputProblem("no_text", "Masks go on a text a masked language model has run.")
+        self.stop_generating()
+        masks, truncate = tuple(sorted(set(masks))), run.truncated_from is not None
+        return self._submit(
+            lambda: self._trace(model, run.text, field, step, truncate, run.edits, masks=masks), wait
+        )
 
     def generate(self, count: int, temperature: float, field: str, *, wait: bool) -> bool:
         """Extend the text by `count` sampled tokens, one job per token; each outcome goes to the end."""
@@ -199,9 +211,11 @@ class Session(QObject):
         truncate: bool = False,
         edits=(),
         made_for: int | None = None,
+        masks: tuple[int, ...] = (),
     ) -> Outcome:
         try:
-            return Outcome(model, text, field, step, run=runs.run(model, text, truncate, edits, made_for))
+            new = runs.run(model, text, truncate, edits, made_for, masks)
+            return Outcome(model, text, field, step, run=new)
         except InputProblem as problem:
             return Outcome(model, text, field, step, problem=problem)
 
