@@ -279,8 +279,7 @@ class HFModel(SequenceModel):
         ids = [*trace.meta.token_ids, int(token_id)]
         if self.max_length is not None and len(ids) > self.max_length:
             raise ValueError(f"{self.label} reads at most {self.max_length} tokens; the text has reached it")
-        entry = self._runs.get(id(trace))
-        run = entry[1] if entry and entry[0]() is trace else None
+        run = self._run_of(trace)
         if run is None or run.length != trace.num_steps:
             if trace.meta.edits:  # the edits themselves are not in the trace, only their descriptions
                 raise ValueError("this trace ran with edits: trace the longer text with the same edits")
@@ -288,6 +287,16 @@ class HFModel(SequenceModel):
         run.append(int(token_id))
         base = trace.meta.replace(unknown=self.unknown(self.extend_text(text, token_id)) if text else ())
         return self._decoder_trace(run, base)
+
+    def _run_of(self, trace: Trace) -> Any:
+        """The DecoderRun that made `trace` here, if it is still alive."""
+        entry = self._runs.get(id(trace))
+        return entry[1] if entry and entry[0]() is trace else None
+
+    def cache_of(self, trace: Trace) -> Any:
+        """The key/value cache kept for appending to `trace` (transformers' Cache), or None."""
+        run = self._run_of(trace)
+        return run.cache if run is not None and run.length == trace.num_steps else None
 
     def generate(self, text: str, n: int, temperature: float = 0.0, seed: int | None = None) -> Trace:
         """The trace of `text` and up to `n` tokens chosen one by one (greedy, or sampled at

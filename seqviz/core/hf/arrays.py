@@ -45,22 +45,26 @@ class StackArrays:
         self.keys, self.has_norm = keys, norm  # keys: S source positions of a cross-attention
         self.start = 0  # the row the next pass writes first
         self.length = 0  # rows written
-        self._allocate(self.capacity_for(steps) if causal else steps)
+        # exactly the rows of the first pass: with transparent huge pages, room left unused inside an
+        # allocation is resident memory all the same; appends grow the buffers
+        self._allocate(steps)
 
     @staticmethod
     def capacity_for(steps: int) -> int:
-        return max(steps + _MIN_GROWTH, steps * 5 // 4)
+        """Room to grow to: 1/8 more (a copy of everything every ~T/8 appends: O(T) per append)."""
+        return max(steps + _MIN_GROWTH, steps * 9 // 8)
 
     def _allocate(self, capacity: int) -> None:
-        """(Re)allocate with room for `capacity` rows, keeping what is written."""
+        """(Re)allocate with room for `capacity` rows, keeping what is written. Uninitialised: every
+        row is written before a view shows it."""
         L, h, d, T = self.layers, self.heads, self.width, self.length
-        hidden = np.zeros((capacity, L, 1, d), np.float32)
+        hidden = np.empty((capacity, L, 1, d), np.float32)
         if self.causal:
-            attention = np.zeros((L, h, packed_length(capacity)), np.float32)
+            attention = np.empty((L, h, packed_length(capacity)), np.float32)
         else:
-            attention = np.zeros((L, h, capacity, capacity), np.float32)
-        cross = np.zeros((L, h, capacity, self.keys), np.float32) if self.keys else None
-        norm = np.zeros((capacity, d), np.float32) if self.has_norm else None
+            attention = np.empty((L, h, capacity, capacity), np.float32)
+        cross = np.empty((L, h, capacity, self.keys), np.float32) if self.keys else None
+        norm = np.empty((capacity, d), np.float32) if self.has_norm else None
         if T:  # only a causal stack grows
             hidden[:T] = self.hidden[:T]
             attention[..., : packed_length(T)] = self.attention[..., : packed_length(T)]
@@ -95,6 +99,7 @@ class StackArrays:
             first = self.length - w.shape[2]
             for i, t in enumerate(range(self.start, self.length)):
                 offset = packed_length(t)
+                packed[:, offset : offset + first] = 0.0
                 packed[:, offset + first : offset + t + 1] = w[:, i, : t + 1 - first]
 
     def write_norm(self, output: torch.Tensor) -> None:
@@ -135,26 +140,26 @@ class Recording:
 def head_outputs(logits: torch.Tensor, targets: Sequence[int], k: int) -> dict[str, np.ndarray]:
     """What the panels show of logits (T, V), row by row of softmax(logits):
 
-    top_ids (T, k) int32 and top_probs (T, k) float32, most probable first (torch.topk); target_prob (T,)
-    float32 and target_rank (T,) int32 (1 = the model's first choice) of targets[t], NaN and -1 where
-    targets[t] < 0 (not known)."""
-    T = logits.shape[0]
-    k = min(k, logits.shape[1])
-    top_ids, top_probs = np.zeros((T, k), np.int32), np.zeros((T, k), np.float32)
+    top_ids (T, k) int32 and top_probs (T, k) float32, most probable first (torch.topk); target_prob
+    (T,) float32 and target_rank (T,) int32 (1 = the model's first choice: 1 + how many outputs are more
+    probable) of targets[t], NaN and -1 where targets[t] < 0 (not known). A block of rows at a time:
+    the (T, V) probabilities never exist."""
+    T, V = logits.shape
+    k = min(k, V)
+    top_ids, top_probs = np.empty((T, k), np.int32), np.empty((T, k), np.float32)
     target_prob, target_rank = np.full(T, np.nan, np.float32), np.full(T, -1, np.int32)
     for begin in range(0, T, _CHUNK_ROWS):
-        rows = slice(begin, min(T, begin + _CHUNK_ROWS))
-        probs = torch.softmax(logits[rows].float(), dim=-1)  # (n, V)
+        rows = range(begin, min(T, begin + _CHUNK_ROWS))
+        probs = torch.softmax(logits[rows.start : rows.stop].float(), dim=-1)  # (n, V)
         values, ids = torch.topk(probs, k, dim=-1)
-        top_ids[rows], top_probs[rows] = ids.cpu().numpy(), values.cpu().numpy()
-        for i, t in enumerate(range(rows.start, rows.stop)):
-            if 0 <= targets[t] < probs.shape[1]:
-                p = probs[i, targets[t]]
-                target_prob[t] = float(p)
-                target_rank[t] = int((probs[i] > p).sum()) + 1
-    return {
-        "top_ids": top_ids,
-        "top_probs": top_probs,
-        "target_prob": target_prob,
-        "target_rank": target_rank,
-    }
+        top_ids[rows.start : rows.stop] = ids.cpu().numpy()
+        top_probs[rows.start : rows.stop] = values.cpu().numpy()
+        wanted = np.array([targets[t] for t in rows])
+        known = (wanted >= 0) & (wanted < V)
+        if known.any():
+            block = probs.cpu().numpy()
+            p = block[np.arange(len(rows)), np.where(known, wanted, 0)]  # (n,)
+            ranks = (block > p[:, None]).sum(axis=1) + 1  # in numpy: torch's sum of a bool tensor is slow
+            target_prob[rows.start : rows.stop][known] = p[known]
+            target_rank[rows.start : rows.stop][known] = ranks[known]
+    return dict(top_ids=top_ids, top_probs=top_probs, target_prob=target_prob, target_rank=target_rank)
