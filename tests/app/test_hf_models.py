@@ -174,3 +174,26 @@ def test_without_transformers_the_app_says_how_to_add_it(qtbot, window, dialog_l
     assert len(dialog_log) == 1
     title, message = dialog_log[0]
     assert title == "Cannot open model" and 'pip install "seqviz[hf]"' in message
+
+
+def test_gradients_and_the_difference_view_work_on_top_k_traces(qtbot, window, dialog_log):
+    """A causal LM's trace holds top-k outputs, not probs: its gradient map fills in, and a second
+    run beside it (the same model, with a head ablated) shows its difference and its own outputs."""
+    folder = str(hf_folders.folder("gpt2"))
+    window.open_model(folder, "the quick brown fox")
+    window.finish_background_work()
+    gradients = window.panels["gradients"]
+    assert gradients.message is None and not gradients.pending.any()
+    assert np.isfinite(gradients.values).all() and gradients.values.any()
+    from seqviz.edits import AblateHead
+
+    assert window.compare(folder, edits=[AblateHead(0, 1)])
+    column = window.comparison.compared[-1].column
+    difference, output = column.panels["difference"], column.panels["output"]
+    assert difference.message is None and output.message is None
+    window.set_step(2)
+    assert output.shown_labels and output.header.text().startswith("after ")
+    assert (
+        np.abs(np.asarray(column.run_viewer.trace["hidden"]) - np.asarray(window.trace["hidden"])).max() > 0
+    )
+    assert dialog_log == []
