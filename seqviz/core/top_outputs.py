@@ -29,10 +29,10 @@ def head_outputs(
     """softmax(head(features)) for features (T, H): {"probs": (T, V)} for small heads, else the top-k
     arrays. `next_ids` (T-1,) are the true next tokens of a language model (row t predicts token t+1);
     None for other heads (no target arrays)."""
-    first = head(features[:1])  # (1, V): how wide the head is, without computing every row
-    if first.shape[-1] <= LARGE_VOCABULARY:
+    width = getattr(head, "out_features", None) or head(features[:1]).shape[-1]  # V, without every row
+    if width <= LARGE_VOCABULARY:
         return {"probs": torch.softmax(head(features), dim=-1).numpy()}
-    return _top_outputs(head, features, next_ids, first.shape[-1])
+    return _top_outputs(head, features, next_ids, width)
 
 
 def _top_outputs(head, features: torch.Tensor, next_ids: Sequence[int] | None, width: int) -> dict:
