@@ -111,14 +111,21 @@ def parse_steps(text: str) -> tuple[int | None, int | None]:
 
 
 def _check_model(model: str) -> None:
+    from seqviz.core.hf_cache import find_cached
     from seqviz.demos import catalogue
 
-    if catalogue.find(model) is not None or Path(model).is_file():
+    # a folder (Hugging Face) is checked by its loader, which says what it lacks
+    if catalogue.find(model) is not None or Path(model).is_file() or Path(model).is_dir():
         return
     if Path(model).exists():
         raise UsageError(f"--model {model}: not a model file")
+    if find_cached(model) is not None:
+        return
     ids = ", ".join(e.id for e in catalogue.entries())
-    raise UsageError(f"unknown model {model!r}: use a model file or one of {ids}")
+    raise UsageError(
+        f"unknown model {model!r}: use a model file or folder, a model in the local Hugging Face cache, "
+        f"or one of {ids}"
+    )
 
 
 def validate(args) -> ExportRequest:
