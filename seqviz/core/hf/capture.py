@@ -97,10 +97,10 @@ def _on_attention(recorder: Recorder, stack: str, kind: str, layer: int, thread:
         if threading.get_ident() != thread:
             return
         weights = output[-1] if isinstance(output, tuple) else None
-        if weights is None:
+        if not isinstance(weights, torch.Tensor) or weights.dim() != 4:  # (1, h, n, m)
             raise RuntimeError(
-                "this transformers version's attention returned no weights; seqviz needs transformers >= 5 "
-                "with eager attention"
+                "the model's attention returned no weights: seqviz needs transformers >= 5 and eager "
+                "attention (attn_implementation='eager')"
             )
         recorder.attention(stack, kind, layer, weights)
 
