@@ -129,11 +129,13 @@ def resolve_model_path(path_or_id: str | os.PathLike[str]) -> Path:
             f"no such file or bundled model: {path_or_id!r} is not a file here, nor a bundled model "
             f"({known}), nor in the local Hugging Face cache ({_hub_hint(path_or_id)})"
         )
-    hint = f"; {_hub_hint(path_or_id)}" if _HUB_NAME_RE.match(str(path_or_id)) else ""
+    hub_name = _HUB_NAME_RE.match(str(path_or_id)) and Path(path_or_id).suffix not in _FILE_SUFFIXES
+    hint = f"; {_hub_hint(path_or_id)}" if hub_name else ""
     raise ModelFileError(f"no such file or bundled model: {path_or_id} does not exist{hint}")
 
 
 _HUB_NAME_RE = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")  # "org/name", as the Hugging Face Hub names
+_FILE_SUFFIXES = {".safetensors", ".pt", ".pth", ".bin", ".ckpt", ".pkl", ".npz", ".seqviz"}  # not Hub names
 
 
 def _cached_hub_model(name: str | os.PathLike[str]) -> Path | None:

@@ -48,6 +48,7 @@ def test_a_name_in_the_local_cache_opens_without_the_network(tmp_path, monkeypat
     assert model.label == "someone/tiny-gpt2" and model.can_generate
     one_line_error("someone/not-here", "someone/not-here", "hf download someone/not-here")
     one_line_error("gpt2", "'gpt2'", "nor in the local Hugging Face cache", "hf download gpt2")
+    assert "hf download" not in one_line_error("models/missing.pt", "does not exist")  # a file, not a name
 
 
 def test_missing_files(tmp_path):
