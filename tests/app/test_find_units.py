@@ -5,7 +5,7 @@ compare, and copy Spain's units into the France run, which then predicts Spanish
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtTest import QTest
 from traces import shown
 
@@ -58,7 +58,8 @@ def test_select_a_span_rank_and_follow_the_units_in_the_units_panel(window):
     panel = panel_of(window)
     panel.select_steps(17, 19)  # "i speak fluent"
     assert "steps 17\u201319" in panel.heading.text()
-    panel.table.selectRow(1)
+    rows = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+    panel.table.selectionModel().select(panel.table.model().index(1, 0), rows)  # whatever keys are held
     panel.follow_button.click()
     assert window.viewer.selection.units == (panel.ranking.units[1],)  # the chosen row only
     panel.table.clearSelection()

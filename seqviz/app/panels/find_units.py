@@ -1,6 +1,6 @@
 """Find units panel: rank a layer's units, then follow, match, compare and edit the ones that matter.
 
-Two modes (tabs):
+Two modes (the Select and Differ buttons):
 - Select: the units on within steps first..last and off elsewhere (LSTMVis's select). The span comes
   from its spin boxes, or from shift-clicking (shift-dragging) token chips in the strip, which write
   the viewer's `("tokens", "span")` option.
@@ -44,12 +44,7 @@ from PySide6.QtWidgets import (
 from seqviz.app.panels import find_units_logic as logic
 from seqviz.app.panels import token_marks
 from seqviz.app.panels.base import Panel
-from seqviz.app.panels.controls import (
-    DIRECTION_LABELS,
-    ControlRow,
-    OptionCombo,
-    SelectionCombo,
-)
+from seqviz.app.panels.controls import DIRECTION_LABELS, ControlRow, OptionCombo, SelectionCombo
 from seqviz.app.viewer.model import ViewerModel
 from seqviz.core.token_display import display_token
 from seqviz.core.trace import Trace
@@ -250,6 +245,7 @@ class FindUnitsPanel(Panel):
         """Rank the units by |B - A| at `step` (default: the one in the box) once B = `text` is traced
         (by the window: in the background, or before this returns with `wait`)."""
         self.other_edit.setText(text)
+        self.other = None  # the previous B no longer ranks while this one is traced
         if step is not None:
             with QSignalBlocker(self.differ_step_box):
                 self.differ_step_box.setValue(step)
