@@ -63,6 +63,7 @@ class ExportRequest:
     theme: str | None = None
     fps: float = DEFAULT_FPS
     device: str = "cpu"  # where the model runs (--device, checked by the command line)
+    load_options: dict = field(default_factory=dict)  # what the model file lacks (--vocab, --heads)
 
     @property
     def is_animation(self) -> bool:
@@ -152,6 +153,7 @@ def validate(args) -> ExportRequest:
         raise UsageError(f"unknown theme {args.theme!r}: use one of {', '.join(THEME_NAMES)}")
     request.theme = args.theme
     request.device = getattr(args, "device", None) or "cpu"
+    request.load_options = dict(getattr(args, "load_options", None) or {})
     if args.fps is not None:
         if not animated:
             raise UsageError("--fps is for animations (.gif, .mp4)")
@@ -282,6 +284,8 @@ def _build_window(request: ExportRequest, settings, log: WindowLog):
 
     window = MainWindow(settings=settings, lazy_panels=True)
     window.session.device = request.device
+    if request.model and request.load_options:
+        window.session.load_options[request.model] = request.load_options
     window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
     window.resize(*WINDOW_SIZE)
     window.session.outcome.connect(log.outcomes.append)
