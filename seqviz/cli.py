@@ -148,6 +148,21 @@ EXPORT_ONLY = ("step", "steps", "fps", "size", "panel")
 MODEL_FILE = ("vocab", "heads", "nonlinearity")  # load_model's options for the --model file
 
 
+def _print_cached_models() -> None:
+    """The models of the local Hugging Face cache that seqviz traces, one per line like the bundled ones:
+    NAME  transformer  hf-cache  family and architecture (`--model NAME` opens one)."""
+    from seqviz.core.hf.families import family_of
+    from seqviz.core.hf_cache import cached_models
+
+    rows = [(m.repo_id, family_of(m.model_type), m.summary) for m in cached_models()]
+    rows = [
+        (name, f"{family.name}, {summary} (Hugging Face cache)") for name, family, summary in rows if family
+    ]
+    width = max((len(name) for name, _ in rows), default=0)
+    for name, description in rows:
+        print(f"{name:{width}s}  transformer  hf-cache  {description}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="seqviz: %(levelname)s: %(message)s")
@@ -155,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         from seqviz.demos.catalogue import print_model_list
 
         print_model_list()
+        _print_cached_models()
         return 0
     if args.compare and len(args.compare) > 3:
         print("seqviz: --compare: at most 3 models beside the first (4 runs in all)", file=sys.stderr)

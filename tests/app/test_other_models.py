@@ -93,3 +93,18 @@ def test_open_model_folder_opens_the_folder_chosen(qtbot, dialog_log, tmp_path, 
     dialog_log.next_file = str(tmp_path)
     window.commands.open_folder.trigger()
     assert opened == [(str(tmp_path), {"wait": False})]
+
+
+def test_list_models_adds_the_cached_models_it_traces(cache, capsys):
+    from seqviz import cli
+
+    add_cached_repo(
+        cache, "gpt2", {"config.json": config("gpt2", "GPT2LMHeadModel"), "model.safetensors": b"w"}
+    )
+    add_cached_repo(
+        cache, "openai/whisper-tiny", {"config.json": config("whisper", "X"), "model.safetensors": b"w"}
+    )
+    assert cli.main(["--list-models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == "gpt2  transformer  hf-cache  GPT-2, GPT2LMHeadModel (Hugging Face cache)"
+    assert not any("whisper" in line for line in lines)

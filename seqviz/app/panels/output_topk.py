@@ -57,10 +57,6 @@ class TopKRanking:
         self._target_rank = trace.get("target_rank")  # (T,)
         self._all_texts: list[str] | None = None
 
-    @property
-    def outputs_per_step(self) -> int:
-        return int(self.ids.shape[1])
-
     def label(self, token_id: int) -> str:
         """The piece of output `token_id` (its id, '#1234', when the trace does not name it)."""
         return self._labels.get(int(token_id), f"#{int(token_id)}")
