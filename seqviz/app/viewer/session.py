@@ -266,6 +266,8 @@ class Session(QObject):
             log.error("model job failed", exc_info=(type(exc), exc, exc.__traceback__))
             self.failed.emit("Cannot run the model", f"{type(exc).__name__}: {exc}")
 
+        if wait:  # run_now drops the jobs in flight: edits they were tracing were never shown
+            self._requested_edits = None
         (self.jobs.run_now if wait else self.jobs.submit)(job, done, failed)
         return result["ok"]
 
