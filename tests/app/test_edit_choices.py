@@ -144,7 +144,10 @@ def test_an_edit_is_a_small_json_object_and_bad_ones_are_refused_in_one_line():
     bad = [
         ({"kind": "Explode"}, 'an edit needs a "kind" of ClampGate'),
         ([1, 2], 'an edit needs a "kind"'),
-        ({"kind": "SetHidden", "layer": 0, "units": [1], "steps": [0], "value": 0, "colour": 1}, "no field colour"),
+        (
+            {"kind": "SetHidden", "layer": 0, "units": [1], "steps": [0], "value": 0, "colour": 1},
+            "no field colour",
+        ),
         ({"kind": "SetHidden", "layer": 0, "units": [-1], "steps": [0], "value": 0}, "0-based"),
         (
             {"kind": "ClampGate", "gate": "forget", "layer": 0, "units": [1], "steps": [0], "value": 1},
