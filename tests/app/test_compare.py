@@ -49,6 +49,12 @@ def test_two_models_on_one_text_share_the_cursor_and_keep_their_own_selections(w
     assert window.comparison.first_header.text.startswith("A") and window.comparison.first_header.isVisible()
 
 
+def test_adding_a_run_keeps_the_step(window):
+    window.set_step(4)
+    assert window.compare("longrange-rnn")
+    assert window.step == 4 and column(window).run_viewer.cursor.step == 4
+
+
 def test_same_model_on_two_texts(window):
     other = TEXT.replace("france", "spain").replace("french", "spanish")
     assert window.compare("longrange-lstm", other)

@@ -46,7 +46,9 @@ class Cursor(QObject):
         if n != self._num_steps:
             self._num_steps = n
             self.numStepsChanged.emit(n)
-        self.set_step(self._step if self._step else n)
+        # Cursor's own clamp, not an override's: a RunCursor's set_step moves the shared cursor, and a
+        # compared run's new length must not move every run to its last step.
+        Cursor.set_step(self, self._step if self._step else n)
 
     def set_step(self, step: int) -> None:
         step = min(max(int(step), 1), self._num_steps) if self._num_steps else 0

@@ -181,10 +181,7 @@ class WhatIf(QObject):
         window = self.window
         if window.model is None or not self.edits:
             return False
-        step = window.step  # adding a compared run moves the shared cursor to its last step
-        added = window.compare(window.model)
-        window.set_step(step)
-        return added
+        return window.compare(window.model)
 
     # marks ------------------------------------------------------------------------------------------
     def _on_edits_changed(self, edits: tuple) -> None:
