@@ -100,7 +100,7 @@ class Comparison(QObject):
             window.notices.set_request_note(self.problem)
             return False
         try:
-            model = source if isinstance(source, SequenceModel) else runs.load(source)
+            model = runs.load(source, device=window.session.device)  # where the first run's model runs
         except Exception as exc:  # ModelFileError, OSError: the same words the model chooser uses
             self.problem = f"{source}: {exc}"
             dialogs.show_error(window, "Cannot compare", self.problem)
