@@ -174,6 +174,8 @@ class HFModel(SequenceModel):
             meta = meta.replace(extra={"pieces": self.pieces.raw(ids), "masked": masked})
             return Trace(arrays, self.pieces.shown(ids), meta)
         limit = _positive("max_new_tokens", max_new_tokens)
+        if self.max_length is not None:  # the decoder's positions: its start token and the outputs
+            limit = min(limit, self.max_length - 1)
         out = passes.greedy_output(self.module, ids, limit, ablations, self.family)
         arrays = passes.seq2seq_pass(self.module, self.family, ids, out[:-1], k, ablations)
         return self._seq2seq_trace(arrays, base, ids, out)

@@ -140,3 +140,12 @@ def test_seq2seq_trace_is_what_transformers_computes(model_type):
 
 def test_every_family_is_covered():
     assert set(DECODERS + ENCODERS + SEQ2SEQ) == set(FAMILIES) == set(hf.families.FAMILIES)
+
+
+def test_seq2seq_output_stops_at_the_decoder_positions():
+    model = opened("bart")  # 64 positions
+    tr = model.trace("hi", max_new_tokens=500)
+    assert tr.num_steps <= model.max_length - 1
+    assert tr.meta.output_text == model.tokenizer.decode(
+        [i for i in tr.meta.output_ids if i != model.tokenizer.eos_token_id], skip_special_tokens=True
+    )
