@@ -172,3 +172,21 @@ def test_open_model_takes_a_transformers_model():
     classifier = GPT2ForSequenceClassification(GPT2Config(n_layer=1, n_embd=8, n_head=2, vocab_size=10))
     with pytest.raises(TypeError, match="language-model head or none"):
         open_model((classifier, tokenizer))
+
+
+def test_code_in_a_model_folder_never_runs(tmp_path):
+    """config.json and tokenizer_config.json may point at Python files in the folder (auto_map); seqviz
+    opens such a folder with transformers' own classes (trust_remote_code=False) and runs none of it."""
+    path = copy_folder("gpt2", tmp_path / "with-code")
+    marker = tmp_path / "ran.txt"
+    (path / "custom.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    config = json.loads((path / "config.json").read_text())
+    config["auto_map"] = {"AutoConfig": "custom.Config", "AutoModelForCausalLM": "custom.Model"}
+    (path / "config.json").write_text(json.dumps(config))
+    tokenizer_config = json.loads((path / "tokenizer_config.json").read_text())
+    code = {"AutoTokenizer": [None, "custom.Tokenizer"]}
+    tokenizer_config.update(auto_map=code, tokenizer_class="Tokenizer")
+    (path / "tokenizer_config.json").write_text(json.dumps(tokenizer_config))
+    model = load_model(path)
+    assert type(model.module).__module__.startswith("transformers.") and model.trace("hi").num_steps == 2
+    assert not marker.exists()
