@@ -61,8 +61,9 @@ def open_pretrained(model: Any, tokenizer: Any = None, *, source: str = "", labe
     if tokenizer is None:
         tokenizer = _tokenizer_of(model)
     head = _head_of(model, family)
-    name = label or str(getattr(config, "_name_or_path", "")) or type(model).__name__
-    return HFModel(model.eval(), tokenizer, family, head, source=source, label=name)
+    origin = str(getattr(config, "_name_or_path", ""))  # the folder or Hub name it was loaded from
+    name = label or (model_name(Path(origin)) if origin and Path(origin).is_dir() else origin)
+    return HFModel(model.eval(), tokenizer, family, head, source=source, label=name or type(model).__name__)
 
 
 @contextmanager

@@ -167,7 +167,7 @@ def test_open_model_takes_a_transformers_model():
     module = AutoModelForMaskedLM.from_pretrained(path, attn_implementation="eager")
     tokenizer = AutoTokenizer.from_pretrained(path)
     paired, alone = open_model((module, tokenizer)), open_model(module)
-    assert paired.head == alone.head == "mlm"
+    assert paired.head == alone.head == "mlm" and paired.label == "bert"  # named after its folder
     assert paired.trace("hello world").tokens == alone.trace("hello world").tokens
     classifier = GPT2ForSequenceClassification(GPT2Config(n_layer=1, n_embd=8, n_head=2, vocab_size=10))
     with pytest.raises(TypeError, match="language-model head or none"):
