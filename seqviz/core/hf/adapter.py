@@ -176,7 +176,7 @@ class HFModel(SequenceModel):
         limit = _positive("max_new_tokens", max_new_tokens)
         if self.max_length is not None:  # the decoder's positions: its start token and the outputs
             limit = min(limit, self.max_length - 1)
-        out = passes.greedy_output(self.module, ids, limit, ablations, self.family)
+        out = passes.greedy_output(self.module, self.family, ids, limit, ablations)
         arrays = passes.seq2seq_pass(self.module, self.family, ids, out[:-1], k, ablations)
         return self._seq2seq_trace(arrays, base, ids, out)
 

@@ -1,9 +1,9 @@
 """One traced forward pass of a transformers model: the encoder's, the decoder's, or both.
 
 `run_recorded` runs the model's own forward with the capture hooks on; `encoder_pass` traces an encoder
-(with its masked-language-model head, if any) and `seq2seq_pass` generates greedily with transformers'
-own `generate`, then traces the source and that output teacher-forced. Decoder-only models go through
-`DecoderRun` (seqviz.core.hf.decoder), which can grow by a token.
+(with its masked-language-model head, if any); `greedy_output` is transformers' own greedy `generate`
+of an encoder-decoder, and `seq2seq_pass` traces the source and an output teacher-forced. Decoder-only
+models go through `DecoderRun` (seqviz.core.hf.decoder), which can grow by a token.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def encoder_pass(
 
 
 def greedy_output(
-    model: Any, src_ids: Sequence[int], max_new_tokens: int, ablations: Sequence[Ablation], family: Family
+    model: Any, family: Family, src_ids: Sequence[int], max_new_tokens: int, ablations: Sequence[Ablation]
 ) -> list[int]:
     """The decoder's inputs and greedy output as transformers' `generate` makes them (one beam, no
     sampling): [decoder start, y_1, ..., y_n] (y_n is the end token unless max_new_tokens stopped it)."""
