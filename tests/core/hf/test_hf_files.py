@@ -114,7 +114,8 @@ def test_a_plain_bin_checkpoint_opens(tmp_path):
     path = copy_folder("gpt2", tmp_path / "bin")
     torch.save(load_file(path / "model.safetensors"), path / "pytorch_model.bin")
     (path / "model.safetensors").unlink()
-    assert load_model(path).trace("hi").num_steps == 2
+    model = load_model(path)
+    assert model.trace("hi").num_steps == len(model.encode("hi"))
 
 
 def test_damaged_safetensors(tmp_path):
@@ -188,5 +189,6 @@ def test_code_in_a_model_folder_never_runs(tmp_path):
     tokenizer_config.update(auto_map=code, tokenizer_class="Tokenizer")
     (path / "tokenizer_config.json").write_text(json.dumps(tokenizer_config))
     model = load_model(path)
-    assert type(model.module).__module__.startswith("transformers.") and model.trace("hi").num_steps == 2
+    assert type(model.module).__module__.startswith("transformers.")
+    assert model.trace("hi").num_steps == len(model.encode("hi"))
     assert not marker.exists()
