@@ -6,4 +6,6 @@ train.py         `python -m seqviz.demos.train` retrains every bundled model fro
 figure.py        `python -m seqviz.demos.figure`: the long-range lesson, resources/figures/long_range.png
 generation.py    `python -m seqviz.demos.generation longrange-lstm "naci en japon ."`: one-to-many
 catalogue.py     what the app offers: bundled models (read from file headers) and untrained ones
+charlm_*.py      code-lstm, a character LSTM of Python trained on the standard library: corpus, labels of
+                 code, training (run by train.py), and the interpretable cells it finds for the card
 """

@@ -3,10 +3,11 @@
     python -m seqviz.demos.train                      # all models -> resources/models/
     python -m seqviz.demos.train --only longrange-lstm,sentiment-gru --out /tmp/models
     python -m seqviz.demos.train --list               # the specs, without training
-    python -m seqviz.demos.train --skip-seq2seq       # only the models of this module (tasks a, b, c)
+    python -m seqviz.demos.train --skip-seq2seq       # all but the task (d) models
 
-It also retrains the task (d) sequence-to-sequence models (seqviz.demos.seq2seq_train, ids dates-*), so
-one command rebuilds every bundled model.
+It also retrains the task (d) sequence-to-sequence models (seqviz.demos.seq2seq_train, ids dates-*) and
+the character-level LSTM of Python code (seqviz.demos.charlm_train, code-lstm), so one command rebuilds
+every bundled model.
 
 Each model is trained on freshly generated examples (seeded), then measured on held-out examples from
 another seed; the accuracy and the model's sizes go into its card. A text progress bar runs on stderr.
@@ -22,7 +23,7 @@ from pathlib import Path
 import torch
 
 from seqviz.core.resources import models_dir
-from seqviz.demos import seq2seq_train
+from seqviz.demos import charlm_train, seq2seq_train
 from seqviz.demos.specs import HELD_OUT_N, HELD_OUT_SEED, SPECS, ModelSpec, build_model, make_card, spec
 from seqviz.demos.tasks import get_task
 from seqviz.demos.tasks_base import Task
@@ -85,6 +86,13 @@ def train_seq2seq_one(model_id: str, out_dir: Path) -> tuple[float, float, Path]
     return float(model.card.accuracy or 0.0), time.monotonic() - start, out_dir / f"{model_id}.safetensors"
 
 
+def train_code_one(model_id: str, out_dir: Path) -> tuple[float, float, Path]:
+    """The code LSTM (seqviz.demos.charlm_train, whose only model is `model_id`); accuracy: next character."""
+    start = time.monotonic()
+    model = charlm_train.train_one(out_dir)
+    return float(model.card.accuracy or 0.0), time.monotonic() - start, out_dir / f"{model_id}.safetensors"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m seqviz.demos.train", description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated model ids (default: all)")
@@ -100,8 +108,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{s.id:24s} {s.task:12s} {s.arch_label:24s} hidden {s.hidden:4d}  steps {s.fit.steps}")
         for model_id in seq2seq_ids():
             print(f"{model_id:24s} seq2seq      (seqviz.demos.seq2seq_train)")
+        for model_id in charlm_train.MODELS:
+            print(f"{model_id:24s} code         (seqviz.demos.charlm_train)")
         return 0
-    known = [s.id for s in SPECS] + ([] if args.skip_seq2seq else seq2seq_ids())
+    known = [s.id for s in SPECS] + ([] if args.skip_seq2seq else seq2seq_ids()) + list(charlm_train.MODELS)
     chosen = [i.strip() for i in args.only.split(",")] if args.only else known
     unknown = [i for i in chosen if i not in known]
     if unknown:
@@ -113,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     for model_id in chosen:
         if model_id in seq2seq_ids():
             accuracy, seconds, path = train_seq2seq_one(model_id, args.out)
+        elif model_id in charlm_train.MODELS:
+            accuracy, seconds, path = train_code_one(model_id, args.out)
         else:
             accuracy, seconds, path = train_one(spec(model_id), args.out)
         size = path.stat().st_size / 1024
