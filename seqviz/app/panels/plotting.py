@@ -14,6 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QLinearGradient
 from PySide6.QtWidgets import QGraphicsItem
 
+from seqviz.app.panels import token_ticks
 from seqviz.app.window.theme import Theme, current_theme
 from seqviz.core import token_display
 
@@ -229,66 +230,95 @@ class ReadableAxis(pg.AxisItem):
 
 
 class TokenAxis(ReadableAxis):
-    """A step axis (x = 1..T) that labels each step with its token when there is room, else numbers.
+    """A step axis (x = 1..T) that labels steps with their tokens, whatever the length.
 
-    Labels are measured with the tick font; when whole tokens do not fit they are shortened (down to
-    MIN_LABEL_CHARS characters) before the axis falls back to step numbers, so the eight words of a
-    source sentence stay words in a narrow attention matrix.
+    Labels are measured with the tick font. When whole tokens fit at every step they are all shown;
+    else shortened ones (down to 4 characters); else every k-th step's token, the first and the last
+    always among them (token_ticks.label_steps): a long input keeps words on its axis, and its "<s>"
+    and "</s>" are drawn inside the axis's ends instead of being dropped for sticking out.
     """
 
     LABEL_GAP = 6  # pixels between neighbouring labels
     SHORTENED = (8, 6, 4)  # characters tried, longest first, when whole tokens do not fit
+    THINNED = 8  # characters of the labels of a thinned axis (every k-th step)
+    END_ROOM = 160  # pixels a label may stick out of the axis before it is moved inside (see below)
 
     def __init__(self, orientation: str = "bottom", **kw) -> None:
         super().__init__(orientation, **kw)
         self._tokens: list[str] = []
-        self._label_mode = False
-        self._shown: list[str] = []  # the labels drawn, from step `_first` on
-        self._first = 1
+        self._labels: dict[int, str] = {}  # step -> its label, for the steps drawn
+        self._widths: dict[tuple, list[float]] = {}  # (font, limit) -> label widths by step
+        # pyqtgraph drops a label that leaves the axis's bounds; with room for it, generateDrawSpecs
+        # moves an end label inside instead
+        self.setStyle(hideOverlappingLabels=self.END_ROOM)
 
     def set_tokens(self, tokens: list[str]) -> None:
         self._tokens = [display_token(t) for t in tokens]
+        self._widths.clear()
         self.picture = None
         self.update()
 
     def _metrics(self) -> QFontMetricsF:
         return QFontMetricsF(self.style.get("tickFont") or self.font())
 
-    def _fitted_labels(self, first: int, last: int, room: float) -> list[str] | None:
-        """Labels of steps first..last that fit `room` pixels per step, or None (numbers instead)."""
+    def _label_widths(self, limit: int | None) -> list[float]:
+        """The width of each step's label shortened to `limit` characters (None: whole), per font."""
         metrics = self._metrics()
+        key = (metrics.height(), metrics.averageCharWidth(), limit)
+        if key not in self._widths:
+            texts = self._tokens if limit is None else [token_display.shorten(t, limit) for t in self._tokens]
+            measured = {t: metrics.horizontalAdvance(t) for t in set(texts)}
+            self._widths[key] = [measured[t] for t in texts]
+        return self._widths[key]
+
+    def _choose_labels(self, first: int, last: int, room: float, lo: float, hi: float) -> dict[int, str]:
+        """Step -> label for the steps first..last in view (`room` pixels per step)."""
         if self.orientation in ("left", "right"):
-            return self._tokens[first - 1 : last] if room >= metrics.height() else None
-        if room < metrics.averageCharWidth() * 3 + self.LABEL_GAP:  # a long axis: no label fits
-            return None
-        visible = self._tokens[first - 1 : last]
-        for limit in (max(map(len, visible), default=1), *self.SHORTENED):
-            labels = [token_display.shorten(t, limit) for t in visible]
-            widths = [metrics.horizontalAdvance(t) for t in labels]
-            needed = max((a + b) / 2 for a, b in zip(widths, widths[1:], strict=False)) if widths[1:] else 0
-            if needed + self.LABEL_GAP <= room:
-                return labels
-        return None
+            heights = [self._metrics().height()] * len(self._tokens)
+            steps = token_ticks.label_steps(first, last, heights, room, lo, hi, self.LABEL_GAP / 3)
+            return {s: self._tokens[s - 1] for s in steps}
+        for limit in (None, *self.SHORTENED):
+            widths = self._label_widths(limit)
+            if token_ticks.every_step_fits(widths[first - 1 : last], room, self.LABEL_GAP):
+                break
+        else:
+            limit, widths = self.THINNED, self._label_widths(self.THINNED)
+        steps = token_ticks.label_steps(first, last, widths, room, lo, hi, self.LABEL_GAP)
+        texts = self._tokens if limit is None else [token_display.shorten(t, limit) for t in self._tokens]
+        return {s: texts[s - 1] for s in steps}
+
+    @property
+    def labels(self) -> dict[int, str]:
+        """Step -> label of the steps labelled when the axis was last laid out."""
+        return dict(self._labels)
 
     def tickValues(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph's name)
         lo, hi = sorted((minVal, maxVal))  # an inverted view gives them reversed
-        room_per_step = size / max(hi - lo, 1e-9)
         first = max(1, int(np.ceil(lo)))
         last = min(len(self._tokens), int(np.floor(hi)))
-        shown = self._fitted_labels(first, last, room_per_step) if last >= first else None
-        self._label_mode = shown is not None
-        if shown is None:
-            values = super().tickValues(minVal, maxVal, size)
-            # steps are whole numbers; drop fractional ticks
-            return [(sp, [v for v in vals if float(v).is_integer()]) for sp, vals in values if sp >= 1]
-        self._shown, self._first = shown, first
-        return [(1.0, list(range(first, last + 1)))]
+        room = size / max(hi - lo, 1e-9)
+        self._labels = self._choose_labels(first, last, room, lo, hi) if last >= first and size > 0 else {}
+        return [(1.0, sorted(self._labels))]
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802
-        if self._label_mode:
-            shown, first = self._shown, self._first
-            return [shown[int(v) - first] if 0 <= int(v) - first < len(shown) else "" for v in values]
-        return [str(int(round(v))) for v in values]
+        return [self._labels.get(int(round(v)), "") for v in values]
+
+    def generateDrawSpecs(self, p):  # noqa: N802 (pyqtgraph's name)
+        """pyqtgraph's, with a label that sticks out of an end of the axis moved inside it."""
+        specs = super().generateDrawSpecs(p)
+        if specs is None:
+            return None
+        axis_spec, tick_specs, text_specs = specs
+        bounds = self.mapRectFromParent(self.geometry())
+        texts = [(_inside(rect, bounds), flags, text) for rect, flags, text in text_specs]
+        return axis_spec, tick_specs, texts
+
+
+def _inside(rect: QRectF, bounds: QRectF) -> QRectF:
+    """`rect` moved (not shrunk) to lie within `bounds` where it fits."""
+    dx = max(bounds.left() - rect.left(), 0.0) + min(bounds.right() - rect.right(), 0.0)
+    dy = max(bounds.top() - rect.top(), 0.0) + min(bounds.bottom() - rect.bottom(), 0.0)
+    return rect.translated(dx, dy)
 
 
 class ColorBar(pg.GraphicsWidget):
