@@ -5,7 +5,13 @@
     SetCell(layer, units, steps, value, direction=0)           c_t, an LSTM's cell state
 
 Indices are 0-based, as in the trace's arrays (T, L, D, H): `layer`, `direction` (1 = backward),
-`units` (H) and `steps` (T). The edited value is what the model carries forward, exactly as if it had
+`units` (H) and `steps` (T). `value` is one number for every unit and step, or an array (numpy, torch,
+nested lists): one value per unit (len(units),), the same at every step, or one per step and unit
+(len(steps), len(units)) — "B's values from here on" in one edit. The rows and columns follow `steps`
+and `units` as given; both are stored sorted (the values reordered with them), and an array refuses
+duplicate indices (which of two values would win?). Stored as a float, or a tuple of rows (one row for
+per-unit values), so an edit stays hashable; `value_array()` gives the (len(steps), len(units)) grid.
+The edited value is what the model carries forward, exactly as if it had
 computed it: a clamped forget gate changes c_t, hence h_t, hence the next layer's input at that step
 and the layer's own recurrence at every later step (for the backward direction, "later" is earlier in
 the text). The trace shows the edited values. seqviz.core.recurrent_edits does the computation.
@@ -19,6 +25,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 GATES = {
     "lstm": ("input_gate", "forget_gate", "output_gate", "candidate"),
@@ -68,20 +76,49 @@ class _ValueEdit:
     layer: int
     units: tuple[int, ...]
     steps: tuple[int, ...]
-    value: float
+    value: float | tuple[tuple[float, ...], ...]  # a number, or rows of values (see the module)
     direction: int
 
     def _normalise(self) -> None:
         set_ = object.__setattr__  # frozen: the constructor's own normalisation
         set_(self, "layer", _index(self.layer, "layer"))
-        set_(self, "units", _indices(self.units, "units"))
-        set_(self, "steps", _indices(self.steps, "steps"))
         if self.direction not in (0, 1) or isinstance(self.direction, bool):
             raise ValueError(f"direction is 0 (forward) or 1 (backward), not {self.direction!r}")
-        value = float(self.value)
-        if not math.isfinite(value):
-            raise ValueError(f"value must be a finite number, not {self.value!r}")
-        set_(self, "value", value)
+        grid = _value_grid(self.value)
+        if grid is None:  # one number: any indices, duplicates merged
+            set_(self, "units", _indices(self.units, "units"))
+            set_(self, "steps", _indices(self.steps, "steps"))
+            set_(self, "value", _number(self.value))
+        else:
+            self._normalise_array(grid)
+
+    def _normalise_array(self, grid: np.ndarray) -> None:
+        """Sorted units and steps, the values' rows and columns sorted with them; one row stands for
+        every step. ValueError for a shape that fits neither (len(units),) nor (len(steps), len(units))."""
+        given_units, given_steps = _as_list(self.units), _as_list(self.steps)
+        rows = grid.reshape(-1, grid.shape[-1])  # (len(units),) is one row: the same at every step
+        units, unit_order = _ordered_indices(given_units, "units")
+        if len(rows) == 1:
+            steps, step_order = _indices(given_steps, "steps"), np.zeros(1, dtype=np.intp)
+        else:
+            steps, step_order = _ordered_indices(given_steps, "steps")
+        if rows.shape != (len(step_order), len(units)):
+            raise ValueError(_shape_message(grid.shape, len(given_steps), len(units)))
+        object.__setattr__(self, "units", units)
+        object.__setattr__(self, "steps", steps)
+        object.__setattr__(self, "value", tuple(map(tuple, rows[np.ix_(step_order, unit_order)].tolist())))
+
+    @property
+    def per_step(self) -> bool:
+        """True when the values differ by step (a (len(steps), len(units)) array of several rows)."""
+        return not isinstance(self.value, float) and len(self.value) > 1
+
+    def value_array(self) -> np.ndarray:
+        """The set values, (len(steps), len(units)) float64: row i for steps[i], column j for units[j]."""
+        shape = (len(self.steps), len(self.units))
+        if isinstance(self.value, float):
+            return np.full(shape, self.value)
+        return np.array(np.broadcast_to(np.array(self.value, dtype=np.float64), shape))
 
     def describe(self) -> str:
         """One short line, e.g. "forget gate of layer 1, units 3,5 = 1 at steps 4–9"."""
@@ -89,7 +126,69 @@ class _ValueEdit:
         way = " (backward)" if self.direction else ""
         units = f"unit{'s' if len(self.units) > 1 else ''} {spans(self.units)}"
         steps = f"step{'s' if len(self.steps) > 1 else ''} {spans(self.steps)}"
-        return f"{what} of layer {self.layer}{way}, {units} = {self.value:g} at {steps}"
+        return f"{what} of layer {self.layer}{way}, {units} = {value_text(self)} at {steps}"
+
+
+def value_text(edit: _ValueEdit) -> str:
+    """The value as a description shows it: "0.5" (one number), "10 values" (one per unit, the same
+    at every step), "15×10 values" (steps × units)."""
+    if isinstance(edit.value, float):
+        return f"{edit.value:g}"
+    rows, columns = len(edit.value), len(edit.value[0])
+    if rows * columns == 1:
+        return f"{edit.value[0][0]:g}"
+    return f"{columns} values" if rows == 1 else f"{rows}\u00d7{columns} values"
+
+
+def _value_grid(value: Any) -> np.ndarray | None:
+    """None for one number; else the values as a float64 array of 1 or 2 dimensions, all finite."""
+    if isinstance(value, str | bytes):
+        raise TypeError(f"value must be a number or an array of numbers, not {value!r}")
+    try:
+        grid = np.array(value.detach().cpu().numpy() if hasattr(value, "detach") else value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"value must be a number or an array of numbers, not {value!r}") from None
+    if grid.ndim == 0:
+        return None
+    if grid.ndim > 2 or grid.size == 0:
+        raise ValueError(
+            f"value must be a number, one value per unit or a (steps, units) array, not shape {grid.shape}"
+        )
+    if not np.isfinite(grid).all():
+        raise ValueError("value must hold finite numbers only (no nan or inf)")
+    return grid
+
+
+def _number(value: Any) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"value must be a finite number, not {value!r}")
+    return number
+
+
+def _ordered_indices(values: list, what: str) -> tuple[tuple[int, ...], np.ndarray]:
+    """(sorted indices, the order that sorts the given ones) for indices that each carry values:
+    ValueError for a repeated index (two values for one unit or step)."""
+    given = [_index(v, what) for v in values]
+    if not given:
+        raise ValueError(f"{what} is empty: give at least one index")
+    if len(set(given)) != len(given):
+        repeated = next(i for i in given if given.count(i) > 1)
+        raise ValueError(f"{what}: {repeated} is given twice; with an array of values give each index once")
+    order = np.argsort(given, kind="stable")
+    return tuple(given[i] for i in order), order
+
+
+def _as_list(values: Any) -> list:
+    return list(values) if isinstance(values, Iterable) else [values]
+
+
+def _shape_message(shape: tuple, steps: int, units: int) -> str:
+    return (
+        f"value has shape {shape}; with {units} unit{'s' * (units != 1)} and "
+        f"{steps} step{'s' * (steps != 1)} it is one number, ({units},) (one per unit) "
+        f"or ({steps}, {units}) (one per step and unit)"
+    )
 
 
 @dataclass(frozen=True)
@@ -101,7 +200,7 @@ class ClampGate(_ValueEdit):
     layer: int
     units: Iterable[int]
     steps: Iterable[int]
-    value: float
+    value: Any  # a number, (len(units),) or (len(steps), len(units)) values
     direction: int = 0
 
     def __post_init__(self) -> None:
@@ -124,7 +223,7 @@ class SetHidden(_ValueEdit):
     layer: int
     units: Iterable[int]
     steps: Iterable[int]
-    value: float
+    value: Any  # a number, (len(units),) or (len(steps), len(units)) values
     direction: int = 0
     target = "hidden"
 
@@ -140,7 +239,7 @@ class SetCell(_ValueEdit):
     layer: int
     units: Iterable[int]
     steps: Iterable[int]
-    value: float
+    value: Any  # a number, (len(units),) or (len(steps), len(units)) values
     direction: int = 0
     target = "cell"
 

@@ -1,6 +1,6 @@
 """The recurrent cell equations one step at a time, with value edits applied where each value is
-computed; and weights under which torch's fused kernel computes clamped gates and set hidden states
-itself.
+computed (the plan of which edit sets what at each step is here too; seqviz.core.kernel_edits makes
+torch's fused kernel compute set values itself over runs of steps).
 
 Equations (torch's docs), one layer and direction at step t; x_t its input, h, c the previous state:
     RNN   h_t = act(W_ih x_t + b_ih + W_hh h + b_hh)
@@ -14,7 +14,6 @@ the edited values constants).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,20 +26,25 @@ GATE_ROWS = {  # the gates' blocks of rows in torch's weights
     "LSTM": ("input_gate", "forget_gate", "candidate", "output_gate"),
     "GRU": ("reset_gate", "update_gate", "candidate"),
 }
-# σ(±200) and tanh(±200) round to exactly 1 / 0 and ±1 in float32, and to within 1e-86 in float64.
-_SATURATED = 200.0
 
 Weights = dict[str, "torch.Tensor | None"]
 
 
 @dataclass(frozen=True)
 class Override:
-    """One edit at one step: `target` (a gate, "hidden" or "cell") of `units` (n,) := `values` (n,)."""
+    """One edit at one step: `target` (a gate, "hidden" or "cell") of `units` (n,) := `values` (n,).
+
+    `source`: the edit's index in the list (steps with overrides of the same edits can run in the
+    kernel together); `per_step`: the edit's values differ by step (each step has its own Override;
+    an edit of one value per unit shares one across its steps); `low`, `high`: the values' range."""
 
     target: str
     units: torch.Tensor
     values: torch.Tensor
-    value: float
+    source: int
+    per_step: bool = False
+    low: float = 0.0
+    high: float = 0.0
 
 
 StepEdits = dict[int, list[Override]]  # time step -> its overrides, in the order the edits were given
@@ -49,13 +53,18 @@ StepEdits = dict[int, list[Override]]  # time step -> its overrides, in the orde
 def plan_edits(edits: Sequence[Any], dtype: torch.dtype) -> dict[tuple[int, int], StepEdits]:
     """(layer, direction) -> step -> overrides. A later edit of the same value wins (applied after)."""
     plan: dict[tuple[int, int], StepEdits] = {}
-    for edit in edits:
+    for source, edit in enumerate(edits):
         units = torch.tensor(edit.units, dtype=torch.long)
-        values = torch.full((len(units),), edit.value, dtype=dtype)
-        override = Override(edit.target, units, values, edit.value)
+        grid = edit.value_array()  # (len(steps), len(units)) float64
+        rows = torch.as_tensor(grid if edit.per_step else grid[:1], dtype=dtype)  # one row: every step
+        lows, highs = rows.min(dim=1).values.tolist(), rows.max(dim=1).values.tolist()
+        overrides = [
+            Override(edit.target, units, row, source, edit.per_step, low, high)
+            for row, low, high in zip(rows, lows, highs, strict=True)
+        ]
         at = plan.setdefault((edit.layer, edit.direction), {})
-        for t in edit.steps:
-            at.setdefault(t, []).append(override)
+        for i, t in enumerate(edit.steps):
+            at.setdefault(t, []).append(overrides[i if edit.per_step else 0])
     return plan
 
 
@@ -121,63 +130,3 @@ def step_span(mode: str, x: torch.Tensor, w: Weights, h, c, reverse: bool, at: S
             values.setdefault(name, []).append(value)
     ordered = (lambda rows: torch.stack(rows[::-1])) if reverse else torch.stack
     return ordered(hs), {name: ordered(rows) for name, rows in values.items()}, h, c
-
-
-# Edits the fused kernel can compute itself -----------------------------------------------------------
-def kernel_can_apply(mode: str, overrides: Sequence[Override]) -> bool:
-    """Can the fused kernel, with `kernel_weights`, run steps that all have these overrides: hidden
-    states, gate clamps to a value the activation takes (σ: [0, 1], tanh: [-1, 1]) and LSTM cells
-    in [-1, 1] (made by the gates as 0 * c + 1 * v)?"""
-    gates = GATE_ROWS.get(mode, ())
-    low = {name: 0.0 for name in gates} | {"candidate": -1.0, "cell": -1.0}
-    if mode == "LSTM":
-        gates += ("cell",)
-    return all(
-        o.target == "hidden" or (o.target in gates and low[o.target] <= o.value <= 1.0) for o in overrides
-    )
-
-
-def kernel_weights(w: Weights, mode: str, overrides: Sequence[Override]) -> Weights:
-    """Copies of one direction's weights for a run of steps that all have these overrides.
-
-    A clamped gate unit: its rows of W_ih, W_hh and b_hh zero, its b_ih the activation's inverse at
-    the value, so the kernel computes the value itself (GRU n: r * (W_hn h + b_hn) is then 0 too).
-    A set hidden unit u = v: the previous step's h_u is v throughout the run (except at its first step,
-    which the caller runs apart), so W_hh[:, u] v moves into b_hh and W_hh[:, u] becomes 0 (the
-    kernel's own h_u is then read by nothing but itself; the caller overwrites it with v).
-    A set LSTM cell u = v: f_u = 0, i_u = 1, g_u = v, so c_u = v whatever came before; applied after
-    the gates (the model sets c after computing them). The caller then shows the gates the model
-    computes, not these. Biases are made if the module has none."""
-    gates = GATE_ROWS.get(mode, ("hidden",))
-    size = w["weight_hh"].shape[0] // len(gates)
-    new = dict(w)
-    for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-        value = w[name]
-        new[name] = w["weight_hh"].new_zeros(len(gates) * size) if value is None else value.detach().clone()
-    cells = [o for o in overrides if o.target == "cell"]
-    for o in [o for o in overrides if o.target != "cell"]:  # in order: a later edit of a unit wins
-        if o.target == "hidden":
-            new["bias_hh"] += new["weight_hh"][:, o.units] @ o.values
-            new["weight_hh"][:, o.units] = 0.0
-        else:
-            _constant_rows(new, gates.index(o.target) * size + o.units, _inverse(o.target, o.value))
-    for o in cells:
-        for gate, value in (("input_gate", 1.0), ("forget_gate", 0.0), ("candidate", o.value)):
-            _constant_rows(new, gates.index(gate) * size + o.units, _inverse(gate, value))
-    return new
-
-
-def _constant_rows(w: Weights, rows: torch.Tensor, bias: float) -> None:
-    """Rows `rows` of the pre-activation become the constant `bias`."""
-    for name in ("weight_ih", "weight_hh", "bias_hh"):
-        w[name][rows] = 0.0
-    w["bias_ih"][rows] = bias
-
-
-def _inverse(gate: str, value: float) -> float:
-    """x with activation(x) = value: atanh for the candidate (tanh), logit for the σ gates."""
-    if gate == "candidate":
-        return math.copysign(_SATURATED, value) if abs(value) >= 1.0 else math.atanh(value)
-    if value <= 0.0 or value >= 1.0:
-        return _SATURATED if value >= 1.0 else -_SATURATED
-    return math.log(value / (1.0 - value))

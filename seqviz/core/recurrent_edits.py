@@ -4,9 +4,9 @@ How: a layer without edits of its own is traced as trace_recurrent traces it (th
 layer above an edited one simply reads the edited input). In an edited layer each direction runs in
 segments, in the order it reads the text, each started from the state the previous one left:
 - steps without edits: the fused kernel;
-- runs of steps with the same edits: the fused kernel too, with weights under which it computes the
-  set values itself (recurrent_cells.kernel_weights), the arrays then showing the set values and the
-  gates the model computes;
+- runs of steps with overrides of the same edits: the fused kernel too, with weights (and, for values
+  that differ by step, extra input columns) under which it computes the set values itself
+  (seqviz.core.kernel_edits), the arrays then showing the set values and the gates the model computes;
 - every other edited step (short runs, values the kernel cannot make): one at a time with the cell
   equations (recurrent_cells.cell_step), each edit applied where the model computes that value.
 An edited value thus replaces the computed one right where it is computed, so c_t, h_t, the next step
@@ -28,6 +28,7 @@ import torch.nn as nn
 
 from seqviz.core import onednn_lstm
 from seqviz.core.edits_values import check_value_edits, is_value_edit
+from seqviz.core.kernel_edits import RunEdit, kernel_can_apply, kernel_inputs, run_edits
 from seqviz.core.recurrent import (
     _FUSED_FORWARD,
     TraceRun,
@@ -42,16 +43,7 @@ from seqviz.core.recurrent import (
     start_run,
     trace_recurrent,
 )
-from seqviz.core.recurrent_cells import (
-    GATE_ROWS,
-    Override,
-    StepEdits,
-    Weights,
-    kernel_can_apply,
-    kernel_weights,
-    plan_edits,
-    step_span,
-)
+from seqviz.core.recurrent_cells import GATE_ROWS, StepEdits, Weights, plan_edits, step_span
 from seqviz.core.scan import linear_scan
 from seqviz.core.trace import Trace
 
@@ -96,40 +88,53 @@ class _Direction:
 
     shape: _Shape
     x: torch.Tensor  # (T, in) the layer's input, module dtype
-    w: Weights  # what the kernel runs: the module's own weights, or `kernel_weights` for a run
+    w: Weights  # what the kernel runs: the module's own weights, or `kernel_inputs`' for a run
     reverse: bool
     out: torch.Tensor  # (T, H_out) this direction's columns of the layer output, module dtype
     arrays: dict[str, np.ndarray]  # array name -> (T, H) float32 view (hidden excluded)
-    clamps: Sequence[Override] = ()  # what `w` sets, for a kernel run over edited steps
+    clamps: Sequence[RunEdit] = ()  # what `w` sets, for a kernel run over edited steps
     own_w: Weights | None = None  # the module's own weights when `w` is not
+    extra: torch.Tensor | None = None  # (n, k) input columns the run's `w` reads after x's own
 
     def store(self, span: slice, values: dict[str, torch.Tensor]) -> None:
         for name, value in values.items():
             torch.from_numpy(self.arrays[name])[span].copy_(value)
 
-    def clamped(self, overrides: Sequence[Override]) -> _Direction:
-        """This direction with weights that apply the overrides in the kernel (biases made if none)."""
-        w = kernel_weights(self.w, self.shape.mode, overrides)
+    def clamped(self, run: Sequence[RunEdit]) -> _Direction:
+        """This direction with weights (and input columns) that apply the run's edits in the kernel."""
+        w, extra = kernel_inputs(self.w, self.shape.mode, run)
         shape = dataclasses.replace(self.shape, bias=True)
-        return dataclasses.replace(self, shape=shape, w=w, clamps=overrides, own_w=self.w)
+        return dataclasses.replace(self, shape=shape, w=w, clamps=run, own_w=self.w, extra=extra)
+
+    def kernel_x(self, span: slice) -> torch.Tensor:
+        """The input the kernel reads over `span` (the run's): x, and the extra columns if any."""
+        return self.x[span] if self.extra is None else torch.cat([self.x[span], self.extra], dim=1)
+
+    def gate_inputs(self, span: slice) -> tuple[Weights, torch.Tensor]:
+        """(weights, input) from which a GRU's gates are what the model computes: its own weights
+        with the gate clamps (n reads a clamped r), none of the kernel's ways of setting h."""
+        if self.own_w is None:
+            return self.w, self.x[span]
+        w, extra = kernel_inputs(self.own_w, "GRU", [e for e in self.clamps if e.target != "hidden"])
+        return w, self.x[span] if extra is None else torch.cat([self.x[span], extra], dim=1)
 
     def sets(self, target: str) -> bool:
-        return any(o.target == target for o in self.clamps)
+        return any(e.target == target for e in self.clamps)
 
     def show(self, span: slice, out: torch.Tensor, targets: tuple[str, ...]) -> None:
         """`out` (n, H_out) and the arrays show the set values of `targets` themselves (the kernel
         computed gates to within rounding, and its own h and c of a set unit are overwritten)."""
-        for o in self.clamps:
-            if o.target == "hidden" and "hidden" in targets:
-                out[:, o.units] = o.values
-            elif o.target in targets and o.target != "hidden":
-                self.arrays[o.target][span][:, o.units.numpy()] = o.value
+        for e in self.clamps:
+            if e.target == "hidden" and "hidden" in targets:
+                out[:, e.units] = e.values
+            elif e.target in targets and e.target != "hidden":
+                self.arrays[e.target][span][:, e.units.numpy()] = e.values.numpy()
 
 
-def _segments(at: StepEdits, steps: int, reverse: bool, mode: str) -> list[tuple[str, slice, list]]:
-    """[(kind, span of times, overrides)] covering all steps in reading order; kind "fused" (no edits),
-    "clamped" (the same overrides at every step, applied by the kernel) or "steps" (one at a time)."""
-    runs: list[list] = []  # [kind, first position, stop position, overrides, their identity]
+def _segments(at: StepEdits, steps: int, reverse: bool, mode: str) -> list[tuple[str, slice]]:
+    """[(kind, span of times)] covering all steps in reading order; kind "fused" (no edits), "clamped"
+    (overrides of the same edits at every step, applied by the kernel) or "steps" (one at a time)."""
+    runs: list[list] = []  # [kind, first position, stop position, overrides, the edits they are of]
     for p in range(steps):
         overrides = at.get(steps - 1 - p if reverse else p, [])
         kind = (
@@ -139,7 +144,7 @@ def _segments(at: StepEdits, steps: int, reverse: bool, mode: str) -> list[tuple
             if overrides
             else "fused"
         )
-        key = tuple(map(id, overrides))
+        key = tuple(o.source for o in overrides)
         if runs and runs[-1][0] == kind and (kind != "clamped" or runs[-1][4] == key):
             runs[-1][2] = p + 1
         else:
@@ -147,50 +152,52 @@ def _segments(at: StepEdits, steps: int, reverse: bool, mode: str) -> list[tuple
     merged: list[list] = []
     for kind, a, b, overrides, _ in runs:
         pieces = [(kind, a, b)]
-        if kind == "clamped" and any(o.target == "hidden" for o in overrides):  # see kernel_weights
+        if kind == "clamped" and any(o.target == "hidden" for o in overrides):  # see kernel_edits
             pieces = [("steps", a, a + 1), ("clamped", a + 1, b)]
         for piece, start, stop in pieces:
             piece = "steps" if stop - start < _MIN_FUSED else piece  # too short for a kernel call
             if merged and piece == "steps" == merged[-1][0]:
                 merged[-1][2] = stop
             elif stop > start:
-                merged.append([piece, start, stop, overrides])
-    return [(k, slice(steps - b, steps - a) if reverse else slice(a, b), o) for k, a, b, o in merged]
+                merged.append([piece, start, stop])
+    return [(k, slice(steps - b, steps - a) if reverse else slice(a, b)) for k, a, b in merged]
 
 
 def _run_direction(d: _Direction, h: torch.Tensor, c: torch.Tensor, at: StepEdits) -> None:
     """Fill the direction's output and arrays from the initial state (h, c), segment by segment."""
-    for kind, span, overrides in _segments(at, d.x.shape[0], d.reverse, d.shape.mode):
+    for kind, span in _segments(at, d.x.shape[0], d.reverse, d.shape.mode):
         if kind == "steps":
             out, values, h, c = step_span(d.shape.mode, d.x[span], d.w, h, c, d.reverse, at, span.start)
             d.store(span, values)
             d.out[span] = out
         else:
-            h, c = _fused_segment(d.clamped(overrides) if kind == "clamped" else d, span, h, c)
+            run = d.clamped(run_edits(at, span, d.reverse)) if kind == "clamped" else d
+            h, c = _fused_segment(run, span, h, c)
 
 
 def _fused_segment(d: _Direction, span: slice, h: torch.Tensor, c: torch.Tensor) -> tuple:
     """Steps `span` through the fused kernel (with `d.clamps` applied by its weights); their gates
     (and cells) into the arrays. -> the state after the last step read."""
-    x, last = d.x[span], (span.start if d.reverse else span.stop - 1) - span.start
+    last = (span.start if d.reverse else span.stop - 1) - span.start
     if d.shape.mode == "LSTM":
-        out, c = _fused_lstm_segment(d, span, x, h, c, last)
+        out, c = _fused_lstm_segment(d, span, h, c, last)
     else:
-        out, _, c = _fused_direction(d.shape, x, d.w, h, c, d.reverse)
-        if d.shape.mode == "GRU":  # the kernel's weights: n must read the clamped r, as the model did
-            views = {n: torch.from_numpy(d.arrays[n])[span] for n in GATE_ROWS["GRU"]}
-            _gru_gates(x, out, h, d.w, d.reverse, views)
-            d.show(span, out, GATE_ROWS["GRU"])
+        out, _, c = _fused_direction(d.shape, d.kernel_x(span), d.w, h, c, d.reverse)
         d.show(span, out, ("hidden",))
+        if d.shape.mode == "GRU":  # from the set h: the kernel may have made h_u its own way
+            views = {n: torch.from_numpy(d.arrays[n])[span] for n in GATE_ROWS["GRU"]}
+            w, x = d.gate_inputs(span)
+            _gru_gates(x, out, h, w, d.reverse, views)
+            d.show(span, out, GATE_ROWS["GRU"])
     d.out[span] = out
     return out[last], c
 
 
-def _fused_lstm_segment(d: _Direction, span: slice, x: torch.Tensor, h, c, last: int) -> tuple:
+def _fused_lstm_segment(d: _Direction, span: slice, h, c, last: int) -> tuple:
     """An LSTM segment: the kernel's own gates where oneDNN gives them (as trace_recurrent) and they
     are the model's, else the gates from the states; cells by the scan. -> hidden (n, H_out), last c."""
     views = {name: torch.from_numpy(d.arrays[name])[span] for name in onednn_lstm.GATE_ROWS}
-    out, c_last = None, None
+    out, c_last, x = None, None, d.kernel_x(span)
     if onednn_lstm.kernel_available(x, [d.w]):
         out = onednn_lstm._trace_direction(x, d.w, h, c, d.reverse, views)
     from_kernel = out is not None and not d.sets("cell")  # set cells: the kernel's i, f, g are made up
@@ -198,7 +205,7 @@ def _fused_lstm_segment(d: _Direction, span: slice, x: torch.Tensor, h, c, last:
         out, _, c_last = _fused_direction(d.shape, x, d.w, h, c, d.reverse)  # c in the module's dtype
     d.show(span, out, ("hidden",))
     if not from_kernel:  # i, f, g, o read only x and h: the own weights give the model's gates
-        _lstm_gates(x, out, h, d.own_w or d.w, d.reverse, views)
+        _lstm_gates(d.x[span], out, h, d.own_w or d.w, d.reverse, views)
     d.show(span, out, GATE_ROWS["LSTM"])  # before the cells: they are the recurrence over these gates
     cell = d.arrays["cell"][span]  # (n, H) float32 view
     np.multiply(d.arrays["input_gate"][span], d.arrays["candidate"][span], out=cell)

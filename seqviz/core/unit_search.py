@@ -4,7 +4,7 @@
     match_steps(trace, units)               where else those units are on: the fraction on at each step
     match_texts(model, texts, units)        the same over other texts (a task's examples)
     rank_difference(trace_a, trace_b, step) units whose values differ most between two runs at a step
-    copy_values(source, units, steps)       edits that set units to `source`'s values (seqviz.edits)
+    copy_values(source, units, steps)       an edit that sets units to `source`'s values (seqviz.edits)
 
 Every function reads one array of the trace contract (docs/trace.md), (T, L, D, H): `hidden`, `cell`,
 a gate or `candidate` of a recurrent model, or a Transformer's `hidden` (T, L, 1, d_model), at one
@@ -258,28 +258,30 @@ def copy_values(
     layer: int = -1,
     direction: int = 0,
 ) -> list[ClampGate | SetHidden | SetCell]:
-    """Edits (seqviz.edits) that set `units` of `array` to `source`'s values at `steps`, one per unit
-    and step: trace another run of the same model with them to carry `source`'s units into it
-    (e.g. the units that differ most at "spain", copied into the run on "france"). `array` is
-    `hidden`, `cell` or a gate of a recurrent model."""
+    """One edit (seqviz.edits) that sets `units` of `array` to `source`'s values at `steps`, its value
+    the (len(steps), len(units)) array of them: trace another run of the same model with it to carry
+    `source`'s units into it (e.g. the units that differ most at "spain", copied into the run on
+    "france"). `array` is `hidden`, `cell` or a gate of a recurrent model. A list, as other edits are
+    passed (the edit's steps and units come sorted, duplicates merged)."""
     values = unit_values(source, array, layer, direction)  # (T, H)
     layer = layer % source[array].shape[1]  # edits take a non-negative layer
-    chosen = [int(u) for u in units]
+    chosen = sorted({int(u) for u in units})
     if not chosen:
         raise ValueError("no units given: choose the units to copy")
-    edits: list[ClampGate | SetHidden | SetCell] = []
-    for t in _steps(steps, len(values)).tolist():
-        for u in chosen:
-            edits.append(_edit(array, layer, u, t, float(values[t, u]), direction))
-    return edits
+    bad = [u for u in chosen if not 0 <= u < values.shape[1]]
+    if bad:
+        raise ValueError(f"unit {bad[0]} is out of range: {array} has units 0..{values.shape[1] - 1}")
+    at = _steps(steps, len(values))
+    grid = values[np.ix_(at, chosen)]  # (len(steps), len(units)), float32 as traced
+    return [_edit(array, layer, chosen, at.tolist(), grid, direction)]
 
 
-def _edit(array: str, layer: int, unit: int, step: int, value: float, direction: int):
-    """The value edit that sets `array` of one unit at one step."""
+def _edit(array: str, layer: int, units: list[int], steps: list[int], values: np.ndarray, direction: int):
+    """The value edit that sets `array` of `units` at `steps` to `values` (len(steps), len(units))."""
     if array == "hidden":
-        return SetHidden(layer, [unit], [step], value, direction)
+        return SetHidden(layer, units, steps, values, direction)
     if array == "cell":
-        return SetCell(layer, [unit], [step], value, direction)
+        return SetCell(layer, units, steps, values, direction)
     if array in _GATE_NAMES:
-        return ClampGate(array, layer, [unit], [step], value, direction)
+        return ClampGate(array, layer, units, steps, values, direction)
     raise ValueError(f"{array!r} cannot be set; edits set hidden, cell and the gates")

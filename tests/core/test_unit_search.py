@@ -4,6 +4,7 @@ them from the Spain run into the France run makes the model predict "spanish".""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -118,15 +119,28 @@ def test_rank_difference_finds_the_units_that_differ_at_a_step():
         rank_difference(a, b, 7, 30)
 
 
-def test_copy_values_makes_one_edit_per_unit_and_step_of_the_right_kind():
+def test_copy_values_makes_one_edit_of_the_right_kind_holding_every_value():
     tr = hand_trace()
-    edits = copy_values(tr, [2, 4], range(10, 12), layer=-1)
-    assert all(isinstance(e, SetHidden) and e.layer == 1 for e in edits)
-    assert [(e.units, e.steps) for e in edits] == [((2,), (10,)), ((4,), (10,)), ((2,), (11,)), ((4,), (11,))]
-    assert edits[1].value == pytest.approx(float(tr["hidden"][10, 1, 0, 4]))
+    edits = copy_values(tr, [4, 2], range(10, 12), layer=-1)
+    assert len(edits) == 1 and isinstance(edits[0], SetHidden) and edits[0].layer == 1
+    assert (edits[0].units, edits[0].steps) == ((2, 4), (10, 11))
+    np.testing.assert_array_equal(edits[0].value_array(), tr["hidden"][10:12, 1, 0][:, [2, 4]])
+    assert edits[0].describe() == "hidden of layer 1, units 2,4 = 2\u00d72 values at steps 10,11"
     assert isinstance(copy_values(tr, [2], [3], array="cell")[0], SetCell)
     gates = seqviz.Trace({"forget_gate": tr["hidden"]}, tokens=tr.tokens)
     assert isinstance(copy_values(gates, [2], [3], array="forget_gate")[0], ClampGate)
+    with pytest.raises(ValueError, match="unit 6 is out of range: hidden has units 0..5"):
+        copy_values(tr, [2, 6], [3])
+
+
+def one_per_unit_and_step(edit) -> list:
+    """The edit as single-value edits, one per unit and step (what copy_values used to return)."""
+    grid = edit.value_array()
+    return [
+        dataclasses.replace(edit, units=[u], steps=[t], value=float(grid[i, j]))
+        for i, t in enumerate(edit.steps)
+        for j, u in enumerate(edit.units)
+    ]
 
 
 # The bundled long-range models: the country lives in a few units.
@@ -181,6 +195,8 @@ def test_copying_the_units_that_differ_at_the_country_flips_the_language(longran
         edits = copy_values(runs[b], [r.unit for r in ranking], steps, array=array)
         edited = model.trace(FRANCE.replace("france", a), edits=edits)
         assert predicted(model, edited) == LANGUAGES[b], f"{a} -> {b}"
+        singles = model.trace(FRANCE.replace("france", a), edits=one_per_unit_and_step(edits[0]))
+        np.testing.assert_allclose(edited["probs"], singles["probs"], rtol=0, atol=1e-6)
 
 
 def test_one_unit_is_not_enough(longrange):
