@@ -9,12 +9,14 @@ Indices are 0-based, as in the trace's arrays (T, L, D, H): `layer`, `direction`
 nested lists): one value per unit (len(units),), the same at every step, or one per step and unit
 (len(steps), len(units)) — "B's values from here on" in one edit. The rows and columns follow `steps`
 and `units` as given; both are stored sorted (the values reordered with them), and an array refuses
-duplicate indices (which of two values would win?). Stored as a float, or a tuple of rows (one row for
-per-unit values), so an edit stays hashable; `value_array()` gives the (len(steps), len(units)) grid.
-The edited value is what the model carries forward, exactly as if it had
-computed it: a clamped forget gate changes c_t, hence h_t, hence the next layer's input at that step
-and the layer's own recurrence at every later step (for the backward direction, "later" is earlier in
-the text). The trace shows the edited values. seqviz.core.recurrent_edits does the computation.
+duplicate indices (which of two values would win?). Stored as a float (also for one row of equal
+values), or a tuple of rows (one row for per-unit values), so an edit stays hashable and equal edits
+compare equal; `value_array()` gives the (len(steps), len(units)) grid.
+
+The edited value is what the model carries forward, exactly as if it had computed it: a clamped forget
+gate changes c_t, hence h_t, hence the next layer's input at that step and the layer's own recurrence
+at every later step (for the backward direction, "later" is earlier in the text). The trace shows the
+edited values. seqviz.core.recurrent_edits does the computation.
 
 The dataclasses only hold and check their own fields; `check_value_edits` checks them against a model.
 """
@@ -106,6 +108,9 @@ class _ValueEdit:
             raise ValueError(_shape_message(grid.shape, len(given_steps), len(units)))
         object.__setattr__(self, "units", units)
         object.__setattr__(self, "steps", steps)
+        if len(rows) == 1 and (rows == rows[0, 0]).all():  # one number after all: stored as one
+            object.__setattr__(self, "value", float(rows[0, 0]))
+            return
         object.__setattr__(self, "value", tuple(map(tuple, rows[np.ix_(step_order, unit_order)].tolist())))
 
     @property
@@ -135,8 +140,6 @@ def value_text(edit: _ValueEdit) -> str:
     if isinstance(edit.value, float):
         return f"{edit.value:g}"
     rows, columns = len(edit.value), len(edit.value[0])
-    if rows * columns == 1:
-        return f"{edit.value[0][0]:g}"
     return f"{columns} values" if rows == 1 else f"{rows}\u00d7{columns} values"
 
 

@@ -4,6 +4,8 @@ another text and scene-file form (seqviz.app.viewer.what_if)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from traces import encoder_decoder_trace, gru_trace, lstm_trace, rnn_trace, transformer_trace
 
@@ -161,3 +163,30 @@ def test_an_edit_is_a_small_json_object_and_bad_ones_are_refused_in_one_line():
         with pytest.raises(what_if.EditProblem, match=message) as caught:
             what_if.from_dict(data)
         assert "\n" not in str(caught.value)
+
+
+def test_an_array_edit_is_one_line_one_json_object_and_is_cut_but_never_extended():
+    """B's values copied from here on (Find units): one edit, described in one line, numbered as the
+    panels number things; saved as rows of values; cut with its rows when the text gets shorter, and
+    not extended when it gets longer (there are no B values for new steps), unlike one value per unit."""
+    values = [[0.5, -1.25, 2.0], [0.25, 0.0, -0.5], [1.5, 1.0, 0.75]]  # (steps 5..7, units 9, 2, 4)
+    copied = SetCell(1, [9, 2, 4], range(5, 8), values)
+    assert what_if.describe(copied) == "cell c of units 2,4,9, layer 2 = 3\u00d73 values at steps 6\u20138"
+    per_unit = SetHidden(0, [1, 3], range(5, 8), [0.5, -0.5])
+    assert what_if.describe(per_unit) == "h of units 1,3, layer 1 = 2 values at steps 6\u20138"
+    data = json.loads(json.dumps(what_if.to_dict(copied)))
+    assert data["units"] == [2, 4, 9] and data["value"][0] == [-1.25, 2.0, 0.5]  # columns follow units
+    assert what_if.from_dict(data) == copied
+    assert what_if.from_dict(json.loads(json.dumps(what_if.to_dict(per_unit)))) == per_unit
+    longer, dropped = what_if.fit_to_length((copied, per_unit), 8, 11)
+    assert longer == (copied, SetHidden(0, [1, 3], range(5, 11), [0.5, -0.5])) and dropped == ()
+    shorter, _ = what_if.fit_to_length((copied,), 8, 7)
+    assert shorter == (SetCell(1, [9, 2, 4], [5, 6], values[:2]),)
+    _, dropped = what_if.fit_to_length((copied,), 8, 5)
+    assert dropped == (what_if.describe(copied),)
+    wrong = {"kind": "SetCell", "layer": 0, "units": [1, 2], "steps": [3], "value": [[1.0, 2.0, 3.0]]}
+    with pytest.raises(
+        what_if.EditProblem, match=r"SetCell: value has shape \(1, 3\); with 2 units"
+    ) as caught:
+        what_if.from_dict(wrong)
+    assert "\n" not in str(caught.value)

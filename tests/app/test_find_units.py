@@ -10,6 +10,7 @@ from PySide6.QtTest import QTest
 from traces import shown
 
 from seqviz.app import MainWindow
+from seqviz.app.viewer import what_if
 from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window.docks import DockArea, panel_classes
 from seqviz.app.window.find_units import FindUnitsTool
@@ -120,8 +121,10 @@ def test_setting_the_cell_units_to_spain_s_at_the_country_makes_the_france_run_p
     panel.edit_button.click()
     finish(window)
     assert prediction(window) == "spanish"
-    assert len(window.edits) == 10 and window.step == COUNTRY and window.run.text == FRANCE
-    assert panel.matches.toPlainText().startswith("10 edits: cell units set to B's values")
+    assert len(window.edits) == 1 and window.step == COUNTRY and window.run.text == FRANCE
+    assert len(window.edits[0].units) == 10 and window.edits[0].steps == (COUNTRY - 1,)
+    note = f"One edit: 10 cell units set to B's values at step {COUNTRY}"
+    assert panel.matches.toPlainText().startswith(note)
 
 
 def test_hidden_units_need_setting_from_here_on_in_an_lstm(window):
@@ -136,7 +139,15 @@ def test_hidden_units_need_setting_from_here_on_in_an_lstm(window):
     panel.edit_button.click()
     finish(window)
     assert prediction(window) == "spanish"
-    assert len(window.edits) == 10 * (window.num_steps - COUNTRY + 1)  # one per unit and step
+    (edit,) = window.edits  # one edit holding B's values of 10 units at every step from here on
+    assert len(edit.units) == 10 and edit.steps == tuple(range(COUNTRY - 1, window.num_steps))
+    assert edit.value_array().shape == (window.num_steps - COUNTRY + 1, 10)
+    rows = f"{window.num_steps - COUNTRY + 1}\u00d710 values at steps {COUNTRY}\u2013{window.num_steps}"
+    assert window.what_if.list.texts == [what_if.describe(edit)] and rows in what_if.describe(edit)
+    edited = [note for note in window.notices.notes if note.startswith("Edited model")]
+    assert edited == [
+        f"Edited model ({what_if.describe(edit)}): every number is what the edited model computes."
+    ]
 
 
 def test_a_script_can_wait_for_b_and_the_examples(window):

@@ -73,9 +73,17 @@ def test_transplant_copies_b_at_the_step_or_onward():
     ranking = logic.differ_rows(a, b, 5, "cell", 0, 0, top=2)
     at = logic.transplant(ranking, b, [3], 5, a.num_steps, logic.AT_STEP)
     assert at == [SetCell(0, [3], [4], float(b["cell"][4, 0, 0, 3]))]
-    onward = logic.transplant(logic.differ_rows(a, b, 5, "hidden", 0, 0, 2), b, [3, 1], 5, 8, logic.ONWARD)
-    assert len(onward) == 2 * 4 and all(isinstance(e, SetHidden) for e in onward)
-    assert {e.steps[0] for e in onward} == {4, 5, 6, 7}
+    assert (
+        logic.edit_note(a, ranking, logic.AT_STEP, at[0])
+        == "One edit: 1 cell unit set to B's values at step 5"
+    )
+    differ = logic.differ_rows(a, b, 5, "hidden", 0, 0, 2)
+    onward = logic.transplant(differ, b, [3, 1], 5, 8, logic.ONWARD)
+    assert len(onward) == 1 and isinstance(onward[0], SetHidden)  # one edit, not one per unit and step
+    assert onward[0].units == (1, 3) and onward[0].steps == (4, 5, 6, 7)
+    np.testing.assert_array_equal(onward[0].value_array(), b["hidden"][4:8, 0, 0][:, [1, 3]])
+    note = logic.edit_note(a, differ, logic.ONWARD, onward[0])
+    assert note == "One edit: 2 hidden units set to B's values at steps 5\u20138"
 
 
 def test_token_marks_parse_what_the_strip_and_the_panel_write():

@@ -51,6 +51,8 @@ def test_an_array_is_stored_sorted_hashable_and_given_back_as_a_grid():
     assert per_unit.value == ((-1.0, 0.5),) and not per_unit.per_step
     assert per_unit.value_array().shape == (10, 2) and (per_unit.value_array()[:, 1] == 0.5).all()
     assert SetHidden(0, [1, 1], [2], 0.5).units == (1,)  # one number: repeated indices merge, as before
+    assert SetHidden(0, [1, 2], [3, 4], np.array([0.5, 0.5])) == SetHidden(0, [1, 2], [3, 4], 0.5)
+    assert SetHidden(0, [1], [4], [[0.25]]).value == 0.25  # one number, however it came
 
 
 def test_descriptions_count_the_values_and_show_a_number_only_when_there_is_one():

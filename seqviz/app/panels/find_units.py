@@ -152,7 +152,7 @@ class FindUnitsPanel(Panel):
         self.when_box.addItem("from here on", logic.ONWARD)
         self.when_box.setToolTip(
             "At this step: the model carries the set values on. From here on: B's values at every "
-            "later step too (one edit per unit and step)"
+            "later step too (one edit, holding B's values of each unit at each step)"
         )
         self.matches = QTextBrowser()  # scrolls: a long list of matches never makes the panel taller
         self.matches.setMinimumHeight(self.fontMetrics().height() * 2)
@@ -323,7 +323,7 @@ class FindUnitsPanel(Panel):
             self.trace.num_steps,
             self.when_box.currentData(),
         )
-        self.set_status(logic.edit_note(self.trace, self.ranking, self.when_box.currentData(), len(edits)))
+        self.set_status(logic.edit_note(self.trace, self.ranking, self.when_box.currentData(), edits[0]))
         self.editsRequested.emit(edits)
 
     # state -> view --------------------------------------------------------------------------------

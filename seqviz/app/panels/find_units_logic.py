@@ -164,8 +164,9 @@ def describe_steps(trace: Trace, steps: Sequence[int], limit: int = 12) -> str:
 def transplant(
     ranking: Ranking, trace_b: Trace, units: Sequence[int], step: int, num_steps: int, when: str
 ) -> list:
-    """Edits (seqviz.edits) that set `units` of the ranked array to B's values at `step` (1-based),
-    or from `step` to the last step both runs have (`when` ONWARD)."""
+    """One edit (seqviz.edits, in a list) that sets `units` of the ranked array to B's values at
+    `step` (1-based), or from `step` to the last step both runs have (`when` ONWARD): its value is
+    the (steps, units) array of B's values."""
     last = min(num_steps, trace_b.num_steps) if when == ONWARD else step
     return copy_values(
         trace_b,
@@ -177,10 +178,14 @@ def transplant(
     )
 
 
-def edit_note(trace: Trace, ranking: Ranking, when: str, count: int) -> str:
-    """One line on the edits Set to B's values makes; for an LSTM's hidden units at one step, why the
-    model may forget them (it computes h_t+1 from its cell, which the edit leaves as it was)."""
-    note = f"{count} edit{'s' if count != 1 else ''}: {ranking.array} units set to B's values"
+def edit_note(trace: Trace, ranking: Ranking, when: str, edit) -> str:
+    """One line on the edit Set to B's values makes (steps 1-based); for an LSTM's hidden units at one
+    step, why the model may forget them (it computes h_t+1 from its cell, which the edit leaves as
+    it was)."""
+    first, last = edit.steps[0] + 1, edit.steps[-1] + 1
+    where = f"at step {first}" if first == last else f"at steps {first}\u2013{last}"
+    count = len(edit.units)
+    note = f"One edit: {count} {ranking.array} unit{'s' * (count != 1)} set to B's values {where}"
     if when == AT_STEP and ranking.array == "hidden" and "cell" in trace:
         note += (
             ". An LSTM computes its next h from its cell, which keeps A's values: "

@@ -7,7 +7,8 @@ AblateHead); the Session holds the current model's list (`Session.edits`) and tr
   `edit.describe()` counts from 0, as the arrays do); units from 0, as the heatmaps show them.
 - `added`, `removed`, `with_scale`: a new list from an old one (a list is a tuple, never changed).
 - `fit_to_length`: a list made for a text of one length, for a text of another (a new text, or one
-  generated token more): an edit that runs to the last step keeps running to the last step.
+  generated token more): an edit that runs to the last step keeps running to the last step, unless its
+  values differ by step (B's values copied "from here on": there are none for the new steps).
 - `to_dict` / `from_dict`: an edit as a small JSON object, for scene files.
 """
 
@@ -18,7 +19,7 @@ import math
 from collections.abc import Iterable
 
 from seqviz.core.edits import AblateHead, ScaleRecurrent
-from seqviz.core.edits_values import ClampGate, SetCell, SetHidden, is_value_edit, spans
+from seqviz.core.edits_values import ClampGate, SetCell, SetHidden, is_value_edit, spans, value_text
 
 KINDS = {cls.__name__: cls for cls in (ClampGate, SetHidden, SetCell, ScaleRecurrent, AblateHead)}
 ATTENTION_WORDS = {"self": "", "cross": "cross-attention ", "encoder": "encoder "}
@@ -49,7 +50,7 @@ def describe(edit: object) -> str:
         way = " (backward)" if edit.direction else ""
         steps = [s + 1 for s in edit.steps]
         at = f"step{'s' if len(steps) > 1 else ''} {spans(steps)}"
-        return f"{what} of {units}, layer {edit.layer + 1}{way} = {edit.value:g} at {at}"
+        return f"{what} of {units}, layer {edit.layer + 1}{way} = {value_text(edit)} at {at}"
     return str(edit)
 
 
@@ -97,34 +98,43 @@ def fit_to_length(edits: tuple, made_for: int | None, steps: int) -> tuple[tuple
     """(edits, dropped) for a text of `steps` steps, the edits having been made for `made_for` steps.
 
     A forward value edit whose steps reach the last step of its text goes on to the new last step
-    ("from here" stays "to the end" as text is typed or generated); steps beyond the new text are cut,
-    and an edit with none left is dropped (its description is in `dropped`). Other edits stay."""
+    ("from here" stays "to the end" as text is typed or generated) with the same value(s), unless its
+    values differ by step (an array of B's values has none for new steps: it is only cut). Steps
+    beyond the new text are cut, with their rows of values, and an edit with none left is dropped
+    (its description is in `dropped`). Other edits stay."""
     out, dropped = [], []
     for edit in edits:
         if not is_value_edit(edit):
             out.append(edit)
             continue
-        kept = [s for s in edit.steps if s < steps]
+        kept = [s for s in edit.steps if s < steps]  # a prefix: steps are sorted
         runs_to_end = made_for is not None and edit.direction == 0 and edit.steps[-1] == made_for - 1
-        if runs_to_end and steps > made_for:
+        if runs_to_end and steps > made_for and not edit.per_step:
             kept += range(made_for, steps)
         if not kept:
             dropped.append(describe(edit))
+        elif tuple(kept) == edit.steps:
+            out.append(edit)
         else:
-            out.append(edit if tuple(kept) == edit.steps else dataclasses.replace(edit, steps=kept))
+            value = edit.value[: len(kept)] if edit.per_step else edit.value
+            out.append(dataclasses.replace(edit, steps=kept, value=value))
     return tuple(out), tuple(dropped)
 
 
 # scene files --------------------------------------------------------------------------------------
 def to_dict(edit: object) -> dict:
     """{"kind": "ClampGate", "gate": "forget_gate", "layer": 0, "units": [3], "steps": [4, 5], ...}:
-    the edit's own fields, 0-based as in seqviz.edits."""
+    the edit's own fields, 0-based as in seqviz.edits; an array value is a list of rows."""
     check_edit(edit)
     data: dict = {"kind": type(edit).__name__}
     for f in dataclasses.fields(edit):
-        value = getattr(edit, f.name)
-        data[f.name] = list(value) if isinstance(value, tuple) else value
+        data[f.name] = _json_value(getattr(edit, f.name))
     return data
+
+
+def _json_value(value: object) -> object:
+    """Tuples (nested too) as lists."""
+    return [_json_value(v) for v in value] if isinstance(value, tuple) else value
 
 
 def from_dict(data: object) -> object:
