@@ -185,6 +185,7 @@ def open_model(obj: Any, *, source: str = "", label: str = "") -> SequenceModel:
     Raises a TypeError that names what seqviz opens."""
     if isinstance(obj, SequenceModel):
         return obj
+    _refuse_meta_weights(obj)
     from seqviz.core.seqmodel import TokenModel
 
     if isinstance(obj, TokenModel):
@@ -202,6 +203,7 @@ def open_model(obj: Any, *, source: str = "", label: str = "") -> SequenceModel:
     from seqviz.core.transformer_trace import is_transformer
 
     if isinstance(obj, nn.RNNBase) or is_transformer(obj):
+        _refuse_own_forward(obj)
         return TorchModuleAdapter(obj, source, label)
     if callable(getattr(obj, "__seqviz_trace__", None)):
         return TracingModuleAdapter(obj, source, label)
@@ -210,6 +212,37 @@ def open_model(obj: Any, *, source: str = "", label: str = "") -> SequenceModel:
         "Transformer encoder/decoder layers and stacks, seqviz models (seqviz.load_model) and Hugging Face "
         "models (a transformers model, or (model, tokenizer))"
     )
+
+
+def _refuse_meta_weights(obj: Any) -> None:
+    """A module on the "meta" device has shapes but no values: say so, not torch's bare message."""
+    parameters = getattr(obj, "parameters", None)
+    if not callable(parameters):
+        return
+    try:
+        on_meta = any(p.is_meta for p in parameters())
+    except Exception:  # parameters() of something that is no torch module: open_model says what it takes
+        return
+    if on_meta:
+        raise ValueError(
+            f"the {type(obj).__name__} has its weights on the 'meta' device (shapes, no values), so "
+            "there is nothing to trace: load its weights first (module.to_empty(device='cpu'), then "
+            "module.load_state_dict(...))"
+        )
+
+
+def _refuse_own_forward(module: Any) -> None:
+    """A subclass of a torch module with its own forward computes something else than torch's module
+    does; seqviz traces torch's computation, so the arrays would not be what the module computes."""
+    for part in [module, *getattr(module, "layers", ())]:
+        torch_class = next(c for c in type(part).__mro__ if c.__module__.startswith("torch.nn"))
+        if type(part).forward is not torch_class.forward:
+            raise TypeError(
+                f"seqviz cannot trace a {type(part).__name__}: it is an nn.{torch_class.__name__} with its "
+                f"own forward(), and seqviz traces nn.{torch_class.__name__}'s computation, which would not "
+                f"be what your forward() computes; trace the plain nn.{torch_class.__name__} it uses, or "
+                "give seqviz the inputs your forward() feeds it"
+            )
 
 
 def _with_edits(trace: Trace, edits: Sequence[Any]) -> Trace:

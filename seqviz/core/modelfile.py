@@ -8,7 +8,9 @@ Only classes on a fixed list are ever constructed from a file (nn.RNN/GRU/LSTM a
 `seqmodel.backbone_classes()`).
 
 `load_model` also takes model ids: the bundled models (files in `seqviz.core.resources.models_dir()`)
-and `untrained-<arch>`, a seeded untrained model built in code (`seqmodel.fresh_model`).
+and `untrained-<arch>`, a seeded untrained model built in code (`seqmodel.fresh_model`). An id always
+means that model: a file of the same name in the working folder is opened as a path (`./longrange-lstm`),
+so what is loaded is never a stranger's file under a bundled model's name.
 
 It also reads raw state dicts of a single nn.RNN / nn.GRU / nn.LSTM, saved as `.safetensors`
 (without seqviz metadata) or with `torch.save` (read with `torch.load(weights_only=True)` only, which
@@ -28,10 +30,12 @@ from typing import TYPE_CHECKING, Any
 
 from seqviz.core import resources, word_lm
 from seqviz.core.atomic import atomic_path
+from seqviz.core.file_limits import path_problem
 from seqviz.core.module_pickle import SAVE_INSTEAD, read_pickled_module, state_dict_of
 from seqviz.core.statedict import (
     ModelFileError,
     PickledObjectsError,
+    check_float_weights,
     few_keys,
     first_sentence,
     infer_recurrent,
@@ -99,25 +103,29 @@ def model_ids() -> list[str]:
 
 
 def _untrained_arch(path_or_id: str | os.PathLike[str]) -> str | None:
-    """The arch of an `untrained-<arch>` id, unless a file of that name exists here (files come first)."""
+    """The arch of an `untrained-<arch>` id (an id, never a file of that name: see resolve_model_path)."""
     if not isinstance(path_or_id, str) or path_or_id not in untrained_model_ids():
         return None
-    return None if Path(path_or_id).exists() else path_or_id.removeprefix(_UNTRAINED_PREFIX)
+    return path_or_id.removeprefix(_UNTRAINED_PREFIX)
 
 
 def resolve_model_path(path_or_id: str | os.PathLike[str]) -> Path:
-    """An existing path as is; a bundled model id (no folder, no suffix) -> its file; a model name of the
-    local Hugging Face cache -> its snapshot folder; else ModelFileError."""
-    try:
-        path = Path(path_or_id)
-        if path.exists():
-            return path
-    except (OSError, ValueError) as exc:  # e.g. a NUL byte or a name too long for the file system
-        raise ModelFileError(f"no such file or bundled model: {path_or_id!r} ({exc})") from None
+    """A bundled model id -> its file; an existing path as is; a model name of the local Hugging Face
+    cache -> its snapshot folder; else ModelFileError.
+
+    Ids and paths never collide: an id (a str of letters, digits, '-' and '_', without a folder or a
+    suffix) that names a bundled model is that model, even when a file of that name lies in the working
+    folder; that file opens as a path with a folder, `./longrange-lstm`."""
     if isinstance(path_or_id, str) and _ID_RE.match(path_or_id):
         bundled = bundled_models_dir() / f"{path_or_id}.safetensors"
         if bundled.is_file():
             return bundled
+    problem = path_problem(path_or_id)
+    if problem is not None:  # a name too long for the file system, a file used as a folder
+        raise ModelFileError(f"cannot open {_short(str(path_or_id))!r}: {problem}")
+    path = Path(path_or_id)
+    if path.exists():
+        return path
     cached = _cached_hub_model(path_or_id)  # a Hugging Face name ("gpt2", "org/name") on this machine
     if cached is not None:
         return cached
@@ -132,6 +140,11 @@ def resolve_model_path(path_or_id: str | os.PathLike[str]) -> Path:
     hub_name = _HUB_NAME_RE.match(str(path_or_id)) and Path(path_or_id).suffix not in _FILE_SUFFIXES
     hint = f"; {_hub_hint(path_or_id)}" if hub_name else ""
     raise ModelFileError(f"no such file or bundled model: {path_or_id} does not exist{hint}")
+
+
+def _short(name: str, limit: int = 80) -> str:
+    """A name for a message: long ones cut in the middle."""
+    return name if len(name) <= limit else f"{name[: limit // 2]}...{name[-limit // 2 :]}"
 
 
 _HUB_NAME_RE = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")  # "org/name", as the Hugging Face Hub names
@@ -206,6 +219,7 @@ def _load_file(path: Path, nonlinearity: str | None, vocab: word_lm.VocabArg, he
         tensors, metadata = read_tensors(path)
     except PickledObjectsError:  # torch.save(model): read as data, never run (core.module_pickle)
         return _load_pickled_module(path, nonlinearity, vocab, heads)
+    check_float_weights(path, tensors)
     if METADATA_KEY in metadata:
         _no_example_options(path, vocab, heads, "a seqviz model file with its own vocabulary")
         return _build_seqviz_model(path, metadata[METADATA_KEY], tensors)
@@ -263,7 +277,12 @@ def _build_seqviz_model(path: Path, text: str, tensors: dict[str, torch.Tensor])
         )
     kind = header.get("kind")
     if kind == "TokenModel":
+        from seqviz.core.model_metadata import metadata_problem
         from seqviz.core.seqmodel import TokenModel
+
+        problem = metadata_problem(header)  # types and sizes, before it is built and used
+        if problem:
+            raise ModelFileError.at(path, f"its TokenModel metadata {problem}")
 
         return _instantiate(
             path, lambda: TokenModel.from_metadata(header), tensors, "its TokenModel metadata"

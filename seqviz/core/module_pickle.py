@@ -21,11 +21,17 @@ name, `FUNCTIONS`); a file that names anything else is refused before it is unpi
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from seqviz.core.statedict import ModelFileError, first_sentence
+from seqviz.core.statedict import (
+    ModelFileError,
+    check_float_weights,
+    check_tensors,
+    checked_size,
+    first_sentence,
+    guarded_torch_load,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -106,6 +112,7 @@ def read_pickled_module(path: Path) -> PickledObject:
     class or function seqviz will not read (nothing has been unpickled then)."""
     import torch
 
+    size = checked_size(path)
     names = _globals_of(path)
     refused = sorted(name for name in names if not readable(name))
     if refused:
@@ -114,9 +121,10 @@ def read_pickled_module(path: Path) -> PickledObject:
         (PickledFunction(name), name) if name in FUNCTIONS else (stand_in(name), name) for name in names
     ]
     try:
-        with warnings.catch_warnings(), torch.serialization.safe_globals(allowed), open(path, "rb") as fh:
-            warnings.simplefilter("ignore", UserWarning)
-            obj = torch.load(fh, map_location="cpu", weights_only=True)
+        with torch.serialization.safe_globals(allowed):
+            obj = guarded_torch_load(path, size)
+    except ModelFileError:
+        raise
     except Exception as exc:  # the restricted unpickler refuses anything else the file tries
         raise ModelFileError.at(
             path, f"the pickled model is damaged or not what it claims ({first_sentence(str(exc))})"
@@ -160,8 +168,16 @@ def refusal(names: list[str]) -> str:
 # The data --------------------------------------------------------------------------------------------
 
 
-def state_dict_of(path: Path, obj: PickledObject, prefix: str = "") -> dict[str, torch.Tensor]:
-    """What `module.state_dict()` would give: parameters and persistent buffers, by dotted name."""
+def state_dict_of(path: Path, obj: PickledObject) -> dict[str, torch.Tensor]:
+    """What `module.state_dict()` would give: parameters and persistent buffers, by dotted name; each
+    a dense float tensor, and all of them within what the file stores (statedict.check_tensors)."""
+    tensors = _tensors_of(path, obj, "")
+    check_tensors(path, tensors, checked_size(path))
+    check_float_weights(path, tensors)
+    return tensors
+
+
+def _tensors_of(path: Path, obj: PickledObject, prefix: str) -> dict[str, torch.Tensor]:
     import torch
 
     skip = obj.get("_non_persistent_buffers_set") or set()
@@ -178,7 +194,7 @@ def state_dict_of(path: Path, obj: PickledObject, prefix: str = "") -> dict[str,
             continue
         if not isinstance(child, PickledObject):
             raise ModelFileError.at(path, f"the submodule {prefix}{name} is a {type(child).__name__}")
-        tensors.update(state_dict_of(path, child, f"{prefix}{name}."))
+        tensors.update(_tensors_of(path, child, f"{prefix}{name}."))
     return tensors
 
 

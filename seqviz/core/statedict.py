@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from seqviz.core.file_limits import FileLimitError, check_allocation, regular_file, zip_inflation
+
 if TYPE_CHECKING:
     import torch
 
@@ -50,17 +52,44 @@ class PickledObjectsError(ModelFileError):
 
 
 def read_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """The tensors of a safetensors or PyTorch file and its metadata ({} for PyTorch files)."""
-    if path.is_dir():
-        raise ModelFileError.at(path, "it is a directory, not a model file")
-    size = path.stat().st_size
-    if size == 0:
-        raise ModelFileError.at(path, "the file is empty (0 bytes)")
+    """The tensors of a safetensors or PyTorch file and its metadata ({} for PyTorch files).
+
+    Every tensor is dense, on the CPU and of a floating-point type (`check_tensors`), and what they
+    take in memory is bounded by what the file stores (seqviz.core.file_limits)."""
+    size = checked_size(path)
     with open(path, "rb") as f:
         head = f.read(9)
     if _sniff(head, size, path) == "safetensors":
         return _read_safetensors(path, size)
-    return _read_torch_file(path), {}
+    return _read_torch_file(path, size), {}
+
+
+def checked_size(path: Path) -> int:
+    """The size of a model file that is a regular, non-empty file; else ModelFileError saying what
+    it is (a folder, a FIFO, a device, a name too long)."""
+    try:
+        size = regular_file(path)
+    except FileLimitError as exc:
+        raise ModelFileError.at(path, str(exc).replace("not a file", "not a model file")) from None
+    if size == 0:
+        raise ModelFileError.at(path, "the file is empty (0 bytes)")
+    return size
+
+
+def guarded_torch_load(path: Path, size: int, **options: Any) -> Any:
+    """torch.load(weights_only=True) of a file whose zip members were checked not to inflate beyond
+    the bound (a torch.save zip stores them uncompressed; a compressed one may declare gigabytes)."""
+    import torch
+
+    try:
+        zip_inflation(path, size)
+    except FileLimitError as exc:
+        raise ModelFileError.at(path, str(exc)) from None
+    with warnings.catch_warnings():  # torch's notes on pickle protocols mean nothing to our users
+        warnings.simplefilter("ignore", UserWarning)
+        # A file object, not a name: torch routes "*.safetensors" names elsewhere by themselves.
+        with open(path, "rb") as fh:
+            return torch.load(fh, map_location="cpu", weights_only=True, **options)  # never runs code
 
 
 def _sniff(head: bytes, size: int, path: Path) -> str:
@@ -97,7 +126,9 @@ def _read_safetensors(path: Path, size: int) -> tuple[dict[str, torch.Tensor], d
         raise ModelFileError.at(
             path, f"the file is truncated (tensor data ends at byte {data_end}, the file has {size} bytes)"
         )
-    return load_file(path, device="cpu"), dict(header.get("__metadata__") or {})
+    tensors = load_file(path, device="cpu")
+    check_tensors(path, tensors, size)
+    return tensors, dict(header.get("__metadata__") or {})
 
 
 def _data_length(path: Path, header: Any) -> int:
@@ -109,15 +140,11 @@ def _data_length(path: Path, header: Any) -> int:
         raise ModelFileError.at(path, "the safetensors header is damaged") from None
 
 
-def _read_torch_file(path: Path) -> dict[str, torch.Tensor]:
-    import torch
-
+def _read_torch_file(path: Path, size: int) -> dict[str, torch.Tensor]:
     try:
-        with warnings.catch_warnings():  # torch's notes on pickle protocols mean nothing to our users
-            warnings.simplefilter("ignore", UserWarning)
-            # A file object, not a name: torch routes "*.safetensors" names elsewhere by themselves.
-            with open(path, "rb") as fh:
-                obj = torch.load(fh, map_location="cpu", weights_only=True)  # never runs pickled code
+        obj = guarded_torch_load(path, size)
+    except ModelFileError:
+        raise
     except pickle.UnpicklingError as exc:
         refused = re.search(r"GLOBAL ([\w.]+)", str(exc))
         if refused:
@@ -133,7 +160,13 @@ def _read_torch_file(path: Path) -> dict[str, torch.Tensor]:
         raise ModelFileError.at(
             path, f"the PyTorch file is damaged or truncated ({first_sentence(str(exc))})"
         ) from None
-    return _as_state_dict(path, obj)
+    except Exception:  # random bytes can derail the unpickler anywhere ("pop from empty list")
+        raise ModelFileError.at(
+            path, f"it is damaged or not a PyTorch file (its pickle cannot be read); {_SAVE_HINT}"
+        ) from None
+    tensors = _as_state_dict(path, obj)
+    check_tensors(path, tensors, size)
+    return tensors
 
 
 def _as_state_dict(path: Path, obj: Any) -> dict[str, torch.Tensor]:
@@ -152,12 +185,59 @@ def _as_state_dict(path: Path, obj: Any) -> dict[str, torch.Tensor]:
                 f"{key!r}: save checkpoint[{key!r}] on its own",
             )
     for key, value in obj.items():
-        if not isinstance(key, str) or not isinstance(value, torch.Tensor):
+        if not isinstance(key, str):
+            raise ModelFileError.at(
+                path,
+                f"not a state dict: its key {key!r} is not text (a parameter name such as "
+                f"'weight_ih_l0'); {_SAVE_HINT}",
+            )
+        if not isinstance(value, torch.Tensor):
             raise ModelFileError.at(
                 path,
                 f"not a state dict: entry {key!r} is a {type(value).__name__}, not a tensor; {_SAVE_HINT}",
             )
     return dict(obj)
+
+
+def check_tensors(path: Path, tensors: Mapping[str, torch.Tensor], stored: int) -> None:
+    """Refuse tensors no reader should touch, or that would take far more memory than the file holds:
+    a sparse, quantised or meta tensor (densifying a malformed sparse tensor crashes torch), and
+    tensors that declare more bytes than `stored` allows (stride-0 or shared storages;
+    seqviz.core.file_limits). Only attributes are read: nothing here touches a tensor's data."""
+    import torch
+
+    needed = 0
+    for key, t in tensors.items():
+        if t.layout != torch.strided:
+            layout = str(t.layout).removeprefix("torch.")
+            raise ModelFileError.at(
+                path, f"{key} is a {layout} tensor; seqviz reads dense tensors only: save tensor.to_dense()"
+            )
+        if t.is_quantized or t.device.type != "cpu":
+            what = "quantised" if t.is_quantized else f"on the {t.device.type} device (no values)"
+            raise ModelFileError.at(path, f"{key} is {what}; save the model's float weights themselves")
+        needed += t.numel() * max(t.element_size(), 4)  # what the float32 (or float64) model will hold
+    try:
+        check_allocation(needed, stored, "its tensors would take")
+    except FileLimitError as exc:
+        raise ModelFileError.at(path, f"{exc} (tensors sharing one storage, or of stride 0?)") from None
+
+
+def check_float_weights(path: Path, tensors: Mapping[str, torch.Tensor]) -> None:
+    """seqviz's own models (its format, raw recurrent state dicts, the word_language_model example)
+    hold floating-point weights only: integer, bool or complex ones would be cast to float32 without
+    a word, so they are refused by name."""
+    import torch
+
+    for key, t in tensors.items():
+        if not t.is_floating_point():
+            kind = "complex" if t.is_complex() else "boolean" if t.dtype == torch.bool else "integer"
+            raise ModelFileError.at(
+                path,
+                f"{key} is {str(t.dtype).removeprefix('torch.')} ({kind}); seqviz reads floating-point "
+                "weights (float16, bfloat16, float32, float64) and would not cast these without a word: "
+                "convert them to float first",
+            )
 
 
 # Raw recurrent state dicts ------------------------------------------------------------------------
@@ -232,6 +312,12 @@ def few_keys(keys: list[str], n: int = 4) -> str:
 
 
 def first_sentence(text: str, limit: int = 200) -> str:
-    """The first sentence of a library's message."""
-    first = text.strip().splitlines()[0].split(". ")[0] if text.strip() else ""
+    """The first sentence of a library's message, on one line. A first line that only announces
+    what follows ("Error(s) in loading state_dict for LSTM:") keeps the lines after it."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    first = lines[0].split(". ")[0]
+    if first.endswith(":") and len(lines) > 1:
+        first = " ".join([first, *lines[1:]])
     return first if len(first) <= limit else first[: limit - 3] + "..."

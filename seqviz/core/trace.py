@@ -24,6 +24,8 @@ import numpy as np
 
 from seqviz.core.atomic import atomic_path
 from seqviz.core.causal_attention import CausalAttention
+from seqviz.core.file_limits import FileLimitError, is_zip_archive, regular_file, zip_inflation
+from seqviz.core.trace_check import header_problem, trace_problem
 from seqviz.core.trace_meta import TraceMeta, as_meta
 
 _META_KEY = "__seqviz_meta__"
@@ -118,23 +120,48 @@ class Trace(Mapping[str, np.ndarray]):
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Trace:
-        """Read a trace written by `save`. Raises `TraceFileError` for anything else."""
+        """Read a trace written by `save`. Raises `TraceFileError` for anything else: a file that is
+        not a regular file, whose compressed arrays would inflate beyond what it stores allows
+        (seqviz.core.file_limits), or whose trace breaks the contract (seqviz.core.trace_check)."""
         path = Path(path)
         try:
-            with np.load(path, allow_pickle=False) as data:
-                if _META_KEY not in data.files:
-                    raise TraceFileError(f"{path}: not a seqviz trace (no metadata inside)")
-                header = json.loads(bytes(data[_META_KEY]).decode("utf-8"))
-                if not isinstance(header, dict):
-                    raise TraceFileError(f"{path}: not a seqviz trace (its metadata is not a JSON object)")
-                arrays = {k: data[k] for k in data.files if k != _META_KEY}
-            return cls(arrays, header.get("tokens"), header.get("meta"), header.get("source_tokens"))
+            size = regular_file(path)
+            if not is_zip_archive(path):  # numpy would try it as a pickle or an .npy: say what it is not
+                raise TraceFileError(f"{path}: not a readable seqviz trace (it is not an .npz archive)")
+            zip_inflation(path, size)
+        except FileLimitError as exc:
+            raise TraceFileError(f"{path}: {exc}") from None
+        try:
+            trace = cls._read(path)
         except TraceFileError:
             raise
-        except FileNotFoundError:
-            raise TraceFileError(f"{path}: no such file") from None
+        except ValueError as exc:
+            if "allow_pickle" in str(exc):  # numpy's advice (load it unsafely) is not ours to give
+                raise TraceFileError(
+                    f"{path}: not a seqviz trace: it holds Python objects, which seqviz never loads "
+                    "(a trace holds arrays of numbers)"
+                ) from None
+            raise TraceFileError(f"{path}: not a readable seqviz trace ({exc})") from None
         except Exception as exc:  # zip, npy, JSON and malformed-metadata errors mean the same to the user
             raise TraceFileError(f"{path}: not a readable seqviz trace ({exc})") from None
+        problem = trace_problem(trace)
+        if problem is not None:
+            raise TraceFileError(f"{path}: not a valid seqviz trace: {problem}")
+        return trace
+
+    @classmethod
+    def _read(cls, path: Path) -> Trace:
+        with np.load(path, allow_pickle=False) as data:
+            if _META_KEY not in data.files:
+                raise TraceFileError(f"{path}: not a seqviz trace (no metadata inside)")
+            header = json.loads(bytes(data[_META_KEY]).decode("utf-8"))
+            if not isinstance(header, dict):
+                raise TraceFileError(f"{path}: not a seqviz trace (its metadata is not a JSON object)")
+            problem = header_problem(header)
+            if problem is not None:
+                raise TraceFileError(f"{path}: not a valid seqviz trace: {problem}")
+            arrays = {k: data[k] for k in data.files if k != _META_KEY}
+        return cls(arrays, header.get("tokens"), header.get("meta"), header.get("source_tokens"))
 
 
 class TraceFileError(ValueError):

@@ -27,10 +27,12 @@ def test_an_untrained_id_is_the_seeded_fresh_model(arch):
     assert not model.training
 
 
-def test_a_file_named_like_an_untrained_id_is_read_as_a_file(tmp_path, monkeypatch):
+def test_an_id_is_the_model_even_beside_a_file_of_that_name(tmp_path, monkeypatch):
+    """Ids and paths never collide: the id is the untrained model, the file opens as ./NAME."""
     seqviz.save_model(fresh_model("gru", seed=7), tmp_path / "untrained-lstm")
     monkeypatch.chdir(tmp_path)
-    assert seqviz.load_model("untrained-lstm").card.id == "untrained-gru"
+    assert seqviz.load_model("untrained-lstm").card.id == "untrained-lstm"
+    assert seqviz.load_model("./untrained-lstm").card.id == "untrained-gru"
 
 
 def test_an_unknown_id_names_every_id_there_is():

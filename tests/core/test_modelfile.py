@@ -339,7 +339,7 @@ BAD_FILES = {
     ),
     "unknown backbone": (
         lambda p: _unknown_backbone(p / "backbone.safetensors"),
-        "not describe a valid model",
+        "unknown backbone 'os.system'",
     ),
 }
 
