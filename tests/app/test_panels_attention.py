@@ -185,7 +185,7 @@ def test_seq2seq_decoder_self_attention_keys_are_the_decoder_inputs(qtbot):
     viewer.cursor.set_step(3)
     assert "key 1 '<s>'" in hover(qtbot, panel.canvas, panel.matrix.plot, 1, 3)
     right = [t.toPlainText() for t in panel.lines.right_texts if t.isVisible()]
-    assert right[0] == "<s>"
+    assert right[0].startswith("1 <s> ")  # position, token and weight
 
 
 def test_thumbnails_fit_a_short_dock(qtbot):

@@ -43,7 +43,8 @@ def test_cursor_and_future_follow_the_step(qtbot):
     viewer.cursor.set_step(3)
     assert panel.step_line.value() == 3
     assert panel.mask.isVisible()
-    assert (panel.mask.rect().left(), panel.mask.rect().right()) == (3.5, 10.5)
+    # the line ends at the step: its segment towards step 4 is the future
+    assert (panel.mask.rect().left(), panel.mask.rect().right()) == (3.0, 10.5)
 
 
 def test_click_sets_step_and_hover_gives_values(qtbot):

@@ -2,7 +2,8 @@
 
 Self-attention `attention` (L, heads, T, T) and, for encoder-decoder models, `cross_attention`
 (L, heads, T, S) over the source tokens; a selector switches between them. Layer and head are the
-shared ViewState's; the step is the query row.
+shared ViewState's; the step is the query row. Option "heads": "one" (the selected head) or "mean"
+(the mean of the layer's heads).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
-from seqviz.app.panels import plotting
+from seqviz.app.panels import attention_logic, plotting
 from seqviz.app.panels.attention_views import AttentionLines, AttentionMatrix
 from seqviz.app.panels.base import Panel
 from seqviz.app.panels.controls import ControlRow, OptionCombo, SelectionCombo, clamp_index
@@ -36,6 +37,7 @@ class AttentionPanel(Panel):
         self.controls = ControlRow()
         self.layer_box = self.controls.add("Layer", SelectionCombo(self.selection, "layer"))
         self.head_box = self.controls.add("Head", SelectionCombo(self.selection, "head"))
+        self.heads_box = self.controls.add("Heads", OptionCombo(self.selection, self.name, "heads"))
         self.kind_box = self.controls.add("Show", OptionCombo(self.selection, self.name, "show"))
         self.controls.finish()
         self.canvas = PlotCanvas()
@@ -62,6 +64,7 @@ class AttentionPanel(Panel):
         layout.addWidget(self.controls)
         layout.addWidget(self.splitter, 1)
         self.kind_box.valueChanged.connect(self._on_kind_changed)
+        self.heads_box.valueChanged.connect(self._on_selection_changed)
         self.canvas.scene().sigMouseClicked.connect(self._on_matrix_clicked)
         self.thumbnails.thumbnailClicked.connect(self._on_thumbnail_clicked)
         self.thumbnails.scene().sigMouseClicked.connect(self._on_thumbnail_menu_requested)
@@ -91,6 +94,14 @@ class AttentionPanel(Panel):
 
     def splitters(self) -> dict:
         return {"main": self.splitter, "side": self.side}  # matrix | side; lines over thumbnails
+
+    def future_views(self) -> list:
+        return [self.matrix, self.lines]
+
+    @property
+    def averages_heads(self) -> bool:
+        """Whether the matrix and lines show the mean of the layer's heads, not one head."""
+        return self.heads_box.value == attention_logic.MEAN_HEADS
 
     @property
     def kinds(self) -> list[str]:
@@ -128,8 +139,10 @@ class AttentionPanel(Panel):
         layers, heads = self.array.shape[:2]
         self.layer_box.set_choices([str(i + 1) for i in range(layers)])
         self.head_box.set_choices([str(i + 1) for i in range(heads)])
+        self.heads_box.set_choices(["one", attention_logic.MEAN_HEADS], ["one", "mean of all"], "one")
         self.controls.set_shown(self.layer_box, layers > 1)
         self.controls.set_shown(self.head_box, heads > 1)
+        self.controls.set_shown(self.heads_box, heads > 1)
         self.thumbnails.set_data(self.array, self.masked)
         self.thumbnails.setVisible(layers * heads > 1)
         self._size_side()
@@ -150,11 +163,14 @@ class AttentionPanel(Panel):
 
     def _load_head(self) -> None:
         layer, head = self._selected()
-        weights = self.array[layer, head]  # (T, S)
-        name = f"{self.kind.replace('_', '-')}, layer {layer + 1}, head {head + 1}"
+        mean, heads = self.averages_heads, self.array.shape[1]
+        weights = attention_logic.shown_weights(self.array, layer, head, self.heads_box.value)  # (T, S)
+        which = f"mean of {heads} heads" if mean else f"head {head + 1}"
+        name = f"{self.kind.replace('_', '-')}, layer {layer + 1}, {which}"
         self.matrix.set_data(weights, self.masked, self.trace.tokens, self.key_tokens, name)
-        self.lines.set_data(weights, self.trace.tokens, self.key_tokens)
-        self.thumbnails.set_selected(layer, head)
+        self.lines.set_data(weights, self.trace.tokens, self.key_tokens, self.masked)
+        self.thumbnails.set_selected(layer, None if mean else head)
+        self.head_box.setEnabled(not mean)
         note = "rows: queries (the step), columns: keys"
         if self.masked:
             note += " \u00b7 hatched: masked (a causal model cannot look ahead)"
@@ -188,6 +204,7 @@ class AttentionPanel(Panel):
     def _on_thumbnail_clicked(self, layer: int, head: int) -> None:
         self.selection.set_layer(layer)
         self.selection.set_head(head)
+        self.selection.set_option(self.name, "heads", "one")  # a head picked: that head, not the mean
 
     def _on_thumbnail_menu_requested(self, event) -> None:
         key = self.thumbnails.thumbnail_at(event.scenePos()) if self._ready else None

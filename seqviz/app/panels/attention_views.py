@@ -13,11 +13,10 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QFontMetricsF, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsPathItem, QGraphicsRectItem
 
-from seqviz.app.panels import plotting
+from seqviz.app.panels import attention_logic, plotting
 from seqviz.app.panels.heatmap import FutureMask
 from seqviz.app.panels.plotting import STEP_OFFSET, display_token
 from seqviz.app.window.theme import Theme, current_theme
-from seqviz.core.token_display import shorten
 
 MAX_LINE_ROWS = 32  # the lines view shows at most this many tokens per side
 MIN_LINE_PX = 48  # the lines view's labels are shortened to leave the lines at least this wide
@@ -93,6 +92,15 @@ class AttentionMatrix:
         steps, keys = self.weights.shape
         self.row_marker.setRect(QRectF(STEP_OFFSET, step - 0.5, keys, 1))
         self.future.set_start(step + STEP_OFFSET)
+        # no token of the hidden future: later queries, and the keys a causal row cannot see
+        hidden = self.future.hidden
+        self.y_axis.set_shown_until(step if hidden else None)
+        self.x_axis.set_shown_until(step if hidden and self.causal else None)
+
+    def set_future_hidden(self, hidden: bool) -> None:
+        """Hide the rows after the query (and their tokens) instead of fading them."""
+        self.future.set_future_hidden(hidden)
+        self.set_step(self.step)
 
     def is_masked(self, query: int, key: int) -> bool:
         """Whether cell (query, key) (1-based) is masked out."""
@@ -126,7 +134,7 @@ class AttentionMatrix:
         hatch = QBrush(plotting.color(theme.foreground, 90), Qt.BrushStyle.BDiagPattern)
         self.masked_hatch.setBrush(hatch)
         self.masked_hatch.setPen(pg.mkPen(None))
-        self.future.setBrush(plotting.color(theme.mask, theme.mask_alpha))
+        self.future.apply_theme(theme)
         self.image.setLookupTable(plotting.lut(theme.sequential_cmap))
         self.apply_strokes(theme)
 
@@ -138,8 +146,10 @@ class AttentionMatrix:
 
 class AttentionLines(pg.GraphicsLayoutWidget):
     """Queries on the left, keys on the right, a line from the current query to every key it attends to;
-    line width and opacity grow with the weight. Long inputs show a window of queries and the keys with
-    the largest weights (at most MAX_LINE_ROWS each)."""
+    line width and opacity grow with the weight. Labels give each token's position, and each key's
+    weight. Long inputs show a window of queries and the keys with the largest weights (at most
+    MAX_LINE_ROWS each), and a note under the lines says how many keys are left out. With the future
+    hidden, later queries (and the keys a causal query cannot see) have no label."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -147,13 +157,17 @@ class AttentionLines(pg.GraphicsLayoutWidget):
         self.vb.invertY(True)
         self.vb.setRange(xRange=(-1.0, 2.0), yRange=(0.0, 1.0), padding=0.02)
         self.vb.setXRange(-1.0, 2.0, padding=0)
+        self.note = self.addLabel("", row=1, col=0)  # "... keys not shown" (empty: every key is)
         # pools of items, grown on first need and reused on every step
         self.lines: list[QGraphicsLineItem] = []
         self.left_texts: list[pg.TextItem] = []
         self.right_texts: list[pg.TextItem] = []
         self.weights = np.zeros((1, 1), np.float32)
+        self.masked = False  # causal self-attention: keys after the query are not seen
+        self.future_hidden = False
         self.query_tokens: list[str] = []
         self.key_tokens: list[str] = []
+        self.shown_queries: range = range(0)  # 0-based query positions on the left, top to bottom
         self.shown_keys: list[int] = []  # 0-based key positions on the right, top to bottom
         self.line_weights: dict[int, float] = {}  # key position -> weight of its drawn line
         self._line_strengths: dict[int, tuple[float, float]] = {}  # line -> (weight, row's largest)
@@ -163,12 +177,19 @@ class AttentionLines(pg.GraphicsLayoutWidget):
         self.vb.sigResized.connect(lambda _vb: self.step and self.set_step(self.step))
         plotting.style_canvas(self)
 
-    def set_data(self, weights: np.ndarray, query_tokens: list[str], key_tokens: list[str]) -> None:
+    def set_data(
+        self, weights: np.ndarray, query_tokens: list[str], key_tokens: list[str], masked: bool = False
+    ) -> None:
         """`weights` (T, S); nothing is drawn until `set_step`."""
-        self.weights = weights
+        self.weights, self.masked = weights, masked
         self.query_tokens, self.key_tokens = query_tokens, key_tokens
         self.step = 0
         self._grow(min(max(weights.shape), MAX_LINE_ROWS))
+
+    def set_future_hidden(self, hidden: bool) -> None:
+        self.future_hidden = hidden
+        if self.step:
+            self.set_step(self.step)
 
     def _grow(self, count: int) -> None:
         theme = current_theme()
@@ -192,33 +213,21 @@ class AttentionLines(pg.GraphicsLayoutWidget):
         line_px = 1.4 * plotting.font(current_theme()).pointSizeF() * self.logicalDpiY() / 72
         return int(min(MAX_LINE_ROWS, max(4, self.vb.height() // max(line_px, 1))))
 
-    def _query_window(self, query: int, limit: int) -> range:
-        steps = self.weights.shape[0]
-        if steps <= limit:
-            return range(steps)
-        start = min(max(query - limit // 2, 0), steps - limit)
-        return range(start, start + limit)
-
-    @staticmethod
-    def _key_choice(row: np.ndarray, limit: int) -> list[int]:
-        if row.size <= limit:
-            return list(range(row.size))
-        return sorted(np.argpartition(-row, limit - 1)[:limit].tolist())
-
     def set_step(self, step: int) -> None:
         self.step = step
         theme = current_theme()
         query = step - 1
         row = self.weights[query]  # (S,)
-        limit = self.max_rows()
-        queries = self._query_window(query, limit)
-        self.shown_keys = self._key_choice(row, limit)
-        left = [display_token(self.query_tokens[q]) for q in queries]
-        right = [display_token(self.key_tokens[k]) for k in self.shown_keys]
-        left, right = self._fit_labels(left, right, theme)
-        self._place(self.left_texts, left, 0.0, theme, queries.index(query))
+        content = attention_logic.lines_content(
+            row, query, self.weights.shape[0], self.max_rows(), self.masked
+        )
+        self.shown_queries, self.shown_keys = content.queries, content.keys
+        left, right = self._fit_labels(content, query, theme)
+        self._place(self.left_texts, left, 0.0, theme, content.queries.index(query))
         self._place(self.right_texts, right, 1.0, theme, None)
-        y_query = (queries.index(query) + 0.5) / len(queries)
+        if self.note.text != content.note:
+            self.note.setText(content.note, color=theme.foreground, size=f"{theme.font_size * 0.85:g}pt")
+        y_query = (content.queries.index(query) + 0.5) / len(content.queries)
         top = float(row.max()) if row.size else 1.0
         self.line_weights, self._line_strengths = {}, {}
         for i, line in enumerate(self.lines):
@@ -245,10 +254,23 @@ class AttentionLines(pg.GraphicsLayoutWidget):
         for i, (weight, top) in self._line_strengths.items():
             self.lines[i].setPen(self._line_pen(theme, weight, top))
 
-    def _fit_labels(self, left: list[str], right: list[str], theme: Theme) -> tuple[list[str], list[str]]:
-        """The labels, shortened as far as needed to leave MIN_LINE_PX for the lines, and the x range
-        that puts the lines between x = 0 and 1 with each side's widest label just inside the view
-        (a fixed range cut long words off at narrow views and in presentation fonts)."""
+    def _labels(self, content, query: int, chars: int | None) -> tuple[list[str], list[str]]:
+        """The left and right labels, tokens shortened to `chars`; none for the hidden future."""
+        hide = self.future_hidden
+        left = [
+            "" if hide and q > query else attention_logic.query_label(q + 1, self.query_tokens[q], chars)
+            for q in content.queries
+        ]
+        right = [
+            "" if hide and w is None else attention_logic.key_label(k + 1, self.key_tokens[k], w, chars)
+            for k, w in zip(content.keys, content.weights, strict=True)
+        ]
+        return left, right
+
+    def _fit_labels(self, content, query: int, theme: Theme) -> tuple[list[str], list[str]]:
+        """The labels, their tokens shortened as far as needed to leave MIN_LINE_PX for the lines, and
+        the x range that puts the lines between x = 0 and 1 with each side's widest label just inside
+        the view (a fixed range cut long words off at narrow views and in presentation fonts)."""
         metrics = QFontMetricsF(plotting.font(theme))
         view = max(self.vb.width(), 1.0)
 
@@ -256,8 +278,7 @@ class AttentionLines(pg.GraphicsLayoutWidget):
             return max((metrics.horizontalAdvance(t) for t in labels), default=0.0) + LABEL_PAD_PX
 
         for chars in (None, *LINE_LABEL_CHARS):
-            if chars is not None:
-                left, right = [shorten(t, chars) for t in left], [shorten(t, chars) for t in right]
+            left, right = self._labels(content, query, chars)
             left_px, right_px = widest(left), widest(right)
             if view - left_px - right_px >= MIN_LINE_PX:
                 break
@@ -286,3 +307,4 @@ class AttentionLines(pg.GraphicsLayoutWidget):
         plotting.style_canvas(self, theme)
         for text in (*self.left_texts, *self.right_texts):
             text.setFont(plotting.font(theme))
+        self.note.setText(self.note.text, color=theme.foreground, size=f"{theme.font_size * 0.85:g}pt")

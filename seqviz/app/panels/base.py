@@ -53,6 +53,7 @@ class Panel(QWidget):
         self.body = QWidget()
         self._stack.addWidget(self.body)
         self._stack.addWidget(self._message)
+        viewer.futureHiddenChanged.connect(self.set_future_hidden)
 
     # To override -------------------------------------------------------------------------------
     def applies_to(self, trace: Trace) -> str | None:
@@ -66,6 +67,16 @@ class Panel(QWidget):
         """The panel's splitters by stable name (scenes save their sizes under these names)."""
         return {}
 
+    def future_views(self) -> list:
+        """The views that cover the steps after the cursor (a Heatmap, a heatmap.FutureMask, anything
+        with `set_future_hidden(hidden)`): View › Hide the future hides what they fade."""
+        return []
+
+    def set_future_hidden(self, hidden: bool) -> None:
+        """Hide what comes after the step (True) or fade it (the viewer's `future_hidden`)."""
+        for view in self.future_views():
+            view.set_future_hidden(hidden)
+
     # Shared ------------------------------------------------------------------------------------
     def set_trace(self, trace: Trace | None) -> None:
         self._ready = False  # show_trace sets it once its views match the new trace
@@ -76,6 +87,7 @@ class Panel(QWidget):
             self._stack.setCurrentWidget(self._message)
             return
         self._stack.setCurrentWidget(self.body)
+        self.set_future_hidden(self.viewer.future_hidden)
         self.show_trace(trace)
 
     def set_edit_mark(self, text: str) -> None:

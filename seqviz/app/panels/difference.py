@@ -74,6 +74,9 @@ class DifferencePanel(Panel):
             return "No first run to subtract."
         return None if comparable_arrays(self.reference, trace) else why_not_comparable(self.reference, trace)
 
+    def future_views(self) -> list:
+        return [self.heatmap]
+
     def show_trace(self, trace: Trace) -> None:
         names = comparable_arrays(self.reference, trace)
         self.array_box.set_choices(names, [LABELS.get(n, n.replace("_", " ")) for n in names], names[0])

@@ -1,8 +1,10 @@
 """Gates panel: one heatmap per gate of a GRU or LSTM layer, and the cell's equation with live numbers.
 
 Gates in [0, 1] use the sequential colour map; the candidate and the LSTM cell, centred at 0, the
-diverging one. The equation shows the selected unit (the last one picked, else the most varying one)
-at the current step with every number, so a student can redo the arithmetic.
+diverging one. Beside each heatmap, the gate's vector at the current word as bars (option "bars",
+like h_t's). The equation shows the selected unit (the last one picked, else the most varying one)
+at the current step with every number, so a student can redo the arithmetic. Clicking a cell picks
+the unit and makes the Selected units panel follow that gate's array.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from seqviz.app.panels.base import Panel
 from seqviz.app.panels.controls import (
     DIRECTION_LABELS,
     ControlRow,
+    OptionCombo,
     SelectionCombo,
     StepLabel,
 )
 from seqviz.app.panels.edit_choices import unit_choices
+from seqviz.app.panels.gate_bars import GateBars
 from seqviz.app.panels.gate_equations import (
     equation_text,
     equation_unit,
@@ -51,10 +55,12 @@ class GatesPanel(Panel):
         self.controls = ControlRow()
         self.layer_box = self.controls.add("Layer", SelectionCombo(self.selection, "layer"))
         self.direction_box = self.controls.add("Direction", SelectionCombo(self.selection, "direction"))
+        self.bars_box = self.controls.add("Bars", OptionCombo(self.selection, self.name, "bars"))
         self.controls.finish()
         self.canvas = PlotCanvas()
         self.heatmaps: list[Heatmap] = []  # made on first need: a Transformer session never pays for them
         self.colorbars: list[plotting.ColorBar] = []
+        self.bars: list[GateBars] = []  # each gate's vector at the current word, beside its heatmap
         self.equation = StepLabel(lines=3)  # changes every step: must not relayout the window
         self.equation.setObjectName("gateEquation")
         self.equation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -63,8 +69,9 @@ class GatesPanel(Panel):
         layout.addWidget(self.controls)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.equation)
-        self.canvas.cellClicked.connect(self._on_cell_clicked)
+        self.canvas.heatmapClicked.connect(self._on_cell_clicked)
         self.canvas.cellMenuRequested.connect(self._on_cell_menu_requested)
+        self.bars_box.valueChanged.connect(lambda _value: self._ready and self._arrange())
         self.canvas.installEventFilter(self)
         self.cursor.stepChanged.connect(self._on_step_changed)
         self.selection.layerChanged.connect(self._on_selection_changed)
@@ -81,8 +88,11 @@ class GatesPanel(Panel):
             if self.heatmaps:
                 heatmap.plot.setXLink(self.heatmaps[0].plot)
                 heatmap.plot.setYLink(self.heatmaps[0].plot)
+            heatmap.set_future_hidden(self.viewer.future_hidden)
             self.heatmaps.append(heatmap)
             self.colorbars.append(colorbar(current_theme().sequential_cmap, (0.0, 1.0)))
+            self.bars.append(GateBars())
+            self.bars[-1].plot.setYLink(heatmap.plot)
 
     def _grid_columns(self) -> int:
         """How many heatmaps side by side: the count whose cells come closest to 2.5:1 (time is long),
@@ -92,25 +102,35 @@ class GatesPanel(Panel):
         balanced = [c for c in range(1, n + 1) if n - c * (math.ceil(n / c) - 1) >= c - 1]
         return min(balanced, key=lambda c: abs(math.log(width * math.ceil(n / c) / (c * height) / 2.5)))
 
+    @property
+    def shows_bars(self) -> bool:
+        """Whether each gate's vector at the current word is drawn as bars beside its heatmap."""
+        return self.bars_box.value != "off"
+
     def _arrange(self) -> None:
         """Lay the shown gates out in a grid that suits the panel's shape (only when that changes)."""
         columns = self._grid_columns()
         self._fit_labels(math.ceil(len(self.gate_names) / columns))
-        if (columns, self.gate_names) == self._arrangement:
+        if (columns, self.gate_names, self.shows_bars) == self._arrangement:
             return
-        self._arrangement = (columns, self.gate_names)
+        self._arrangement = (columns, self.gate_names, self.shows_bars)
         layout = self.canvas.ci
-        for item in (*(h.plot for h in self.heatmaps), *self.colorbars):
+        for item in (*(h.plot for h in self.heatmaps), *self.colorbars, *(b.plot for b in self.bars)):
             if item in layout.items:
                 layout.removeItem(item)
-        n = len(self.gate_names)
-        for i, (heatmap, bar) in enumerate(zip(self.heatmaps[:n], self.colorbars[:n], strict=True)):
+        n, width = len(self.gate_names), 3 if self.shows_bars else 2  # grid cells per gate
+        for i in range(n):
             row, col = divmod(i, columns)
-            layout.addItem(heatmap.plot, row, 2 * col)
-            layout.addItem(bar, row, 2 * col + 1)
+            layout.addItem(self.heatmaps[i].plot, row, width * col)
+            layout.addItem(self.colorbars[i], row, width * col + 1)
+            if self.shows_bars:
+                layout.addItem(self.bars[i].plot, row, width * col + 2)
             # every plot keeps the axis's height (rows stay aligned); numbers only under each column
-            heatmap.plot.showAxis("bottom", True)
-            heatmap.bottom_axis.setStyle(showValues=i + columns >= n)
+            self.heatmaps[i].plot.showAxis("bottom", True)
+            self.heatmaps[i].bottom_axis.setStyle(showValues=i + columns >= n)
+        for col in range(columns * width):  # a heatmap's time axis is long: most of the width
+            stretch = {0: 5, 1: 0, 2: 1}[col % width]
+            layout.layout.setColumnStretchFactor(col, stretch)
 
     def _fit_labels(self, rows: int) -> None:
         """The heatmaps' side labels: the gates' names if they fit the rows' height, else shorter
@@ -151,6 +171,7 @@ class GatesPanel(Panel):
         layers, directions = trace["hidden"].shape[1:3]
         self.layer_box.set_choices([str(i + 1) for i in range(layers)])
         self.direction_box.set_choices(DIRECTION_LABELS[:directions])
+        self.bars_box.set_choices(["on", "off"], ["at this word", "none"], default="on")
         self.controls.set_shown(self.direction_box, directions > 1)
         for heatmap in self.heatmaps:
             heatmap.set_reveal(not reads_whole_input(trace))
@@ -165,6 +186,14 @@ class GatesPanel(Panel):
         """Gate name -> its heatmap, for the gates of the current trace."""
         return dict(zip(self.gate_names, self.heatmaps, strict=False))
 
+    @property
+    def shown_bars(self) -> dict[str, GateBars]:
+        """Gate name -> its bars at the current word, for the gates of the current trace."""
+        return dict(zip(self.gate_names, self.bars, strict=False))
+
+    def future_views(self) -> list:
+        return self.heatmaps
+
     def _load_selection(self) -> None:
         layer, direction = self.selection.layer, self.selection.direction  # clamped by the viewer
         self._layer, self._direction = layer, direction
@@ -178,6 +207,7 @@ class GatesPanel(Panel):
             levels = plotting.diverging_levels(self.values[name]) if centred else (0.0, 1.0)
             heatmap.set_data(self.values[name].T, levels, cmap, self.trace.tokens, f"{title} ({where})")
             update_colorbar(bar, cmap, levels)
+            self.shown_bars[name].set_scale(self.values[name].shape[1], levels, centred, cmap)
         units = self.values[self.gate_names[0]].shape[1]
         whole = " \u00b7 reads the whole input at once" if reads_whole_input(self.trace) else ""
         self.controls.note.setText(f"{where} \u00b7 {units} units{whole} \u00b7 click a cell to pick a unit")
@@ -196,6 +226,8 @@ class GatesPanel(Panel):
         step = min(max(step, 1), self.values[self.gate_names[0]].shape[0])
         for heatmap in self.shown_heatmaps.values():
             heatmap.set_step(step)
+        for name, bars in self.shown_bars.items():
+            bars.set_values(self.values[name][step - 1])
         self._show_equation(step)
 
     def _on_selection_changed(self, _value: int) -> None:
@@ -211,7 +243,13 @@ class GatesPanel(Panel):
             heatmap.set_marked_rows(units)
         self._show_equation(min(max(self.cursor.step, 1), self.values["hidden"].shape[0]))
 
-    def _on_cell_clicked(self, unit: int, step: int, toggle: bool) -> None:
+    def _on_cell_clicked(self, heatmap: Heatmap, unit: int, step: int, toggle: bool) -> None:
+        """The unit and step of the cell, and the Selected units panel follows the clicked array (the
+        cell state or a gate, not `hidden`), unless it already shows that array among others."""
+        gate = next((name for name, shown in self.shown_heatmaps.items() if shown is heatmap), None)
+        followed = (self.selection.option("units", "array") or "").split(",")
+        if gate is not None and gate not in followed:
+            self.selection.set_option("units", "array", gate)
         self.cursor.set_step(step)
         if toggle:
             self.selection.toggle_unit(unit)
@@ -236,6 +274,8 @@ class GatesPanel(Panel):
     def apply_strokes(self, theme: Theme) -> None:
         """Pens only: while a picture is painted at a larger scale, and back."""
         self.canvas.apply_strokes(theme)
+        for bars in self.bars:
+            bars.apply_strokes(theme)
 
     def apply_theme(self, theme: Theme) -> None:
         self.canvas.apply_theme(theme)
@@ -247,3 +287,4 @@ class GatesPanel(Panel):
             cmap = theme.diverging_cmap if gate_info(name, self.kind)[2] else theme.sequential_cmap
             heatmap.set_cmap(cmap)
             update_colorbar(bar, cmap, heatmap.levels)
+            self.shown_bars[name].apply_theme(theme, cmap)

@@ -30,12 +30,14 @@ class FutureMask(QGraphicsItem):
     """A semi-opaque cover over the part of `area` after `start` (columns, or rows when `vertical`).
 
     Its bounding rect is the whole area and never changes, so moving `start` repaints only the strip
-    between the old and the new start: a step repaints a column, not the whole future.
+    between the old and the new start: a step repaints a column, not the whole future. `hidden`: the
+    cover is opaque in the plot's background colour (View › Hide the future), else the theme's fade.
     """
 
     def __init__(self, vertical: bool = False) -> None:
         super().__init__()
         self.vertical = vertical
+        self.hidden = False
         self._area = QRectF()
         self._start = 0.0
         self._brush = QBrush()
@@ -69,6 +71,15 @@ class FutureMask(QGraphicsItem):
     def setBrush(self, brush) -> None:  # noqa: N802 (Qt naming, like QGraphicsRectItem)
         self._brush = QBrush(brush)
         self.update()
+
+    def apply_theme(self, theme: Theme) -> None:
+        """The cover's colour: the theme's fade, or the background (opaque) when `hidden`."""
+        hidden = plotting.color(theme.background)
+        self.setBrush(hidden if self.hidden else plotting.color(theme.mask, theme.mask_alpha))
+
+    def set_future_hidden(self, hidden: bool) -> None:
+        self.hidden = hidden
+        self.apply_theme(current_theme())
 
     def boundingRect(self) -> QRectF:  # noqa: N802
         return self._area
@@ -149,6 +160,13 @@ class Heatmap:
         self.step = step
         self.cursor.setValue(step)
         self.mask.set_start(step + STEP_OFFSET if self.reveal else self.num_steps + STEP_OFFSET)
+        # a hidden future keeps its tokens too (else the axis gives away what comes next)
+        self.bottom_axis.set_shown_until(step if self.reveal and self.mask.hidden else None)
+
+    def set_future_hidden(self, hidden: bool) -> None:
+        """Hide the columns after the step, their tokens too (True), or fade them (False)."""
+        self.mask.set_future_hidden(hidden)
+        self.set_step(self.step)
 
     def set_reveal(self, reveal: bool) -> None:
         """Causal models reveal columns up to the step; models that read everything at once show all."""
@@ -191,7 +209,7 @@ class Heatmap:
     # Theme ------------------------------------------------------------------------------------
     def apply_theme(self, theme: Theme) -> None:
         plotting.style_plot(self.plot, theme)
-        self.mask.setBrush(plotting.color(theme.mask, theme.mask_alpha))
+        self.mask.apply_theme(theme)
         self.apply_strokes(theme)
 
     def apply_strokes(self, theme: Theme) -> None:
@@ -216,14 +234,15 @@ class PlotCanvas(pg.GraphicsLayoutWidget):
     """A grid of plots with shared mouse handling.
 
     `cellClicked(row, step, toggle)` fires for a left click on any registered heatmap; `toggle` is
-    True when Ctrl or Shift is held. `cellMenuRequested(heatmap, row, step, screen_pos)` fires for a
-    right click on one (panels offer their what-if edits there). Hover shows a tooltip from the
-    first source with text; the last text is kept in `hover_text` (tests read it). The tooltip stays
-    while the pointer rests (Qt's usual 10 s), follows the pointer to another cell and goes when it
-    leaves the plots.
+    True when Ctrl or Shift is held (`heatmapClicked` also says which heatmap).
+    `cellMenuRequested(heatmap, row, step, screen_pos)` fires for a right click on one (panels offer
+    their what-if edits there). Hover shows a tooltip from the first source with text; the last text
+    is kept in `hover_text` (tests read it). The tooltip stays while the pointer rests (Qt's usual
+    10 s), follows the pointer to another cell and goes when it leaves the plots.
     """
 
     cellClicked = Signal(int, int, bool)
+    heatmapClicked = Signal(object, int, int, bool)  # the Heatmap clicked, row, step, toggle
     cellMenuRequested = Signal(object, int, int, object)  # Heatmap, row, step, QPointF on the screen
 
     def __init__(self, parent=None) -> None:
@@ -287,6 +306,7 @@ class PlotCanvas(pg.GraphicsLayoutWidget):
             cell = heatmap.cell_at(event.scenePos())
             if cell is not None:
                 self.cellClicked.emit(cell[0], cell[1], toggle)
+                self.heatmapClicked.emit(heatmap, cell[0], cell[1], toggle)
                 return
 
     def apply_theme(self, theme: Theme) -> None:

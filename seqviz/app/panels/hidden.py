@@ -53,7 +53,8 @@ class HiddenPanel(Panel):
         theme_notifier.strokesChanged.connect(self.apply_strokes)
 
     def _build_bars(self) -> None:
-        self.bars_plot = pg.PlotItem(title="h<sub>t</sub>", enableMenu=False)
+        axes = {"bottom": plotting.EndsInsideAxis("bottom")}  # the range's ends stay drawn
+        self.bars_plot = pg.PlotItem(title="h<sub>t</sub>", axisItems=axes, enableMenu=False)
         self.bars_plot.hideButtons()
         self.bars_plot.setMenuEnabled(False)
         self.bars_plot.setMouseEnabled(x=False, y=True)
@@ -75,6 +76,9 @@ class HiddenPanel(Panel):
         if "hidden" not in trace:
             return "This trace has no hidden states."
         return None
+
+    def future_views(self) -> list:
+        return [self.heatmap]
 
     def show_trace(self, trace: Trace) -> None:
         layers, directions = trace["hidden"].shape[1:3]

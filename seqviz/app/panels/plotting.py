@@ -229,7 +229,37 @@ class ReadableAxis(pg.AxisItem):
         return metrics.horizontalAdvance("8" * digits) + 2 * metrics.averageCharWidth()
 
 
-class TokenAxis(ReadableAxis):
+class EndsInsideAxis(pg.AxisItem):
+    """An axis that draws a tick label sticking out of one of its ends inside the axis: pyqtgraph drops
+    such a label, so a value axis lost the numbers at its ends and a step axis its first and last
+    tokens ("<s>", "</s>")."""
+
+    END_ROOM = 160  # pixels a label may stick out of the axis before it is moved inside (see below)
+
+    def __init__(self, orientation: str, **kw) -> None:
+        super().__init__(orientation, **kw)
+        # pyqtgraph drops a label that leaves the axis's bounds; with room for it, generateDrawSpecs
+        # moves it inside instead
+        self.setStyle(hideOverlappingLabels=self.END_ROOM)
+
+    def generateDrawSpecs(self, p):  # noqa: N802 (pyqtgraph's name)
+        specs = super().generateDrawSpecs(p)
+        if specs is None:
+            return None
+        axis_spec, tick_specs, text_specs = specs
+        bounds = self.mapRectFromParent(self.geometry())
+        texts = [(_inside(rect, bounds), flags, text) for rect, flags, text in text_specs]
+        return axis_spec, tick_specs, texts
+
+
+def _inside(rect: QRectF, bounds: QRectF) -> QRectF:
+    """`rect` moved (not shrunk) to lie within `bounds` where it fits."""
+    dx = max(bounds.left() - rect.left(), 0.0) + min(bounds.right() - rect.right(), 0.0)
+    dy = max(bounds.top() - rect.top(), 0.0) + min(bounds.bottom() - rect.bottom(), 0.0)
+    return rect.translated(dx, dy)
+
+
+class TokenAxis(EndsInsideAxis, ReadableAxis):
     """A step axis (x = 1..T) that labels steps with their tokens, whatever the length.
 
     Labels are measured with the tick font. When whole tokens fit at every step they are all shown;
@@ -241,22 +271,27 @@ class TokenAxis(ReadableAxis):
     LABEL_GAP = 6  # pixels between neighbouring labels
     SHORTENED = (8, 6, 4)  # characters tried, longest first, when whole tokens do not fit
     THINNED = 8  # characters of the labels of a thinned axis (every k-th step)
-    END_ROOM = 160  # pixels a label may stick out of the axis before it is moved inside (see below)
 
     def __init__(self, orientation: str = "bottom", **kw) -> None:
         super().__init__(orientation, **kw)
         self._tokens: list[str] = []
         self._labels: dict[int, str] = {}  # step -> its label, for the steps drawn
         self._widths: dict[tuple, list[float]] = {}  # (font, limit) -> label widths by step
-        # pyqtgraph drops a label that leaves the axis's bounds; with room for it, generateDrawSpecs
-        # moves an end label inside instead
-        self.setStyle(hideOverlappingLabels=self.END_ROOM)
+        self.shown_until: int | None = None  # steps after it keep their tick, not their token
 
     def set_tokens(self, tokens: list[str]) -> None:
         self._tokens = [display_token(t) for t in tokens]
         self._widths.clear()
         self.picture = None
         self.update()
+
+    def set_shown_until(self, step: int | None) -> None:
+        """Draw no token after `step` (None: every token): the future, hidden (View › Hide the future).
+        The ticks stay where they are, so only the labels' text changes on a step."""
+        if step != self.shown_until:
+            self.shown_until = step
+            self.picture = None
+            self.update()
 
     def _metrics(self) -> QFontMetricsF:
         return QFontMetricsF(self.style.get("tickFont") or self.font())
@@ -301,24 +336,8 @@ class TokenAxis(ReadableAxis):
         return [(1.0, sorted(self._labels))]
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802
-        return [self._labels.get(int(round(v)), "") for v in values]
-
-    def generateDrawSpecs(self, p):  # noqa: N802 (pyqtgraph's name)
-        """pyqtgraph's, with a label that sticks out of an end of the axis moved inside it."""
-        specs = super().generateDrawSpecs(p)
-        if specs is None:
-            return None
-        axis_spec, tick_specs, text_specs = specs
-        bounds = self.mapRectFromParent(self.geometry())
-        texts = [(_inside(rect, bounds), flags, text) for rect, flags, text in text_specs]
-        return axis_spec, tick_specs, texts
-
-
-def _inside(rect: QRectF, bounds: QRectF) -> QRectF:
-    """`rect` moved (not shrunk) to lie within `bounds` where it fits."""
-    dx = max(bounds.left() - rect.left(), 0.0) + min(bounds.right() - rect.right(), 0.0)
-    dy = max(bounds.top() - rect.top(), 0.0) + min(bounds.bottom() - rect.bottom(), 0.0)
-    return rect.translated(dx, dy)
+        until = len(self._tokens) if self.shown_until is None else self.shown_until
+        return [self._labels.get(int(round(v)), "") if round(v) <= until else "" for v in values]
 
 
 class ColorBar(pg.GraphicsWidget):

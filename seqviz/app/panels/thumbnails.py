@@ -307,14 +307,16 @@ class ThumbnailGrid(pg.GraphicsLayoutWidget):
         return int(np.ceil(sizes.header + scale * grid_h + 2 * EDGE_PX + 2 * self.frameWidth()))
 
     # selection --------------------------------------------------------------------------------------
-    def set_selected(self, layer: int, head: int) -> None:
-        """Draw a thick accent frame around the selected thumbnail."""
+    def set_selected(self, layer: int, head: int | None) -> None:
+        """Draw a thick accent frame around the selected thumbnail (head None: the layer's row, whose
+        heads' mean is shown)."""
         self.selected = (layer, head)
         theme = current_theme()
         self.outlines.setPen(pg.mkPen(theme.masked_cell, width=theme.outline_width))
         self.highlight.setPen(pg.mkPen(theme.accent, width=theme.highlight_width))
-        self.highlight.setVisible((layer, head) in self.images)
-        rect = self.shape.rect(layer, head)
+        first, last = (0, self.shape.heads - 1) if head is None else (head, head)
+        self.highlight.setVisible((layer, first) in self.images)
+        rect = self.shape.rect(layer, first).united(self.shape.rect(layer, last))
         self.highlight.setRect(rect.adjusted(-FRAME, -FRAME, FRAME, FRAME))
 
     def cell_rect(self, layer: int, head: int) -> QRectF:

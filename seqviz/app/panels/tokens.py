@@ -1,4 +1,5 @@
-"""The token strip: the input as a row of chips; the current token highlighted, the future dimmed.
+"""The token strip: the input as a row of chips; the current token highlighted, the future dimmed (or
+not drawn at all, View › Hide the future: the viewer's `future_hidden`).
 
 One widget paints every chip itself (QPainter) and only the chips in view, so a 10,000-token input costs
 no more per step than a short one. Clicking (or dragging over) a chip moves the shared step there; the
@@ -78,8 +79,10 @@ class TokenStrip(QWidget):
 
     def __init__(self, viewer: ViewerModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.viewer = viewer
         self.cursor = viewer.cursor
         self.selection = viewer.selection  # its "tokens" options hold a span and marks (token_marks)
+        viewer.futureHiddenChanged.connect(lambda _hidden: self.update())
         self._span_anchor: int | None = None  # the step a shift-drag started on
         self.selection.optionChanged.connect(self._on_option_changed)
         self.rows: list[_Row] = []
@@ -138,6 +141,11 @@ class TokenStrip(QWidget):
         """ "current", "past" or "future": how target chip i is drawn at the current step."""
         current = self.cursor.step - 1
         return "current" if i == current else "past" if i < current else "future"
+
+    def is_drawn(self, i: int) -> bool:
+        """Whether target chip i is drawn: not when it is in the future and the future is hidden (a
+        faded word still gives away what comes next)."""
+        return not (self.viewer.future_hidden and self.chip_kind(i) == "future")
 
     def visible_range(self, row: int = -1) -> range:
         return self.rows[row].visible(self.view_width) if self.rows else range(0)
@@ -215,8 +223,10 @@ class TokenStrip(QWidget):
             self._paint_row(painter, r, lambda i: (self._source_fill(i, base), text))
         outline = QColor(0, 0, 0, 0)  # a special token: its outline and dimmed text, no fill
 
-        def target_style(i: int) -> tuple[QColor, QColor]:
+        def target_style(i: int) -> tuple[QColor, QColor] | None:
             kind = self.chip_kind(i)
+            if not self.is_drawn(i):
+                return None
             return (outline, dim_text) if i in self.special and kind != "current" else target_styles[kind]
 
         self._paint_row(painter, len(self.rows) - 1, target_style)
@@ -232,7 +242,7 @@ class TokenStrip(QWidget):
                 painter.drawText(label_rect, Qt.AlignmentFlag.AlignCenter, name)
 
     def _paint_row(self, painter: QPainter, r: int, style) -> None:
-        """Chips of row r in view; `style(i)` gives (fill, text colour)."""
+        """Chips of row r in view; `style(i)` gives (fill, text colour), or None: not drawn."""
         row, left = self.rows[r], self.left
         y = r * (self.chip_height + 2 * MARGIN) + MARGIN
         shown = row.visible(self.view_width)
@@ -242,13 +252,15 @@ class TokenStrip(QWidget):
             # a picture (export, SVG): chips drawn as vectors at the picture's resolution; a chip
             # cached at the screen's ratio would be blown up into blurred blocks
             for i, x, w in zip(shown, xs, widths, strict=True):
-                painter.save()
-                painter.translate(x, y)
-                self._draw_chip(painter, row.labels[i], w, *style(i))
-                painter.restore()
+                if (chip := style(i)) is not None:
+                    painter.save()
+                    painter.translate(x, y)
+                    self._draw_chip(painter, row.labels[i], w, *chip)
+                    painter.restore()
             return
         for i, x, w in zip(shown, xs, widths, strict=True):
-            painter.drawPixmap(x, y, self._chip_pixmap(row.labels[i], w, *style(i)))
+            if (chip := style(i)) is not None:
+                painter.drawPixmap(x, y, self._chip_pixmap(row.labels[i], w, *chip))
 
     def _paints_on_screen(self, painter: QPainter) -> bool:
         """True if `painter` draws pixels at the screen's ratio, where cached chips are exact.

@@ -82,6 +82,10 @@ class UnitsPanel(Panel):
     def applies_to(self, trace: Trace) -> str | None:
         return None if unit_arrays(trace) else "This trace has no per-unit arrays to follow."
 
+    def set_future_hidden(self, hidden: bool) -> None:
+        self.mask.set_future_hidden(hidden)
+        self._on_step_changed(self.cursor.step)
+
     def show_trace(self, trace: Trace) -> None:
         names = unit_arrays(trace)
         self.array_box.set_choices(names, names, default=names[0])
@@ -167,7 +171,10 @@ class UnitsPanel(Panel):
         steps = self.series.shape[0]
         step = min(max(step, 1), steps)
         self.step_line.setValue(step)
-        self.mask.set_start(step + STEP_OFFSET if self._causal else steps + STEP_OFFSET)
+        # from the step itself: a curve's segment to the next step is the future (from the cell's
+        # edge, as a heatmap's cover starts, the line ran half a step past the cursor)
+        self.mask.set_start(step if self._causal else steps + STEP_OFFSET)
+        self.axis.set_shown_until(step if self._causal and self.mask.hidden else None)
 
     def _on_selection_changed(self, _value) -> None:
         if self._ready:
@@ -211,7 +218,7 @@ class UnitsPanel(Panel):
     def apply_theme(self, theme: Theme) -> None:
         self.canvas.apply_theme(theme)
         plotting.style_plot(self.plot, theme)
-        self.mask.setBrush(plotting.color(theme.mask, theme.mask_alpha))
+        self.mask.apply_theme(theme)
         self.legend.setLabelTextColor(theme.foreground)
         self.legend.setLabelTextSize(f"{theme.font_size * 0.9:g}pt")
         # the legend sits over the curves: a backing in the plot's colour keeps its text readable

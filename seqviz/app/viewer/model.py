@@ -183,15 +183,22 @@ class Selection(QObject):
         return {panel: dict(values) for panel, values in self._options.items() if values}
 
 
+#: the panel option that hides the steps after the cursor ("hide") instead of fading them ("fade"):
+#: the first run's, for every run (the faded future gives away what comes next)
+FUTURE_OPTION = ("view", "future")
+
+
 class ViewerModel(QObject):
     """The traces on screen, the shared Cursor and one Selection per run."""
 
     traceChanged = Signal(int, object)  # run index, its Trace (or None)
+    futureHiddenChanged = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.cursor = Cursor(self)
         self.selections: list[Selection] = [Selection(self)]
+        self.selection.optionChanged.connect(self._on_option_changed)
         self.traces: list[Trace | None] = [None]
         #: per run: do its steps count in the cursor? (a run aligned to the first by characters, a
         #: character model beside a word model, has steps of its own: the cursor counts the first's)
@@ -205,6 +212,18 @@ class ViewerModel(QObject):
     @property
     def trace(self) -> Trace | None:
         return self.traces[0]
+
+    @property
+    def future_hidden(self) -> bool:
+        """True: panels hide what comes after the step entirely; False: they fade it."""
+        return self.selection.option(*FUTURE_OPTION) == "hide"
+
+    def set_future_hidden(self, hidden: bool) -> None:
+        self.selection.set_option(*FUTURE_OPTION, "hide" if hidden else "fade")
+
+    def _on_option_changed(self, panel: str, key: str, _value: str) -> None:
+        if (panel, key) == FUTURE_OPTION:
+            self.futureHiddenChanged.emit(self.future_hidden)
 
     def add_run(self) -> int:
         """Room for one more run (a comparison): its own Selection, the shared Cursor. Returns its index."""

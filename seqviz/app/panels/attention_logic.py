@@ -1,0 +1,80 @@
+"""What the attention panel shows, without Qt: the matrix of one head or the mean of a layer's heads, and
+the lines view's labels (positions, tokens, weights) and what it leaves out on a long input.
+
+The lines view has room for a few dozen tokens a side: a window of queries around the current one, and
+the keys with the largest weights (in text order). When keys are left out, it says how many.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from seqviz.core.token_display import display_token, shorten
+
+MEAN_HEADS = "mean"  # the panel option ("attention", "heads"): "one" head, or the mean of the layer's
+
+
+def shown_weights(array, layer: int, head: int, heads_option: str | None) -> np.ndarray:
+    """(T, S) weights the matrix shows: head `head` of `layer`, or the mean over the layer's heads when
+    the option is MEAN_HEADS (`array` (L, heads, T, S), or a CausalAttention, read one head at a time)."""
+    if heads_option != MEAN_HEADS:
+        return np.asarray(array[layer, head])
+    heads = array.shape[1]
+    total = np.zeros(array.shape[2:], np.float64)
+    for h in range(heads):  # one (T, S) at a time: a causal stack is stored packed
+        total += np.asarray(array[layer, h], np.float64)
+    return (total / heads).astype(np.float32)
+
+
+def query_window(query: int, steps: int, limit: int) -> range:
+    """0-based queries shown: all of them, or `limit` around `query` (0-based)."""
+    if steps <= limit:
+        return range(steps)
+    start = min(max(query - limit // 2, 0), steps - limit)
+    return range(start, start + limit)
+
+
+def key_choice(row: np.ndarray, limit: int) -> list[int]:
+    """0-based keys shown, in text order: all of them, or the `limit` with the largest weights."""
+    if row.size <= limit:
+        return list(range(row.size))
+    return sorted(np.argpartition(-row, limit - 1)[:limit].tolist())
+
+
+def query_label(position: int, token: str, chars: int | None = None) -> str:
+    """ "12 france": the 1-based position and the token as displayed (shortened to `chars`)."""
+    shown = display_token(token)
+    return f"{position} {shorten(shown, chars) if chars else shown}"
+
+
+def key_label(position: int, token: str, weight: float | None, chars: int | None = None) -> str:
+    """ "5 born  0.43": position, token and the weight it gets (none for a key the query cannot see)."""
+    label = query_label(position, token, chars)
+    return label if weight is None else f"{label}  {weight:.2f}"
+
+
+@dataclass(frozen=True)
+class LinesContent:
+    """The lines view at one query: 0-based `queries` (left) and `keys` (right), the row's weights of
+    the keys (None for a key the query does not see: masked, or hidden with the future), and a note
+    when keys are left out."""
+
+    queries: range
+    keys: list[int]
+    weights: list[float | None]
+    note: str
+
+
+def lines_content(row: np.ndarray, query: int, steps: int, limit: int, masked: bool) -> LinesContent:
+    """What the lines view shows for 0-based `query` (row (S,) of weights; `masked`: causal
+    self-attention, keys after the query are not seen)."""
+    queries = query_window(query, steps, limit)
+    keys = key_choice(row, limit)
+    weights = [None if masked and k > query else float(row[k]) for k in keys]
+    left_out = row.size - len(keys)
+    note = ""
+    if left_out:
+        note = f"the {len(keys)} keys with the largest weights; {left_out} of {row.size} not shown"
+    return LinesContent(queries, keys, weights, note)

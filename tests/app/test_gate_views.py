@@ -1,0 +1,62 @@
+"""Gates for a lesson: each gate's vector at the current word as bars, and a click on a gate's (or the
+cell's) heatmap makes the Selected units panel follow that array."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from traces import click, gru_trace, lstm_trace, open_panel
+
+from seqviz.app.panels.gates import GatesPanel
+from seqviz.app.panels.units import UnitsPanel
+
+
+@pytest.mark.parametrize("make", [lstm_trace, gru_trace])
+def test_gate_bars_are_the_gate_vectors_at_the_current_word(qtbot, make):
+    trace = make(T=9, num_layers=2, hidden_size=6, bidirectional=True)
+    viewer, panel = open_panel(qtbot, GatesPanel, trace, size=(1100, 800))
+    viewer.selection.set_layer(1)
+    viewer.selection.set_direction(1)
+    for step in (1, 4, 9):
+        viewer.cursor.set_step(step)
+        for name, bars in panel.shown_bars.items():
+            np.testing.assert_array_equal(bars.values, trace[name][step - 1, 1, 1, :])
+            assert bars.plot in panel.canvas.ci.items  # drawn beside the heatmap
+
+
+def test_gate_bars_can_be_turned_off_and_the_choice_is_a_saved_option(qtbot):
+    viewer, panel = open_panel(qtbot, GatesPanel, lstm_trace(T=6, hidden_size=4), size=(1100, 800))
+    viewer.selection.set_option("gates", "bars", "off")
+    assert panel.bars_box.value == "off"
+    assert not any(bars.plot in panel.canvas.ci.items for bars in panel.bars)
+    assert all(h.plot in panel.canvas.ci.items for h in panel.shown_heatmaps.values())
+    panel.bars_box.setCurrentIndex(panel.bars_box.findData("on"))
+    assert viewer.selection.options()["gates"]["bars"] == "on"
+    assert all(bars.plot in panel.canvas.ci.items for bars in panel.shown_bars.values())
+
+
+def test_the_bars_follow_the_layer_and_a_new_trace(qtbot):
+    viewer, panel = open_panel(qtbot, GatesPanel, lstm_trace(T=6, num_layers=2, hidden_size=4))
+    viewer.cursor.set_step(3)
+    viewer.selection.set_layer(1)
+    trace = panel.trace
+    np.testing.assert_array_equal(panel.shown_bars["cell"].values, trace["cell"][2, 1, 0, :])
+    wider = gru_trace(T=5, num_layers=1, hidden_size=7)  # the layer falls back to 1
+    viewer.set_trace(wider)
+    panel.set_trace(wider)
+    np.testing.assert_array_equal(panel.shown_bars["update_gate"].values, wider["update_gate"][2, 0, 0, :])
+
+
+@pytest.mark.parametrize("gate", ["cell", "forget_gate"])
+def test_clicking_a_cell_or_gate_heatmap_follows_that_array(qtbot, gate):
+    trace = lstm_trace(T=8, num_layers=1, hidden_size=5)
+    viewer, gates = open_panel(qtbot, GatesPanel, trace, size=(1100, 800))
+    _viewer, units = open_panel(qtbot, UnitsPanel, trace, viewer=viewer)
+    assert units.array_name == "hidden"
+    heatmap = gates.shown_heatmaps[gate]
+    click(qtbot, gates.canvas, heatmap.plot, 6, 3.5)
+    assert (viewer.cursor.step, viewer.selection.units) == (6, (3,))
+    assert viewer.selection.option("units", "array") == gate
+    assert units.array_name == gate
+    np.testing.assert_array_equal(units.series, trace[gate][:, 0, 0, :])
+    assert units.shown_units == (3,)

@@ -1,0 +1,102 @@
+"""View › Hide the future: what comes after the step is hidden (not faded) in every panel that shows
+it, tokens included; the Selected units line ends at the step."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QColor
+from traces import lstm_trace, open_panel, shown, transformer_trace
+
+from seqviz.app.panels.attention import AttentionPanel
+from seqviz.app.panels.gates import GatesPanel
+from seqviz.app.panels.hidden import HiddenPanel
+from seqviz.app.panels.tokens import TokensPanel
+from seqviz.app.panels.units import UnitsPanel
+from seqviz.app.viewer.model import ViewerModel
+from seqviz.app.window.theme import current_theme
+from seqviz.core.trace import Trace
+
+WORDS = [f"word{i}" for i in range(10)]
+
+
+def worded(trace: Trace) -> Trace:
+    return Trace(dict(trace.items()), tokens=WORDS[: trace.num_steps], meta=trace.meta)
+
+
+def opaque_background(mask) -> bool:
+    brush = mask._brush.color()
+    return brush.alpha() == 255 and brush.rgb() == QColor(current_theme().background).rgb()
+
+
+@pytest.mark.parametrize("panel_cls", [HiddenPanel, GatesPanel])
+def test_heatmaps_hide_the_columns_after_the_step_and_their_tokens(qtbot, panel_cls):
+    viewer, panel = open_panel(qtbot, panel_cls, worded(lstm_trace(T=10, hidden_size=4)), size=(1200, 800))
+    viewer.cursor.set_step(4)
+    heatmaps = [panel.heatmap] if panel_cls is HiddenPanel else list(panel.shown_heatmaps.values())
+    axis = heatmaps[-1].bottom_axis
+    assert not opaque_background(heatmaps[0].mask)  # faded: the values show through
+    faded = axis.tickStrings(range(1, 11), 1, 1)  # every token that fits, the future's too
+    assert faded[0] == "word0" and faded[-1] == "word9"
+    viewer.set_future_hidden(True)
+    for heatmap in heatmaps:
+        assert opaque_background(heatmap.mask)
+        assert (heatmap.mask.rect().left(), heatmap.mask.rect().right()) == (4.5, 10.5)
+    assert axis.tickStrings(range(1, 11), 1, 1) == faded[:4] + [""] * 6
+    viewer.cursor.set_step(7)
+    assert axis.tickStrings(range(1, 11), 1, 1) == faded[:7] + [""] * 3
+    viewer.set_future_hidden(False)
+    assert not opaque_background(heatmaps[0].mask)
+    assert axis.tickStrings(range(1, 11), 1, 1) == faded
+
+
+def test_a_bidirectional_model_shows_every_position_either_way(qtbot):
+    trace = worded(lstm_trace(T=6, hidden_size=4, bidirectional=True))
+    viewer, panel = open_panel(qtbot, HiddenPanel, trace)
+    viewer.set_future_hidden(True)
+    viewer.cursor.set_step(2)
+    assert panel.heatmap.mask.rect().width() == 0  # it read the whole input: nothing is "to come"
+
+
+def test_units_line_ends_at_the_step_and_the_future_is_hidden(qtbot):
+    viewer, panel = open_panel(qtbot, UnitsPanel, worded(lstm_trace(T=10, hidden_size=4)))
+    viewer.cursor.set_step(5)
+    assert panel.mask.rect().left() == 5.0  # not 5.5: the segment towards step 6 is the future
+    viewer.set_future_hidden(True)
+    assert opaque_background(panel.mask)
+    assert panel.axis.tickStrings(range(1, 11), 1, 1) == WORDS[:5] + [""] * 5
+
+
+def test_attention_hides_later_queries_and_the_keys_a_causal_row_cannot_see(qtbot):
+    trace = worded(transformer_trace(T=10, num_layers=1, num_heads=2))
+    viewer, panel = open_panel(qtbot, AttentionPanel, trace, size=(1100, 700))
+    viewer.cursor.set_step(4)
+    left = [t.toPlainText() for t in panel.lines.left_texts if t.isVisible()]
+    assert left[5] == "6 word5"  # faded future: still written
+    viewer.set_future_hidden(True)
+    assert opaque_background(panel.matrix.future)
+    left = [t.toPlainText() for t in panel.lines.left_texts if t.isVisible()]
+    right = [t.toPlainText() for t in panel.lines.right_texts if t.isVisible()]
+    assert left[:4] == ["1 word0", "2 word1", "3 word2", "4 word3"] and left[4:] == [""] * 6
+    assert all(r.startswith(f"{k} word{k - 1}  0.") for k, r in enumerate(right[:4], start=1))
+    assert right[4:] == [""] * 6
+    assert panel.matrix.y_axis.tickStrings(range(1, 11), 1, 1) == WORDS[:4] + [""] * 6
+    assert panel.matrix.x_axis.tickStrings(range(1, 11), 1, 1) == WORDS[:4] + [""] * 6
+
+
+def test_token_strip_draws_no_future_chip(qtbot):
+    viewer = ViewerModel()
+    panel = shown(qtbot, TokensPanel(viewer), (900, 80))
+    trace = worded(lstm_trace(T=8, hidden_size=4))
+    viewer.set_trace(trace)
+    panel.set_trace(trace)
+    viewer.cursor.set_step(3)
+    strip = panel.strip
+    background = strip.grab().toImage().pixelColor(strip.chip_rect(6).center())  # a faded chip
+    viewer.set_future_hidden(True)
+    assert [strip.is_drawn(i) for i in range(8)] == [True] * 3 + [False] * 5
+    image = strip.grab().toImage()
+    for i in range(3, 8):
+        rect = strip.chip_rect(i)
+        colours = {image.pixelColor(x, rect.center().y()).rgb() for x in range(rect.left(), rect.right())}
+        assert len(colours) == 1, f"chip {i + 1} is drawn"  # nothing there: one colour across
+    assert image.pixelColor(strip.chip_rect(6).center()) != background
