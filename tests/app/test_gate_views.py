@@ -60,3 +60,26 @@ def test_clicking_a_cell_or_gate_heatmap_follows_that_array(qtbot, gate):
     assert units.array_name == gate
     np.testing.assert_array_equal(units.series, trace[gate][:, 0, 0, :])
     assert units.shown_units == (3,)
+
+
+def test_several_arrays_of_one_unit_in_one_plot(qtbot):
+    """f, i and o of unit 3 together: which gate opens when."""
+    trace = lstm_trace(T=10, num_layers=2, hidden_size=5)
+    viewer, units = open_panel(qtbot, UnitsPanel, trace)
+    viewer.selection.set_layer(1)
+    viewer.selection.set_units((3,))
+    viewer.selection.set_option("units", "array", "forget_gate,input_gate,output_gate")
+    assert units.array_box.currentText() == "f, i, o together"
+    assert units.shown_curves == [("forget_gate", 3), ("input_gate", 3), ("output_gate", 3)]
+    names = [units.legend.items[i][1].text for i in range(len(units.legend.items))]
+    assert names == ["f \u00b7 unit 3", "i \u00b7 unit 3", "o \u00b7 unit 3"]
+    for curve, (array, unit) in zip(units.curves, units.shown_curves, strict=True):
+        np.testing.assert_array_equal(curve.getData()[1], trace[array][:, 1, 0, unit])
+    assert units.plot.titleLabel.text.startswith("f, i, o together")
+    offered = [units.array_box.itemData(i) for i in range(units.array_box.count())]
+    assert "forget_gate,input_gate,output_gate,cell" in offered
+    # a click on a gate's heatmap keeps a group that holds that gate
+    viewer2, gates = open_panel(qtbot, GatesPanel, trace, size=(1100, 800), viewer=viewer)
+    click(qtbot, gates.canvas, gates.shown_heatmaps["input_gate"].plot, 4, 1.5)
+    assert viewer.selection.option("units", "array") == "forget_gate,input_gate,output_gate"
+    assert units.shown_curves == [("forget_gate", 1), ("input_gate", 1), ("output_gate", 1)]

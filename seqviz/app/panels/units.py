@@ -1,4 +1,5 @@
-"""Selected units panel: the picked units' values over time, for one array, layer and direction."""
+"""Selected units panel: the picked units' values over time, for one array, layer and direction, or for
+several arrays of the same units together (an LSTM's f, i and o: units_logic)."""
 
 from __future__ import annotations
 
@@ -15,19 +16,21 @@ from seqviz.app.panels.edit_choices import unit_choices
 from seqviz.app.panels.heatmap import FutureMask, PlotCanvas
 from seqviz.app.panels.plotting import STEP_OFFSET, TokenAxis
 from seqviz.app.panels.traceinfo import default_unit, is_causal, selection_label
+from seqviz.app.panels.units_logic import (
+    array_groups,
+    arrays_of,
+    curve_name,
+    group_label,
+    group_value,
+    unit_arrays,
+)
 from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window.theme import Theme, current_theme, theme_notifier
 from seqviz.core.trace import Trace
 
 HINT = "Click a cell in a heatmap to follow that unit over time (Ctrl+click adds more units)."
 
-
-def unit_arrays(trace: Trace) -> list[str]:
-    """Names of the per-unit arrays shaped like hidden, (T, L, D, H)."""
-    if "hidden" not in trace:
-        return []
-    shape = trace["hidden"].shape
-    return [n for n in trace.names() if trace[n].ndim == 4 and trace[n].shape == shape]
+__all__ = ["UnitsPanel", "unit_arrays"]
 
 
 class UnitsPanel(Panel):
@@ -36,7 +39,8 @@ class UnitsPanel(Panel):
 
     def __init__(self, viewer: ViewerModel, parent: QWidget | None = None) -> None:
         super().__init__(viewer, parent)
-        self.series = np.zeros((1, 1), np.float32)  # (T, H) of the shown array/layer/direction
+        self.series = np.zeros((1, 1), np.float32)  # (T, H) of the (first) shown array/layer/direction
+        self.series_of: dict[str, np.ndarray] = {}  # every shown array's (T, H)
         self.curves: list[pg.PlotDataItem] = []
         self.shown_units: tuple[int, ...] = ()
         self.showing_default = False  # True: no unit picked, the liveliest one is shown
@@ -88,7 +92,10 @@ class UnitsPanel(Panel):
 
     def show_trace(self, trace: Trace) -> None:
         names = unit_arrays(trace)
-        self.array_box.set_choices(names, names, default=names[0])
+        groups = array_groups(trace)
+        values = names + [group_value(g) for g in groups]
+        labels = names + [group_label(g, trace) for g in groups]
+        self.array_box.set_choices(values, labels, default=names[0])
         layers, directions = trace["hidden"].shape[1:3]
         self.layer_box.set_choices([str(i + 1) for i in range(layers)])
         self.direction_box.set_choices(DIRECTION_LABELS[:directions])
@@ -100,12 +107,19 @@ class UnitsPanel(Panel):
 
     @property
     def array_name(self) -> str:
+        """The option's value: one array's name, or several joined by commas."""
         return self.array_box.value
+
+    @property
+    def arrays(self) -> tuple[str, ...]:
+        """The arrays whose curves are shown (several: the same units of each)."""
+        return arrays_of(self.array_name)
 
     def _rebuild(self) -> None:
         """New curves for the selected units (a selection change, never a step)."""
         layer, direction = self.selection.layer, self.selection.direction  # clamped by the viewer
-        self.series = self.trace[self.array_name][:, layer, direction, :]  # (T, H)
+        self.series_of = {a: self.trace[a][:, layer, direction, :] for a in self.arrays}  # (T, H) each
+        self.series = self.series_of[self.arrays[0]]
         steps, units = self.series.shape
         picked = tuple(u for u in self.selection.units if 0 <= u < units)
         # nothing picked: show the liveliest unit, so the panel is never an empty plot on a slide
@@ -113,7 +127,7 @@ class UnitsPanel(Panel):
         self.shown_units = picked or (default_unit(self.trace, layer, direction),)
         where = selection_label(self.trace, layer, direction)
         self._add_curves(steps)
-        self.plot.setTitle(f"{self.array_name}, {where}")
+        self.plot.setTitle(f"{self.array_box.currentText()}, {where}")
         self.hint.setText(self._hint_text(where))
         self.hint.setVisible(self.showing_default)
         self._set_ranges(steps)
@@ -125,17 +139,24 @@ class UnitsPanel(Panel):
         unit = self.shown_units[0]
         return f"Showing unit {unit}, the hidden unit of {where} that varies most. {HINT}"
 
+    @property
+    def shown_curves(self) -> list[tuple[str, int]]:
+        """(array, unit) of each curve, in drawing order: every shown unit of each shown array."""
+        return [(array, unit) for array in self.arrays for unit in self.shown_units]
+
     def _add_curves(self, steps: int) -> None:
-        """One curve per shown unit, replacing the previous ones."""
+        """One curve per shown unit of each shown array, replacing the previous ones."""
         for curve in self.curves:
             self.plot.removeItem(curve)
         self.legend.clear()
         theme = current_theme()
         x = np.arange(1, steps + 1, dtype=np.float32)
         self.curves = []
-        for i, unit in enumerate(self.shown_units):
+        several = len(self.arrays) > 1
+        for i, (array, unit) in enumerate(self.shown_curves):
+            name = curve_name(array, unit, self.trace, several)
             curve = self.plot.plot(
-                x, self.series[:, unit], pen=self._curve_pen(theme, i), name=f"unit {unit}"
+                x, self.series_of[array][:, unit], pen=self._curve_pen(theme, i), name=name
             )
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")
@@ -150,11 +171,11 @@ class UnitsPanel(Panel):
 
     def _set_ranges(self, steps: int) -> None:
         if self.shown_units:
-            chosen = self.series[:, list(self.shown_units)]
+            chosen = np.stack([self.series_of[a][:, u] for a, u in self.shown_curves])  # (curves, T)
             lo, hi = float(np.nanmin(chosen)), float(np.nanmax(chosen))
         else:
             lo, hi = -1.0, 1.0
-        if self.array_name.endswith("_gate"):
+        if any(a.endswith("_gate") for a in self.arrays):
             lo, hi = min(lo, 0.0), max(hi, 1.0)
         pad = 0.05 * max(hi - lo, 1e-6)
         lo, hi = lo - pad, hi + pad
@@ -197,10 +218,10 @@ class UnitsPanel(Panel):
         if event.button() == Qt.MouseButton.LeftButton and step is not None:
             self.cursor.set_step(step)
         elif event.button() == Qt.MouseButton.RightButton and step is not None:
-            sel, array = self.selection, self.array_name
+            sel = self.selection
             choices = [
                 choice
-                for unit in self.shown_units
+                for array, unit in self.shown_curves
                 for choice in unit_choices(self.trace, array, sel.layer, sel.direction, unit, step)
             ]
             self.offer_edits(choices, event.screenPos())
@@ -211,7 +232,11 @@ class UnitsPanel(Panel):
             return None
         token = plotting.display_token(self.trace.tokens[step - 1])
         lines = [f"step {step} '{token}'"]
-        lines += [f"unit {u}: {float(self.series[step - 1, u]):.5f}" for u in self.shown_units]
+        several = len(self.arrays) > 1
+        lines += [
+            f"{curve_name(a, u, self.trace, several)}: {float(self.series_of[a][step - 1, u]):.5f}"
+            for a, u in self.shown_curves
+        ]
         return "\n".join(lines)
 
     # Theme ----------------------------------------------------------------------------------------
