@@ -113,9 +113,10 @@ class _Direction:
     def gate_inputs(self, span: slice) -> tuple[Weights, torch.Tensor]:
         """(weights, input) from which a GRU's gates are what the model computes: its own weights
         with the gate clamps (n reads a clamped r), none of the kernel's ways of setting h."""
-        if self.own_w is None:
-            return self.w, self.x[span]
-        w, extra = kernel_inputs(self.own_w, "GRU", [e for e in self.clamps if e.target != "hidden"])
+        clamps = [e for e in self.clamps if e.target != "hidden"]
+        if self.own_w is None or not clamps:
+            return self.own_w or self.w, self.x[span]
+        w, extra = kernel_inputs(self.own_w, "GRU", clamps)
         return w, self.x[span] if extra is None else torch.cat([self.x[span], extra], dim=1)
 
     def sets(self, target: str) -> bool:
