@@ -7,7 +7,8 @@
 
 It also retrains the task (d) sequence-to-sequence models (seqviz.demos.seq2seq_train, ids dates-*) and
 the character-level LSTM of Python code (seqviz.demos.charlm_train, code-lstm), so one command rebuilds
-every bundled model.
+every bundled model, and the trace of the default demo's first example shipped beside it
+(seqviz.demos.bundled_traces; the app shows it while torch loads).
 
 Each model is trained on freshly generated examples (seeded), then measured on held-out examples from
 another seed; the accuracy and the model's sizes go into its card. A text progress bar runs on stderr.
@@ -23,7 +24,7 @@ from pathlib import Path
 import torch
 
 from seqviz.core.resources import models_dir
-from seqviz.demos import charlm_train, seq2seq_train
+from seqviz.demos import bundled_traces, charlm_train, seq2seq_train
 from seqviz.demos.specs import HELD_OUT_N, HELD_OUT_SEED, SPECS, ModelSpec, build_model, make_card, spec
 from seqviz.demos.tasks import get_task
 from seqviz.demos.tasks_base import Task
@@ -129,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
             accuracy, seconds, path = train_one(spec(model_id), args.out)
         size = path.stat().st_size / 1024
         rows.append(f"{model_id:24s} accuracy {accuracy:.3f}  {seconds:6.1f} s  {size:6.0f} KB")
+    if args.out.resolve() == models_dir().resolve():  # the default demo's trace, shown while torch loads
+        rows += [f"wrote {path}" for path in bundled_traces.write_shipped()]
     print("\n".join(rows))
     print(f"total {time.monotonic() - start:.0f} s for {len(chosen)} models", file=sys.stderr)
     return 0

@@ -8,6 +8,7 @@ probabilities the trace already holds, and adds the true answers the lecture tas
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,9 +17,10 @@ from typing import Any
 import numpy as np
 
 from seqviz.app.viewer import what_if
+from seqviz.core import trace_cache
 from seqviz.core.model_interface import SequenceModel
 from seqviz.core.trace import Trace
-from seqviz.demos import catalogue
+from seqviz.demos import bundled_traces, catalogue
 
 
 class InputProblem(ValueError):
@@ -85,9 +87,8 @@ def _load(source: str | Any, load_options: dict[str, Any]) -> SequenceModel:
         source = os.fspath(source)
     if not isinstance(source, str):
         return open_model(source)
-    entry = catalogue.find(source)
-    if entry is not None and not load_options:  # with options: load_model says they do not apply
-        return open_model(catalogue.load(source), source=source, label=entry.card.get("title") or entry.id)
+    if catalogue.find(source) is not None and not load_options:  # with options: load_model refuses them
+        return bundled_traces.open_bundled(source)
     from seqviz.core.modelfile import load_model
 
     module = load_model(source, **load_options)
@@ -155,27 +156,13 @@ def _run(
     if made_for is not None and model.head != "seq2seq":  # a seq2seq model's steps are its outputs
         steps = num_tokens if truncated_from is None else model.count_tokens(model_text)
         edits, dropped = what_if.fit_to_length(edits, made_for, steps)
-    trace = _trace_text(model, model_text, edits, masks)
+    trace = bundled_traces.trace_text(model, model_text, edits, masks)
     notes = trace_notes(trace, edits)
     if dropped:
         notes = (*notes, f"Edits past the end of this text were dropped: {'; '.join(dropped)}.")
     if truncated_from is not None:
         notes = (f"Showing the first {limit} of {truncated_from} tokens (the model's limit).", *notes)
     return Run(trace, text, truncated_from, notes, model_text, tuple(edits), masks)
-
-
-def _trace_text(model: SequenceModel, text: str, edits: tuple = (), masks: tuple = ()) -> Trace:
-    from seqviz.demos.answers import known_answers
-
-    options: dict = {"edits": list(edits)} if edits else {}
-    if masks:
-        options["mask_positions"] = list(masks)
-    lecture_task = getattr(getattr(model.module, "card", None), "task", "")
-    if lecture_task and "targets" in model.trace_options:  # the tasks know the answers of their texts
-        answers = known_answers(lecture_task, model.tokens(text))
-        if answers is not None:
-            options["targets"] = answers
-    return model.trace(text, **options)
 
 
 def trace_notes(trace: Trace, edits: tuple = ()) -> tuple[str, ...]:
@@ -205,6 +192,50 @@ def trace_notes(trace: Trace, edits: tuple = ()) -> tuple[str, ...]:
     if trace.meta.input_note:
         notes.append(f"This model has no tokenizer: each step's input is a {trace.meta.input_note}.")
     return tuple(notes)
+
+
+# Stored traces: the start-up preview ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A bundled model's stored trace of a text (seqviz.core.trace_cache), shown while the model loads."""
+
+    source: str  # the catalogue id
+    label: str  # as the loaded model will be labelled
+    text: str
+    trace: Trace
+    examples: tuple[str, ...]
+
+
+def stored_preview(source: Any, text: str | None, device: str = "cpu") -> Preview | None:
+    """The stored trace of `text` (None: the model's first example) by the bundled model `source`, or
+    None: not a bundled model, not on the CPU, or nothing stored. Never imports torch."""
+    entry = catalogue.find(source) if isinstance(source, str) else None
+    if entry is None or entry.path is None or device != "cpu":
+        return None
+    text = text if text is not None else next(iter(entry.examples), "")
+    trace = trace_cache.find(entry.path, text) if text else None
+    if trace is None:
+        return None
+    return Preview(source, entry.card.get("title") or entry.id, text, trace, entry.examples)
+
+
+def keep_shown(run: Run, shown: Trace | None) -> Run:
+    """`run` holding the trace on screen, `shown`, in place of its own when the two are identical (the
+    panels keep what they show, the step included); else `run` as it is."""
+    if shown is None or run.trace is shown or not trace_cache.same_trace(run.trace, shown):
+        return run
+    return dataclasses.replace(run, trace=shown)
+
+
+def remember(model: SequenceModel, run: Run, device: str = "cpu") -> None:
+    """Keep the trace of a bundled model's plain run (no edits, masks or truncation; on the CPU) for
+    the next start, which shows it while the model loads."""
+    path = bundled_traces.model_file(model.source) if isinstance(model.source, str) else None
+    if path is None or device != "cpu" or run.edits or run.masks or run.truncated_from is not None:
+        return
+    trace_cache.store(path, run.text, run.trace)
 
 
 # Generation ---------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from seqviz.app.viewer import runs, what_if
 from seqviz.app.viewer.jobs import JobRunner
 from seqviz.app.viewer.runs import InputProblem, Run
 from seqviz.core.model_interface import SequenceModel
+from seqviz.core.trace import Trace
 
 log = logging.getLogger("seqviz")
 
@@ -72,6 +73,7 @@ class Session(QObject):
         self.device = "cpu"  # where models are opened (seqviz.core.devices; the window's settings)
         #: load_model options by source: what a file lacks (--vocab, --heads, --nonlinearity)
         self.load_options: dict[str, dict[str, Any]] = {}
+        self._deferred_load = None  # a load(defer=True) not started yet
 
     # requests -------------------------------------------------------------------------------------
     def load(
@@ -85,9 +87,14 @@ class Session(QObject):
         note: str | None = None,
         step: int = 1,
         truncate: bool = False,
+        shown: Trace | None = None,
+        defer: bool = False,
     ) -> bool:
         """Load `source`, then run `text`. With text None: keep the typed text and `step` when the new
         model reads the same texts as the old one, else run the new model's example from step 1.
+        `shown`: a stored trace on screen meanwhile (runs.Preview); an identical fresh trace is replaced
+        by it, so the panels stay as they are. `defer`: start on the next turn of the event loop, after
+        the window's paint (importing torch in the worker holds the GIL for much of its 2-3 s).
         Returns False if it failed (with wait=True)."""
         previous = self.model
 
@@ -104,6 +111,8 @@ class Session(QObject):
             else:
                 chosen, at = (model.examples or (field,))[0], 1
             outcome = self._trace(model, chosen, field, at, truncate)
+            if outcome.run is not None:
+                outcome.run = runs.keep_shown(outcome.run, shown)
             outcome.note = note
             return outcome
 
@@ -117,17 +126,39 @@ class Session(QObject):
             else:
                 self.failed.emit("Cannot open model", message)
 
+        if defer:
+            self._deferred_load = lambda: self._submit(job, False, on_failed)
+            QTimer.singleShot(0, self._start_deferred_load)
+            return False
         return self._submit(job, wait, on_failed)
 
+    def _start_deferred_load(self) -> None:
+        start, self._deferred_load = self._deferred_load, None
+        if start is not None:
+            start()
+
     def run_text(self, text: str, field: str, *, wait: bool, truncate: bool = False, step: int = 1) -> bool:
-        """Trace `text` with the current model and edits, then show `step` (-1: the last)."""
+        """Trace `text` with the current model and edits, then show `step` (-1: the last). While the
+        first model loads, the text waits for it (with wait=True, here and now)."""
         self.stop_generating()
-        if self.model is None:
+        if wait and self.model_loading:
+            self._start_deferred_load()
+            self.jobs.drain()  # the model first: run_now would drop it
+        if self.model is None and not self.model_loading:
             raise InputProblem("no_model", "No model is loaded: choose one to run this text.")
         edits, made_for = self.wanted_edits, self.run.trace.num_steps if self.run is not None else None
-        return self._submit(
-            lambda: self._trace(self.model, text, field, step, truncate, edits, made_for), wait
-        )
+
+        def job() -> Outcome:
+            if self.model is None:  # the model it waited for could not be loaded (an error box said why)
+                raise InputProblem("no_model", "No model is loaded: choose one to run this text.")
+            return self._trace(self.model, text, field, step, truncate, edits, made_for)
+
+        return self._submit(job, wait)
+
+    @property
+    def model_loading(self) -> bool:
+        """True while the first model loads (a text submitted meanwhile runs once it is there)."""
+        return self.model is None and (self.jobs.busy or self._deferred_load is not None)
 
     @property
     def wanted_edits(self) -> tuple:
@@ -197,6 +228,7 @@ class Session(QObject):
 
     def forget_run(self) -> None:
         """A trace from elsewhere is shown: drop jobs in flight and the run they would extend."""
+        self._deferred_load = None
         self.jobs.cancel()
         self.stop_generating()
         self.run = None
@@ -215,6 +247,7 @@ class Session(QObject):
     ) -> Outcome:
         try:
             new = runs.run(model, text, truncate, edits, made_for, masks)
+            runs.remember(model, new, self.device)  # the next start shows it while the model loads
             return Outcome(model, text, field, step, run=new)
         except InputProblem as problem:
             return Outcome(model, text, field, step, problem=problem)
@@ -267,7 +300,9 @@ class Session(QObject):
             self.failed.emit("Cannot run the model", f"{type(exc).__name__}: {exc}")
 
         if wait:  # run_now drops the jobs in flight: edits they were tracing were never shown
-            self._requested_edits = None
+            self._requested_edits = self._deferred_load = None
+        else:  # a deferred load first: what is asked meanwhile runs on the model it brings
+            self._start_deferred_load()
         (self.jobs.run_now if wait else self.jobs.submit)(job, done, failed)
         return result["ok"]
 

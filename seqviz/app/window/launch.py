@@ -2,12 +2,15 @@
 
 1. Qt and the window shell (toolbar, token strip): no pyqtgraph, no torch yet.
 2. After the first paint: the dock panels (imports pyqtgraph), then the model is loaded and traced in
-   a worker thread (imports torch) while the window shows "Loading model...".
+   a worker thread (imports torch) while the window shows "Loading model...". A bundled model's
+   stored trace of the text (seqviz.core.trace_cache; the default demo ships one) is shown first,
+   with the panels: stepping works while torch loads (MainWindow.start).
 With --smoke (`smoke=True`) it quits once the window is interactive and what it opened (a scene:
 its model, text, step, panels and theme) is on screen, and prints one line saying what it shows
 (exit status 0) or what failed (status 1).
-With SEQVIZ_REPORT=1 it prints `seqviz-report <event> <unix time>` lines for window-shown and
-interactive, and `seqviz-report quit step=<t> num_steps=<T>` on exit (benchmarks and tests read them).
+With SEQVIZ_REPORT=1 it prints `seqviz-report <event> <unix time>` lines for window-shown,
+interactive (a trace is on screen: stepping works) and model-ready (the first model request finished),
+and `seqviz-report quit step=<t> num_steps=<T>` on exit (benchmarks and tests read them).
 """
 
 from __future__ import annotations
@@ -41,6 +44,20 @@ def quiet_qt_messages() -> None:
 def _report(event: str) -> None:
     if os.environ.get(REPORT_ENV) == "1":
         print(f"seqviz-report {event}", flush=True)
+
+
+def _report_first(signal, event: str) -> None:
+    """Report `event` once, after the paint that follows the first emission of `signal`."""
+    if os.environ.get(REPORT_ENV) != "1":
+        return
+    done = []
+
+    def once(*_args) -> None:
+        if not done:
+            done.append(True)
+            QTimer.singleShot(0, lambda: _report(f"{event} {time.time():.6f}"))
+
+    signal.connect(once)
 
 
 class _AfterFirstPaint(QObject):
@@ -185,7 +202,8 @@ def run_app(
     if model and load_options:
         window.session.load_options[model] = dict(load_options)
     install_excepthook(window)
-    window.ready.connect(lambda: QTimer.singleShot(0, lambda: _report(f"interactive {time.time():.6f}")))
+    _report_first(window.traceShown, "interactive")  # a trace on screen: stepping works
+    _report_first(window.ready, "model-ready")  # the model is loaded (or failed): new text runs
     check = _Smoke(app, window, scene) if smoke else None
     if compare:
         window.ready.connect(lambda: [window.compare(source) for source in compare])

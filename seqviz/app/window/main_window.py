@@ -54,6 +54,7 @@ class MainWindow(QMainWindow):
         self.session.device = self.settings.device  # where models run (--device)
         self.trace: Trace | None = None
         self._is_ready = False
+        self._stored_source: str | None = None  # the model whose stored trace is shown while it loads
         self.commands = Actions(self)
         self.toolbar = MainToolBar(self.commands, self)
         self.addToolBar(self.toolbar)
@@ -297,8 +298,28 @@ class MainWindow(QMainWindow):
         fallback = catalogue.default_id() if remembered else None
         if wait:
             self.load_panels()
+        elif self._show_stored(source, text or None, fallback):
+            return
         self.open_model(source, text or None, wait=wait, fallback=fallback)
         self.load_panels()
+
+    def _show_stored(self, source: str, text: str | None, fallback: str | None) -> bool:
+        """Show the stored trace of `text` by the bundled model `source` at once (no torch needed), then
+        load the model in the background; its identical trace replaces nothing. False if none is stored."""
+        preview = runs.stored_preview(source, text, self.session.device)
+        if preview is None:
+            return False
+        self._stored_source = preview.source
+        self.load_panels()
+        self.toolbar.select_source(preview.source, preview.label)
+        self.toolbar.set_examples(preview.examples)
+        self.toolbar.text_edit.setText(preview.text)
+        self.setWindowTitle(f"seqviz \u2014 {preview.label}")
+        self._show(preview.trace, 1, runs.trace_notes(preview.trace), preview.label)
+        self.status_model.setText(f"Loading the model... {preview.label}: step through its example meanwhile")
+        field, shown = preview.text, preview.trace
+        self.session.load(source, field, field, wait=False, fallback=fallback, shown=shown, defer=True)
+        return True
 
     # outcomes -------------------------------------------------------------------------------------
     def _guarded(self, request) -> bool:
@@ -350,7 +371,9 @@ class MainWindow(QMainWindow):
         self.toolbar.select_source(model.source, model.label)
         self.toolbar.set_examples(model.examples)
         self.setWindowTitle(f"seqviz \u2014 {model.label}")
-        self.viewer.selection.set_units(())  # unit numbers mean nothing in another model's weights
+        if model.source != self._stored_source:  # units picked in its stored trace stay
+            self.viewer.selection.set_units(())  # unit numbers mean nothing in another model's weights
+        self._stored_source = None
         self._update_generate_action()
 
     def _on_failed(self, title: str, message: str) -> None:
@@ -370,12 +393,14 @@ class MainWindow(QMainWindow):
 
     # showing a trace ------------------------------------------------------------------------------
     def _show(self, trace: Trace, step: int, notes: tuple[str, ...], label: str) -> None:
-        """Hand `trace` to every panel, then go to `step` (-1: the last)."""
-        self.trace = trace
-        self.viewer.set_trace(trace)  # clamps the step and the selection, before any panel draws
-        self.tokens.set_trace(trace)
-        self._report_panel_failures(self.dock_area.set_trace(trace))
-        self.viewer.cursor.set_step(trace.num_steps if step < 0 else step)
+        """Hand `trace` to every panel, then go to `step` (-1: the last). The trace already on screen
+        (a stored trace the loaded model computed identically) keeps its views and step."""
+        if trace is not self.trace:
+            self.trace = trace
+            self.viewer.set_trace(trace)  # clamps the step and the selection, before any panel draws
+            self.tokens.set_trace(trace)
+            self._report_panel_failures(self.dock_area.set_trace(trace))
+            self.viewer.cursor.set_step(trace.num_steps if step < 0 else step)
         self.notices.set_trace_notes(notes)
         self.status_model.setText(label)
         self.status_steps.setText(f"T = {trace.num_steps}")
@@ -406,6 +431,8 @@ class MainWindow(QMainWindow):
         self.status_model.setText("Working..." if busy else model.label if model else "")
 
     def _on_text_submitted(self, text: str) -> None:
+        if self.session.model_loading:
+            self.status_model.setText("Loading the model... the text runs once it is loaded")
         self._guarded(lambda: self.session.run_text(text, text, wait=False))
         self.tokens.strip.setFocus()  # back to stepping: arrows move the step again
 
