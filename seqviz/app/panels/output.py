@@ -6,7 +6,9 @@ Tasks (`trace.meta.task`): "lm" — next-token probabilities, row t-1 after t to
 are marked: the true next token (lm), `meta.targets` (an output index per step, tag/seq2seq; the last
 one for classify). Large vocabularies come as the top outputs per step (`top_ids`, `top_probs`, and the
 true token's `target_prob` / `target_rank`). What to show is worked out without Qt in `output_ranking`
-and `output_topk`; this module draws it.
+and `output_topk`; this module draws it. Classes and tags keep their rows while playing (the model's order).
+Every step at once (output_views): a classifier's class probabilities as lines over the steps with the
+last one marked as the output; a tagger's predicted tag under each token with the true tag.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from seqviz.app.panels.base import Panel
 from seqviz.app.panels.controls import StepLabel
 from seqviz.app.panels.heatmap import PlotCanvas
 from seqviz.app.panels.output_ranking import OutputRanking, StepOutputs, header_text, truth_text
+from seqviz.app.panels.output_sequence import class_series, tag_columns
 from seqviz.app.panels.output_topk import TopKRanking, has_top_outputs
-from seqviz.app.panels.traceinfo import token_display_of
+from seqviz.app.panels.output_views import ClassLines, TagRow
+from seqviz.app.panels.traceinfo import is_causal, token_display_of
 from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window.theme import Theme, current_theme, theme_notifier
 from seqviz.core import token_display
@@ -104,11 +108,16 @@ class OutputPanel(Panel):
         self.plot.addItem(self.true_bar)
         self.values = BarValues()
         self.plot.addItem(self.values, ignoreBounds=True)
+        self.class_lines = ClassLines()  # in the canvas under the bars, for classifiers
+        self.tag_row = TagRow()  # under the canvas, for taggers
+        self.tag_row.hide()
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addWidget(self.header)
         layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.tag_row)
         layout.addWidget(self.footer)
+        self.tag_row.stepClicked.connect(self.cursor.set_step)
         self.cursor.stepChanged.connect(self._on_step_changed)
         self.plot.getViewBox().sigResized.connect(lambda _vb: self._on_view_resized())
         theme_notifier.themeChanged.connect(self.apply_theme)
@@ -136,10 +145,31 @@ class OutputPanel(Panel):
         self.labels = [] if self.top_only else self.ranking.labels
         self.label_texts = [] if self.top_only else self.ranking.texts
         self.display = token_display_of(trace)
+        self._show_every_step(trace)
         self._set_rows(self._rows_that_fit())
         self._size_label_axis(current_theme())
         self._ready = True
         self._on_step_changed(self.cursor.step)
+
+    def future_views(self) -> list:
+        return [self.class_lines, self.tag_row]
+
+    def _show_every_step(self, trace: Trace) -> None:
+        """The class lines under the bars (classifiers) and the tag row (taggers), or neither."""
+        lines = self.task == "classify" and not self.top_only
+        items = self.canvas.ci.items
+        if lines and self.class_lines.plot not in items:
+            self.canvas.addItem(self.class_lines.plot, 1, 0)
+            self.canvas.ci.layout.setRowStretchFactor(0, 1)
+            self.canvas.ci.layout.setRowStretchFactor(1, 2)
+        elif not lines and self.class_lines.plot in items:
+            self.canvas.removeItem(self.class_lines.plot)
+        if lines:
+            self.class_lines.set_data(class_series(trace), trace.tokens, is_causal(trace))
+        tags = self.task == "tag" and not self.top_only
+        self.tag_row.setVisible(tags)
+        if tags:
+            self.tag_row.set_columns(tag_columns(trace), is_causal(trace))
 
     def _rows_that_fit(self) -> int:
         """How many bars the plot shows: TOP_K, fewer when their labels would overlap (a short dock in
@@ -174,8 +204,12 @@ class OutputPanel(Panel):
         self.plot.getAxis("left").setTicks([list(enumerate(outputs.texts))])
         self._mark_truth(outputs)
         self._show_values()
+        if self.class_lines.plot in self.canvas.ci.items:
+            self.class_lines.set_step(step)
+        if not self.tag_row.isHidden():  # shown for this trace (the panel itself may be hidden)
+            self.tag_row.set_step(step)
         token = token_display.shorten(self.display(self.trace.tokens[step - 1]), 12)
-        self.header.setText(header_text(self.trace, self.task, step, token, outputs.texts[0]))
+        self.header.setText(header_text(self.trace, self.task, step, token, outputs.best_text))
 
     def _show_values(self) -> None:
         """Each bar's probability after it, or inside it (in the background colour) when it is long."""
@@ -220,6 +254,8 @@ class OutputPanel(Panel):
         self.bars.setOpts(brush=pg.mkBrush(theme.bar))
         self.true_bar.setOpts(brush=pg.mkBrush(theme.accent))
         self.values.font = plotting.font(theme, 0.9)
+        self.class_lines.apply_theme(theme)
+        self.tag_row.apply_theme(theme)
         for label in (self.header, self.footer):
             label.setFont(plotting.font(theme))
         if self._ready:

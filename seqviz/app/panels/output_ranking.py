@@ -20,6 +20,9 @@ from seqviz.core.token_display import TokenDisplay
 from seqviz.core.trace import Trace
 
 MAX_LABEL_CHARS = 32  # longer class names / tokens are shortened on the label axis
+#: tasks with a few fixed outputs: each keeps its bar's row while playing (sorted by probability, the
+#: class and tag bars swapped places at every step)
+STABLE_TASKS = ("classify", "tag")
 
 
 def top_outputs(row: np.ndarray, k: int) -> np.ndarray:
@@ -28,6 +31,14 @@ def top_outputs(row: np.ndarray, k: int) -> np.ndarray:
     argpartition first: a 50,000-token vocabulary is not sorted on every step."""
     top = np.argpartition(-row, k - 1)[:k] if k < row.size else np.arange(row.size)
     return top[np.argsort(-row[top], kind="stable")]
+
+
+def stable_outputs(row: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the outputs shown for `row` (K,): all K in the model's order when they fit in `k`
+    rows, else the `k` most probable, still in the model's order."""
+    if row.size <= k:
+        return np.arange(row.size)
+    return np.sort(top_outputs(row, k))
 
 
 def label_texts(
@@ -44,8 +55,9 @@ def label_texts(
 class StepOutputs:
     """The output panel's content at one step.
 
-    `top` (k,) output indices, most probable first, with `probs` (k,), `labels` (k,) and `texts` (k,),
-    the labels as displayed. The true answer, when known: `true_label` (`true_text` as displayed);
+    `top` (k,) output indices, most probable first (classes and tags: in the model's order, STABLE_TASKS),
+    with `probs` (k,), `labels` (k,) and `texts` (k,), the labels as displayed; `best_text` is the most
+    probable one's. The true answer, when known: `true_label` (`true_text` as displayed);
     `true_index` its column in the trace's `probs`, or its output id for a top-k trace (None when it is
     not one of the model's outputs or its probability is unknown), `true_prob` and `true_rank` (1 = the
     model's first choice) there; `true_row` its row among the shown `top` (None when it is not shown).
@@ -62,6 +74,11 @@ class StepOutputs:
     true_row: int | None
     texts: list[str] = field(default_factory=list)
     true_text: str | None = None
+
+    @property
+    def best_text(self) -> str:
+        """The most probable output shown, as displayed."""
+        return self.texts[int(np.argmax(self.probs))] if len(self.texts) else ""
 
 
 class OutputRanking:
@@ -89,7 +106,7 @@ class OutputRanking:
     def at(self, step: int, k: int) -> StepOutputs:
         """The top `k` outputs and the true answer at 1-based `step` (1..T)."""
         row = self.probs[step - 1]  # (K,)
-        top = top_outputs(row, k)
+        top = stable_outputs(row, k) if self.task in STABLE_TASKS else top_outputs(row, k)
         labels = [self.labels[i] for i in top]
         true_label = self.truth(step)
         # by label: an lm's true next token is a string that may not be an output at all
