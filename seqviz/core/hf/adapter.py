@@ -24,10 +24,10 @@ from seqviz.core.hf.capture import DECODER, ENCODER
 from seqviz.core.hf.families import ENCODER_DECODER, Family, blocks, head_count
 from seqviz.core.hf.text import Pieces
 from seqviz.core.model_interface import SequenceModel
+from seqviz.core.top_outputs import TOP_K
 from seqviz.core.trace import Trace
 from seqviz.core.trace_meta import TraceMeta
 
-TOP_K = 10
 MAX_NEW_TOKENS = 40
 _EXAMPLES = {
     "lm": "The quick brown fox jumps over the lazy dog. The dog",

@@ -5,20 +5,16 @@ hidden (T, L, 1, d), self-attention (L, h, T, T) — packed as a CausalAttention
 cross-attention (L, h, T, S) and the final norm (T, d). A causal stack has room to grow, so that
 appending a token writes one more row and never copies the past (older traces keep views of it).
 
-`head_outputs` keeps, of the (T, V) logits, exactly what the panels show: the top k of each row's
-softmax and the true token's probability and rank — never (T, V) probabilities.
+What the output head keeps (top-k, the true token's probability and rank) is seqviz.core.top_outputs'.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import numpy as np
 import torch
 
 from seqviz.core.causal_attention import CausalAttention, packed_length
 
-_CHUNK_ROWS = 128  # logits rows turned into probabilities at a time (a 50k vocabulary: 25 MB)
 _MIN_GROWTH = 64  # rows added at least when a causal stack grows
 
 
@@ -135,31 +131,3 @@ class Recording:
 
     def norm(self, stack: str, output: torch.Tensor) -> None:
         self.arrays[stack].write_norm(output)
-
-
-def head_outputs(logits: torch.Tensor, targets: Sequence[int], k: int) -> dict[str, np.ndarray]:
-    """What the panels show of logits (T, V), row by row of softmax(logits):
-
-    top_ids (T, k) int32 and top_probs (T, k) float32, most probable first (torch.topk); target_prob
-    (T,) float32 and target_rank (T,) int32 (1 = the model's first choice: 1 + how many outputs are more
-    probable) of targets[t], NaN and -1 where targets[t] < 0 (not known). A block of rows at a time:
-    the (T, V) probabilities never exist."""
-    T, V = logits.shape
-    k = min(k, V)
-    top_ids, top_probs = np.empty((T, k), np.int32), np.empty((T, k), np.float32)
-    target_prob, target_rank = np.full(T, np.nan, np.float32), np.full(T, -1, np.int32)
-    for begin in range(0, T, _CHUNK_ROWS):
-        rows = range(begin, min(T, begin + _CHUNK_ROWS))
-        probs = torch.softmax(logits[rows.start : rows.stop].float(), dim=-1)  # (n, V)
-        values, ids = torch.topk(probs, k, dim=-1)
-        top_ids[rows.start : rows.stop] = ids.cpu().numpy()
-        top_probs[rows.start : rows.stop] = values.cpu().numpy()
-        wanted = np.array([targets[t] for t in rows])
-        known = (wanted >= 0) & (wanted < V)
-        if known.any():
-            block = probs.cpu().numpy()
-            p = block[np.arange(len(rows)), np.where(known, wanted, 0)]  # (n,)
-            ranks = (block > p[:, None]).sum(axis=1) + 1  # in numpy: torch's sum of a bool tensor is slow
-            target_prob[rows.start : rows.stop][known] = p[known]
-            target_rank[rows.start : rows.stop][known] = ranks[known]
-    return dict(top_ids=top_ids, top_probs=top_probs, target_prob=target_prob, target_rank=target_rank)

@@ -19,10 +19,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from seqviz.core.hf.arrays import StackArrays, head_outputs
+from seqviz.core.hf.arrays import StackArrays
 from seqviz.core.hf.capture import DECODER
 from seqviz.core.hf.families import Family
-from seqviz.core.hf.passes import Ablation, ids_tensor, last_probs, run_recorded, stack_arrays
+from seqviz.core.hf.passes import Ablation, ids_tensor, run_recorded, stack_arrays
+from seqviz.core.top_outputs import logits_outputs, rank_of
 
 
 class DecoderRun:
@@ -52,14 +53,13 @@ class DecoderRun:
 
     # The head's arrays ------------------------------------------------------------------------------
     def _start_head(self, logits: torch.Tensor) -> None:
-        T = len(self.ids)
-        outputs = head_outputs(logits, [*self.ids[1:], -1], self.k)
+        outputs = logits_outputs(logits, [*self.ids[1:], -1], self.k)
         capacity = self.stack.capacity
         self._top_ids = _grown(outputs["top_ids"], capacity)
         self._top_probs = _grown(outputs["top_probs"], capacity)
         self._target_prob = _grown(outputs["target_prob"], capacity, np.nan)
         self._target_rank = _grown(outputs["target_rank"], capacity, -1)
-        self.next_probs = last_probs(logits[T - 1])
+        self.next_probs = outputs["next_probs"]  # (V,) after the last token
 
     def _append_head(self, token_id: int, logits: torch.Tensor) -> None:
         """Row T-1's true next token is now known; row T is the new token's prediction."""
@@ -74,10 +74,10 @@ class DecoderRun:
             self._target_rank = _grown(self._target_rank, capacity, -1)
         before = self.next_probs  # (V,) of row T-2, which predicted token_id
         self._target_prob[T - 2] = before[token_id]
-        self._target_rank[T - 2] = int((before > before[token_id]).sum()) + 1
-        outputs = head_outputs(logits, [-1], self.k)
+        self._target_rank[T - 2] = rank_of(before, token_id)
+        outputs = logits_outputs(logits, None, self.k)
         self._top_ids[T - 1], self._top_probs[T - 1] = outputs["top_ids"][0], outputs["top_probs"][0]
-        self.next_probs = last_probs(logits[0])
+        self.next_probs = outputs["next_probs"]
 
     # Public -----------------------------------------------------------------------------------------
     @property

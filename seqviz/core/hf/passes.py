@@ -12,12 +12,12 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import torch
 
-from seqviz.core.hf.arrays import Recording, StackArrays, head_outputs
+from seqviz.core.hf.arrays import Recording, StackArrays
 from seqviz.core.hf.capture import DECODER, ENCODER, hooked
 from seqviz.core.hf.families import Family, blocks, final_norm, head_count
+from seqviz.core.top_outputs import logits_outputs
 
 Ablation = tuple[str, str, int, int]  # (stack, kind, layer, head): see seqviz.core.hf.capture
 
@@ -63,8 +63,9 @@ def encoder_pass(
     arrays = {DECODER: stack_arrays(model, family, DECODER, len(ids), causal=False)}
     out = run_recorded(model, family, arrays, ablations, input_ids=ids_tensor(ids, model.device))
     result: dict[str, Any] = arrays[DECODER].views()
-    if head == "mlm":
-        result.update(head_outputs(out.logits[0], targets, k))
+    if head == "mlm":  # the top k at every position, the hidden word's probability and rank
+        outputs = logits_outputs(out.logits[0], targets, k)
+        result.update({key: outputs[key] for key in ("top_ids", "top_probs", "target_prob", "target_rank")})
     return result
 
 
@@ -110,11 +111,6 @@ def seq2seq_pass(
         decoder_input_ids=ids_tensor(decoder_ids, model.device),
     )
     result: dict[str, Any] = {**arrays[DECODER].views(), **arrays[ENCODER].views("encoder_")}
-    outputs = head_outputs(out.logits[0], [-1] * T, k)
+    outputs = logits_outputs(out.logits[0], None, k)
     result.update(top_ids=outputs["top_ids"], top_probs=outputs["top_probs"])
     return result
-
-
-def last_probs(logits: torch.Tensor) -> np.ndarray:
-    """(V,) float32: the distribution of the next token from its logits."""
-    return torch.softmax(logits.float(), dim=-1).cpu().numpy()
