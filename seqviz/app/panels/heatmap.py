@@ -93,6 +93,7 @@ class Heatmap:
 
     def __init__(self, title: str = "", row_name: str = "unit") -> None:
         self.row_name = row_name
+        self.column_name = "step"  # an encoder's states are over source "position"s
         self.value_name = ""
         self.tokens: list[str] = []
         self.data = np.zeros((1, 1), np.float32)
@@ -200,7 +201,7 @@ class Heatmap:
         token = display_token(self.tokens[step - 1]) if step - 1 < len(self.tokens) else ""
         value = float(self.data[row, step - 1])
         name = f"{self.value_name} " if self.value_name else ""
-        return f"{self.row_name} {row}, step {step} '{token}'\n{name}= {value:.5f}"
+        return f"{self.row_name} {row}, {self.column_name} {step} '{token}'\n{name}= {value:.5f}"
 
     def text_at(self, scene_pos: QPointF) -> str | None:
         cell = self.cell_at(scene_pos)

@@ -1,4 +1,10 @@
-"""Hidden state panel: the units x steps heatmap of one layer/direction and the current vector as bars."""
+"""Hidden state panel: the units x steps heatmap of one layer/direction and the current vector as bars.
+
+An encoder-decoder's panel shows either side (option "side", hidden_logic): the decoder's states over
+the output steps, or the encoder's over the source (its own layer and direction: options
+"encoder_layer", "encoder_direction"), pointing at the source position the current output attends to.
+The title and the note say which side is shown.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from seqviz.app.panels import plotting
+from seqviz.app.panels import hidden_logic, plotting
 from seqviz.app.panels.base import Panel
-from seqviz.app.panels.controls import DIRECTION_LABELS, ControlRow, SelectionCombo
+from seqviz.app.panels.controls import DIRECTION_LABELS, ControlRow, OptionCombo, SelectionCombo
 from seqviz.app.panels.edit_choices import unit_choices
 from seqviz.app.panels.heatmap import Heatmap, PlotCanvas, colorbar, update_colorbar
 from seqviz.app.panels.traceinfo import is_transformer, reads_whole_input, selection_label
@@ -27,8 +33,16 @@ class HiddenPanel(Panel):
         self.values = np.zeros((1, 1), np.float32)  # (T, H) of the shown layer/direction
         self.levels = (-1.0, 1.0)
         self.controls = ControlRow()
+        self.side_box = self.controls.add("Side", OptionCombo(self.selection, self.name, "side"))
         self.layer_box = self.controls.add("Layer", SelectionCombo(self.selection, "layer"))
         self.direction_box = self.controls.add("Direction", SelectionCombo(self.selection, "direction"))
+        # the encoder's stack may differ from the decoder's: its own layer and direction
+        self.encoder_layer_box = self.controls.add(
+            "Layer", OptionCombo(self.selection, self.name, "encoder_layer")
+        )
+        self.encoder_direction_box = self.controls.add(
+            "Direction", OptionCombo(self.selection, self.name, "encoder_direction")
+        )
         self.controls.finish()
         self.canvas = PlotCanvas()
         self.heatmap = self.canvas.add_heatmap(Heatmap(row_name="unit"), 0, 0)
@@ -45,6 +59,8 @@ class HiddenPanel(Panel):
         self.canvas.cellClicked.connect(self._on_cell_clicked)
         self.canvas.cellMenuRequested.connect(self._on_cell_menu_requested)
         self.canvas.add_hover_source(self._bar_text_at)
+        for box in (self.side_box, self.encoder_layer_box, self.encoder_direction_box):
+            box.valueChanged.connect(self._on_selection_changed)
         self.cursor.stepChanged.connect(self._on_step_changed)
         self.selection.layerChanged.connect(self._on_selection_changed)
         self.selection.directionChanged.connect(self._on_selection_changed)
@@ -84,22 +100,63 @@ class HiddenPanel(Panel):
         layers, directions = trace["hidden"].shape[1:3]
         self.layer_box.set_choices([str(i + 1) for i in range(layers)])
         self.direction_box.set_choices(DIRECTION_LABELS[:directions])
-        self.controls.set_shown(self.direction_box, directions > 1)
-        self.heatmap.set_reveal(not reads_whole_input(trace))
+        sides = hidden_logic.sides(trace)
+        labels = [hidden_logic.side_label(side, trace) for side in sides]
+        self.side_box.set_choices(sides, labels, default=hidden_logic.DECODER)
+        if hidden_logic.ENCODER in sides:
+            encoder_layers, encoder_directions = trace["encoder_hidden"].shape[1:3]
+            numbers = [str(i) for i in range(max(encoder_layers, encoder_directions))]
+            self.encoder_layer_box.set_choices(numbers[:encoder_layers], numbers[:encoder_layers], "0")
+            directions_shown = DIRECTION_LABELS[:encoder_directions]
+            self.encoder_direction_box.set_choices(numbers[:encoder_directions], directions_shown, "0")
+        self._show_controls()
         self._load_selection()
         self._ready = True
         self._on_units_changed(self.selection.units)
         self._on_step_changed(self.cursor.step)
 
-    def _load_selection(self) -> None:
-        """Upload the heatmap of the selected layer/direction (not a step: a new image is fine here)."""
-        hidden = self.trace["hidden"]
+    @property
+    def side(self) -> str:
+        """ "decoder" (the steps' states, every model) or "encoder" (an encoder-decoder's source)."""
+        return self.side_box.value or hidden_logic.DECODER
+
+    def _show_controls(self) -> None:
+        """The side's own layer and direction boxes; the side box only when there are two sides."""
+        encoder = self.side == hidden_logic.ENCODER
+        self.controls.set_shown(self.side_box, self.side_box.count() > 1)
+        self.controls.set_shown(self.layer_box, not encoder)
+        self.controls.set_shown(self.direction_box, not encoder and self.direction_box.count() > 1)
+        self.controls.set_shown(self.encoder_layer_box, encoder and self.encoder_layer_box.count() > 1)
+        self.controls.set_shown(
+            self.encoder_direction_box, encoder and self.encoder_direction_box.count() > 1
+        )
+
+    def _side_states(self) -> tuple[np.ndarray, list[str], str]:
+        """(T or S, H) states of the shown side, their tokens, and where they are from ("layer 1")."""
+        if self.side == hidden_logic.ENCODER:
+            layer, direction = int(self.encoder_layer_box.value), int(self.encoder_direction_box.value)
+            states = hidden_logic.encoder_states(self.trace, layer, direction)
+            where = f"layer {layer + 1}"
+            if self.trace["encoder_hidden"].shape[2] > 1:
+                where += ", " + ("forward" if direction == 0 else "backward")
+            return states, self.trace.source_tokens, where
         layer, direction = self.selection.layer, self.selection.direction  # clamped by the viewer
-        self.values = hidden[:, layer, direction, :]  # (T, H) view; rows are steps
+        states = self.trace["hidden"][:, layer, direction, :]  # (T, H) view; rows are steps
+        return states, self.trace.tokens, selection_label(self.trace, layer, direction)
+
+    def _load_selection(self) -> None:
+        """Upload the heatmap of the selected side, layer and direction (not a step: a new image is
+        fine here)."""
+        self._show_controls()
+        encoder = self.side == hidden_logic.ENCODER
+        self.values, tokens, where = self._side_states()
+        side = hidden_logic.side_label(self.side, self.trace)
+        where = f"{side}, {where}" if side else where
         self.levels = plotting.diverging_levels(self.values)
         cmap = current_theme().diverging_cmap
-        where = selection_label(self.trace, layer, direction)
-        self.heatmap.set_data(self.values.T, self.levels, cmap, self.trace.tokens, f"h ({where})")
+        self.heatmap.column_name = "position" if encoder else "step"
+        self.heatmap.set_reveal(not encoder and not reads_whole_input(self.trace))
+        self.heatmap.set_data(self.values.T, self.levels, cmap, tokens, f"h ({where})")
         self.heatmap.plot.setTitle(f"hidden state h, {where}")
         update_colorbar(self.colorbar, cmap, self.levels)
         units = np.arange(self.values.shape[1]) + 0.5
@@ -114,6 +171,8 @@ class HiddenPanel(Panel):
 
     def _note(self, where: str) -> str:
         parts = [f"{self.values.shape[1]} units of {where}"]
+        if self.side == hidden_logic.ENCODER:
+            parts.append("read before the first output; the line: the word this output attends to most")
         if is_transformer(self.trace):
             parts.append("each layer's output")
         if reads_whole_input(self.trace):
@@ -123,12 +182,22 @@ class HiddenPanel(Panel):
         return " \u00b7 ".join(parts)
 
     # State -> view ------------------------------------------------------------------------------
-    def _on_step_changed(self, step: int) -> None:
+    @property
+    def shown_column(self) -> int | None:
+        """The 1-based column the cursor and the bars show at the current step: the step, or on the
+        encoder's side the source position the current output attends to most (None: unknown)."""
+        step = min(max(self.cursor.step, 1), self.trace.num_steps)
+        if self.side == hidden_logic.ENCODER:
+            return hidden_logic.attended_source(self.trace, step)
+        return min(step, self.values.shape[0])
+
+    def _on_step_changed(self, _step: int) -> None:
         if not self._ready:
             return
-        step = min(max(step, 1), self.values.shape[0])
-        self.heatmap.set_step(step)
-        current = self.values[step - 1]  # (H,)
+        column = self.shown_column
+        self.heatmap.cursor.setVisible(column is not None)
+        self.heatmap.set_step(column or 1)
+        current = self.values[column - 1] if column else np.zeros(self.values.shape[1])  # (H,)
         self.pos_bars.setOpts(width=np.maximum(current, 0))
         self.neg_bars.setOpts(width=np.minimum(current, 0))
 
@@ -144,11 +213,13 @@ class HiddenPanel(Panel):
             self._on_step_changed(self.cursor.step)
 
     def _on_units_changed(self, units: tuple) -> None:
-        if self._ready:
-            self.heatmap.set_marked_rows(units)
+        if self._ready:  # the picked units are the decoder's
+            self.heatmap.set_marked_rows(units if self.side == hidden_logic.DECODER else ())
 
     # View -> state -------------------------------------------------------------------------------
     def _on_cell_clicked(self, unit: int, step: int, toggle: bool) -> None:
+        if self.side == hidden_logic.ENCODER:  # a source position is no step; its units no decoder's
+            return
         self.cursor.set_step(step)
         if toggle:
             self.selection.toggle_unit(unit)
@@ -156,6 +227,8 @@ class HiddenPanel(Panel):
             self.selection.set_units((unit,))
 
     def _on_cell_menu_requested(self, _heatmap, unit: int, step: int, screen_pos) -> None:
+        if self.side == hidden_logic.ENCODER:
+            return
         sel = self.selection
         self.offer_edits(unit_choices(self.trace, "hidden", sel.layer, sel.direction, unit, step), screen_pos)
 
@@ -166,8 +239,8 @@ class HiddenPanel(Panel):
         unit = int(np.floor(vb.mapSceneToView(scene_pos).y()))
         if not 0 <= unit < self.values.shape[1]:
             return None
-        step = self.heatmap.step
-        return f"unit {unit}, step {step}\nh = {float(self.values[step - 1, unit]):.5f}"
+        column, value = self.heatmap.step, float(self.values[self.heatmap.step - 1, unit])
+        return f"unit {unit}, {self.heatmap.column_name} {column}\nh = {value:.5f}"
 
     # Theme ----------------------------------------------------------------------------------------
     def _color_bars(self, theme: Theme) -> None:
