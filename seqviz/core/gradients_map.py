@@ -99,12 +99,8 @@ def _token_model_source(module: Any, trace: Trace, inputs: Any, options: dict, v
     predicted = predictions(trace)  # the prediction shown at each step (argmax of probs, or top_ids[:, 0])
     backbone = module.backbone
     if isinstance(backbone, RecurrentNet) and gradients_recurrent.supports(backbone.rnn) and not values:
-        head = backbone.head
-        top = torch.from_numpy(trace["hidden"][:, -1, 0]).double()  # (T, H): what the head read
-        weight = head.weight.detach().double()  # (K, H)
-        logits = top @ weight.T + head.bias.detach().double()
-        seeds = (log_prob_cotangent(logits, predicted) @ weight).float().numpy()  # ∂y_t/∂h_t (T, H)
-        return _ReversePass(backbone.rnn, trace, seeds)
+        top = trace["hidden"][:, -1, 0]  # (T, H): what the head read
+        return _ReversePass(backbone.rnn, trace, _HeadSeeds(backbone.head, top, predicted))
     cotangent = lambda z: log_prob_cotangent(z, predicted)  # noqa: E731
     return token_model_run(module, trace, inputs, {**options, "edits": values}, cotangent)
 
@@ -133,15 +129,41 @@ def _bare_transformer_source(module: Any, inputs: Any, options: dict) -> Any:
 
 
 class _ReversePass:
-    """Rows by the recurrent fast path: seeds (T, H) = ∂y_t/∂h_t of the top layer, every step."""
+    """Rows by the recurrent fast path from seeds ∂y_t/∂h_t of the top layer: an array (T, H), or a
+    function of the rows asked for (a head's, `_HeadSeeds`)."""
 
-    def __init__(self, module: torch.nn.RNNBase, trace: Trace, seeds: np.ndarray) -> None:
+    def __init__(self, module: torch.nn.RNNBase, trace: Trace, seeds: Any) -> None:
         self.module, self.trace, self.seeds = module, trace, seeds
 
     def rows(self, rows: np.ndarray) -> np.ndarray:
         from seqviz.core.gradients_recurrent import reverse_pass_rows
 
-        return reverse_pass_rows(self.module, self.trace, rows, self.seeds[rows])
+        seeds = self.seeds(rows) if callable(self.seeds) else self.seeds[rows]
+        return reverse_pass_rows(self.module, self.trace, rows, seeds)
+
+
+class _HeadSeeds:
+    """∂y_t/∂h_t (H,) through a linear head for the steps asked for, a block of rows at a time: with a
+    large vocabulary the (T, V) float64 logits and cotangents (33k words at T = 1,000: 266 MB each)
+    never exist, and the map's first row (the step on screen) needs one row of them, not T."""
+
+    def __init__(self, head: torch.nn.Linear, top: np.ndarray, predicted: np.ndarray) -> None:
+        self.head, self.top, self.predicted = head, top, np.asarray(predicted)  # top (T, H)
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        from seqviz.core.top_outputs import BLOCK_VALUES
+
+        rows = np.asarray(rows)
+        weight = self.head.weight.detach().double()  # (V, H): float64 while asked, not kept
+        bias = self.head.bias.detach().double() if self.head.bias is not None else 0.0
+        out = np.empty((len(rows), weight.shape[1]), np.float32)
+        block = max(1, BLOCK_VALUES // weight.shape[0])
+        for start in range(0, len(rows), block):
+            chosen = rows[start : start + block]
+            logits = torch.from_numpy(self.top[chosen]).double() @ weight.T + bias  # (B, V)
+            cotangent = log_prob_cotangent(logits, self.predicted[chosen])  # ∂y_t/∂logits_t
+            out[start : start + len(chosen)] = (cotangent @ weight).float().numpy()
+        return out
 
 
 # y_t and its cotangent ---------------------------------------------------------------------------

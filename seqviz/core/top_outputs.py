@@ -22,7 +22,7 @@ import torch
 
 LARGE_VOCABULARY = 5000  # more outputs than this: top-k arrays instead of probs
 TOP_K = 10  # outputs kept per step: the output panel's bars (Hugging Face traces take top_k=)
-_BLOCK_VALUES = 1 << 22  # probabilities per block of rows (16 MB of float32)
+BLOCK_VALUES = 1 << 22  # values per block of rows of a large head (16 MB of float32)
 
 LogitsOf = Callable[[int, int], torch.Tensor]  # (start, stop) -> logits (stop - start, V), any device
 
@@ -39,7 +39,7 @@ def top_outputs(
     top_ids, top_probs = np.empty((steps, k), np.int32), np.empty((steps, k), np.float32)
     target_prob, target_rank = np.full(steps, np.nan, np.float32), np.full(steps, -1, np.int32)
     next_probs = np.empty(width, np.float32)
-    block = max(1, _BLOCK_VALUES // width)
+    block = max(1, BLOCK_VALUES // width)
     for start in range(0, steps, block):
         stop = min(start + block, steps)
         probs = torch.softmax(logits_of(start, stop).float(), dim=-1)  # (n, V)

@@ -29,7 +29,7 @@ def reference(logits: torch.Tensor, targets: list[int], k: int) -> dict[str, np.
 
 
 def test_block_by_block_equals_the_whole_softmax_and_never_asks_for_every_row(monkeypatch):
-    monkeypatch.setattr(top_outputs, "_BLOCK_VALUES", 3 * 50)  # 3 rows of 50 outputs per block
+    monkeypatch.setattr(top_outputs, "BLOCK_VALUES", 3 * 50)  # 3 rows of 50 outputs per block
     torch.manual_seed(0)
     logits = torch.randn(8, 50) * 3
     logits[2, 7] = logits[2, 9] = 40.0  # a tie for the first place
