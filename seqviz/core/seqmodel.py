@@ -152,13 +152,20 @@ class TokenModel(nn.Module):
         return Trace(tr, tokens=self.tokenizer.decode(ids), meta=meta, source_tokens=tr.source_tokens)
 
     def _trace_meta(self, tr: Trace, inputs: str | list[str]) -> TraceMeta:
-        """The backbone's meta plus what only the wrapper knows: task, labels, model id, unknown input."""
+        """The backbone's meta plus what only the wrapper knows: task, labels, model id, unknown input,
+        and the input's pieces as typed when the tokens read otherwise (a word outside the vocabulary
+        reads `<unk>`, "nací" reads "naci"): `extra["pieces"]`, a seq2seq source's `"source_pieces"`."""
+        pieces = inputs if isinstance(inputs, list) else self.tokenizer.split(inputs)
+        typed = {}
+        if pieces != self.tokenizer.labels(pieces):
+            typed["source_pieces" if self.task == "seq2seq" else "pieces"] = list(pieces)
         return tr.meta.replace(
             task=self.task,
             output_labels=self.output_labels,
             causal=self.causal,
             model_id=self.card.id,
             unknown=self.tokenizer.unknown(inputs),
+            **typed,
         )
 
     def _trace_seq2seq(self, inputs: str | list[str], src_ids: list[int], **options: Any) -> Trace:

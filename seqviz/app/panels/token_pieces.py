@@ -1,5 +1,7 @@
 """What a token chip says beyond its label, without Qt: the tokenizer's own piece, whether the token is
-special (markup such as "[CLS]" or "</s>", not text), and whether a mask can go there.
+special (markup such as "[CLS]" or "</s>", not text), whether a mask can go there, whether it is a word
+the model does not know (the chip shows the word, marked, not only "<unk>") and whether the model
+generated it.
 
 A trace's `tokens` read as a person reads them (a Hugging Face model's "Ġthe" is " the"); the raw
 pieces are in `meta.extra["pieces"]` (output row) and `meta.extra["source_pieces"]` (source row of a
@@ -32,6 +34,24 @@ def special_positions(tokens: list[str], pieces: list[str] | None, special: Iter
     special = frozenset(special)
     raw = pieces if pieces is not None else tokens
     return frozenset(i for i, piece in enumerate(raw) if piece in special)
+
+
+def unknown_positions(unknown: Iterable[str], tokens: list[str], pieces: list[str] | None) -> frozenset[int]:
+    """0-based positions of a row of `tokens` whose typed piece is one of the `unknown` words (a trace's
+    `meta.unknown`, outside the vocabulary): the model read them as its unknown token."""
+    unknown = set(unknown)
+    if pieces is None or not unknown:
+        return frozenset()
+    return frozenset(i for i, piece in enumerate(pieces) if piece in unknown and piece != tokens[i])
+
+
+def generated_from(trace: Trace) -> int | None:
+    """The 0-based position of the first token the model generated (`meta.prompt_length`), or None."""
+    given = trace.meta.prompt_length
+    return given if given is not None and 0 <= given < trace.num_steps else None
+
+
+UNKNOWN_NOTE = "not in the model's vocabulary: the model reads it as '{}'"
 
 
 def chip_tooltip(

@@ -1,5 +1,7 @@
 """The token strip: the input as a row of chips; the current token highlighted, the future dimmed (or
-not drawn at all, View › Hide the future: the viewer's `future_hidden`).
+not drawn at all, View › Hide the future: the viewer's `future_hidden`). A word outside the model's
+vocabulary shows as typed, with a dashed red outline (the model read its unknown token); tokens the
+model generated are written in the accent colour inside an accent outline.
 
 One widget paints every chip itself (QPainter) and only the chips in view, so a 10,000-token input costs
 no more per step than a short one. Clicking (or dragging over) a chip moves the shared step there; the
@@ -32,12 +34,18 @@ def display_label(token: str) -> str:
     return shorten(display_token(token), _MAX_LABEL)
 
 
-class _Row:
-    """Chip positions of one row of tokens, in content coordinates (before scrolling)."""
+UNKNOWN_COLOUR = QColor(214, 39, 40)  # a word the model does not know: its chip's dashed outline
 
-    def __init__(self, tokens: list[str], metrics: QFontMetrics) -> None:
+
+class _Row:
+    """Chip positions of one row of tokens, in content coordinates (before scrolling). `shown`: what each
+    chip says when it is not the token itself (an unknown word as typed)."""
+
+    def __init__(self, tokens: list[str], metrics: QFontMetrics, shown: dict[int, str] | None = None) -> None:
         self.tokens = tokens
         self.labels = [display_label(t) for t in tokens]
+        for i, text in (shown or {}).items():
+            self.labels[i] = display_label(text)
         advance: dict[str, int] = {}
         for label in set(self.labels):
             advance[label] = metrics.horizontalAdvance(label) + 2 * PAD_X
@@ -90,6 +98,8 @@ class TokenStrip(QWidget):
         self.special_tokens: frozenset[str] = frozenset()  # raw pieces (the model's special_tokens)
         self._pieces: list[list[str] | None] = []  # per row: the tokenizer's pieces, if the trace has them
         self.special: frozenset[int] = frozenset()  # positions of the output row that are special
+        self.unknown: list[frozenset[int]] = []  # per row: positions of words the model does not know
+        self.generated_from: int | None = None  # the first output position the model generated
         self._source_weights: np.ndarray | None = None  # (T, S) mean cross-attention, last layer
         self.accent = QColor("#e8590c")
         self._chip_cache: dict[tuple, QPixmap] = {}
@@ -142,6 +152,18 @@ class TokenStrip(QWidget):
         current = self.cursor.step - 1
         return "current" if i == current else "past" if i < current else "future"
 
+    def chip_mark(self, i: int, row: int = -1) -> str:
+        """ "unknown" (a word the model does not know, shown as typed), "generated" (a token the model
+        wrote) or "" for chip i of `row`."""
+        if self.unknown and i in self.unknown[row]:
+            return "unknown"
+        generated = self.generated_from
+        return (
+            "generated"
+            if row in (-1, len(self.rows) - 1) and generated is not None and i >= generated
+            else ""
+        )
+
     def is_drawn(self, i: int) -> bool:
         """Whether target chip i is drawn: not when it is in the future and the future is hidden (a
         faded word still gives away what comes next)."""
@@ -156,15 +178,16 @@ class TokenStrip(QWidget):
         metrics = self.fontMetrics()
         self.rows = []
         self._source_weights = None
+        self._find_pieces()
         if trace is not None:
+            rows = [trace.source_tokens, trace.tokens] if trace.source_tokens else [trace.tokens]
+            for tokens, pieces, unknown in zip(rows, self._pieces, self.unknown, strict=True):
+                self.rows.append(_Row(tokens, metrics, {i: pieces[i] for i in unknown}))
             if trace.source_tokens:
-                self.rows.append(_Row(trace.source_tokens, metrics))
                 cross = trace.get("cross_attention")
                 if cross is not None and cross.shape[-1] == len(trace.source_tokens):
                     w = cross[-1].mean(axis=0)  # (T, S): heads averaged, last layer
                     self._source_weights = w / np.maximum(w.max(axis=1, keepdims=True), 1e-12)
-            self.rows.append(_Row(trace.tokens, metrics))
-        self._find_pieces()
         self.updateGeometry()
         self.follow_step()
 
@@ -177,10 +200,16 @@ class TokenStrip(QWidget):
     def _find_pieces(self) -> None:
         trace = self._trace
         if trace is None:
-            self._pieces, self.special = [], frozenset()
+            self._pieces, self.special, self.unknown, self.generated_from = [], frozenset(), [], None
             return
         names = ("source", "tokens") if trace.source_tokens else ("tokens",)
         self._pieces = [token_pieces.raw_pieces(trace, name) for name in names]
+        rows = [trace.source_tokens, trace.tokens] if trace.source_tokens else [trace.tokens]
+        self.unknown = [
+            token_pieces.unknown_positions(trace.meta.unknown, tokens, pieces)
+            for tokens, pieces in zip(rows, self._pieces, strict=True)
+        ]
+        self.generated_from = token_pieces.generated_from(trace)
         tokens = trace.tokens
         special = token_pieces.special_positions(tokens, self._pieces[-1], self.special_tokens)
         self.special = special - token_pieces.masked(trace)  # a blank is the demo's point: a chip as any
@@ -220,14 +249,21 @@ class TokenStrip(QWidget):
         }
         painter.setClipRect(QRect(self.left, 0, self.view_width, self.height()))
         for r in range(len(self.rows) - 1):
-            self._paint_row(painter, r, lambda i: (self._source_fill(i, base), text))
+            self._paint_row(
+                painter, r, lambda i, r=r: (self._source_fill(i, base), text, self.chip_mark(i, r))
+            )
         outline = QColor(0, 0, 0, 0)  # a special token: its outline and dimmed text, no fill
 
-        def target_style(i: int) -> tuple[QColor, QColor] | None:
-            kind = self.chip_kind(i)
+        def target_style(i: int) -> tuple[QColor, QColor, str] | None:
+            kind, mark = self.chip_kind(i), self.chip_mark(i)
             if not self.is_drawn(i):
                 return None
-            return (outline, dim_text) if i in self.special and kind != "current" else target_styles[kind]
+            if i in self.special and kind != "current":
+                return outline, dim_text, mark
+            fill, colour = target_styles[kind]
+            if mark == "generated" and kind != "current":  # written by the model, not typed
+                colour = QColor(self.accent.red(), self.accent.green(), self.accent.blue(), colour.alpha())
+            return fill, colour, mark
 
         self._paint_row(painter, len(self.rows) - 1, target_style)
         span = token_marks.parse_span(self.selection.option(token_marks.PANEL, token_marks.SPAN))
@@ -242,7 +278,7 @@ class TokenStrip(QWidget):
                 painter.drawText(label_rect, Qt.AlignmentFlag.AlignCenter, name)
 
     def _paint_row(self, painter: QPainter, r: int, style) -> None:
-        """Chips of row r in view; `style(i)` gives (fill, text colour), or None: not drawn."""
+        """Chips of row r in view; `style(i)` gives (fill, text colour, mark), or None: not drawn."""
         row, left = self.rows[r], self.left
         y = r * (self.chip_height + 2 * MARGIN) + MARGIN
         shown = row.visible(self.view_width)
@@ -273,9 +309,9 @@ class TokenStrip(QWidget):
         exact = abs(m.m11() - ratio) < 1e-3 and abs(m.m22() - ratio) < 1e-3
         return exact and m.m12() == 0 and m.m21() == 0  # no rotation or shear
 
-    def _chip_pixmap(self, label: str, width: int, fill: QColor, text: QColor) -> QPixmap:
+    def _chip_pixmap(self, label: str, width: int, fill: QColor, text: QColor, mark: str = "") -> QPixmap:
         """One chip, drawn once and reused: a blit costs far less than an antialiased rounded rect."""
-        key = (label, width, fill.rgba(), text.rgba())
+        key = (label, width, fill.rgba(), text.rgba(), mark)
         pixmap = self._chip_cache.get(key)
         if pixmap is not None:
             return pixmap
@@ -286,16 +322,24 @@ class TokenStrip(QWidget):
         pixmap.setDevicePixelRatio(dpr)
         pixmap.fill(Qt.GlobalColor.transparent)
         painter = QPainter(pixmap)
-        self._draw_chip(painter, label, width, fill, text)
+        self._draw_chip(painter, label, width, fill, text, mark)
         painter.end()
         self._chip_cache[key] = pixmap
         return pixmap
 
-    def _draw_chip(self, painter: QPainter, label: str, width: int, fill: QColor, text: QColor) -> None:
-        """One chip with its top-left corner at the painter's origin."""
+    def _draw_chip(
+        self, painter: QPainter, label: str, width: int, fill: QColor, text: QColor, mark: str = ""
+    ) -> None:
+        """One chip with its top-left corner at the painter's origin; `mark` (chip_mark) outlines an
+        unknown word dashed in red and a generated token in the accent colour."""
         height = self.chip_height
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Mid), 1))
+        pen = QPen(self.palette().color(QPalette.ColorRole.Mid), 1)
+        if mark == "unknown":
+            pen = QPen(UNKNOWN_COLOUR, 1.5, Qt.PenStyle.DashLine)
+        elif mark == "generated":
+            pen = QPen(self.accent, 1.5)
+        painter.setPen(pen)
         painter.setBrush(fill)
         painter.drawRoundedRect(QRectF(0.5, 0.5, width - 1, height - 1), 5, 5)
         painter.setPen(text)
@@ -388,9 +432,16 @@ class TokenStrip(QWidget):
         target = r == len(self.rows) - 1
         pieces = self._pieces[r] if r < len(self._pieces) else None
         hint = token_pieces.mask_hint(self._trace, i, self.special) if target else ""
+        mark = self.chip_mark(i, r)
+        if mark == "unknown":
+            hint = token_pieces.UNKNOWN_NOTE.format(display_token(self.rows[r].tokens[i]))
+        elif mark == "generated":
+            hint = "generated by the model"
         where = "step" if target else "source position"
         piece = pieces[i] if pieces is not None else None
         special = target and i in self.special
+        if mark == "unknown":  # the word as typed first; what the model read in the note
+            return chip_tooltip(f"{where} {i + 1}", piece, None, False, hint)
         return chip_tooltip(f"{where} {i + 1}", self.rows[r].tokens[i], piece, special, hint)
 
     # masked language models ---------------------------------------------------------------------
