@@ -100,3 +100,38 @@ def test_token_marks_parse_what_the_strip_and_the_panel_write():
 def test_array_choices_put_hidden_first_and_leave_out_attention():
     trace = word_trace()
     assert logic.array_choices(trace) == ["hidden", "cell"]
+
+
+def top_k_trace(task: str, tokens: list[str], top_ids: list[list[int]], labels: tuple[str, ...], ids=()):
+    T = len(tokens)
+    meta = TraceMeta(arch="transformer", task=task, output_labels=labels, token_ids=tuple(ids))
+    arrays = {
+        "hidden": np.zeros((T, 1, 1, 2), np.float32),
+        "top_ids": np.asarray(top_ids, np.int32),
+        "top_probs": np.full((T, len(top_ids[0])), 0.1, np.float32),
+    }
+    return seqviz.Trace(arrays, tokens=tokens, meta=meta)
+
+
+def test_top_k_traces_swap_in_the_model_s_next_best_guess():
+    """Large vocabularies and Hugging Face models keep top_ids, not probs: B still gets the guess."""
+    labels = ("</s>", "france", "spain", ".", "i", "was", "born", "in")
+    tokens = ["i", "was", "born", "in", "france"]
+    words = top_k_trace("lm", tokens, [[0, 3, 4]] * 3 + [[1, 0, 2]] + [[3, 0, 4]], labels)  # after "in"
+    assert logic.other_text(words, 5, special=("</s>",)) == "i was born in spain"
+    assert logic.next_guess(words, 1) is None  # nothing predicted the first word
+
+
+def test_pieces_are_written_back_by_the_model_s_decode_without_the_added_special_tokens():
+    labels = ("[CLS]", "[SEP]", "[MASK]", "the", "cat", "dog", "sat", "##s")
+    tokens = ["[CLS]", "the", "cat", "##s", "sat", "[SEP]"]
+    ids = [0, 3, 4, 7, 6, 1]
+    masked = top_k_trace("mlm", tokens, [[0, 1, 2]] * 2 + [[4, 5, 1]] + [[7, 0, 1]] * 3, labels, ids)
+
+    def decode(chosen: list[int]) -> str:
+        return " ".join(labels[i] for i in chosen).replace(" ##", "")
+
+    special = ("[CLS]", "[SEP]", "[MASK]")
+    assert logic.other_text(masked, 3, special, decode) == "the dogs sat"  # a masked LM guesses in place
+    assert logic.other_text(masked, 1, special, decode) == "the cats sat"  # no guess: the text itself
+    assert logic.other_text(masked, 3, special) == "[CLS] the dog ##s sat [SEP]"  # without decode: tokens

@@ -197,3 +197,25 @@ def test_gradients_and_the_difference_view_work_on_top_k_traces(qtbot, window, d
         np.abs(np.asarray(column.run_viewer.trace["hidden"]) - np.asarray(window.trace["hidden"])).max() > 0
     )
     assert dialog_log == []
+
+
+def test_find_units_offers_b_with_the_model_s_next_best_guess_written_by_its_tokenizer(qtbot, window):
+    """Differ's default B: the text with the token at the step swapped for the model's next best guess
+    (from top_ids: Hugging Face traces keep no probs), decoded by the tokenizer (no 'Ġ', no spaces added)."""
+    text = "the quick brown fox jumps"
+    assert window.open_model(str(hf_folders.folder("gpt2")), text)
+    window.set_step(3)
+    window.dock_area.docks["find_units"].raise_()
+    panel = window.dock_area.panels["find_units"]
+    qtbot.waitUntil(lambda: panel.other_edit.text() != "", timeout=10_000)
+    trace, model = window.trace, window.model
+    labels = trace.meta.output_labels
+    guess = next(
+        int(i)
+        for i in trace["top_ids"][1]  # the prediction after step 2, for step 3
+        if labels[i] not in (trace.tokens[2], *model.special_tokens) and any(c.isalnum() for c in labels[i])
+    )
+    ids = list(trace.meta.token_ids)
+    ids[2] = guess
+    assert panel.other_edit.text() == model.decode(ids) != text
+    assert "\u0120" not in panel.other_edit.text()

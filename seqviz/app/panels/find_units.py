@@ -74,6 +74,7 @@ class FindUnitsPanel(Panel):
         self.ranking: logic.Ranking | None = None
         self.other: Trace | None = None  # B, traced by the window
         self.special_tokens: tuple[str, ...] = ()  # never offered as B's word (set by the window)
+        self.decode = None  # the model's ids -> text, for B's text (set by the window)
         self._shown_tokens: list[str] = []  # the text of the trace shown last
         self._build_controls()
         self._build_modes()
@@ -226,7 +227,7 @@ class FindUnitsPanel(Panel):
         """B = this text with the word at `step` swapped, unless the person typed a B of their own."""
         if self.other_edit.isModified() and self.other_edit.text():
             return
-        self.other_edit.setText(logic.other_text(self.trace, step, self.special_tokens))
+        self.other_edit.setText(logic.other_text(self.trace, step, self.special_tokens, self.decode))
         with QSignalBlocker(self.differ_step_box):
             self.differ_step_box.setValue(step)
 

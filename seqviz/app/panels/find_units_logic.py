@@ -10,7 +10,7 @@ Steps here are as the window counts them, 1..T (step t shows the state after tok
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -102,21 +102,53 @@ def text_of(tokens: Sequence[str]) -> str:
     return "".join(tokens) if all(len(t) <= 1 for t in tokens) else " ".join(tokens)
 
 
-def other_text(trace: Trace, step: int, special: Sequence[str] = ()) -> str:
+def other_text(
+    trace: Trace, step: int, special: Sequence[str] = (), decode: Callable[[list[int]], str] | None = None
+) -> str:
     """This run's text with the token at `step` (1-based) swapped for the model's next best guess
-    for it (the most likely other token, from the prediction one step earlier); the text unchanged
-    when the model does not predict its own tokens (no language-model head, or the first step)."""
+    (`next_guess`); the text unchanged when the model does not guess its own tokens. `decode` (the
+    model's, ids to text) writes the text of a trace that records its token ids (a tokenizer's pieces
+    do not read as words joined by spaces), without the special tokens the tokenizer adds at either end."""
+    guess = next_guess(trace, step, special)
+    ids = list(trace.meta.token_ids)
+    if decode is not None and len(ids) == trace.num_steps and not trace.meta.source_ids:
+        swapped = step - 1 if guess is not None else -1
+        if guess is not None:
+            ids[swapped] = guess
+        first, last = 0, len(ids)
+        while first < last and trace.tokens[first] in special and first != swapped:
+            first += 1
+        while last > first and trace.tokens[last - 1] in special and last - 1 != swapped:
+            last -= 1
+        try:
+            return decode(ids[first:last])
+        except TypeError:  # a bare module on ids has no vocabulary to decode with: its tokens below
+            pass
     tokens = list(trace.tokens)
-    labels = trace.meta.output_labels
-    if trace.meta.task != "lm" or "probs" not in trace or not 2 <= step <= len(tokens):
-        return text_of(tokens)
-    word = tokens[step - 1]
-    for index in np.argsort(-trace["probs"][step - 2], kind="stable"):
+    if guess is not None:
+        tokens[step - 1] = trace.meta.output_labels[guess]
+    return text_of(tokens)
+
+
+def next_guess(trace: Trace, step: int, special: Sequence[str] = ()) -> int | None:
+    """The output id of the model's most likely other token at `step` (1-based): a language model's
+    prediction one step earlier, a masked language model's at the step itself; from `probs`, or from
+    `top_ids` (large vocabularies, Hugging Face). None without such a head or prediction."""
+    row = {"lm": step - 2, "mlm": step - 1}.get(trace.meta.task)
+    if row is None or not 0 <= row < trace.num_steps or not 1 <= step <= trace.num_steps:
+        return None
+    if "probs" in trace:
+        candidates = np.argsort(-trace["probs"][row], kind="stable")
+    elif "top_ids" in trace:
+        candidates = np.asarray(trace["top_ids"][row])  # most probable first
+    else:
+        return None
+    word, labels = trace.tokens[step - 1], trace.meta.output_labels
+    for index in candidates:
         guess = labels[int(index)]
         if guess != word and guess not in special and any(c.isalnum() for c in guess):
-            tokens[step - 1] = guess
-            break
-    return text_of(tokens)
+            return int(index)
+    return None
 
 
 def first_difference(a: Sequence[str], b: Sequence[str]) -> int | None:

@@ -108,6 +108,7 @@ class FindUnitsTool(QObject):
     def _on_model_changed(self, model) -> None:
         self.jobs.cancel()
         self.panel.special_tokens = tuple(model.special_tokens) if model is not None else ()
+        self.panel.decode = model.decode if model is not None else None
         self.panel.set_other(None)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
