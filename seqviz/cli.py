@@ -243,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         scene=scene,
         compare=tuple(args.compare or ()),
         load_options=args.load_options,
+        exit_process=True,  # ends the process once the window has closed (quitting is at once)
     )
 
 

@@ -6,10 +6,16 @@ the latest input matters); it starts after the running job's result has been app
 read the window's current model when it runs, not when it is submitted. `run_now` runs a job
 synchronously for the scripting API after discarding whatever was in flight, so an old result can never
 overwrite a newer one.
+
+Quitting does not wait for a running job with the window on screen: `abandon_all()` lets every running
+job run out on its own, its result dropped, and the process waits for them (`wait_for_abandoned()`)
+only after the window has gone (a model import cannot be interrupted; waiting for it in the window's
+close event kept the window on screen for seconds).
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +23,11 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 Done = Callable[[Any], None]
 Failed = Callable[[BaseException], None]
+
+_runners: weakref.WeakSet[JobRunner] = weakref.WeakSet()  # every runner alive, for abandon_all
+# Running threads no runner waits for any more. Kept here, unparented, until they end: a QThread
+# destroyed while it runs (with its runner's parent window) aborts the process.
+_abandoned: list[QThread] = []
 
 
 class _JobThread(QThread):
@@ -41,6 +52,7 @@ class JobRunner(QObject):
         self._thread: _JobThread | None = None
         self._callbacks: tuple[Done, Failed] | None = None
         self._pending: tuple[Callable[[], Any], Done, Failed] | None = None
+        _runners.add(self)
 
     @property
     def busy(self) -> bool:
@@ -77,6 +89,19 @@ class JobRunner(QObject):
             self._thread.wait()
             self._finish_thread()
 
+    def abandon(self) -> None:
+        """Forget the waiting job and let the running one run out without waiting for it, its result
+        dropped (for a process about to exit: see `abandon_all`)."""
+        self._pending = None
+        thread = self._thread
+        if thread is None:
+            return
+        thread.finished.disconnect(self._on_thread_finished)
+        thread.setParent(None)  # deleting this runner (and its window) must not destroy it
+        _abandoned.append(thread)
+        self._thread = self._callbacks = None
+        self.busyChanged.emit(False)
+
     def _start(self, fn: Callable[[], Any], done: Done, failed: Failed) -> None:
         thread = _JobThread(fn, self)
         thread.finished.connect(self._on_thread_finished)  # a bound QObject method: queued to our thread
@@ -112,3 +137,17 @@ class JobRunner(QObject):
             pending, self._pending = self._pending, None
             if pending is not None:
                 self._start(*pending)
+
+
+def abandon_all() -> None:
+    """Every runner lets its running job run out on its own and forgets the waiting one: the window
+    can close at once when the process is about to exit."""
+    for runner in list(_runners):
+        runner.abandon()
+
+
+def wait_for_abandoned() -> None:
+    """Wait until every abandoned job has ended (before the process exits: a job may be writing a
+    file, e.g. the trace kept for the next start)."""
+    while _abandoned:
+        _abandoned.pop().wait()

@@ -15,13 +15,17 @@ and `seqviz-report quit step=<t> num_steps=<T>` on exit (benchmarks and tests re
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import sys
+import threading
 import time
 
 from PySide6.QtCore import QEvent, QObject, QTimer, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
+from seqviz.app.viewer import jobs
 from seqviz.core.trace import Trace
 
 REPORT_ENV = "SEQVIZ_REPORT"
@@ -149,6 +153,32 @@ class _Smoke(QObject):
         return "the scene is not shown: " + "; ".join(differences) if differences else None
 
 
+class _CloseWithoutWaiting(QObject):
+    """Before the window's close event: running model jobs are left to run out (the process waits for
+    them after the window has gone), so closing never waits for a model import or a trace."""
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Close:
+            jobs.abandon_all()
+        return False
+
+
+def exit_now(code: int) -> None:
+    """End the process with status `code` as Python's own exit would, without its final garbage
+    collections: the jobs the window left running finish (one may be writing a file), non-daemon
+    threads are joined, atexit functions run (logging's flush among them), the streams are flushed.
+    Settings were written when the window closed."""
+    jobs.wait_for_abandoned()
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()  # noqa: SLF001 (the functions Py_Finalize would run)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be said
+            stream.flush()
+    os._exit(code)
+
+
 def scene_comparison(window, scene) -> list[tuple[str, object, object]]:
     """(what, as shown, as the scene has it) for the model, text, step and theme. A step beyond the
     trace's end is shown as the last step."""
@@ -187,10 +217,12 @@ def run_app(
     scene=None,
     compare: tuple[str, ...] = (),
     load_options: dict | None = None,
+    exit_process: bool = False,
 ) -> int:
     """Open the main window and run until it closes; returns the exit status. A `scene`
-    (seqviz.app.scenes.Scene) is shown instead of the remembered model; `compare` models run beside
-    the first once it is on screen; `load_options` (vocab=, heads=, nonlinearity=) open `model`."""
+        (seqviz.app.scenes.Scene) is shown instead of the remembered model; `compare` models run beside
+        the first once it is on screen; `load_options` (vocab=, heads=, nonlinearity=) open `model`. With
+    `exit_process` the process ends when the window has closed (`exit_now`) instead of returning."""
     quiet_qt_messages()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("seqviz")
@@ -202,6 +234,9 @@ def run_app(
     if model and load_options:
         window.session.load_options[model] = dict(load_options)
     install_excepthook(window)
+    if exit_process:
+        closing = _CloseWithoutWaiting(window)
+        window.installEventFilter(closing)
     _report_first(window.traceShown, "interactive")  # a trace on screen: stepping works
     _report_first(window.ready, "model-ready")  # the model is loaded (or failed): new text runs
     check = _Smoke(app, window, scene) if smoke else None
@@ -224,4 +259,6 @@ def run_app(
     # Delete the window while the QApplication still exists, not during interpreter shutdown.
     window.deleteLater()
     app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    if exit_process:
+        exit_now(code)
     return code
