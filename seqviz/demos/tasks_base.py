@@ -61,6 +61,9 @@ class Task:
     title: str = ""
     description: str = ""
     examples: tuple[str, ...] = ()  # card examples: text a lecturer can paste into the app
+    #: examples the app offers after the card's (catalogue.bundled_entries), written after the bundled
+    #: models were trained: not in their cards, so retraining still reproduces the shipped files
+    added_examples: tuple[str, ...] = ()
 
     def vocabulary(self) -> list[str]:
         """Every word the task can produce (the tokenizer's vocabulary, sorted)."""

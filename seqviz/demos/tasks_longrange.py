@@ -65,6 +65,14 @@ class LongRangeTask(Task):
         "naci en alemania . yo nado . hablo aleman",
     )
 
+    # 50 filler words, more than training's 20: the plain RNN answers "spanish" (p("italian") ~ 0.02),
+    # the GRU, LSTM and Transformer "italian" (p > 0.99). tests/demos/test_long_example.py checks it.
+    added_examples = (
+        "i was born in italy . a book wanted your happy friend . your old car liked your drink . "
+        "they find a quiet watch . the small cat found the quiet apple . i book your happy play . "
+        "the cat laughed . my cook painted my cook . you play this new car . i speak fluent italian",
+    )
+
     def __init__(self, fillers: tuple[int, ...] = TRAIN_FILLERS) -> None:
         self.fillers = fillers
 

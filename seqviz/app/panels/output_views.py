@@ -41,6 +41,7 @@ class ClassLines:
         self.output_marker = pg.ScatterPlotItem(size=12, symbol="o")
         self.output_marker.setZValue(11)
         self.output_text = pg.TextItem(anchor=(1, 0.5))
+        self.output_text.setZValue(11)  # over the faded future, as its marker
         for item in (self.mask, self.output_marker, self.output_text):
             self.plot.addItem(item, ignoreBounds=True)
         self.plot.addItem(self.cursor, ignoreBounds=True)
