@@ -27,7 +27,10 @@ def open_bundled(model_id: str) -> SequenceModel:
 
     entry = catalogue.find(model_id)
     label = (entry.card.get("title") if entry else "") or model_id
-    return open_model(catalogue.load(model_id), source=model_id, label=label)
+    model = open_model(catalogue.load(model_id), source=model_id, label=label)
+    if entry is not None and entry.examples:  # the card's and those its task added since (a long one)
+        model.examples = entry.examples
+    return model
 
 
 def trace_text(model: SequenceModel, text: str, edits: tuple = (), masks: tuple = ()) -> Trace:
