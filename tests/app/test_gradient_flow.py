@@ -81,3 +81,41 @@ def test_main_py_exports_the_gradient_panel_with_its_whole_map(tmp_path):
     result = subprocess.run([sys.executable, str(main), *args], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert out.is_file() and "900x600" in result.stdout
+
+
+LSTM_TEXT = "i was born in france . the dog slept . i speak fluent"
+
+
+def behind_the_gates(window, qtbot) -> None:
+    """The Gradient flow tab behind the gates (an LSTM's gates apply: they stay in front)."""
+    window.dock_area.docks["gates"].raise_()
+    qtbot.wait(20)
+    assert window.open_model("longrange-lstm", LSTM_TEXT)
+    window.session.jobs.drain()
+    qtbot.wait(20)
+
+
+def test_a_hidden_tab_draws_and_fills_its_map_only_when_brought_forward(window, qtbot):
+    behind_the_gates(window, qtbot)
+    panel = window.panels["gradients"]
+    assert panel.draw_pending and window.gradient_flow.filler.trace is None  # no work for a hidden tab
+    assert panel.pending.all()
+    window.dock_area.docks["gradients"].raise_()
+    qtbot.waitUntil(lambda: not panel.draw_pending and not panel.pending.any(), timeout=20000)
+    expected = seqviz.trace(window.model.module, window.run.model_text, gradients=True)["input_gradient_norm"]
+    np.testing.assert_allclose(full_map(window), expected, rtol=1e-4, atol=1e-9)
+    assert panel.map.step == window.step  # drawn for the step on screen
+
+
+def test_pictures_of_a_hidden_tab_show_its_whole_map(window, qtbot):
+    from seqviz.app import export
+    from seqviz.app.export.pictures import picture_target
+
+    behind_the_gates(window, qtbot)
+    panel = window.panels["gradients"]
+    export.render_picture(window)  # the window's picture finishes the map, without drawing the tab
+    assert not panel.pending.any() and panel.draw_pending
+    export.render_picture(picture_target(window, "gradients"))  # brought forward for its picture
+    assert not panel.draw_pending and panel.map.step == window.step
+    expected = seqviz.trace(window.model.module, window.run.model_text, gradients=True)["input_gradient_norm"]
+    np.testing.assert_allclose(full_map(window), expected, rtol=1e-4, atol=1e-9)

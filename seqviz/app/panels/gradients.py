@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, Qt
+from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
@@ -51,6 +51,7 @@ def special_colours(theme: Theme) -> dict[int, tuple[int, int, int, int]]:
 class GradientPanel(Panel):
     name = "gradients"
     title = "Gradient flow"
+    drawn = Signal()  # a map held back while the panel was behind another tab is drawn: it is on screen
 
     def __init__(self, viewer: ViewerModel, parent: QWidget | None = None) -> None:
         super().__init__(viewer, parent)
@@ -63,6 +64,7 @@ class GradientPanel(Panel):
         self.bar_span = (0.0, 1.0)
         self.average = logic.DistanceAverage(1, 1, False)
         self._kinds_seen: set[int] = set()
+        self.draw_pending = False  # a trace taken while the panel was a hidden tab, drawn when shown
         self.controls = ControlRow()
         self.scale_box = self.controls.add("Bars", OptionCombo(self.selection, self.name, "scale"))
         self.scale_spin = self.controls.add("W_hh \u00d7", recurrent_scale_box())
@@ -143,6 +145,9 @@ class GradientPanel(Panel):
         return "This trace has no input gradients (trace it with gradients=True)."
 
     def show_trace(self, trace: Trace) -> None:
+        """Take the trace's map (or room for the rows to come); draw it now, or, in a tab behind
+        another of a window on screen, when the panel comes on screen (drawing a T = 1,000 map, its
+        colours, chips and ranges took ~100 ms of every new trace that nobody saw)."""
         given = trace.get(ARRAY)
         if given is not None:
             self.values, self.pending = given, np.zeros(given.shape[0], bool)
@@ -152,6 +157,31 @@ class GradientPanel(Panel):
             )
             self.values = np.zeros((trace.num_steps, cols or trace.num_steps), np.float32)
             self.pending = np.ones(trace.num_steps, bool)
+        self.draw_pending = not self._on_screen()
+        if not self.draw_pending:
+            self._draw(trace)
+
+    def _on_screen(self) -> bool:
+        """False for a tab behind another: Qt moves such a dock out of sight (it stays 'visible', gets
+        no show event) and paints it when its tab comes to the front. A window not shown yet (a
+        script, a test, a picture being prepared) counts as on screen: its panels draw as before."""
+        return not self.window().isVisible() or not self.visibleRegion().isEmpty()
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        super().paintEvent(event)
+        if self.draw_pending and self._on_screen():  # brought to the front: draw after this paint
+            QTimer.singleShot(0, self._draw_held_back)  # (Qt paints out-of-sight tabs too)
+
+    def _draw_held_back(self) -> None:
+        trace = self.trace
+        if self.draw_pending and self._on_screen() and trace is not None and self.applies_to(trace) is None:
+            self._draw(trace)
+            self.drawn.emit()
+
+    def _draw(self, trace: Trace) -> None:
+        """Build the views for `trace` from the map taken (`self.values`, rows that came meanwhile)."""
+        self.draw_pending = False
+        given = trace.get(ARRAY)
         rows, cols = self.values.shape
         self.source_columns = logic.has_source_columns(trace, cols)
         self.two_sided = logic.reads_both_ways(trace, cols)
@@ -250,7 +280,7 @@ class GradientPanel(Panel):
     def set_rows(self, rows: list[int], values: np.ndarray) -> None:
         """Fill map rows `rows` (0-based rows of input_gradient_norm: row r is step r + 1) with `values`
         (len(rows), S), computed by a background job for a trace without the array."""
-        if not self._ready:
+        if not (self._ready or self.draw_pending):
             return
         rows = np.asarray(rows, np.intp).reshape(-1)
         values = np.asarray(values, np.float32)
@@ -264,6 +294,8 @@ class GradientPanel(Panel):
             self.values = self.values.copy()
         self.values[rows] = values
         self.pending[rows] = False
+        if not self._ready:  # kept for the drawing when the panel is shown
+            return
         self.average.add_rows(rows, values)
         self._kinds_seen |= set(np.unique(logic.cell_kinds(values)).tolist())
         span = logic.log_range(values)
@@ -283,6 +315,8 @@ class GradientPanel(Panel):
 
     # State -> view ------------------------------------------------------------------------------
     def _on_step_changed(self, step: int) -> None:
+        if self.draw_pending and self._on_screen():  # e.g. a picture of this panel, just brought forward
+            self._draw_held_back()
         if not self._ready:
             return
         rows, cols = self.values.shape

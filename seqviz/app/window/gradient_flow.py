@@ -1,7 +1,9 @@
 """GradientFlow: the window's side of the gradient lesson.
 
 - Every run shown gets its gradient map filled in the background (GradientFiller), rows handed to the
-  Gradient flow panel as they arrive, with progress.
+  Gradient flow panel as they arrive, with progress. While the panel is a tab behind another in a
+  window on screen, nothing is computed until it is shown (a Hugging Face model's row is a backward
+  pass through the whole model: a long text's map is minutes of both cores), or until `finish()`.
 - The panel's "W_hh ×" option (`selection.option("gradients", "recurrent_scale")`) is the
   `ScaleRecurrent(factor)` entry of the window's edits (seqviz.edits; the other edits stay): setting
   it re-traces the text and keeps the step, the exploding-gradient what-if. Removing that entry from
@@ -10,7 +12,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 
 from seqviz.app.viewer import what_if
 from seqviz.app.viewer.gradient_filler import GradientFiller
@@ -26,6 +28,7 @@ class GradientFlow(QObject):
         self.filler.rowsReady.connect(self._on_rows_ready)
         self.filler.progress.connect(self._on_progress)
         self.filler.failed.connect(self._on_failed)
+        self._held_back: tuple | None = None  # the filler's start, until the panel is shown
         window.session.outcome.connect(self._on_outcome)
         window.session.modelChanged.connect(self._on_model_changed)
         window.session.editsChanged.connect(self._on_edits_changed)
@@ -37,9 +40,11 @@ class GradientFlow(QObject):
 
     def finish(self) -> None:
         """Complete the map of the run on screen now (before a picture)."""
+        self._start_held_back()
         self.filler.finish()
 
     def stop(self) -> None:
+        self._held_back = None
         self.filler.stop()
 
     # slots ------------------------------------------------------------------------------------------
@@ -47,10 +52,20 @@ class GradientFlow(QObject):
         run = outcome.run
         if run is None or self.window.trace is not run.trace:
             return
+        self.stop()
+        self._held_back = (outcome.model, run.trace, run.model_text, run.gradient_options)
+        panel = self.panel
+        if panel is not None and panel.draw_pending:  # behind another tab: when it comes forward
+            panel.drawn.connect(self._start_held_back, Qt.ConnectionType.UniqueConnection)
+        else:
+            self._start_held_back()
+
+    def _start_held_back(self) -> None:
+        held, self._held_back = self._held_back, None
+        if held is None or self.window.trace is not held[1]:
+            return
         cursor = self.window.viewer.cursor
-        self.filler.start(
-            outcome.model, run.trace, run.model_text, run.gradient_options, lambda: cursor.step - 1
-        )
+        self.filler.start(*held, lambda: cursor.step - 1)
 
     def _on_model_changed(self, _model) -> None:
         self.window.viewer.selection.set_option(PANEL, SCALE, "1")  # a what-if belongs to one model
