@@ -12,7 +12,8 @@ each of these in the code LSTM's `cell` array, as a person would in the app's Fi
   quantity (Pearson's r over every step).
 
 A behaviour is named only if its best unit clears MIN_SCORE or MIN_CORRELATION; the training command
-writes the result into the card (`metrics["cells"]`) and `describe` into its description.
+writes the result into the card (`metrics["cells"]`: layer as the array index, from 0) and `describe`
+into its description (layers numbered from 1, as the app shows them).
 tests/demos/test_code_lstm.py checks on fresh code that the named cells still do what the card says.
 """
 
@@ -65,7 +66,7 @@ class Behaviour:
     key: str  # the card's name for it: metrics["cells"][key]
     label: str  # the CodeLabels field it is measured against (a span: where the field is > 0)
     kind: str  # "span" (select_units on the steps of the span) or "graded" (correlation)
-    phrase: str  # where or with what, for the card: "cell 37 of layer 1 is high <phrase>"
+    phrase: str  # where or with what, for the card: "cell 37 of layer 2 is high <phrase>"
     contexts: Callable[[Labels], list[np.ndarray]] = _everywhere
 
 
@@ -189,8 +190,9 @@ def find_cells(model, texts: Sequence[str] | None = None) -> dict[str, dict]:
 
 
 def sentence(found: dict, behaviour: Behaviour) -> str:
-    """What one cell does, in words: "cell 37 of layer 1 is low inside # comments (-0.95 against ...)"."""
-    where = f"cell {found['unit']} of layer {found['layer']}"
+    """What one cell does, in words: "cell 37 of layer 2 is low inside # comments (-0.95 against ...)",
+    numbered as the app shows it: layers from 1, units from 0 (`found["layer"]` is the array index)."""
+    where = f"cell {found['unit']} of layer {found['layer'] + 1}"
     if behaviour.kind == "graded":
         trend = "rises" if found["score"] > 0 else "falls"
         return f"{where} {trend} with {behaviour.phrase} (r = {found['score']:+.2f})"
@@ -203,6 +205,5 @@ def describe(cells: dict[str, dict]) -> str:
     """The cells as one sentence for the card's description."""
     if not cells:
         return "No single cell clearly tracks strings, comments, brackets or indentation."
-    return (
-        "Cells found with seqviz's unit search: " + "; ".join(c["description"] for c in cells.values()) + "."
-    )
+    found = "; ".join(c["description"] for c in cells.values())
+    return f"Cells found with seqviz's unit search (numbered as the app shows them): {found}."

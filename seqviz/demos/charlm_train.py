@@ -152,11 +152,11 @@ def make_card(
     params = sum(p.numel() for p in model.parameters())
     layers = f"{cfg.layers} layer{'s' * (cfg.layers > 1)}"
     description = (
-        f"A character-level LSTM language model of Python code. {layers}, hidden {cfg.hidden}, "
-        f"{params:,} parameters; trained on the standard library of Python {train_text.python} (the "
-        f"first {corpus.MAX_FILE_CHARS:,} characters of {len(train_text.files)} modules, "
-        f"{len(train_text.text):,} characters). On {len(held_out.files)} other modules: "
-        f"{scores['bits_per_char']:.2f} bits per character, next character right "
+        f"LSTM ({layers}, hidden {cfg.hidden}): a character-level language model of Python code, trained "
+        f"on the standard library of Python {train_text.python}. {params:,} parameters; "
+        f"{len(train_text.text):,} characters from {len(train_text.files)} modules (the first "
+        f"{corpus.MAX_FILE_CHARS:,} of each); on {len(held_out.files)} other modules, "
+        f"{scores['bits_per_char']:.2f} bits per character and the next character right "
         f"{scores['next_char_accuracy']:.1%} of the time. {charlm_cells.describe(cells)}"
     )
     metrics = {

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import seqviz
+from seqviz.core.adapters import open_model
 from seqviz.demos import catalogue, charlm_cells, charlm_train, train
 from seqviz.demos.charlm_labels import code_labels
 from seqviz.demos.generation import generate
@@ -133,3 +134,6 @@ def test_it_writes_python(model) -> None:
     assert "):\n        " in written, "a signature, then an indented body"
     for sample in model.card.metrics["generation"]["samples"]:
         assert sample.count("\n") >= 3 and "<unk>" not in sample
+    opened = open_model(model)  # what the app's Generate button asks
+    assert opened.can_generate and opened.output_labels[opened.generation_banned()[0]] == "<unk>"
+    assert opened.extend_text("x =", opened.output_labels.index(" ")) == "x = "
