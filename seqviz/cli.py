@@ -14,6 +14,7 @@ from pathlib import Path
 
 import seqviz
 from seqviz.app.panels import PANEL_NAMES  # names only: no Qt, no pyqtgraph
+from seqviz.core.file_limits import path_problem
 
 
 class _HelpFormatter(argparse.HelpFormatter):
@@ -101,8 +102,11 @@ def model_file_options(args: argparse.Namespace) -> tuple[dict, str | None]:
         return options, f"{given} describe the --model file: give --model PATH"
     if args.heads is not None and args.heads < 1:
         return options, f"--heads {args.heads}: a model has at least one attention head"
-    if args.vocab is not None and not Path(args.vocab).exists():
-        return options, f"--vocab {args.vocab}: no such file or folder"
+    if args.vocab is not None:
+        problem = path_problem(args.vocab)
+        problem = problem or (None if Path(args.vocab).exists() else "no such file or folder")
+        if problem:
+            return options, f"--vocab {args.vocab[:80]}: {problem}"
     return options, None
 
 
@@ -199,6 +203,17 @@ def main(argv: list[str] | None = None) -> int:
     given = [f"--{name}" for name in EXPORT_ONLY if getattr(args, name) is not None]
     if given:
         print(f"seqviz: {', '.join(given)} only work with --export FILE", file=sys.stderr)
+        return 2
+    if args.scene and (args.model or args.text is not None):
+        # the window shows the scene's own model and text: --model or --text would be silently ignored
+        message = "a scene file brings its model and text: leave out --model and --text (with --export "
+        print(f"seqviz: {message}they draw the scene with another model or text)", file=sys.stderr)
+        return 2
+    from seqviz.app.window.settings import settings_problem  # the window remembers things there
+
+    problem = settings_problem()
+    if problem:
+        print(f"seqviz: {problem}", file=sys.stderr)
         return 2
     if args.theme is not None:
         from seqviz.app.scenes.in_window import THEME_NAMES

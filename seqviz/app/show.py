@@ -22,6 +22,7 @@ from PySide6.QtCore import QEvent, QEventLoop, QObject, QThread
 from PySide6.QtWidgets import QApplication
 
 from seqviz.core.trace import Trace
+from seqviz.core.trace_check import check_trace
 
 _open_windows: set = set()  # windows of non-blocking calls, kept alive until they are closed
 _app: QApplication | None = None  # the application show() made, if it made one: held for the process
@@ -53,9 +54,13 @@ def show(model_or_trace: Any, text: str | None = None):
     folder or file (as `--model` takes), running `text` (default: the model's example). Returns the
     MainWindow: after it was closed in a plain script, at once under `%gui qt` or a running Qt loop.
 
-    A model that cannot be opened raises here (seqviz.ModelFileError, TypeError), before any window."""
+    A model that cannot be opened raises here (seqviz.ModelFileError, TypeError), and so does a trace
+    that breaks its contract (seqviz.core.trace_check.TraceContractError, a ValueError), before any
+    window opens."""
     if isinstance(model_or_trace, Trace) and text is not None:
         raise ValueError("text= goes with a model; a trace shows the input it was traced on")
+    if isinstance(model_or_trace, Trace):
+        check_trace(model_or_trace)  # its contract (docs/trace.md), before any window opens
     _application()
     from seqviz.app.window.main_window import MainWindow
 

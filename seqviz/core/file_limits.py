@@ -159,11 +159,9 @@ def read_text_bounded(path: Path, limit: int) -> str:
     The size is checked before reading, and the read stops at the limit in case the file grows."""
     size = regular_file(path)
     if size > limit:
-        raise FileLimitError(
-            f"it is {format_bytes(size)}; seqviz reads files of this kind up to {format_bytes(limit)}"
-        )
+        raise FileLimitError(f"it is {format_bytes(size)}; seqviz reads up to {format_bytes(limit)} of it")
     with open(path, "rb") as fh:
         data = fh.read(limit + 1)
     if len(data) > limit:
-        raise FileLimitError(f"it is over {format_bytes(limit)}; seqviz reads files of this kind up to that")
+        raise FileLimitError(f"it is over {format_bytes(limit)}; seqviz reads up to that much of it")
     return data.decode("utf-8")

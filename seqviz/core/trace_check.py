@@ -97,6 +97,18 @@ def _json_fits(value: Any, wanted: str) -> bool:
     return isinstance(value, dict)
 
 
+class TraceContractError(ValueError):
+    """A trace that breaks the contract of docs/trace.md; the message says how, in one line."""
+
+
+def check_trace(trace: Any) -> None:
+    """Raise TraceContractError unless `trace` keeps the contract (what a window asks of a trace a
+    script hands it, before anything is shown)."""
+    problem = trace_problem(trace)
+    if problem is not None:
+        raise TraceContractError(f"cannot show this trace: {problem}")
+
+
 def trace_problem(trace: Any) -> str | None:
     """What breaks the contract of docs/trace.md in `trace` (one line), or None."""
     if not all(hasattr(trace, name) for name in ("tokens", "source_tokens", "meta", "names")):
@@ -230,3 +242,17 @@ def _whole(value: Any) -> bool:
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def nonfinite_arrays(trace: Any) -> list[str]:
+    """The arrays that hold NaN or infinite values (a diverged model): they are kept and shown as
+    such, and a window says so. One float64 sum per array (no temporary as large as the array: a
+    float32 array's finite values cannot overflow it); packed causal attention is not summed, its
+    model's hidden states show a divergence first."""
+    found = []
+    for name in trace.names():
+        array = trace[name]
+        floats = isinstance(array, np.ndarray) and array.dtype.kind == "f"
+        if floats and not np.isfinite(array.sum(dtype=np.float64)):
+            found.append(name)
+    return found

@@ -18,10 +18,12 @@ import numpy as np
 
 from seqviz.core.atomic import atomic_path as core_atomic_path
 from seqviz.core.atomic import discard, publish, temp_beside
+from seqviz.core.file_limits import path_problem
 
 ANIMATION_SUFFIXES = (".gif", ".mp4")
 GIF_MAX_FPS = 50  # GIF delays are in 1/100 s; browsers slow delays under 2/100 s down to 1/10 s
 MAX_FPS = 60
+MIN_FPS = 0.1
 TRANSPARENT = 255  # the GIF palette index of "same as the previous frame"
 VIDEO_HINT = 'MP4 export needs imageio-ffmpeg: pip install "seqviz[video]" (or pip install imageio-ffmpeg)'
 
@@ -45,6 +47,9 @@ def _make_temp(path: Path) -> Path:
 def check_writable(path: str | os.PathLike) -> None:
     """Raise ExportError unless a file can be created at `path` (its folder exists and is writable)."""
     path = Path(path)
+    problem = path_problem(path)  # a name too long for the file system, a file used as a folder
+    if problem is not None:
+        raise ExportError(f"cannot write {str(path)[:80]}: {problem}")
     if path.is_dir():
         raise ExportError(f"{path} is a folder, not a file name")
     if not path.parent.is_dir():
@@ -53,9 +58,11 @@ def check_writable(path: str | os.PathLike) -> None:
 
 
 def check_fps(fps: float, suffix: str) -> None:
+    """A frame rate from MIN_FPS (a frame every 10 s; GIF delays are 16-bit counts of 1/100 s) to the
+    format's limit; NaN and infinity are out of range."""
     limit = GIF_MAX_FPS if suffix == ".gif" else MAX_FPS
-    if not (0 < fps <= limit):
-        raise ExportError(f"frame rate {fps:g} is out of range: use 1 to {limit} frames per second")
+    if not (MIN_FPS <= fps <= limit):
+        raise ExportError(f"frame rate {fps:g} is out of range: use {MIN_FPS:g} to {limit} frames per second")
 
 
 def check_video_encoder() -> None:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPoint, QRectF, QSize, Qt
+from PySide6.QtCore import QBuffer, QIODevice, QPoint, QRectF, QSize, Qt
 from PySide6.QtGui import QGuiApplication, QImage, QPainter, QPalette
 from PySide6.QtWidgets import (
     QApplication,
@@ -215,13 +215,15 @@ class PictureLayout:
         image.setDevicePixelRatio(1.0)  # a file or the clipboard gets plain pixels
         return image
 
-    def render_svg(self, path: Path, title: str = "seqviz") -> None:
+    def render_svg(self, title: str = "seqviz") -> bytes:
         """The picture as SVG: text and lines as vectors, heatmaps as embedded images."""
         from PySide6.QtSvg import QSvgGenerator
 
         self._apply()
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
         generator = QSvgGenerator()
-        generator.setFileName(str(path))
+        generator.setOutputDevice(buffer)
         generator.setSize(self.size)
         generator.setResolution(96)  # CSS pixels: the file's width and height are the picture's pixels
         generator.setViewBox(QRectF(0, 0, self.logical.width(), self.logical.height()))
@@ -229,11 +231,12 @@ class PictureLayout:
         generator.setDescription("exported by seqviz")
         painter = QPainter()
         if not painter.begin(generator):
-            raise ExportError(f"cannot write {path}")
+            raise ExportError("cannot render the SVG picture")
         try:
             self._paint(painter)
         finally:
             painter.end()
+        return bytes(buffer.data())
 
 
 # Pictures ---------------------------------------------------------------------------------------
@@ -244,19 +247,29 @@ def render_picture(widget: QWidget, size: QSize | None = None) -> QImage:
 
 
 def save_picture(widget: QWidget, path: str | os.PathLike, size: QSize | None = None) -> Path:
-    """Write a PNG or SVG picture of `widget` to `path` atomically. Raises ExportError."""
+    """Write a PNG or SVG picture of `widget` to `path` atomically. Raises ExportError.
+
+    Qt renders into memory and Python writes the file: Qt never sees the file's name, which it could
+    not hold if a byte of it is not UTF-8 (it would write elsewhere and leave the file empty)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in PICTURE_SUFFIXES:
         raise ExportError(
             f"cannot write a picture as {suffix or 'a file without a suffix'} (use .png or .svg)"
         )
-    with PictureLayout(widget, size) as layout, atomic_path(path) as temp:
-        if suffix == ".svg":
-            layout.render_svg(temp)
-        elif not layout.render().save(str(temp), "PNG"):
-            raise ExportError(f"could not write the PNG file {path}")
+    with PictureLayout(widget, size) as layout:
+        data = layout.render_svg() if suffix == ".svg" else _png(layout.render())
+    with atomic_path(path) as temp:
+        temp.write_bytes(data)
     return path
+
+
+def _png(image: QImage) -> bytes:
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise ExportError("cannot encode the picture as PNG")
+    return bytes(buffer.data())
 
 
 def copy_picture(widget: QWidget, size: QSize | None = None) -> QImage:

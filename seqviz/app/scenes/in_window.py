@@ -95,9 +95,17 @@ def apply(
     rest follows when it is done; then `done(None)` is called once the whole scene is shown, or
     `done(message)` with one line saying why it is not (the model, the text or the view failed; an
     error in the view goes to `done` instead of the excepthook). Returns False if the model or text
-    failed (only meaningful with wait)."""
+    failed (only meaningful with wait). An error while the layout is applied is reported the same way
+    (to `done`, else as a SceneError): never an abort, never a `done` that does not come."""
     window.playback.pause()  # a playing window would move on from the scene's step
-    apply_layout(window, scene, restore_geometry=restore_geometry)
+    try:
+        apply_layout(window, scene, restore_geometry=restore_geometry)
+    except Exception as exc:
+        message = f"showing the scene failed: {type(exc).__name__}: {exc}"
+        if done is None:
+            raise SceneError(message) from exc
+        done(message)
+        return False
     if wait:
         ok = window.open_model(scene.model, scene.text, wait=True)
         if ok and window.trace is not None:

@@ -32,6 +32,17 @@ from pathlib import Path
 
 from seqviz.app.export.files import atomic_path
 from seqviz.app.viewer import what_if
+from seqviz.app.viewer.bounds import (
+    MAX_FILE_BYTES,
+    MAX_LIST,
+    PIXEL_RANGE,
+    QT_INT_MAX,
+    SPEED_RANGE,
+    WINDOW_SIDE_RANGE,
+    finite_in,
+    whole_in,
+)
+from seqviz.core.file_limits import FileLimitError, path_problem, read_text_bounded
 
 SCENE_SUFFIX = ".seqviz"
 FORMAT = "seqviz-scene"
@@ -147,21 +158,24 @@ class Scene:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise SceneError('not a seqviz scene (no "format": "seqviz-scene")')
         version = data.get("version")
-        if not isinstance(version, int) or version > VERSION:
-            raise SceneError(f"scene version {version!r} is newer than this seqviz reads ({VERSION})")
+        if not _is_int(version) or version < 1:
+            raise SceneError(f'"version" must be a whole number (1 to {VERSION}), not {version!r}')
+        if version > VERSION:
+            raise SceneError(f"scene version {version} is newer than this seqviz reads ({VERSION})")
         selection = _get(data, "selection", dict, {})
         layout = _get(data, "layout", dict, {})
         size = layout.get("window_size")
         if size is not None and not (
-            isinstance(size, list) and len(size) == 2 and all(_is_int(v) and v > 0 for v in size)
+            isinstance(size, list) and len(size) == 2 and all(whole_in(v, WINDOW_SIDE_RANGE) for v in size)
         ):
-            raise SceneError("layout.window_size must be [width, height] in pixels")
+            low, high = WINDOW_SIDE_RANGE
+            raise SceneError(f"layout.window_size must be [width, height], each {low} to {high} pixels")
         scene = cls(
             model=_resolve_model(_get(data, "model", str), folder),
             text=_get(data, "text", str),
             step=_get_int(data, "step", 1, 1),
             layer=_get_int(selection, "layer", 0),
-            direction=_get_int(selection, "direction", 0),
+            direction=_get_int(selection, "direction", 0, maximum=1),
             head=_get_int(selection, "head", 0),
             units=tuple(_get_units(selection)),
             theme=_get(data, "theme", str, "light"),
@@ -194,15 +208,19 @@ class Scene:
         """Read and validate a scene file. Raises SceneError (also for a missing or unreadable file)."""
         path = Path(path)
         try:
-            raw = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise SceneError(f"cannot open scene {path}: no such file") from None
+            raw = read_text_bounded(path, MAX_FILE_BYTES)  # never a FIFO, a device or gigabytes
+        except FileLimitError as exc:
+            raise SceneError(f"cannot open scene {path}: {exc}") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise SceneError(f"cannot read scene {path}: {getattr(exc, 'strerror', None) or exc}") from None
         try:
-            data = json.loads(raw)
+            data = json.loads(raw, parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
             raise SceneError(f"scene {path.name} is not valid JSON (line {exc.lineno}: {exc.msg})") from None
+        except RecursionError:
+            raise SceneError(f"scene {path.name} is nested too deeply to be a scene") from None
+        except SceneError as exc:  # NaN or Infinity
+            raise SceneError(f"scene {path.name}: {exc}") from None
         try:
             scene = cls.from_dict(data, path.resolve().parent)
             scene.check_model()
@@ -214,7 +232,12 @@ class Scene:
         """Raise SceneError unless every model (the first run's and the compared ones') is a bundled
         one or an existing file."""
         for model in (self.model, *(run.model for run in self.compare)):
-            if _is_catalogue_id(model) or Path(model).is_file():
+            if _is_catalogue_id(model):
+                continue
+            problem = path_problem(model)
+            if problem is not None:
+                raise SceneError(f"its model file {model[:80]!r} cannot be opened: {problem}")
+            if Path(model).is_file():
                 continue
             if Path(model).exists():
                 raise SceneError(f"its model {model} is not a file")
@@ -235,17 +258,25 @@ def _get(data: dict, key: str, kind: type, default: object = ...) -> object:
     return value
 
 
-def _get_int(data: dict, key: str, default: int, minimum: int = 0) -> int:
+def _no_constant(name: str) -> float:
+    """JSON's NaN and Infinity (Python writes them; the standard has no such numbers): no field of a
+    scene takes one, and a NaN speed used to abort the process."""
+    raise SceneError(f"the scene holds {name}, which no field of a scene takes")
+
+
+def _get_int(data: dict, key: str, default: int, minimum: int = 0, maximum: int = QT_INT_MAX) -> int:
     value = data.get(key, default)
-    if not _is_int(value) or value < minimum:
-        raise SceneError(f'"{key}" must be a whole number of at least {minimum}, not {value!r}')
+    if not whole_in(value, (minimum, maximum)):
+        raise SceneError(f'"{key}" must be a whole number from {minimum} to {maximum}, not {value!r}')
     return value
 
 
-def _get_int_list(data: dict, key: str, name: str) -> list[int]:
+def _get_int_list(data: dict, key: str, name: str, maximum: int = QT_INT_MAX) -> list[int]:
     values = data.get(key) or []
-    if not isinstance(values, list) or not all(_is_int(v) and v >= 0 for v in values):
-        raise SceneError(f'"{name}" must be a list of whole numbers')
+    if not isinstance(values, list) or len(values) > MAX_LIST:
+        raise SceneError(f'"{name}" must be a list of at most {MAX_LIST} whole numbers')
+    if not all(whole_in(v, (0, maximum)) for v in values):
+        raise SceneError(f'"{name}" must be a list of whole numbers from 0 to {maximum}')
     return values
 
 
@@ -255,8 +286,9 @@ def _get_units(selection: dict) -> list[int]:
 
 def _get_speed(data: dict) -> float | None:
     speed = data.get("speed")
-    if speed is not None and (isinstance(speed, bool) or not isinstance(speed, int | float) or speed <= 0):
-        raise SceneError(f'"speed" must be a positive number of steps per second, not {speed!r}')
+    if speed is not None and not finite_in(speed, SPEED_RANGE):
+        low, high = SPEED_RANGE
+        raise SceneError(f'"speed" must be {low:g} to {high:g} steps per second, not {speed!r}')
     return None if speed is None else float(speed)
 
 
@@ -267,7 +299,7 @@ def _get_splitters(layout: dict, version: int) -> dict[str, dict[str, list[int]]
         if not isinstance(sizes, dict):
             raise SceneError(f'"layout.splitters.{name}" must map splitter names to sizes')
         for key in sizes:
-            _get_int_list(sizes, key, f"layout.splitters.{name}.{key}")
+            _get_int_list(sizes, key, f"layout.splitters.{name}.{key}", PIXEL_RANGE[1])
             new_key = V1_SPLITTERS.get((name, key)) if version < 2 else key
             if new_key is not None:
                 out.setdefault(name, {})[new_key] = sizes[key]

@@ -7,8 +7,11 @@ Playing stops at the last step; play at the last step starts again from the firs
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
+from seqviz.app.viewer.bounds import SPEED_RANGE
 from seqviz.app.viewer.model import Cursor
 
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0, 240.0)
@@ -38,7 +41,11 @@ class Playback(QObject):
         return self._speed
 
     def set_speed(self, steps_per_second: float) -> None:
-        speed = min(max(float(steps_per_second), 0.1), 1000.0)
+        """Clamped to bounds.SPEED_RANGE; NaN is a ValueError (it would stop the timer's arithmetic)."""
+        speed = float(steps_per_second)
+        if math.isnan(speed):
+            raise ValueError("the playback speed must be a number of steps per second, not NaN")
+        speed = min(max(speed, SPEED_RANGE[0]), SPEED_RANGE[1])
         if speed != self._speed:
             self._speed = speed
             self._configure_timer()

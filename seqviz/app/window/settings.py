@@ -9,11 +9,16 @@ folder so they never touch a person's real settings.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from seqviz.app.viewer.bounds import SPEED_RANGE, finite_in
+from seqviz.core.file_limits import path_problem
+
 SETTINGS_DIR_ENV = "SEQVIZ_SETTINGS_DIR"
+_DEVICE_NAME = re.compile(r"^(cpu|mps|cuda)(:\d{1,3})?$")
 # Bump when the dock layout changes incompatibly: restoreState ignores layouts of another version.
 LAYOUT_VERSION = 1
 
@@ -24,6 +29,30 @@ def settings_path() -> Path | None:
     return Path(folder) / "seqviz.ini" if folder else None
 
 
+class SettingsError(Exception):
+    """The settings folder cannot be used; the message says why and what to do, in one line."""
+
+
+def settings_problem() -> str | None:
+    """Why the settings folder named by SEQVIZ_SETTINGS_DIR cannot hold the settings, or None.
+    Makes the folder when it is missing (the command line asks this before it opens a window)."""
+    path = settings_path()
+    if path is None:
+        return None
+    folder = path.parent
+    problem = path_problem(folder)
+    if problem is None and folder.exists() and not folder.is_dir():
+        problem = "it is a file, not a folder"
+    if problem is None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            problem = f"it cannot be made ({path_problem(folder) or exc.strerror or exc})"
+    if problem is None:
+        return None
+    return f"{SETTINGS_DIR_ENV}={str(folder)[:80]}: {problem}; point it at a folder seqviz may write in"
+
+
 class AppSettings:
     """Typed access to the few values seqviz remembers."""
 
@@ -31,7 +60,9 @@ class AppSettings:
         if qsettings is None:
             path = settings_path()
             if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                problem = settings_problem()
+                if problem is not None:
+                    raise SettingsError(problem)
                 qsettings = QSettings(str(path), QSettings.Format.IniFormat)
             else:
                 qsettings = QSettings("seqviz", "seqviz")
@@ -62,10 +93,12 @@ class AppSettings:
 
     @property
     def speed(self) -> float | None:
+        """Steps per second, or None when the file holds no number in bounds.SPEED_RANGE (NaN, text)."""
         try:
-            return float(self.qsettings.value("playback/speed"))
-        except (TypeError, ValueError):
+            speed = float(self.qsettings.value("playback/speed"))
+        except (TypeError, ValueError, OverflowError):
             return None
+        return speed if finite_in(speed, SPEED_RANGE) else None
 
     @speed.setter
     def speed(self, steps_per_second: float) -> None:
@@ -82,8 +115,10 @@ class AppSettings:
 
     @property
     def device(self) -> str:
-        """Where models run: "cpu" (the default), "cuda" or "mps" (set by `--device`)."""
-        return self._str("session/device") or "cpu"
+        """Where models run: "cpu" (the default), "cuda" or "mps" (set by `--device`); anything else
+        in the file is "cpu" (seqviz.core.devices checks the device when a model opens)."""
+        device = self._str("session/device") or "cpu"
+        return device if _DEVICE_NAME.match(device) else "cpu"
 
     @device.setter
     def device(self, name: str) -> None:
