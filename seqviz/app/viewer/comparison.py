@@ -65,6 +65,15 @@ class RunViewer(QObject):
     def trace(self) -> Trace | None:
         return self.traces[0]
 
+    @property
+    def futureHiddenChanged(self):  # noqa: N802 (the ViewerModel's signal, which panels connect to)
+        """View › Hide the future is the first run's option, for every run."""
+        return self.viewer.futureHiddenChanged
+
+    @property
+    def future_hidden(self) -> bool:
+        return self.viewer.future_hidden
+
     def set_trace(self, trace: Trace | None, step_map: np.ndarray | None) -> None:
         self.traces[0] = trace
         self.cursor.set_alignment(trace.num_steps if trace is not None else 0, step_map)
