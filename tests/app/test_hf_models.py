@@ -219,3 +219,21 @@ def test_find_units_offers_b_with_the_model_s_next_best_guess_written_by_its_tok
     ids[2] = guess
     assert panel.other_edit.text() == model.decode(ids) != text
     assert "\u0120" not in panel.other_edit.text()
+
+
+def test_a_compared_run_outlines_its_special_tokens_and_takes_masks(qtbot, window, dialog_log):
+    """B's token strip is drawn as A's: [CLS] and [SEP] outlined; a double-click masks B's token."""
+    folder = str(hf_folders.folder("bert"))
+    assert window.open_model(folder, "the quick brown fox")
+    assert window.compare(folder), dialog_log
+    column = window.comparison.compared[0].column
+    strip = column.tokens.strip
+    tokens = window.comparison.compared[0].run.trace.tokens
+    assert strip.special == {0, len(tokens) - 1} == window.tokens.strip.special  # [CLS] ... [SEP]
+    position = tokens.index("brown")
+    strip.rows[-1].keep_visible(position, strip.view_width)
+    qtbot.mouseDClick(strip, Qt.MouseButton.LeftButton, pos=strip.chip_rect(position).center())
+    run = window.comparison.compared[0].run
+    assert run.masks == (position,) and run.trace.tokens[position] == "[MASK]"
+    assert window.trace.tokens[position] == "brown"  # A keeps its text
+    assert "take the mask off" in strip.tooltip_at(0, position)

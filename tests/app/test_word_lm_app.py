@@ -33,7 +33,10 @@ def test_the_window_opens_an_example_file_with_the_options_for_its_source(qtbot,
     assert dialog_log == []
     assert window.model.label == "word_language_model GRU (gru_state.pt)"
     assert window.trace.tokens == ["the", "cat", "sat", "on", "the", "<unk>"]
-    assert "Not in the model's vocabulary, shown as its unknown token: 'zebra'" in window.notices.label.text()
+    notes = window.notices.label.text()
+    assert "Not in the model's vocabulary (it reads its unknown token; outlined in red): 'zebra'" in notes
+    assert window.tokens.strip.rows[-1].labels[5] == "zebra"  # the chip shows the word, marked
+    assert window.tokens.strip.chip_mark(5) == "unknown"
 
 
 def test_without_its_options_the_error_says_what_to_pass(qtbot, dialog_log, example):
@@ -63,3 +66,19 @@ def test_generate_samples_a_large_vocabulary_from_the_last_steps_distribution(tm
     log_probs, _ = ex.log_probs(model, [1, 2, 3])
     assert longer.text == f"w1 w2 w3 w{int(log_probs[-1].argmax())}"
     assert longer.trace.num_steps == 4
+
+
+def test_a_compared_example_file_opens_with_its_options_or_the_first_runs(qtbot, dialog_log, example):
+    """One --vocab serves the --model file and a --compare file of the same corpus; a file given its
+    own options uses them."""
+    corpus, path = example
+    other = ex.save_whole(ex.build("LSTM", len(ex.Corpus(corpus).idx2word), seed=2), path.parent / "lstm.pt")
+    window = shown(qtbot, MainWindow(), (1400, 800))
+    window.session.load_options[str(path)] = {"vocab": corpus}
+    assert window.open_model(str(path), "the cat sat on the mat")
+    assert window.compare(str(other)), dialog_log
+    assert window.comparison.compared[0].run.trace.tokens == window.trace.tokens
+    window.stop_comparing()
+    window.session.load_options[str(other)] = {"vocab": ["the", "cat", "<unk>"]}  # its own
+    assert not window.compare(str(other))  # its own (wrong) vocabulary is used, and says so
+    assert "vocabulary" in window.comparison.problem

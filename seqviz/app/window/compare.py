@@ -24,6 +24,7 @@ from seqviz.app.viewer.runs import InputProblem, Run
 from seqviz.app.window import dialogs
 from seqviz.app.window.compare_columns import RunColumn, RunHeader, run_label
 from seqviz.core.model_interface import SequenceModel
+from seqviz.core.statedict import ModelFileError
 from seqviz.demos import catalogue
 
 MAX_RUNS = 4  # the first run and up to three compared ones
@@ -100,7 +101,7 @@ class Comparison(QObject):
             window.notices.set_request_note(self.problem)
             return False
         try:
-            model = runs.load(source, device=window.session.device)  # where the first run's model runs
+            model = self._open(source)
         except Exception as exc:  # ModelFileError, OSError: the same words the model chooser uses
             self.problem = f"{source}: {exc}"
             dialogs.show_error(window, "Cannot compare", self.problem)
@@ -115,10 +116,47 @@ class Comparison(QObject):
         index = window.viewer.add_run()
         column = RunColumn(RunViewer(window.viewer, index, self))
         column.header.closeClicked.connect(lambda: self.remove(self._index_of(column)))
+        column.tokens.strip.maskToggled.connect(lambda at: self.toggle_mask(self._index_of(column), at))
         self.compared.append(ComparedRun(model, run, follows, column, tuple(edits)))
         self.row_layout.addWidget(column, 2)
         self._show(len(self.compared))
         self._update_chrome()
+        return True
+
+    def _open(self, source: str | SequenceModel) -> SequenceModel:
+        """The model to compare, where the first run's runs (--device): a file with the load options
+        given for it (Session.load_options: --vocab, --heads, --nonlinearity), or else, if it cannot
+        open without, with the first run's (one --vocab serves the example's LSTM and Transformer of
+        one corpus); the first refusal is what is reported."""
+        session = self.window.session
+        if not isinstance(source, str) or source in session.load_options:
+            options = session.load_options.get(source, {}) if isinstance(source, str) else {}
+            return runs.load(source, device=session.device, **options)
+        try:
+            return runs.load(source, device=session.device)
+        except ModelFileError as refused:
+            first = session.load_options.get(getattr(self.window.model, "source", ""))
+            if not first:
+                raise
+            try:
+                model = runs.load(source, device=session.device, **first)
+            except ModelFileError:
+                raise refused from None
+            session.load_options[source] = dict(first)  # a scene of this comparison keeps them
+            return model
+
+    def toggle_mask(self, index: int, position: int) -> bool:
+        """A compared masked language model (run `index`, 1..): the mask on its token `position`
+        (0-based), or off again, as a double-click on its token strip does. False, with a note, if the
+        text cannot run so."""
+        compared = self.compared[index - 1]
+        masks = tuple(sorted(set(compared.run.masks) ^ {int(position)}))
+        try:
+            compared.run = runs.run(compared.model, compared.run.text, edits=compared.edits, masks=masks)
+        except InputProblem as problem:
+            self.window.notices.set_request_note(f"{compared.model.label} cannot run it: {problem}")
+            return False
+        self._show(index)
         return True
 
     def _why_not_add(self) -> str | None:
@@ -157,6 +195,7 @@ class Comparison(QObject):
         step_map = self._step_map(compared)
         window.viewer.set_trace(compared.run.trace, index, counts_steps=step_map is None)
         compared.column.run_viewer.set_trace(compared.run.trace, step_map)
+        compared.column.tokens.strip.set_special_tokens(compared.model.special_tokens)  # outlined
         failures = compared.column.set_traces(reference, compared.run.trace)
         if failures:
             dialogs.show_error(window, "A panel could not show the compared run", "\n".join(failures))
