@@ -44,7 +44,7 @@ def dialog_log(monkeypatch):
     log = Log()
     previous = dialogs.set_error_handler(lambda title, message, detail=None: log.append((title, message)))
 
-    def choose_file(parent, title, file_filter):
+    def choose_file(parent, title, file_filter, folder=""):
         assert log.next_file is not None, f"unexpected file dialog: {title}"
         return log.next_file
 

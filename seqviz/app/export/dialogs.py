@@ -3,7 +3,9 @@ scene, Edit > Copy picture. The work itself is in `export.pictures`
 and `scenes`.
 
 File names are asked through `choose_save_path` / `choose_open_path` (module functions, so tests
-replace them); errors go to `seqviz.app.window.dialogs.show_error`.
+replace them); errors go to `seqviz.app.window.dialogs.show_error`. Each file dialog opens in the folder
+the last file of its kind went to (pictures and animations share one, scenes have theirs), kept in the
+settings: a lecturer saves a lesson's slides in one place.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ PRESET_SIZES = ((1920, 1080, "Full HD"), (3840, 2160, "4K"))
 PICTURE_FILTER = "PNG picture (*.png);;SVG drawing (*.svg)"
 ANIMATION_FILTER = "GIF animation (*.gif);;MP4 video (*.mp4)"
 SCENE_FILTER = "seqviz scenes (*.seqviz);;All files (*)"
+EXPORT_FOLDER, SCENE_FOLDER = "folder", "scene_folder"  # the settings' keys of the last folders
 
 
 def choose_save_path(parent: QWidget | None, title: str, file_filter: str, suggested: str) -> str | None:
@@ -43,8 +46,25 @@ def choose_save_path(parent: QWidget | None, title: str, file_filter: str, sugge
     return path or None
 
 
-def choose_open_path(parent: QWidget | None, title: str, file_filter: str) -> str | None:
-    return dialogs.choose_file(parent, title, file_filter)
+def choose_open_path(parent: QWidget | None, title: str, file_filter: str, folder: str = "") -> str | None:
+    return dialogs.choose_file(parent, title, file_filter, folder)
+
+
+def last_folder(key: str) -> str:
+    """The folder the last file of this kind was saved in or opened from; "" (Qt's current folder)
+    the first time, or when that folder is gone."""
+    folder = AppSettings().export_value(key)
+    return folder if folder and Path(folder).is_dir() else ""
+
+
+def in_last_folder(key: str, name: str) -> str:
+    """`name` in `last_folder(key)`, as the file dialog's suggestion."""
+    folder = last_folder(key)
+    return str(Path(folder) / name) if folder else name
+
+
+def remember_folder(key: str, path: str | Path) -> None:
+    AppSettings().set_export_value(key, str(Path(path).resolve().parent))
 
 
 # menus --------------------------------------------------------------------------------------------
@@ -212,10 +232,11 @@ def export_picture(window, dialog: PictureDialog | None = None) -> Path | None:
     if dialog.result() != QDialog.DialogCode.Accepted and dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     dialog.form.remember(AppSettings())
-    suggested = f"seqviz-{dialog.form.target_name}-step{window.step}.png"
+    suggested = in_last_folder(EXPORT_FOLDER, f"seqviz-{dialog.form.target_name}-step{window.step}.png")
     path = choose_save_path(window, "Export picture", PICTURE_FILTER, suggested)
     if not path:
         return None
+    remember_folder(EXPORT_FOLDER, path)
     from seqviz.app.export.pictures import save_picture
 
     try:
@@ -277,10 +298,11 @@ def export_animation(window, dialog: AnimationDialog | None = None) -> Path | No
     if len(steps) == 0:
         dialogs.show_error(window, "Cannot export the animation", "The last step is before the first.")
         return None
-    suggested = f"seqviz-{dialog.form.target_name}-steps{steps[0]}-{steps[-1]}.gif"
-    path = choose_save_path(window, "Export animation", ANIMATION_FILTER, suggested)
+    name = f"seqviz-{dialog.form.target_name}-steps{steps[0]}-{steps[-1]}.gif"
+    path = choose_save_path(window, "Export animation", ANIMATION_FILTER, in_last_folder(EXPORT_FOLDER, name))
     if not path:
         return None
+    remember_folder(EXPORT_FOLDER, path)
     return _write_animation(window, dialog, steps, path)
 
 
@@ -327,9 +349,12 @@ def save_scene(window, path: str | None = None) -> Path | None:
     except scenes.SceneError as exc:
         dialogs.show_error(window, "Cannot save a scene", str(exc))
         return None
-    path = path or choose_save_path(window, "Save scene", SCENE_FILTER, f"seqviz-step{window.step}.seqviz")
     if not path:
-        return None
+        suggested = in_last_folder(SCENE_FOLDER, f"seqviz-step{window.step}.seqviz")
+        path = choose_save_path(window, "Save scene", SCENE_FILTER, suggested)
+        if not path:
+            return None
+        remember_folder(SCENE_FOLDER, path)
     if not Path(path).suffix:
         path += scenes.SCENE_SUFFIX
     try:
@@ -343,9 +368,11 @@ def open_scene(window, path: str | None = None, *, wait: bool = False) -> bool:
     """Open a .seqviz scene: theme and layout at once, the model and step when it has run."""
     from seqviz.app import scenes
 
-    path = path or choose_open_path(window, "Open scene", SCENE_FILTER)
     if not path:
-        return False
+        path = choose_open_path(window, "Open scene", SCENE_FILTER, last_folder(SCENE_FOLDER))
+        if not path:
+            return False
+        remember_folder(SCENE_FOLDER, path)
     try:
         scene = scenes.Scene.load(path)
     except scenes.SceneError as exc:

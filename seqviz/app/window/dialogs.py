@@ -80,9 +80,10 @@ def _open_error_box(parent: QWidget | None) -> QMessageBox | None:
     return next((box for box in boxes if box.isVisible()), None)
 
 
-def choose_file(parent: QWidget | None, title: str, file_filter: str) -> str | None:
-    """Ask for a file to open; None if the person cancels."""
-    path, _ = QFileDialog.getOpenFileName(parent, title, "", file_filter)
+def choose_file(parent: QWidget | None, title: str, file_filter: str, folder: str = "") -> str | None:
+    """Ask for a file to open, starting in `folder` ("": Qt's current folder); None if the person
+    cancels."""
+    path, _ = QFileDialog.getOpenFileName(parent, title, folder, file_filter)
     return path or None
 
 
