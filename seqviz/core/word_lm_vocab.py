@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from seqviz.core.file_limits import FileLimitError, path_problem, regular_file
 from seqviz.core.statedict import ModelFileError
 
 CORPUS_FILES = ("train.txt", "valid.txt", "test.txt")
@@ -44,11 +45,14 @@ def read_vocabulary(vocab: str | os.PathLike[str] | Sequence[str]) -> Vocabulary
     (naming the file) for anything that is not one."""
     if isinstance(vocab, str | os.PathLike):
         path = Path(vocab)
+        problem = path_problem(path)  # a name too long for the file system, a file used as a folder
+        if problem is not None:
+            raise ModelFileError(f"cannot read the vocabulary {str(path)[:80]}: {problem}")
         if path.is_dir():
             return corpus_vocabulary(path)
-        if not path.is_file():
+        if not path.exists():
             raise ModelFileError(f"cannot read the vocabulary {path}: no such file or folder")
-        return _file_vocabulary(path)
+        return _file_vocabulary(path)  # a FIFO or a device: refused by _lines, unread
     words = list(vocab)
     if not all(isinstance(w, str) for w in words):
         raise TypeError("vocab= takes a file, a data folder or a list of words (str)")
@@ -106,6 +110,10 @@ def _file_vocabulary(path: Path) -> Vocabulary:
 
 
 def _lines(path: Path) -> list[str]:
+    try:
+        regular_file(path)  # a FIFO would block the read forever, a device never end it
+    except FileLimitError as exc:
+        raise ModelFileError(f"cannot read {path}: {exc}") from None
     try:
         with open(path, encoding="utf8") as f:
             return list(f)

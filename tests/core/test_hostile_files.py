@@ -25,6 +25,7 @@ from seqviz.core import file_limits, modelfile
 from seqviz.core.adapters import open_model
 from seqviz.core.modelfile import ModelFileError, load_model, save_model
 from seqviz.core.seqmodel import fresh_model
+from seqviz.core.word_lm_vocab import read_vocabulary
 
 
 def refused(path: Path | str, *fragments: str) -> str:
@@ -115,6 +116,15 @@ def test_a_fifo_is_refused_without_blocking(tmp_path):
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="a device file")
 def test_a_device_is_refused_unread():
     refused("/dev/zero", "it is a device")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_fifo_or_a_long_name_as_a_vocabulary_is_a_message(tmp_path):
+    os.mkfifo(tmp_path / "vocab.txt")
+    with pytest.raises(ModelFileError, match="vocab.txt: it is a named pipe"):
+        read_vocabulary(tmp_path / "vocab.txt")
+    with pytest.raises(ModelFileError, match="name is too long"):
+        read_vocabulary(tmp_path / ("v" * 300))
 
 
 @pytest.mark.parametrize(
