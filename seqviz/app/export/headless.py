@@ -34,6 +34,7 @@ from seqviz.app.export.files import (
 )
 from seqviz.app.panels import PANEL_NAMES  # light: names only, no panel module is imported
 from seqviz.app.scenes.in_window import THEME_NAMES, Scene, SceneError
+from seqviz.core.file_limits import path_problem
 from seqviz.core.trace import Trace, TraceFileError
 
 PICTURE_SUFFIXES = (".png", ".svg")
@@ -115,6 +116,9 @@ def _check_model(model: str) -> None:
     from seqviz.core.hf_cache import find_cached
     from seqviz.demos import catalogue
 
+    problem = None if catalogue.find(model) is not None else path_problem(model)
+    if problem is not None:  # a name too long for the file system, a file used as a folder
+        raise UsageError(f"--model {model[:80]}: {problem}")
     # a folder (Hugging Face) is checked by its loader, which says what it lacks
     if catalogue.find(model) is not None or Path(model).is_file() or Path(model).is_dir():
         return
