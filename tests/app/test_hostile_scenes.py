@@ -98,6 +98,13 @@ def test_nan_and_infinity_are_refused_wherever_they_are(tmp_path, constant):
     refused(write_scene(tmp_path / "nan.seqviz", text), f"holds {constant}, which no field of a scene takes")
 
 
+def test_a_scene_holding_nan_is_not_written(tmp_path):
+    """JSON has no NaN and Scene.load refuses it: a scene that could not be reopened is not saved."""
+    with pytest.raises(SceneError, match="holds NaN or infinite numbers"):
+        Scene(model="untrained-lstm", text="a", speed=float("nan")).save(tmp_path / "nan.seqviz")
+    assert not (tmp_path / "nan.seqviz").exists()
+
+
 def test_a_deeply_nested_scene_is_refused_not_a_recursion_error(tmp_path):
     text = json.dumps(scene_dict()).replace('"text": "hello"', '"text": ' + "[" * 100_000 + "]" * 100_000)
     refused(write_scene(tmp_path / "deep.seqviz", text), "nested too deeply")

@@ -359,7 +359,7 @@ def save_scene(window, path: str | None = None) -> Path | None:
         path += scenes.SCENE_SUFFIX
     try:
         return scene.save(path)
-    except (ExportError, OSError) as exc:
+    except (ExportError, OSError, scenes.SceneError) as exc:
         dialogs.show_error(window, "Cannot save the scene", str(exc))
         return None
 

@@ -196,9 +196,16 @@ class Scene:
         return scene
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the scene as JSON, atomically."""
+        """Write the scene as JSON, atomically. SceneError for NaN or infinite numbers."""
         path = Path(path)
-        text = json.dumps(self.to_dict(path.resolve().parent), indent=2, ensure_ascii=False)
+        try:  # JSON has no NaN (and Scene.load refuses it): an edit copied from a diverged run
+            text = json.dumps(
+                self.to_dict(path.resolve().parent), indent=2, ensure_ascii=False, allow_nan=False
+            )
+        except ValueError:
+            raise SceneError(
+                "the scene holds NaN or infinite numbers (an edit of a diverged model?)"
+            ) from None
         with atomic_path(path) as temp:
             temp.write_text(text + "\n", encoding="utf-8")
         return path
