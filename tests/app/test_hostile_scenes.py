@@ -110,6 +110,16 @@ def test_a_deeply_nested_scene_is_refused_not_a_recursion_error(tmp_path):
     refused(write_scene(tmp_path / "deep.seqviz", text), "nested too deeply")
 
 
+def test_a_model_file_named_like_a_bundled_id_stays_that_file(tmp_path):
+    from seqviz.core.modelfile import save_model
+    from seqviz.core.seqmodel import fresh_model
+
+    save_model(fresh_model("gru"), tmp_path / "untrained-lstm")  # a file, named like an id
+    path = Scene(model=str(tmp_path / "untrained-lstm"), text="a").save(tmp_path / "s.seqviz")
+    assert json.loads(path.read_text())["model"] == "./untrained-lstm"
+    assert Scene.load(path).model == str(tmp_path / "untrained-lstm")
+
+
 # Special files and odd paths ---------------------------------------------------------------------------
 
 

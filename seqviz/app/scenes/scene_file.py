@@ -373,7 +373,10 @@ def _portable_model(model: str, folder: Path | None) -> str:
     if folder is None or _is_catalogue_id(model):
         return model
     path = Path(model).resolve()
-    return path.relative_to(folder).as_posix() if path.is_relative_to(folder) else str(path)
+    if not path.is_relative_to(folder):
+        return str(path)
+    relative = path.relative_to(folder).as_posix()
+    return f"./{relative}" if _is_catalogue_id(relative) else relative  # a path, never read as the id
 
 
 def _resolve_model(model: str, folder: Path | None) -> str:
