@@ -174,6 +174,18 @@ def test_a_remembered_device_that_is_no_device_name_is_the_cpu(temp_settings_dir
     assert settings_file(temp_settings_dir, "[session]\ndevice=quantum\n").device == "cpu"
 
 
+def test_a_remembered_export_size_beyond_any_screen_opens_the_dialog_at_its_default(
+    qtbot, dialog_log, temp_settings_dir
+):
+    from seqviz.app.export import dialogs as export_dialogs
+
+    settings_file(temp_settings_dir, "[export]\ncustom_size=99999999999x5\nsize=custom\n")
+    window = shown(qtbot, MainWindow(), (900, 600))
+    dialog = export_dialogs.PictureDialog(window)  # used to raise OverflowError at every opening
+    qtbot.addWidget(dialog)
+    assert (dialog.form.width_box.value(), dialog.form.height_box.value()) == (1920, 1080)
+
+
 def test_a_settings_folder_that_is_a_file_is_a_message(tmp_path, monkeypatch):
     file = tmp_path / "not-a-folder"
     file.write_text("x")

@@ -192,9 +192,10 @@ class TargetSizeForm(QFormLayout):
     def restore(self, settings: AppSettings) -> None:
         self.target_box.setCurrentIndex(max(0, self.target_box.findData(settings.export_value("target"))))
         width, _, height = settings.export_value("custom_size", "1920x1080").partition("x")
-        if width.isdigit() and height.isdigit():
-            self.width_box.setValue(int(width))
-            self.height_box.setValue(int(height))
+        if not (width.isdigit() and height.isdigit() and all(len(n) < 6 for n in (width, height))):
+            width, height = "1920", "1080"  # the file's value is no size (digits beyond any spin box)
+        self.width_box.setValue(int(width))
+        self.height_box.setValue(int(height))
         choice = settings.export_value("size", "current")
         if choice == "custom":
             self.size_box.setCurrentIndex(self.size_box.count() - 1)
