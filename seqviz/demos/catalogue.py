@@ -8,6 +8,7 @@ Loading goes through `seqviz.core.modelfile.load_model`, which knows every id li
 from __future__ import annotations
 
 import json
+import re
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,14 @@ TASK_ORDER = ("long-range", "sentiment", "pos")
 ARCH_ORDER = ("rnn", "gru", "lstm")  # then other recurrent archs (e.g. gru-attention), then Transformers
 DEFAULT_ID = "longrange-lstm"  # the long-range LSTM: the lesson's first picture
 FALLBACK_ID = "untrained-lstm"  # when the bundled file is missing
+ARCH_LABELS = {
+    "rnn": "RNN",
+    "gru": "GRU",
+    "lstm": "LSTM",
+    "transformer": "Transformer",
+    "gru-attention": "GRU encoder-decoder with attention",
+}
+_GIVES_SIZE = re.compile(r"\b(hidden|d_model) \d+")  # a summary that names the model's size
 
 
 @dataclass(frozen=True)
@@ -33,12 +42,52 @@ class CatalogueEntry:
     examples: tuple[str, ...] = ()
     path: Path | None = None  # None: built in code (untrained)
     card: dict = field(default_factory=dict, compare=False, hash=False)
+    config: dict = field(default_factory=dict, compare=False, hash=False)  # the model file's sizes
 
     @property
     def summary(self) -> str:
         """The description's first sentence: what one line in a list or a menu has room for."""
         head, dot, _ = self.description.partition(". ")
         return head + ("." if dot else "")
+
+    @property
+    def listing(self) -> str:
+        """The summary with the model's size and held-out score, where it does not give them already
+        (the lecture models' cards say "LSTM (1 layer, hidden 128): ...; held-out accuracy 100.0%")."""
+        text, size, score = self.summary, self.size, self.score
+        if size and not _GIVES_SIZE.search(text):
+            text = f"{size}: {text[:1].lower()}{text[1:]}"
+        if score and "accuracy" not in text:
+            text = f"{text.rstrip('.')}; {score}"
+        return text
+
+    @property
+    def size(self) -> str:
+        """The architecture and its sizes, e.g. "LSTM (2 layers, hidden 176)"; "" if unknown."""
+        c, label = self.config, self.card.get("metrics", {}).get("arch_label") or ARCH_LABELS.get(self.arch)
+        layers = c.get("num_layers")
+        if self.arch == "transformer" and "d_model" in c:
+            decoder = c.get("num_decoder_layers")
+            if decoder:
+                return f"Transformer encoder-decoder ({layers}+{decoder} layers, d_model {c['d_model']})"
+            return f"{label} ({layers} layer{'s' * (layers != 1)}, d_model {c['d_model']})"
+        if "hidden_size" not in c:
+            return ""
+        if self.arch == "gru-attention":
+            return f"{label} (hidden {c['hidden_size']})"
+        return f"{label} ({layers} layer{'s' * (layers != 1)}, hidden {c['hidden_size']})"
+
+    @property
+    def score(self) -> str:
+        """The card's held-out score, saying what was measured; "" if it has none."""
+        accuracy, metrics = self.card.get("accuracy"), self.card.get("metrics", {})
+        if not isinstance(accuracy, (int, float)):
+            return ""
+        if "exact_match_heldout" in metrics:
+            return f"held-out exact match {accuracy:.1%}"
+        if "next_char_accuracy" in metrics:
+            return f"held-out next-character accuracy {accuracy:.1%}"
+        return f"held-out accuracy {accuracy:.1%}"
 
 
 def read_metadata(path: Path) -> dict:
@@ -71,6 +120,7 @@ def bundled_entries() -> list[CatalogueEntry]:
                 tuple(card.get("examples", ())),
                 path,
                 card,
+                meta.get("config", {}),
             )
         )
     return sorted(entries, key=_lesson_order)
@@ -91,7 +141,7 @@ def untrained_entries() -> list[CatalogueEntry]:
             model_id,
             a,
             "untrained",
-            f"freshly initialised {a.upper()} (seeded random weights)",
+            f"freshly initialised {ARCH_LABELS[a]} (seeded random weights)",
             ("the quick brown fox jumps over the lazy dog",),
         )
         for model_id, a in zip(untrained_model_ids(), UNTRAINED_ARCHS, strict=True)
@@ -121,8 +171,9 @@ def by_task() -> dict[str, list[CatalogueEntry]]:
 
 
 def print_model_list(file=None) -> None:
-    """One model per line, `ID  ARCH  TASK  description`, grouped by task (for `main.py --list-models`)."""
-    rows = [(e.id, e.arch, e.task, e.summary) for group in by_task().values() for e in group]
+    """One model per line, `ID  ARCH  TASK  description` (its size and held-out score included), grouped
+    by task (for `main.py --list-models`)."""
+    rows = [(e.id, e.arch, e.task, e.listing) for group in by_task().values() for e in group]
     id_width = max(len(r[0]) for r in rows)
     arch_width = max(len(r[1]) for r in rows)
     task_width = max(len(r[2]) for r in rows)

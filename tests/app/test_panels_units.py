@@ -1,7 +1,7 @@
 """Selected units panel: one curve per picked unit, cursor, array choice, clicks and hover."""
 
 import numpy as np
-from traces import click, hover, lstm_trace, open_panel
+from traces import click, gru_trace, hover, lstm_trace, open_panel
 
 from seqviz.app.panels.units import UnitsPanel
 
@@ -28,12 +28,34 @@ def test_curves_follow_the_selected_units_layer_and_direction(qtbot):
 def test_array_choice_shows_gates_and_cell(qtbot):
     trace = lstm_trace(T=10, hidden_size=4)
     viewer, panel = open_panel(qtbot, UnitsPanel, trace)
-    names = [panel.array_box.itemText(i) for i in range(panel.array_box.count())]
-    assert names[:6] == ["hidden", "cell", "input_gate", "forget_gate", "output_gate", "candidate"]
+    names = [panel.array_box.itemText(i) for i in range(panel.array_box.count())]  # as the box shows them
+    assert names[:6] == [
+        "hidden state h",
+        "cell state c",
+        "input gate i",
+        "forget gate f",
+        "output gate o",
+        "candidate g",
+    ]
+    assert panel.array_box.values[:6] == [
+        "hidden",
+        "cell",
+        "input_gate",
+        "forget_gate",
+        "output_gate",
+        "candidate",
+    ]
     viewer.selection.set_units((2,))
-    panel.array_box.setCurrentText("forget_gate")
+    panel.array_box.setCurrentText("forget gate f")
+    assert viewer.selection.option("units", "array") == "forget_gate"  # scenes keep the array's name
     np.testing.assert_array_equal(curve_data(panel)["unit 2"], trace["forget_gate"][:, 0, 0, 2])
-    assert panel.plot.titleLabel.text.startswith("forget_gate")
+    assert panel.plot.titleLabel.text.startswith("forget gate f")
+
+
+def test_a_gru_candidate_is_named_as_in_its_equation(qtbot):
+    viewer, panel = open_panel(qtbot, UnitsPanel, gru_trace(T=6, hidden_size=4))
+    labels = dict(zip(panel.array_box.values, (panel.array_box.itemText(i) for i in range(6)), strict=False))
+    assert labels["candidate"] == "candidate n" and labels["update_gate"] == "update gate z"
 
 
 def test_cursor_and_future_follow_the_step(qtbot):

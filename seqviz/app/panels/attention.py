@@ -163,10 +163,9 @@ class AttentionPanel(Panel):
 
     def _load_head(self) -> None:
         layer, head = self._selected()
-        mean, heads = self.averages_heads, self.array.shape[1]
+        mean = self.averages_heads
         weights = attention_logic.shown_weights(self.array, layer, head, self.heads_box.value)  # (T, S)
-        which = f"mean of {heads} heads" if mean else f"head {head + 1}"
-        name = f"{self.kind.replace('_', '-')}, layer {layer + 1}, {which}"
+        name = attention_logic.matrix_title(self.kind, self.trace.arch, layer, head, self.array.shape, mean)
         self.matrix.set_data(weights, self.masked, self.trace.tokens, self.key_tokens, name)
         self.lines.set_data(weights, self.trace.tokens, self.key_tokens, self.masked)
         self.thumbnails.set_selected(layer, None if mean else head)

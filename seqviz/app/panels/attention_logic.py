@@ -28,6 +28,21 @@ def shown_weights(array, layer: int, head: int, heads_option: str | None) -> np.
     return (total / heads).astype(np.float32)
 
 
+def matrix_title(kind: str, arch: str, layer: int, head: int, shape: tuple[int, ...], mean: bool) -> str:
+    """The matrix's title: "self-attention, layer 2, head 3" for `kind` "attention" (or
+    "cross_attention") of an `array` shaped `shape` (L, heads, T, S). A lone layer or head is not
+    numbered: the GRU-attention model's one additive attention is "cross-attention (additive)"."""
+    layers, heads = shape[:2]
+    parts = [kind.replace("_", "-") + (" (additive)" if arch == "gru-attention" else "")]
+    if layers > 1:
+        parts.append(f"layer {layer + 1}")
+    if mean:
+        parts.append(f"mean of {heads} heads")
+    elif heads > 1:
+        parts.append(f"head {head + 1}")
+    return ", ".join(parts)
+
+
 def query_window(query: int, steps: int, limit: int) -> range:
     """0-based queries shown: all of them, or `limit` around `query` (0-based)."""
     if steps <= limit:

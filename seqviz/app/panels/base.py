@@ -23,6 +23,8 @@ from seqviz.app.panels.controls import ElidedLabel
 from seqviz.app.viewer.model import ViewerModel
 from seqviz.core.trace import Trace
 
+BEFORE_FIRST_TRACE = "Loading model..."
+
 
 class Panel(QWidget):
     editChosen = Signal(object)  # an edit (seqviz.edits) picked from the panel's right-click menu
@@ -53,6 +55,7 @@ class Panel(QWidget):
         self.body = QWidget()
         self._stack.addWidget(self.body)
         self._stack.addWidget(self._message)
+        self._before_first_trace = True  # showEvent puts up BEFORE_FIRST_TRACE instead of the body
         viewer.futureHiddenChanged.connect(self.set_future_hidden)
 
     # To override -------------------------------------------------------------------------------
@@ -78,7 +81,18 @@ class Panel(QWidget):
             view.set_future_hidden(hidden)
 
     # Shared ------------------------------------------------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802
+        # Until the first trace: one line, not empty plots with meaningless axes ("unit (x0.001)", an
+        # empty legend). Only now, once the body's widgets have been shown: widgets never shown count
+        # as hidden in size hints, and the docks were laid out for a panel of a label's size.
+        if self._before_first_trace:
+            self._before_first_trace = False
+            self._message.setText(BEFORE_FIRST_TRACE)
+            self._stack.setCurrentWidget(self._message)
+        super().showEvent(event)
+
     def set_trace(self, trace: Trace | None) -> None:
+        self._before_first_trace = False
         self._ready = False  # show_trace sets it once its views match the new trace
         self.trace = trace
         reason = "No model loaded." if trace is None else self.applies_to(trace)

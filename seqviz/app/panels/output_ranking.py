@@ -128,7 +128,8 @@ def header_text(trace: Trace, task: str, step: int, token: str, best: str) -> st
     """What the bars are at `step`: `token` is the step's token and `best` the top label, as displayed."""
     token, best = html.escape(token), html.escape(best)
     if task == "classify":
-        when = f"after {step} tokens" if is_causal(trace) else "(the model reads the whole input at once)"
+        read = f"after {step} token{'s' * (step != 1)}"
+        when = read if is_causal(trace) else "(the model reads the whole input at once)"
         final = " \u2014 the final prediction" if step == trace.num_steps else ""
         return f"class probabilities {when}{final}: <b>{best}</b>"
     if task == "tag":

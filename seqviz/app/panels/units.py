@@ -18,6 +18,7 @@ from seqviz.app.panels.plotting import STEP_OFFSET, TokenAxis
 from seqviz.app.panels.traceinfo import default_unit, is_causal, selection_label
 from seqviz.app.panels.units_logic import (
     array_groups,
+    array_label,
     arrays_of,
     curve_name,
     group_label,
@@ -94,7 +95,7 @@ class UnitsPanel(Panel):
         names = unit_arrays(trace)
         groups = array_groups(trace)
         values = names + [group_value(g) for g in groups]
-        labels = names + [group_label(g, trace) for g in groups]
+        labels = [array_label(n, trace) for n in names] + [group_label(g, trace) for g in groups]
         self.array_box.set_choices(values, labels, default=names[0])
         layers, directions = trace["hidden"].shape[1:3]
         self.layer_box.set_choices([str(i + 1) for i in range(layers)])

@@ -7,6 +7,7 @@ The panel option ("units", "array") holds one array name ("cell") or several joi
 
 from __future__ import annotations
 
+from seqviz.app.panels.gate_equations import GATE_INFO, gate_info
 from seqviz.app.panels.traceinfo import gate_kind
 from seqviz.core.trace import Trace
 
@@ -41,6 +42,16 @@ def symbol(name: str, trace: Trace) -> str:
     if name == "candidate" and gate_kind(trace) == "gru":
         return "n"
     return SYMBOLS.get(name, name)
+
+
+def array_label(name: str, trace: Trace) -> str:
+    """How the Array box and the plot title name one array: "forget gate f", "hidden state h" (a GRU's
+    candidate is "candidate n"); an array the panels do not know keeps its name, spaced."""
+    if name == "hidden":
+        return "hidden state h"
+    if name in GATE_INFO:
+        return gate_info(name, gate_kind(trace) or "lstm")[0]
+    return name.replace("_", " ")
 
 
 def array_groups(trace: Trace) -> list[tuple[str, ...]]:

@@ -341,6 +341,9 @@ class MainWindow(QMainWindow):
             if problem.kind == "too_long" and problem.max_len and not self.session.generate_left:
                 text = outcome.text
                 fix = (f"Truncate to {problem.max_len} tokens", lambda: self.set_text(text, truncate=True))
+            run = self.session.run
+            if run is None or run.text != outcome.text:  # the notes are about a text no longer typed
+                self.notices.set_trace_notes(())
             self.notices.set_request_note(str(problem), *fix)
         else:
             self.notices.set_request_note(outcome.note)
@@ -380,6 +383,8 @@ class MainWindow(QMainWindow):
         model = self.session.model
         if model is not None:
             self.toolbar.select_source(model.source, model.label)
+        else:
+            self.toolbar.show_no_model("No model loaded")
         self.status_model.setText(model.label if model else "No model loaded")
         if self.trace is None:
             self.tokens.show_message("No model loaded: choose one in the toolbar, or open a model file.")

@@ -27,6 +27,7 @@ from seqviz.demos.catalogue import CatalogueEntry
 SOURCE_ROLE = Qt.ItemDataRole.UserRole + 1
 TRACE_ROLE = Qt.ItemDataRole.UserRole + 2  # the entry that stands for a trace file on screen
 GROUP_ROLE = Qt.ItemDataRole.UserRole + 3  # the title of an added group (`add_group`) a row belongs to
+NO_MODEL_YET = "Loading model..."  # the chooser's text before a model or a trace is on screen
 TEMPERATURES = (0.0, 0.5, 0.8, 1.0, 1.5)
 GENERATE_COUNTS = (1, 10, 50)
 
@@ -35,6 +36,23 @@ def _one_line(text: str, limit: int = 90) -> str:
     """The start of a description, short enough for one line of the model chooser."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip(" ,;:") + "\u2026"
+
+
+def example_menu_text(example: str, limit: int = 70) -> str:
+    """An example as one menu line of at most about `limit` characters: a long one keeps its start and
+    its end, whole words, and loses the middle ("i was born in france . the … i speak fluent french"):
+    the lesson is often in the last word. `&` is doubled (Qt would take it for a mnemonic)."""
+    words = example.split()
+    text = " ".join(words)
+    if len(text) > limit:
+        tail: list[str] = []
+        while words and len(" ".join([words[-1], *tail])) <= limit // 2:
+            tail.insert(0, words.pop())
+        head: list[str] = []
+        while words and len(" ".join([*head, words[0]])) <= limit - len(" ".join(tail)) - 3:
+            head.append(words.pop(0))
+        text = f"{' '.join(head)} \u2026 {' '.join(tail)}".strip()
+    return text.replace("&", "&&")
 
 
 class Actions:
@@ -139,6 +157,7 @@ class MainToolBar(QToolBar):
         combo.setModel(QStandardItemModel(combo))
         combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         combo.setMinimumContentsLength(22)
+        combo.setPlaceholderText(NO_MODEL_YET)  # shown while no row is current (-1)
         combo.activated.connect(self._on_model_activated)
         return combo
 
@@ -155,12 +174,14 @@ class MainToolBar(QToolBar):
                 self._add_item(f"{entry.id} \u2014 {_one_line(entry.summary)}", entry.id, entry.description)
         width = self.model_combo.view().sizeHintForColumn(0) + 30
         self.model_combo.view().setMinimumWidth(width)
+        self._never_a_header()
 
     def add_group(self, title: str, items: list[tuple[str, str, str]], note: str = "") -> None:
         """A group after the catalogue: a header, then (text, source, tooltip) items; `note` is a
         line that opens nothing (e.g. how to install what the group needs). Replaces a group of the
         same title."""
         model: QStandardItemModel = self.model_combo.model()
+        chosen = self.model_combo.currentData(SOURCE_ROLE)
         for row in reversed(range(model.rowCount())):
             if model.item(row).data(GROUP_ROLE) == title:
                 model.removeRow(row)
@@ -175,6 +196,28 @@ class MainToolBar(QToolBar):
             model.appendRow(item)
         for row in range(first, model.rowCount()):
             model.item(row).setData(title, GROUP_ROLE)
+        if chosen is not None and self.model_combo.findData(chosen, SOURCE_ROLE) >= 0:
+            self._set_current(self.model_combo.findData(chosen, SOURCE_ROLE))  # its row was renewed
+        self._never_a_header()
+
+    def show_no_model(self, text: str = NO_MODEL_YET) -> None:
+        """No model is open (loading, or it failed): the chooser shows `text`, never a group header (a
+        trace file's entry stays)."""
+        if self.model_combo.currentData(TRACE_ROLE):
+            return
+        self._set_current(-1)
+        self.model_combo.setPlaceholderText(text)
+
+    def _never_a_header(self) -> None:
+        """A header or a note row is never shown as the chosen model (Qt makes row 0 current)."""
+        item = self.model_combo.model().item(self.model_combo.currentIndex())
+        if item is not None and item.data(SOURCE_ROLE) is None and not item.data(TRACE_ROLE):
+            self._set_current(-1)
+
+    def _set_current(self, index: int) -> None:
+        self.model_combo.blockSignals(True)
+        self.model_combo.setCurrentIndex(index)
+        self.model_combo.blockSignals(False)
 
     def _add_header(self, text: str) -> None:
         header = QStandardItem(text.upper())
@@ -234,9 +277,10 @@ class MainToolBar(QToolBar):
     def set_examples(self, examples: tuple[str, ...] | list[str]) -> None:
         menu = self.examples_button.menu()
         menu.clear()
+        menu.setToolTipsVisible(True)
         for example in examples:
-            shown = example if len(example) <= 70 else example[:67] + "..."
-            action = menu.addAction(shown)
+            action = menu.addAction(example_menu_text(example))
+            action.setToolTip(example)
             action.triggered.connect(lambda _=False, text=example: self._use_example(text))
         self.examples_button.setEnabled(bool(examples))
 
