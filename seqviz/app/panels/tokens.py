@@ -187,6 +187,7 @@ class TokenStrip(QWidget):
                 cross = trace.get("cross_attention")
                 if cross is not None and cross.shape[-1] == len(trace.source_tokens):
                     w = cross[-1].mean(axis=0)  # (T, S): heads averaged, last layer
+                    w = np.where(np.isfinite(w), w, 0.0)  # a diverged model's NaN and inf tint no chip
                     self._source_weights = w / np.maximum(w.max(axis=1, keepdims=True), 1e-12)
         self.updateGeometry()
         self.follow_step()
