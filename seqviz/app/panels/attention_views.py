@@ -228,11 +228,12 @@ class AttentionLines(pg.GraphicsLayoutWidget):
         if self.note.text != content.note:
             self.note.setText(content.note, color=theme.foreground, size=f"{theme.font_size * 0.85:g}pt")
         y_query = (content.queries.index(query) + 0.5) / len(content.queries)
-        top = float(row.max()) if row.size else 1.0
+        top = plotting.finite_span(row, (0.0, 1.0))[1] or 1.0  # NaN weights (a diverged model): no line
         self.line_weights, self._line_strengths = {}, {}
         for i, line in enumerate(self.lines):
             key = self.shown_keys[i] if i < len(self.shown_keys) else None
             weight = float(row[key]) if key is not None else 0.0
+            weight = weight if np.isfinite(weight) else 0.0
             line.setVisible(weight > 0)
             if weight <= 0:
                 continue

@@ -50,6 +50,14 @@ def diverging_levels(values: np.ndarray) -> tuple[float, float]:
     return (-m, m)
 
 
+def finite_span(values: np.ndarray, fallback: tuple[float, float] = (-1.0, 1.0)) -> tuple[float, float]:
+    """(min, max) of the finite values, or `fallback` when there are none: a diverged model's NaN
+    and inf are drawn as such (empty cells, clipped bars), and never reach an axis range, which
+    pyqtgraph refuses ("Cannot set range [nan, nan]")."""
+    finite = values[np.isfinite(values)] if values.size else values
+    return (float(finite.min()), float(finite.max())) if finite.size else fallback
+
+
 def image_data(array: np.ndarray) -> np.ndarray:
     """A C-contiguous float32 copy-if-needed of `array` (what ImageItem draws fastest)."""
     return np.ascontiguousarray(array, dtype=np.float32)

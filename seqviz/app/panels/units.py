@@ -173,7 +173,7 @@ class UnitsPanel(Panel):
     def _set_ranges(self, steps: int) -> None:
         if self.shown_units:
             chosen = np.stack([self.series_of[a][:, u] for a, u in self.shown_curves])  # (curves, T)
-            lo, hi = float(np.nanmin(chosen)), float(np.nanmax(chosen))
+            lo, hi = plotting.finite_span(chosen)
         else:
             lo, hi = -1.0, 1.0
         if any(a.endswith("_gate") for a in self.arrays):

@@ -20,6 +20,7 @@ from seqviz.app.viewer import what_if
 from seqviz.core import trace_cache
 from seqviz.core.model_interface import SequenceModel
 from seqviz.core.trace import Trace
+from seqviz.core.trace_check import nonfinite_arrays
 from seqviz.demos import bundled_traces, catalogue
 
 
@@ -191,6 +192,13 @@ def trace_notes(trace: Trace, edits: tuple = ()) -> tuple[str, ...]:
         )
     if trace.meta.input_note:
         notes.append(f"This model has no tokenizer: each step's input is a {trace.meta.input_note}.")
+    diverged = nonfinite_arrays(trace)
+    if diverged:
+        shown = ", ".join(diverged[:4]) + (", ..." if len(diverged) > 4 else "")
+        notes.append(
+            f"The model diverged: {shown} hold NaN or infinite values, drawn as empty cells (NaN) or "
+            "at the end of the colour scale (inf); the numbers are what the model computes."
+        )
     return tuple(notes)
 
 
