@@ -35,6 +35,7 @@ from seqviz.app.window.settings import AppSettings
 from seqviz.app.window.toolbar import Actions, MainToolBar
 from seqviz.core.model_interface import SequenceModel
 from seqviz.core.trace import Trace
+from seqviz.core.trace_check import check_trace
 from seqviz.demos import catalogue
 
 log = logging.getLogger("seqviz")
@@ -228,7 +229,9 @@ class MainWindow(QMainWindow):
         return self.what_if.set(edits, wait=wait)
 
     def show_trace(self, trace: Trace, label: str | None = None) -> None:
-        """Show a trace directly (no model needed); the loaded model stays for new text."""
+        """Show a trace directly (no model needed); the loaded model stays for new text. A trace that
+        breaks its contract (docs/trace.md) is a TraceContractError, before anything changes."""
+        check_trace(trace)
         self.session.forget_run()
         self.gradient_flow.stop()
         label = label or "trace"
@@ -296,6 +299,11 @@ class MainWindow(QMainWindow):
         if text is None and remembered:  # the remembered text belongs to the remembered model only
             text = self.settings.text
         fallback = catalogue.default_id() if remembered else None
+        if remembered and catalogue.find(remembered) is None:
+            # A file is remembered again only once it opened (_on_model_changed): one that is refused,
+            # or that takes the process down, is not reopened at every start.
+            self.settings.model = ""
+            self.settings.sync()
         if wait:
             self.load_panels()
         elif self._show_stored(source, text or None, fallback):
