@@ -177,9 +177,10 @@ def load_model(
     heads: int | None = None,
 ) -> nn.Module:
     """Load a model file, or a model by id (`model_ids()`); returns a TokenModel or nn.RNN/GRU/LSTM in
-    eval mode. An existing file wins over an id of the same name. A Hugging Face model folder, or the
-    name of a model in the local Hugging Face cache ("gpt2"), gives a seqviz.core.hf HFModel (a
-    SequenceModel; nothing is downloaded: a name not on this machine is a ModelFileError saying how).
+    eval mode. An id is always that model; a file of the same name opens as `./NAME` (resolve_model_path).
+    A Hugging Face model folder, or the name of a model in the local Hugging Face cache ("gpt2"), gives
+    a seqviz.core.hf HFModel (a SequenceModel; nothing is downloaded: a name not on this machine is a
+    ModelFileError saying how).
 
     Tensors stay in float64 if the file stores float64, else the model is float32 (half-precision
     weights are widened: torch's CPU recurrent kernels want float32).
