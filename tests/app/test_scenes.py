@@ -173,7 +173,7 @@ def test_attention_choices_and_splitters_round_trip(qtbot, dialog_log, tmp_path)
     assert (attention.splitter.sizes(), attention.side.sizes()) == (saved["main"], saved["side"])
     assert saved["main"][0] < saved["main"][1]  # as moved, not the default 3:2
     data = json.loads(path.read_text())  # stable names and values, not widget attributes or labels
-    assert data["version"] == 2 and data["panels"]["attention"] == {"show": "cross_attention"}
+    assert data["version"] == 2 and data["panels"]["attention"] == {"show": "cross_attention", "heads": "one"}
     assert set(data["layout"]["splitters"]["attention"]) == {"main", "side"}
 
 
