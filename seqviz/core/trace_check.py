@@ -248,10 +248,14 @@ def nonfinite_arrays(trace: Any) -> list[str]:
     """The arrays that hold NaN or infinite values (a diverged model): they are kept and shown as
     such, and a window says so. One float64 sum per array (no temporary as large as the array: a
     float32 array's finite values cannot overflow it); packed causal attention is not summed, its
-    model's hidden states show a divergence first."""
+    model's hidden states show a divergence first. `target_prob` is NaN by contract where the true
+    token is not known (`target_rank` -1: a causal LM's last step, a masked LM's unmasked tokens):
+    only its known entries count."""
     found = []
     for name in trace.names():
         array = trace[name]
+        if name == "target_prob" and "target_rank" in trace:
+            array = np.asarray(array)[np.asarray(trace["target_rank"]) >= 0]
         floats = isinstance(array, np.ndarray) and array.dtype.kind == "f"
         if floats and not np.isfinite(array.sum(dtype=np.float64)):
             found.append(name)

@@ -91,3 +91,17 @@ def test_a_word_model_goes_through_the_shared_module_with_its_default_k(calls, t
     loaded = load_model(ex.save_whole(model, tmp_path / "big.pt"), vocab=words)
     tr = seqviz.trace(loaded, "w1 w2 w3")
     assert calls == [3] and tr["top_ids"].shape == (3, top_outputs.TOP_K)
+
+
+@pytest.mark.parametrize("model_type", ["gpt2", "bert"])
+def test_the_nan_of_an_unknown_true_token_is_no_divergence(model_type):
+    """target_prob is NaN where the true token is not known (the last step; an unmasked token): a
+    window must not say the model diverged. A NaN where it is known still counts."""
+    from seqviz.core.trace_check import nonfinite_arrays
+
+    model = hf.load_folder(folder(model_type))
+    tr = model.trace("the quick brown fox", **({"mask_positions": [2]} if model_type == "bert" else {}))
+    assert np.isnan(tr["target_prob"]).any() and nonfinite_arrays(tr) == []
+    known = int(np.flatnonzero(tr["target_rank"] >= 0)[0])
+    tr["target_prob"][known] = np.nan
+    assert nonfinite_arrays(tr) == ["target_prob"]
