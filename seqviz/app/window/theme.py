@@ -34,7 +34,7 @@ class Theme:
     masked_cell: str  # attention entries that are masked out (never a colour-map colour)
     accent: str  # highlights: the current query row, the selected thumbnail, the true token
     bar: str  # ordinary bars
-    palette: tuple[str, ...]  # categorical colours for unit line plots
+    palette: tuple[str, ...]  # categorical colours for line plots (units, classes): never the cursor's
     outline_width: float = 1.0  # axes, frames, borders, the faintest attention line, pixels
     highlight_width: float = 3.0  # the selected thumbnail's border, pixels
     link_width: float = 8.0  # the attention line of weight 1, pixels
@@ -48,8 +48,11 @@ class Theme:
 STROKE_FIELDS = ("line_width", "outline_width", "highlight_width", "link_width")
 
 
-# Okabe-Ito: distinguishable with the common colour-vision deficiencies.
-_OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+# Line colours stay far from the step cursor's (CIE76 distance >= 40; tests/app/test_theme_colours.py):
+# the presentation theme's first unit was drawn in the cursor's own vermilion, and the light and dark
+# themes had an orange next to their orange cursor. Presentation: Okabe-Ito (distinguishable with the
+# common colour-vision deficiencies) without vermilion and orange, then purple and grey.
+_OKABE_ITO_LINES = ("#0072B2", "#009E73", "#CC79A7", "#000000", "#56B4E9", "#6a3d9a", "#7f7f7f", "#F0E442")
 
 THEMES: dict[str, Theme] = {
     "light": Theme(
@@ -66,7 +69,7 @@ THEMES: dict[str, Theme] = {
         masked_cell="#c8c8c8",
         accent="#e8590c",
         bar="#4c72b0",
-        palette=("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"),
+        palette=("#1f77b4", "#2ca02c", "#9467bd", "#e377c2", "#17becf", "#8c564b", "#bcbd22", "#7f7f7f"),
     ),
     "dark": Theme(
         name="dark",
@@ -82,7 +85,7 @@ THEMES: dict[str, Theme] = {
         masked_cell="#4a4a4a",
         accent="#ffa94d",
         bar="#74a9cf",
-        palette=("#56B4E9", "#E69F00", "#009E73", "#F0E442", "#CC79A7", "#D55E00", "#0072B2", "#ffffff"),
+        palette=("#56B4E9", "#009E73", "#CC79A7", "#F0E442", "#ffffff", "#9467bd", "#b2df8a", "#e7298a"),
     ),
     "presentation": Theme(
         name="presentation",
@@ -90,7 +93,9 @@ THEMES: dict[str, Theme] = {
         foreground="#000000",
         font_size=16,
         line_width=3.0,
-        diverging_cmap="CET-CBD1",
+        # CET-CBD1 (blue-grey-yellow) washed out on a projector: half the range was 35 units of CIE
+        # colour away from zero against 73 for CET-D1A, its ends a pale L = 60 against 20
+        diverging_cmap="CET-D1A",
         sequential_cmap="cividis",
         cursor="#D55E00",
         mask="#ffffff",
@@ -98,7 +103,7 @@ THEMES: dict[str, Theme] = {
         masked_cell="#bdbdbd",
         accent="#D55E00",
         bar="#0072B2",
-        palette=_OKABE_ITO,
+        palette=_OKABE_ITO_LINES,
     ),
 }
 
