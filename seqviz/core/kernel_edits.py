@@ -84,80 +84,106 @@ def run_edits(at: StepEdits, span: slice, reverse: bool) -> list[RunEdit]:
     return edits
 
 
-def kernel_inputs(w: Weights, mode: str, run: Sequence[RunEdit]) -> tuple[Weights, torch.Tensor | None]:
-    """(weights, extra input columns (n, k) to append to the run's x, or None) under which the kernel
-    computes the run's set values (see the module's docstring)."""
+def kernel_weights(w: Weights, mode: str, run: Sequence[RunEdit]) -> Weights:
+    """Copies of one direction's weights under which the kernel computes the run's set values, given
+    the extra input columns `kernel_columns` makes (see the module's docstring). They depend on which
+    edits the run has and their one-per-unit values, not on values per step: runs of the same edits
+    can share them."""
     gates = GATE_ROWS.get(mode, ("hidden",))
-    size = w["weight_hh"].shape[0] // len(gates)
     run = _last_hidden_wins(run)
-    builder = _Builder(w, sum(len(e.units) for e in run if e.per_step), gates, size)
-    made_by_n = [mode == "GRU" and e.target == "hidden" and e.per_step for e in run]
+    builder = _Builder(w, _columns(mode, run), gates, w["weight_hh"].shape[0] // len(gates))
+    made_by_n = [_made_by_n(mode, e) for e in run]
     for e, by_n in zip(run, made_by_n, strict=True):  # in order: a later edit of a unit wins
         if e.target == "hidden" and not by_n:
             builder.move_hidden(e)
         elif e.target not in ("hidden", "cell"):
-            builder.set_gate(e.target, e.units, e.values, e.per_step)
+            builder.set_gate(e.target, e)
     for e in run:  # a set cell after the gates: the model sets c after computing them
         if e.target == "cell":
-            ones, zeros = torch.ones_like(e.values[:1]), torch.zeros_like(e.values[:1])
-            builder.set_gate("input_gate", e.units, ones, False)
-            builder.set_gate("forget_gate", e.units, zeros, False)
-            builder.set_gate("candidate", e.units, e.values, e.per_step)
+            builder.set_rows("input_gate", e.units, _SATURATED)  # i = 1
+            builder.set_rows("forget_gate", e.units, -_SATURATED)  # f = 0
+            builder.set_gate("candidate", e)
     for e in (e for e, by_n in zip(run, made_by_n, strict=True) if by_n):  # last: h_u = n_u, always
-        builder.set_gate("update_gate", e.units, torch.zeros_like(e.values[:1]), False)
-        builder.set_gate("candidate", e.units, e.values, True)
-    return builder.w, builder.extra()
+        builder.set_rows("update_gate", e.units, -_SATURATED)  # z = 0
+        builder.set_gate("candidate", e)
+    return builder.w
+
+
+def kernel_columns(mode: str, run: Sequence[RunEdit]) -> torch.Tensor | None:
+    """The extra input columns (n, k) for `kernel_weights` of the run (None: it needs none): for each
+    edit whose values differ by step, the activation's inverse at them, or a set h's previous values."""
+    blocks = [
+        e.previous if gate == "previous" else _inverse(gate, e.values).to(e.values.dtype)
+        for e, gate in _columns(mode, _last_hidden_wins(run))
+    ]
+    return torch.cat(blocks, dim=1) if blocks else None
+
+
+def _made_by_n(mode: str, e: RunEdit) -> bool:
+    """A GRU's set h that differs by step: made by z = 0 and n (the module's docstring)."""
+    return mode == "GRU" and e.target == "hidden" and e.per_step
+
+
+def _columns(mode: str, run: Sequence[RunEdit]) -> list[tuple[RunEdit, str]]:
+    """The edits that need extra input columns, in column order, each with what its columns carry:
+    the inverse of the gate's activation it sets (a gate's, or a set cell's or GRU h's candidate), or
+    "previous" (a set h of an LSTM or RNN: the value set at the previous step)."""
+    out = []
+    for e in run:
+        if e.per_step:
+            gate = e.target if e.target not in ("hidden", "cell") else "candidate"
+            out.append((e, "previous" if e.target == "hidden" and mode != "GRU" else gate))
+    return out
 
 
 class _Builder:
-    """The weights being made (copies; W_ih widened by the extra columns) and the columns' inputs."""
+    """The weights being made: copies, W_ih widened by the extra columns (one block per edit)."""
 
-    def __init__(self, w: Weights, columns: int, gates: tuple[str, ...], size: int) -> None:
-        self.gates, self.size, self.inputs = gates, size, []
-        self.first_column = w["weight_ih"].shape[1]
+    def __init__(self, w: Weights, columns: list, gates: tuple[str, ...], size: int) -> None:
+        self.gates, self.size = gates, size
         self.w = dict(w)
         for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
             value = w[name]
             self.w[name] = (
                 w["weight_hh"].new_zeros(len(gates) * size) if value is None else value.detach().clone()
             )
+        start, self.blocks = w["weight_ih"].shape[1], []
+        for e, _ in columns:
+            self.blocks.append((e, torch.arange(start, start + len(e.units))))
+            start += len(e.units)
         if columns:
-            wide = self.w["weight_ih"].new_zeros(len(gates) * size, columns)
+            wide = self.w["weight_ih"].new_zeros(len(gates) * size, start - w["weight_ih"].shape[1])
             self.w["weight_ih"] = torch.cat([self.w["weight_ih"], wide], dim=1)
 
-    def take_columns(self, values: torch.Tensor) -> torch.Tensor:
-        """Extra columns carrying `values` (n, k) -> their indices (k,) in the widened W_ih."""
-        start = self.first_column + sum(block.shape[1] for block in self.inputs)
-        self.inputs.append(values)
-        return torch.arange(start, start + values.shape[1])
+    def columns_of(self, e: RunEdit) -> torch.Tensor:
+        """The indices (k,) in the widened W_ih of the columns that carry `e`'s values."""
+        return next(columns for edit, columns in self.blocks if edit is e)
 
-    def extra(self) -> torch.Tensor | None:
-        return torch.cat(self.inputs, dim=1) if self.inputs else None
-
-    def set_gate(self, gate: str, units: torch.Tensor, values: torch.Tensor, per_step: bool) -> None:
-        """Rows of `gate` for `units` compute `values` (n, k): by b_ih, or by a column per unit."""
-        rows = self.gates.index(gate) * self.size + units
-        inverse = _inverse(gate, values if per_step else values[:1]).to(self.w["bias_ih"].dtype)
-        if not per_step:
-            self._constant_rows(rows, inverse[0])
+    def set_gate(self, gate: str, e: RunEdit) -> None:
+        """Rows of `gate` for e's units compute e's values: by b_ih, or by a column per unit."""
+        if not e.per_step:
+            self.set_rows(gate, e.units, _inverse(gate, e.values[0]))
             return
-        self._constant_rows(rows, 0.0)
-        self.w["weight_ih"][rows, self.take_columns(inverse)] = 1.0
+        rows = self.set_rows(gate, e.units, 0.0)
+        self.w["weight_ih"][rows, self.columns_of(e)] = 1.0
+
+    def set_rows(self, gate: str, units: torch.Tensor, pre: torch.Tensor | float) -> torch.Tensor:
+        """Rows of `gate` for `units` of the pre-activation become the constant `pre` (the extra
+        columns included): b_ih, the rest 0. -> the rows."""
+        rows = self.gates.index(gate) * self.size + units
+        for name in ("weight_ih", "weight_hh", "bias_hh"):
+            self.w[name][rows] = 0.0
+        bias = self.w["bias_ih"]
+        bias[rows] = pre.to(bias.dtype) if isinstance(pre, torch.Tensor) else pre
+        return rows
 
     def move_hidden(self, e: RunEdit) -> None:
         """A set h_u: what W_hh[:, u] reads at each step goes to b_hh (one value) or a column."""
         if e.per_step:
-            assert e.previous is not None
-            self.w["weight_ih"][:, self.take_columns(e.previous)] = self.w["weight_hh"][:, e.units]
+            self.w["weight_ih"][:, self.columns_of(e)] = self.w["weight_hh"][:, e.units]
         else:
             self.w["bias_hh"] += self.w["weight_hh"][:, e.units] @ e.values[0]
         self.w["weight_hh"][:, e.units] = 0.0
-
-    def _constant_rows(self, rows: torch.Tensor, bias: torch.Tensor | float) -> None:
-        """Rows `rows` of the pre-activation become the constant `bias` (the extra columns included)."""
-        for name in ("weight_ih", "weight_hh", "bias_hh"):
-            self.w[name][rows] = 0.0
-        self.w["bias_ih"][rows] = bias
 
 
 def _last_hidden_wins(run: Sequence[RunEdit]) -> list[RunEdit]:
@@ -173,12 +199,13 @@ def _last_hidden_wins(run: Sequence[RunEdit]) -> list[RunEdit]:
             if not keep:
                 continue
             if len(keep) < len(units):
-                e = _columns(e, torch.tensor(keep))
+                e = _restricted(e, torch.tensor(keep))
         kept.append(e)
     return kept[::-1]
 
 
-def _columns(e: RunEdit, keep: torch.Tensor) -> RunEdit:
+def _restricted(e: RunEdit, keep: torch.Tensor) -> RunEdit:
+    """`e` for the units at `keep` (indices into e.units) only."""
     previous = None if e.previous is None else e.previous[:, keep]
     return dataclasses.replace(e, units=e.units[keep], values=e.values[:, keep], previous=previous)
 

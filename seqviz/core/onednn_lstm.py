@@ -79,15 +79,19 @@ def _trace_direction(
     c: torch.Tensor,
     reverse: bool,
     dest: dict[str, torch.Tensor],
+    check: bool = True,
 ) -> torch.Tensor | None:
-    """(T, H) hidden states of one direction, its gates written into `dest`; None on a layout mismatch."""
+    """(T, H) hidden states of one direction, its gates written into `dest`; None on a layout mismatch
+    (checked on the first chunk; `check=False` when a call of the same hidden size has been)."""
     size = w["weight_hh"].shape[1]
     out = torch.empty(x.shape[0], size, dtype=x.dtype)
     params = _kernel_params(w)
     for k, span in enumerate(_chunks(x.shape[0], reverse)):
         h_in = h
         hidden, h, c, gates = _run_kernel(x[span], params, h, c, reverse)
-        if gates is None or (k == 0 and not _gates_agree(gates, x[span], hidden, h_in, w, reverse)):
+        if gates is None:
+            return None
+        if k == 0 and check and not _gates_agree(gates, x[span], hidden, h_in, w, reverse):
             return None
         out[span] = hidden
         for row, name in enumerate(GATE_ROWS):

@@ -28,14 +28,16 @@ import torch.nn as nn
 
 from seqviz.core import onednn_lstm
 from seqviz.core.edits_values import check_value_edits, is_value_edit
-from seqviz.core.kernel_edits import RunEdit, kernel_can_apply, kernel_inputs, run_edits
+from seqviz.core.kernel_edits import RunEdit, kernel_can_apply, kernel_columns, kernel_weights, run_edits
 from seqviz.core.recurrent import (
     _FUSED_FORWARD,
     TraceRun,
     _check_initial_state,
     _gru_gates,
+    _input_product,
     _layer_weights,
     _lstm_gates,
+    _previous_state_product,
     _quiet_projection_warning,
     _run_cell_recurrence,
     _Shape,
@@ -88,21 +90,23 @@ class _Direction:
 
     shape: _Shape
     x: torch.Tensor  # (T, in) the layer's input, module dtype
-    w: Weights  # what the kernel runs: the module's own weights, or `kernel_inputs`' for a run
+    w: Weights  # what the kernel runs: the module's own weights, or `kernel_weights` for a run
     reverse: bool
     out: torch.Tensor  # (T, H_out) this direction's columns of the layer output, module dtype
     arrays: dict[str, np.ndarray]  # array name -> (T, H) float32 view (hidden excluded)
     clamps: Sequence[RunEdit] = ()  # what `w` sets, for a kernel run over edited steps
     own_w: Weights | None = None  # the module's own weights when `w` is not
     extra: torch.Tensor | None = None  # (n, k) input columns the run's `w` reads after x's own
+    layout_ok: list[bool] = dataclasses.field(default_factory=list)  # oneDNN's gates checked (shared)
 
     def store(self, span: slice, values: dict[str, torch.Tensor]) -> None:
         for name, value in values.items():
             torch.from_numpy(self.arrays[name])[span].copy_(value)
 
-    def clamped(self, run: Sequence[RunEdit]) -> _Direction:
-        """This direction with weights (and input columns) that apply the run's edits in the kernel."""
-        w, extra = kernel_inputs(self.w, self.shape.mode, run)
+    def clamped(self, run: Sequence[RunEdit], w: Weights) -> _Direction:
+        """This direction for a kernel run of `run`'s edits: `w` (`kernel_weights` of them) and the
+        input columns they read."""
+        extra = kernel_columns(self.shape.mode, run)
         shape = dataclasses.replace(self.shape, bias=True)
         return dataclasses.replace(self, shape=shape, w=w, clamps=run, own_w=self.w, extra=extra)
 
@@ -116,7 +120,7 @@ class _Direction:
         clamps = [e for e in self.clamps if e.target != "hidden"]
         if self.own_w is None or not clamps:
             return self.own_w or self.w, self.x[span]
-        w, extra = kernel_inputs(self.own_w, "GRU", clamps)
+        w, extra = kernel_weights(self.own_w, "GRU", clamps), kernel_columns("GRU", clamps)
         return w, self.x[span] if extra is None else torch.cat([self.x[span], extra], dim=1)
 
     def sets(self, target: str) -> bool:
@@ -166,14 +170,19 @@ def _segments(at: StepEdits, steps: int, reverse: bool, mode: str) -> list[tuple
 
 def _run_direction(d: _Direction, h: torch.Tensor, c: torch.Tensor, at: StepEdits) -> None:
     """Fill the direction's output and arrays from the initial state (h, c), segment by segment."""
+    made: dict[tuple[int, ...], Weights] = {}  # kernel weights by the edits they apply: runs share them
     for kind, span in _segments(at, d.x.shape[0], d.reverse, d.shape.mode):
         if kind == "steps":
             out, values, h, c = step_span(d.shape.mode, d.x[span], d.w, h, c, d.reverse, at, span.start)
             d.store(span, values)
             d.out[span] = out
+        elif kind == "fused":
+            h, c = _fused_segment(d, span, h, c)
         else:
-            run = d.clamped(run_edits(at, span, d.reverse)) if kind == "clamped" else d
-            h, c = _fused_segment(run, span, h, c)
+            run, key = run_edits(at, span, d.reverse), tuple(o.source for o in at[span.start])
+            if key not in made:
+                made[key] = kernel_weights(d.w, d.shape.mode, run)
+            h, c = _fused_segment(d.clamped(run, made[key]), span, h, c)
 
 
 def _fused_segment(d: _Direction, span: slice, h: torch.Tensor, c: torch.Tensor) -> tuple:
@@ -199,14 +208,18 @@ def _fused_lstm_segment(d: _Direction, span: slice, h, c, last: int) -> tuple:
     are the model's, else the gates from the states; cells by the scan. -> hidden (n, H_out), last c."""
     views = {name: torch.from_numpy(d.arrays[name])[span] for name in onednn_lstm.GATE_ROWS}
     out, c_last, x = None, None, d.kernel_x(span)
-    if onednn_lstm.kernel_available(x, [d.w]):
-        out = onednn_lstm._trace_direction(x, d.w, h, c, d.reverse, views)
-    from_kernel = out is not None and not d.sets("cell")  # set cells: the kernel's i, f, g are made up
+    if onednn_lstm.kernel_available(x, [d.w]):  # its gates' layout checked once per direction
+        out = onednn_lstm._trace_direction(x, d.w, h, c, d.reverse, views, check=not d.layout_ok)
+    from_kernel = out is not None
+    if from_kernel and not d.layout_ok:
+        d.layout_ok.append(True)
     if out is None:
         out, _, c_last = _fused_direction(d.shape, x, d.w, h, c, d.reverse)  # c in the module's dtype
     d.show(span, out, ("hidden",))
     if not from_kernel:  # i, f, g, o read only x and h: the own weights give the model's gates
         _lstm_gates(d.x[span], out, h, d.own_w or d.w, d.reverse, views)
+    elif d.sets("cell"):  # the kernel's i, f, g of a set cell's unit are made up to set it
+        _set_cells_gates(d, span, out, h, views)
     d.show(span, out, GATE_ROWS["LSTM"])  # before the cells: they are the recurrence over these gates
     cell = d.arrays["cell"][span]  # (n, H) float32 view
     np.multiply(d.arrays["input_gate"][span], d.arrays["candidate"][span], out=cell)
@@ -216,6 +229,21 @@ def _fused_lstm_segment(d: _Direction, span: slice, h, c, last: int) -> tuple:
     if c_last is None:  # oneDNN runs float32 only: the scanned cell is the state to go on from
         c_last = torch.from_numpy(cell[last].copy())
     return out, c_last
+
+
+def _set_cells_gates(d: _Direction, span: slice, out: torch.Tensor, h: torch.Tensor, views) -> None:
+    """The model's i, f, g of the units whose cells the run sets, from the module's own rows of the
+    weights (x and the previous h, as the model reads them) into `views` (name -> (n, H))."""
+    units = torch.unique(torch.cat([e.units for e in d.clamps if e.target == "cell"]))  # (k,)
+    w = d.own_w or d.w
+    size = w["weight_hh"].shape[0] // 4
+    rows = torch.cat([k * size + units for k in range(3)])  # i, f, g: onednn_lstm.GATE_ROWS' order
+    bias = None if w["bias_ih"] is None else w["bias_ih"][rows] + w["bias_hh"][rows]
+    pre = _input_product(d.x[span], w["weight_ih"][rows], bias)  # (n, 3k)
+    _previous_state_product(out, h, w["weight_hh"][rows], d.reverse, pre)
+    for k, name in enumerate(onednn_lstm.GATE_ROWS[:3]):
+        gate = pre[:, k * len(units) : (k + 1) * len(units)]
+        views[name][:, units] = (gate.tanh() if name == "candidate" else gate.sigmoid()).to(torch.float32)
 
 
 def _edited_layer(
