@@ -263,7 +263,7 @@ def _no_example_options(where: Any, vocab: Any, heads: int | None, what: str) ->
 def _build_seqviz_model(path: Path, text: str, tensors: dict[str, torch.Tensor]) -> nn.Module:
     try:
         header = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         raise ModelFileError.at(path, "its seqviz metadata is damaged (not JSON)") from None
     if not isinstance(header, dict):
         raise ModelFileError.at(path, "its seqviz metadata is damaged (not a JSON object)")

@@ -119,7 +119,7 @@ def _read_safetensors(path: Path, size: int) -> tuple[dict[str, torch.Tensor], d
             )
         try:
             header = json.loads(f.read(header_len))
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
             raise ModelFileError.at(path, "the safetensors header is damaged (not JSON)") from None
     data_end = 8 + header_len + _data_length(path, header)
     if data_end > size:

@@ -311,3 +311,10 @@ def test_a_module_on_the_meta_device_says_it_has_no_values(inputs):
         module = nn.GRU(3, 4)
     with pytest.raises(ValueError, match="weights on the 'meta' device.*load its weights first"):
         seqviz.trace(module, inputs)
+
+
+def test_metadata_nested_deeper_than_the_parser_goes_is_damaged_metadata(tmp_path):
+    path = tmp_path / "deep.safetensors"
+    save_file(nn.GRU(2, 3).state_dict(), path, metadata={"seqviz": "[" * 100_000 + "]" * 100_000})
+    message = refused(path, "its seqviz metadata is damaged")
+    assert "RecursionError" not in message
