@@ -48,3 +48,12 @@ def check_device(name: str) -> str:
             f"device {name!r} is not available: this torch ({torch.__version__}) has {', '.join(have)}"
         )
     return name
+
+
+def device_or_cpu(name: str) -> tuple[str, str]:
+    """(`name` checked, "") when this torch has the device, else ("cpu", one line saying so): a device
+    remembered on another machine, or with another torch, must not stop every model from opening."""
+    try:
+        return check_device(name), ""
+    except DeviceError as exc:
+        return "cpu", f"{exc}; running on the CPU instead (the remembered --device {name} is forgotten)."

@@ -74,3 +74,20 @@ def test_a_model_goes_to_the_device_or_says_it_cannot(monkeypatch):
     lstm = runs.load(torch.nn.LSTM(3, 4))
     with pytest.raises(DeviceError, match="LSTM runs on the CPU only: open it with --device cpu"):
         runs.on_device(lstm, "cuda")
+
+
+def test_a_remembered_device_this_machine_lacks_falls_back_to_the_cpu_and_is_forgotten(
+    qtbot, monkeypatch, dialog_log
+):
+    """--device cuda remembered on another machine: every model still opens, on the CPU, with a note."""
+    monkeypatch.setattr(devices, "available_devices", lambda: ["cpu"])
+    AppSettings().device = "cuda"
+    from seqviz.app.window.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert window.open_model("longrange-lstm") and dialog_log == []
+    note = window.notices.label.text()
+    assert "device 'cuda' is not available" in note and "running on the CPU instead" in note
+    assert window.session.device == "cpu" and AppSettings().device == "cpu"
+    assert window.open_model("longrange-gru") and dialog_log == []  # the next one opens plainly

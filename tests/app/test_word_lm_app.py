@@ -82,3 +82,20 @@ def test_a_compared_example_file_opens_with_its_options_or_the_first_runs(qtbot,
     window.session.load_options[str(other)] = {"vocab": ["the", "cat", "<unk>"]}  # its own
     assert not window.compare(str(other))  # its own (wrong) vocabulary is used, and says so
     assert "vocabulary" in window.comparison.problem
+
+
+def test_the_next_start_reopens_the_example_file_with_its_vocabulary(qtbot, dialog_log, example):
+    """The settings remember what the file needed (--vocab) with the model, not the path alone."""
+    from seqviz.app.window.settings import AppSettings
+
+    corpus, path = example
+    window = shown(qtbot, MainWindow(), (1200, 700))
+    window.session.load_options[str(path)] = {"vocab": corpus}
+    assert window.open_model(str(path), "the cat sat")
+    window.close()
+    assert AppSettings().model_options == {"vocab": str(corpus)}
+    again = shown(qtbot, MainWindow(), (1200, 700))
+    again.start(wait=True)
+    assert dialog_log == [] and again.model.source == str(path) and again.text == "the cat sat"
+    again.open_model("longrange-lstm")  # a bundled model needs nothing
+    assert AppSettings().model_options == {}

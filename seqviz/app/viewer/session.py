@@ -45,6 +45,7 @@ class Outcome:
     run: Run | None = None
     problem: InputProblem | None = None
     note: str | None = None  # e.g. why a fallback model was loaded
+    device: str = ""  # where a loaded model runs, when that is not the device asked for (no such device)
     kept_previous: bool = False  # a model switch whose text could not run: the old model stays
 
 
@@ -60,6 +61,7 @@ class Session(QObject):
     failed = Signal(str, str)  # dialog title, message
     generatingChanged = Signal(bool)
     editsChanged = Signal(tuple)  # the edits of the run on screen
+    deviceChanged = Signal(str)  # the device asked for is not on this machine: models now open here
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -99,8 +101,11 @@ class Session(QObject):
         previous = self.model
 
         def job() -> Outcome:
+            from seqviz.core.devices import device_or_cpu
+
             options = self.load_options.get(source, {}) if isinstance(source, str) else {}
-            model = runs.load(source, device=self.device, **options)
+            device, device_note = device_or_cpu(self.device)
+            model = runs.load(source, device=device, **options)
             same = (
                 previous is not None and bool(model.text_domain) and model.text_domain == previous.text_domain
             )
@@ -113,7 +118,8 @@ class Session(QObject):
             outcome = self._trace(model, chosen, field, at, truncate)
             if outcome.run is not None:
                 outcome.run = runs.keep_shown(outcome.run, shown)
-            outcome.note = note
+            outcome.note = " ".join(filter(None, (note, device_note))) or None
+            outcome.device = device if device_note else ""
             return outcome
 
         def on_failed(exc: BaseException) -> None:
@@ -127,10 +133,16 @@ class Session(QObject):
                 self.failed.emit("Cannot open model", message)
 
         if defer:
-            self._deferred_load = lambda: self._submit(job, False, on_failed)
+            self._deferred_load = lambda: self._submit(job, False, on_failed, self._take_device)
             QTimer.singleShot(0, self._start_deferred_load)
             return False
-        return self._submit(job, wait, on_failed)
+        return self._submit(job, wait, on_failed, self._take_device)
+
+    def _take_device(self, outcome: Outcome) -> None:
+        """A model opened on the CPU because the device asked for is not here: later ones too."""
+        if outcome.device and outcome.device != self.device:
+            self.device = outcome.device
+            self.deviceChanged.emit(outcome.device)
 
     def _start_deferred_load(self) -> None:
         start, self._deferred_load = self._deferred_load, None

@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
         self.playback = Playback(self.viewer.cursor, self)
         self.session = Session(self)
         self.session.device = self.settings.device  # where models run (--device)
+        self.session.deviceChanged.connect(self._on_device_changed)
         self.trace: Trace | None = None
         self._is_ready = False
         self._stored_source: str | None = None  # the model whose stored trace is shown while it loads
@@ -298,6 +299,8 @@ class MainWindow(QMainWindow):
         source = model or remembered or catalogue.default_id()
         if text is None and remembered:  # the remembered text belongs to the remembered model only
             text = self.settings.text
+        if remembered and self.settings.model_options:  # what its file needs (--vocab, --heads)
+            self.session.load_options.setdefault(remembered, self.settings.model_options)
         fallback = catalogue.default_id() if remembered else None
         if remembered and catalogue.find(remembered) is None:
             # A file is remembered again only once it opened (_on_model_changed): one that is refused,
@@ -379,6 +382,7 @@ class MainWindow(QMainWindow):
 
     def _on_model_changed(self, model: SequenceModel) -> None:
         self.settings.model = model.source
+        self.settings.model_options = self.session.load_options.get(model.source, {})
         self.toolbar.select_source(model.source, model.label)
         self.toolbar.set_examples(model.examples)
         self.setWindowTitle(f"seqviz \u2014 {model.label}")
@@ -386,6 +390,10 @@ class MainWindow(QMainWindow):
             self.viewer.selection.set_units(())  # unit numbers mean nothing in another model's weights
         self._stored_source = None
         self._update_generate_action()
+
+    def _on_device_changed(self, device: str) -> None:
+        """The remembered device is not on this machine: forgotten (the session says so in a note)."""
+        self.settings.device = device
 
     def _on_failed(self, title: str, message: str) -> None:
         model = self.session.model

@@ -1,5 +1,5 @@
-"""Where the app remembers things between launches: window layout, last model, last text, speed, theme,
-device, the export dialogs' last choices.
+"""Where the app remembers things between launches: window layout, last model (and the options its file
+needed), last text, speed, theme, device, the export dialogs' last choices.
 
 The settings live in Qt's usual place (on Linux `~/.config/seqviz/seqviz.conf`), unless the environment
 variable SEQVIZ_SETTINGS_DIR names a folder: then in `<folder>/seqviz.ini`. Tests set it to a temporary
@@ -8,12 +8,14 @@ folder so they never touch a person's real settings.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from seqviz.app.viewer import load_options
 from seqviz.app.viewer.bounds import SPEED_RANGE, finite_in
 from seqviz.core.file_limits import path_problem
 
@@ -81,6 +83,20 @@ class AppSettings:
     @model.setter
     def model(self, source: str) -> None:
         self.qsettings.setValue("session/model", source)
+
+    @property
+    def model_options(self) -> dict:
+        """What the last model file needed to open (--vocab, --heads, --nonlinearity; a JSON object,
+        seqviz.app.viewer.load_options); {} when none, or when the file holds something else."""
+        try:
+            options = json.loads(self._str("session/model_options") or "{}")
+        except (ValueError, RecursionError):
+            return {}
+        return options if load_options.options_problem(options) is None else {}
+
+    @model_options.setter
+    def model_options(self, options: dict) -> None:
+        self.qsettings.setValue("session/model_options", json.dumps(load_options.stored(options)))
 
     @property
     def text(self) -> str | None:
