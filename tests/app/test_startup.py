@@ -4,6 +4,9 @@ not what the model computes is replaced; text typed meanwhile runs once the mode
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from traces import shown
@@ -97,3 +100,15 @@ def test_a_model_without_a_stored_trace_loads_as_before(qtbot, dialog_log):
     assert window.trace is None
     qtbot.waitUntil(lambda: window.is_ready, timeout=LOAD_MS)
     assert window.session.model.source == "pos-gru" and window.trace is window.run.trace
+
+
+def test_torch_libraries_load_before_the_import_and_torch_works_after():
+    code = (
+        "import sys; from seqviz.app.viewer import torch_import as t; "
+        "first = t.preload_libraries(); import torch; "
+        "print(first, t.preload_libraries(), float(torch.nn.LSTM(3, 4)(torch.ones(2, 3))[0].sum() * 0))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    preloaded = sys.platform.startswith("linux")
+    assert result.stdout.split() == [str(preloaded), "False", "0.0"]  # once torch is in, nothing to do

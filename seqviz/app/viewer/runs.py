@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from seqviz.app.viewer import what_if
+from seqviz.app.viewer import torch_import, what_if
 from seqviz.core import trace_cache
 from seqviz.core.model_interface import SequenceModel
 from seqviz.core.trace import Trace
@@ -63,6 +63,7 @@ def configure_torch() -> None:
     if _torch_configured:
         return
     _torch_configured = True
+    torch_import.preload_libraries()  # the import's longest hold of the GIL, made without it
     import torch
 
     if "OMP_NUM_THREADS" not in os.environ:
