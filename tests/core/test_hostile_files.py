@@ -318,3 +318,12 @@ def test_metadata_nested_deeper_than_the_parser_goes_is_damaged_metadata(tmp_pat
     save_file(nn.GRU(2, 3).state_dict(), path, metadata={"seqviz": "[" * 100_000 + "]" * 100_000})
     message = refused(path, "its seqviz metadata is damaged")
     assert "RecursionError" not in message
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_model_folder_holding_a_fifo_is_refused_before_transformers_reads_it(tmp_path):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model_type": "gpt2"}))
+    os.mkfifo(folder / "tokenizer_config.json")  # transformers would wait on it forever
+    refused(folder, "tokenizer_config.json: it is a named pipe (FIFO)")

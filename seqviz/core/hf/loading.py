@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seqviz.core.file_limits import FileLimitError, regular_file
 from seqviz.core.hf.families import ENCODER_DECODER, Family, family_of, supported_message
 from seqviz.core.statedict import ModelFileError, first_sentence, read_tensors
 
@@ -95,6 +96,7 @@ def check_folder(path: str | os.PathLike[str]) -> FolderCheck:
             "a directory without config.json, so not a Hugging Face model folder (one holds config.json, "
             "the weights model.safetensors and the tokenizer files, as save_pretrained writes them)",
         )
+    _refuse_special_files(folder)
     config = _read_config(folder)
     if not isinstance(config, dict):
         raise ModelFileError.at(config_file, "not a JSON object: the file is damaged; copy it again")
@@ -114,6 +116,18 @@ def check_folder(path: str | os.PathLike[str]) -> FolderCheck:
             "the folder too (tokenizer.save_pretrained(folder))",
         )
     return FolderCheck(folder, config, family, _head(config, family), weights, tokenizer_file)
+
+
+def _refuse_special_files(folder: Path) -> None:
+    """transformers opens the folder's files by name: a FIFO among them would block it forever, a
+    device never end its read. Only regular files (and links to them, as in the Hub cache) are read."""
+    for entry in sorted(folder.iterdir()):
+        if entry.is_dir():
+            continue
+        try:
+            regular_file(entry)
+        except FileLimitError as exc:
+            raise ModelFileError.at(entry, str(exc)) from None
 
 
 def _head(config: dict[str, Any], family: Family) -> str:
