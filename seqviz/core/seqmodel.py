@@ -243,7 +243,7 @@ def fresh_model(
     tok = Tokenizer(vocab, "char", lowercase=True)
     card = ModelCard(
         id=f"untrained-{arch}",
-        title=f"Untrained {arch.upper()} (random weights)",
+        title=f"Untrained {arch.upper() if arch in RECURRENT_ARCHS else arch.capitalize()} (random weights)",
         task="untrained",
         description="freshly initialised, seeded; not trained",
         examples=[text],

@@ -33,3 +33,8 @@ def test_no_architecture_is_shouted():
     for line in listing().values():
         assert "TRANSFORMER" not in line, line
     assert "freshly initialised Transformer" in listing()["untrained-transformer"]
+
+
+def test_the_untrained_transformer_is_titled_as_written():
+    assert catalogue.load("untrained-transformer").card.title == "Untrained Transformer (random weights)"
+    assert catalogue.load("untrained-lstm").card.title == "Untrained LSTM (random weights)"
