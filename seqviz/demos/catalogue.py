@@ -117,13 +117,23 @@ def bundled_entries() -> list[CatalogueEntry]:
                 arch,
                 card.get("task", ""),
                 card.get("description", ""),
-                tuple(card.get("examples", ())),
+                card_examples(card),
                 path,
                 card,
                 meta.get("config", {}),
             )
         )
     return sorted(entries, key=_lesson_order)
+
+
+def card_examples(card: dict) -> tuple[str, ...]:
+    """A bundled model's examples: its card's, then those its lecture task added after the model was
+    trained (Task.added_examples; the file stays as training wrote it)."""
+    from seqviz.demos.tasks import all_tasks  # plain Python: the catalogue still needs no torch
+
+    given = tuple(card.get("examples", ()))
+    task = all_tasks().get(card.get("task", ""))
+    return given + tuple(t for t in (task.added_examples if task else ()) if t not in given)
 
 
 def _lesson_order(entry: CatalogueEntry) -> tuple:

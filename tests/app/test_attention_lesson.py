@@ -27,10 +27,12 @@ def test_lines_content_leaves_keys_out_only_on_long_rows_and_says_so():
     row = np.linspace(0.0, 1.0, 50, dtype=np.float32)
     content = lines_content(row, 49, 50, 10, masked=False)
     assert content.keys == list(range(40, 50)) and content.queries == range(40, 50)
-    assert "40 of 50" in content.note and "10" in content.note
-    short = lines_content(row[:8], 3, 8, 10, masked=True)
-    assert short.note == "" and short.keys == list(range(8))
-    assert short.weights[:4] == [float(w) for w in row[:4]] and short.weights[4:] == [None] * 4
+    assert content.note == "the 10 largest of 50 keys"
+    causal = lines_content(row[:8], 3, 8, 10, masked=True)  # keys after the query are masked, not left out
+    assert causal.note == "" and causal.keys == [0, 1, 2, 3]
+    assert causal.weights == [float(w) for w in row[:4]]
+    long_causal = lines_content(row, 30, 50, 10, masked=True)
+    assert long_causal.keys == list(range(21, 31)) and long_causal.note == "the 10 largest of 31 keys"
 
 
 def test_the_panel_shows_the_mean_of_the_heads_and_says_so(qtbot):
@@ -61,14 +63,11 @@ def test_lines_give_positions_and_weights_and_say_when_keys_are_left_out(qtbot):
     right = [t.toPlainText() for t in lines.right_texts if t.isVisible()]
     assert len(right) == len(lines.shown_keys) < 80
     for key, label in zip(lines.shown_keys, right, strict=True):
-        assert label == f"{key + 1} {display_token(trace.tokens[key])}  {row[key]:.2f}"
+        assert label == f"{key + 1}: {display_token(trace.tokens[key])}  {row[key]:.2f}"
     assert sorted(lines.shown_keys) == sorted(np.argsort(-row)[: len(right)].tolist())
     left = [t.toPlainText() for t in lines.left_texts if t.isVisible()]
-    assert left[lines.shown_queries.index(39)] == f"40 {display_token(trace.tokens[39])}"
-    assert (
-        lines.note.text
-        == f"the {len(right)} keys with the largest weights; {80 - len(right)} of 80 not shown"
-    )
+    assert left[lines.shown_queries.index(39)] == f"40: {display_token(trace.tokens[39])}"
+    assert lines.note_text == f"the {len(right)} largest of 80 keys"
     viewer.set_trace(transformer_trace(T=6, num_layers=1, num_heads=1))
     panel.set_trace(viewer.trace)
-    assert lines.note.text == ""  # every key is shown
+    assert lines.note_text == ""  # every key is shown

@@ -66,19 +66,19 @@ def test_units_line_ends_at_the_step_and_the_future_is_hidden(qtbot):
     assert panel.axis.tickStrings(range(1, 11), 1, 1) == WORDS[:5] + [""] * 5
 
 
-def test_attention_hides_later_queries_and_the_keys_a_causal_row_cannot_see(qtbot):
+def test_attention_hides_later_queries_and_their_tokens(qtbot):
     trace = worded(transformer_trace(T=10, num_layers=1, num_heads=2))
     viewer, panel = open_panel(qtbot, AttentionPanel, trace, size=(1100, 700))
     viewer.cursor.set_step(4)
     left = [t.toPlainText() for t in panel.lines.left_texts if t.isVisible()]
-    assert left[5] == "6 word5"  # faded future: still written
+    assert left[5] == "6: word5"  # faded future: still written
     viewer.set_future_hidden(True)
     assert opaque_background(panel.matrix.future)
     left = [t.toPlainText() for t in panel.lines.left_texts if t.isVisible()]
     right = [t.toPlainText() for t in panel.lines.right_texts if t.isVisible()]
-    assert left[:4] == ["1 word0", "2 word1", "3 word2", "4 word3"] and left[4:] == [""] * 6
-    assert all(r.startswith(f"{k} word{k - 1}  0.") for k, r in enumerate(right[:4], start=1))
-    assert right[4:] == [""] * 6
+    assert left[:4] == ["1: word0", "2: word1", "3: word2", "4: word3"] and left[4:] == [""] * 6
+    assert len(right) == 4  # a causal query's keys: the tokens up to it
+    assert all(r.startswith(f"{k}: word{k - 1}  0.") for k, r in enumerate(right, start=1))
     assert panel.matrix.y_axis.tickStrings(range(1, 11), 1, 1) == WORDS[:4] + [""] * 6
     assert panel.matrix.x_axis.tickStrings(range(1, 11), 1, 1) == WORDS[:4] + [""] * 6
 

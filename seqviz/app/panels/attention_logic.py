@@ -59,37 +59,36 @@ def key_choice(row: np.ndarray, limit: int) -> list[int]:
 
 
 def query_label(position: int, token: str, chars: int | None = None) -> str:
-    """ "12 france": the 1-based position and the token as displayed (shortened to `chars`)."""
+    """ "12: france": the 1-based position and the token as displayed (shortened to `chars`); the colon
+    keeps them apart when the tokens are digits ("5: 0")."""
     shown = display_token(token)
-    return f"{position} {shorten(shown, chars) if chars else shown}"
+    return f"{position}: {shorten(shown, chars) if chars else shown}"
 
 
-def key_label(position: int, token: str, weight: float | None, chars: int | None = None) -> str:
-    """ "5 born  0.43": position, token and the weight it gets (none for a key the query cannot see)."""
-    label = query_label(position, token, chars)
-    return label if weight is None else f"{label}  {weight:.2f}"
+def key_label(position: int, token: str, weight: float, chars: int | None = None) -> str:
+    """ "5: born  0.43": position, token and the weight it gets."""
+    return f"{query_label(position, token, chars)}  {weight:.2f}"
 
 
 @dataclass(frozen=True)
 class LinesContent:
-    """The lines view at one query: 0-based `queries` (left) and `keys` (right), the row's weights of
-    the keys (None for a key the query does not see: masked, or hidden with the future), and a note
-    when keys are left out."""
+    """The lines view at one query: 0-based `queries` (left) and `keys` (right) with the row's weights
+    of the keys, and a note when keys the query sees are left out."""
 
     queries: range
     keys: list[int]
-    weights: list[float | None]
+    weights: list[float]
     note: str
 
 
 def lines_content(row: np.ndarray, query: int, steps: int, limit: int, masked: bool) -> LinesContent:
     """What the lines view shows for 0-based `query` (row (S,) of weights; `masked`: causal
-    self-attention, keys after the query are not seen)."""
+    self-attention, whose keys after the query are masked: not keys it attends to)."""
     queries = query_window(query, steps, limit)
-    keys = key_choice(row, limit)
-    weights = [None if masked and k > query else float(row[k]) for k in keys]
-    left_out = row.size - len(keys)
+    seen = row[: query + 1] if masked else row
+    keys = key_choice(seen, limit)
+    left_out = seen.size - len(keys)
     note = ""
     if left_out:
-        note = f"the {len(keys)} keys with the largest weights; {left_out} of {row.size} not shown"
-    return LinesContent(queries, keys, weights, note)
+        note = f"the {len(keys)} largest of {seen.size} keys"
+    return LinesContent(queries, keys, [float(row[k]) for k in keys], note)

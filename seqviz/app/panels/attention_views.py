@@ -17,10 +17,13 @@ from seqviz.app.panels import attention_logic, plotting
 from seqviz.app.panels.heatmap import FutureMask
 from seqviz.app.panels.plotting import STEP_OFFSET, display_token
 from seqviz.app.window.theme import Theme, current_theme
+from seqviz.core.token_display import shorten
 
 MAX_LINE_ROWS = 32  # the lines view shows at most this many tokens per side
 MIN_LINE_PX = 48  # the lines view's labels are shortened to leave the lines at least this wide
-LINE_LABEL_CHARS = (8, 6, 4)  # characters tried, longest first, when whole labels leave no room
+#: (characters of a token, with positions and weights?), tried in order until the labels leave room
+#: for the lines: numbers go last, when even 4 characters of each token leave none
+LINE_LABEL_FORMS = ((None, True), (8, True), (6, True), (4, True), (8, False), (4, False))
 LABEL_PAD_PX = 10  # a TextItem's document margins (4 px a side) and a gap to the view's edge
 
 
@@ -148,8 +151,8 @@ class AttentionLines(pg.GraphicsLayoutWidget):
     """Queries on the left, keys on the right, a line from the current query to every key it attends to;
     line width and opacity grow with the weight. Labels give each token's position, and each key's
     weight. Long inputs show a window of queries and the keys with the largest weights (at most
-    MAX_LINE_ROWS each), and a note under the lines says how many keys are left out. With the future
-    hidden, later queries (and the keys a causal query cannot see) have no label."""
+    MAX_LINE_ROWS each), and a note under the lines says how many keys are left out; a causal query's
+    masked keys are not among its keys. With the future hidden, later queries have no label."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -157,7 +160,13 @@ class AttentionLines(pg.GraphicsLayoutWidget):
         self.vb.invertY(True)
         self.vb.setRange(xRange=(-1.0, 2.0), yRange=(0.0, 1.0), padding=0.02)
         self.vb.setXRange(-1.0, 2.0, padding=0)
-        self.note = self.addLabel("", row=1, col=0)  # "... keys not shown" (empty: every key is)
+        # "the 12 largest of 300 keys", in a band under the lines (a row of the layout took the lines'
+        # room in a short dock); not shown when every key is, or when the view has no room for it
+        self.note = pg.TextItem(anchor=(0.5, 1))
+        self.note.setFont(plotting.font(current_theme(), 0.85))
+        self.note.setVisible(False)
+        self.vb.addItem(self.note)
+        self._y_range = (0.0, 1.0)
         # pools of items, grown on first need and reused on every step
         self.lines: list[QGraphicsLineItem] = []
         self.left_texts: list[pg.TextItem] = []
@@ -208,25 +217,36 @@ class AttentionLines(pg.GraphicsLayoutWidget):
             self.left_texts.append(left)
             self.right_texts.append(right)
 
-    def max_rows(self) -> int:
-        """Tokens per side that fit the view's height without overlapping (at most MAX_LINE_ROWS)."""
+    def max_rows(self, height: float | None = None) -> int:
+        """Tokens per side that fit `height` pixels (the view's) without overlapping (at most
+        MAX_LINE_ROWS)."""
+        height = self.vb.height() if height is None else height
         line_px = 1.4 * plotting.font(current_theme()).pointSizeF() * self.logicalDpiY() / 72
-        return int(min(MAX_LINE_ROWS, max(4, self.vb.height() // max(line_px, 1))))
+        return int(min(MAX_LINE_ROWS, max(4, height // max(line_px, 1))))
+
+    @property
+    def note_text(self) -> str:
+        """The note under the lines ("" when none is shown)."""
+        return self.note.toPlainText() if self.note.isVisible() else ""
 
     def set_step(self, step: int) -> None:
         self.step = step
         theme = current_theme()
         query = step - 1
         row = self.weights[query]  # (S,)
-        content = attention_logic.lines_content(
-            row, query, self.weights.shape[0], self.max_rows(), self.masked
-        )
+        steps, height = self.weights.shape[0], self.vb.height()
+        content = attention_logic.lines_content(row, query, steps, self.max_rows(), self.masked)
+        band = QFontMetricsF(plotting.font(theme, 0.85)).height() + LABEL_PAD_PX
+        band = band if content.note and height >= 4 * band else 0.0  # room for the note under the lines?
+        if band:
+            content = attention_logic.lines_content(
+                row, query, steps, self.max_rows(height - band), self.masked
+            )
         self.shown_queries, self.shown_keys = content.queries, content.keys
         left, right = self._fit_labels(content, query, theme)
         self._place(self.left_texts, left, 0.0, theme, content.queries.index(query))
         self._place(self.right_texts, right, 1.0, theme, None)
-        if self.note.text != content.note:
-            self.note.setText(content.note, color=theme.foreground, size=f"{theme.font_size * 0.85:g}pt")
+        self._show_note(content.note if band else "", band / max(height - band, 1.0), theme)
         y_query = (content.queries.index(query) + 0.5) / len(content.queries)
         top = plotting.finite_span(row, (0.0, 1.0))[1] or 1.0  # NaN weights (a diverged model): no line
         self.line_weights, self._line_strengths = {}, {}
@@ -242,6 +262,19 @@ class AttentionLines(pg.GraphicsLayoutWidget):
             line.setPen(self._line_pen(theme, weight, top))
             line.setLine(QLineF(0.0, y_query, 1.0, (i + 0.5) / len(self.shown_keys)))
 
+    def _show_note(self, text: str, band: float, theme: Theme) -> None:
+        """`text` centred in a band of `band` view units under the rows (y 0..1); none when empty."""
+        y_range = (0.0, 1.0 + band)
+        if y_range != self._y_range:
+            self._y_range = y_range
+            self.vb.setYRange(*y_range, padding=0.02)
+        metrics = QFontMetricsF(plotting.font(theme, 0.85))
+        text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(self.vb.width() - LABEL_PAD_PX, 0))
+        self.note.setVisible(bool(text) and text != "\u2026")
+        if self.note.toPlainText() != text:
+            self.note.setText(text, theme.foreground)
+        self.note.setPos(sum(self._x_range) / 2, 1.0 + band)
+
     @staticmethod
     def _line_pen(theme: Theme, weight: float, top: float) -> QPen:
         """Wider and more opaque for a larger `weight` (in [0, 1]; `top` the row's largest)."""
@@ -255,15 +288,25 @@ class AttentionLines(pg.GraphicsLayoutWidget):
         for i, (weight, top) in self._line_strengths.items():
             self.lines[i].setPen(self._line_pen(theme, weight, top))
 
-    def _labels(self, content, query: int, chars: int | None) -> tuple[list[str], list[str]]:
-        """The left and right labels, tokens shortened to `chars`; none for the hidden future."""
-        hide = self.future_hidden
+    def _labels(self, content, query: int, chars: int | None, numbers: bool) -> tuple[list[str], list[str]]:
+        """The left and right labels, tokens shortened to `chars`, with positions and weights when
+        `numbers`; none for the hidden future."""
+
+        def token(t: str) -> str:
+            return shorten(display_token(t), chars) if chars else display_token(t)
+
         left = [
-            "" if hide and q > query else attention_logic.query_label(q + 1, self.query_tokens[q], chars)
+            ""
+            if self.future_hidden and q > query
+            else attention_logic.query_label(q + 1, self.query_tokens[q], chars)
+            if numbers
+            else token(self.query_tokens[q])
             for q in content.queries
         ]
         right = [
-            "" if hide and w is None else attention_logic.key_label(k + 1, self.key_tokens[k], w, chars)
+            attention_logic.key_label(k + 1, self.key_tokens[k], w, chars)
+            if numbers
+            else token(self.key_tokens[k])
             for k, w in zip(content.keys, content.weights, strict=True)
         ]
         return left, right
@@ -278,8 +321,8 @@ class AttentionLines(pg.GraphicsLayoutWidget):
         def widest(labels: list[str]) -> float:
             return max((metrics.horizontalAdvance(t) for t in labels), default=0.0) + LABEL_PAD_PX
 
-        for chars in (None, *LINE_LABEL_CHARS):
-            left, right = self._labels(content, query, chars)
+        for chars, numbers in LINE_LABEL_FORMS:
+            left, right = self._labels(content, query, chars, numbers)
             left_px, right_px = widest(left), widest(right)
             if view - left_px - right_px >= MIN_LINE_PX:
                 break
@@ -308,4 +351,5 @@ class AttentionLines(pg.GraphicsLayoutWidget):
         plotting.style_canvas(self, theme)
         for text in (*self.left_texts, *self.right_texts):
             text.setFont(plotting.font(theme))
-        self.note.setText(self.note.text, color=theme.foreground, size=f"{theme.font_size * 0.85:g}pt")
+        self.note.setFont(plotting.font(theme, 0.85))
+        self.note.setColor(theme.foreground)

@@ -158,7 +158,11 @@ def relax_title(plot: pg.PlotItem) -> None:
     of pushing the plot (and its neighbours) out of a narrow dock. The title's row keeps the height
     of the whole-size text, so plots side by side stay aligned. pyqtgraph resets a label's minimum
     size to its text on every change, so the reset is wrapped once per label."""
-    label = plot.titleLabel
+    relax_label(plot.titleLabel)
+
+
+def relax_label(label: pg.LabelItem) -> None:
+    """A LabelItem narrower than its text draws it smaller, then clipped (see relax_title)."""
     if getattr(label, "_seqviz_relaxed", False):
         return
     measure = label.updateMin
@@ -240,7 +244,10 @@ class ReadableAxis(pg.AxisItem):
 class EndsInsideAxis(pg.AxisItem):
     """An axis that draws a tick label sticking out of one of its ends inside the axis: pyqtgraph drops
     such a label, so a value axis lost the numbers at its ends and a step axis its first and last
-    tokens ("<s>", "</s>")."""
+    tokens ("<s>", "</s>"). Labels that would then overlap are dropped, the ends' last (a narrow bar
+    plot's "-13.1" and "13.1" ran into each other)."""
+
+    GAP = 3  # pixels between two labels
 
     END_ROOM = 160  # pixels a label may stick out of the axis before it is moved inside (see below)
 
@@ -257,7 +264,13 @@ class EndsInsideAxis(pg.AxisItem):
         axis_spec, tick_specs, text_specs = specs
         bounds = self.mapRectFromParent(self.geometry())
         texts = [(_inside(rect, bounds), flags, text) for rect, flags, text in text_specs]
-        return axis_spec, tick_specs, texts
+        order = [len(texts) - 1, 0, *range(1, len(texts) - 1)] if len(texts) > 1 else list(range(len(texts)))
+        kept: list[int] = []
+        for i in order:  # the last and first labels (the range's ends) before those between
+            grown = texts[i][0].adjusted(-self.GAP, -self.GAP, self.GAP, self.GAP)
+            if not any(grown.intersects(texts[j][0]) for j in kept):
+                kept.append(i)
+        return axis_spec, tick_specs, [texts[i] for i in sorted(kept)]
 
 
 def _inside(rect: QRectF, bounds: QRectF) -> QRectF:

@@ -185,7 +185,7 @@ def trace_notes(trace: Trace, edits: tuple = ()) -> tuple[str, ...]:
     unknown = trace.meta.unknown
     if unknown:
         shown = ", ".join(repr(u) for u in unknown[:12]) + (", ..." if len(unknown) > 12 else "")
-        notes.append(f"Not in the model's vocabulary, shown as its unknown token: {shown}")
+        notes.append(f"Not in the model's vocabulary (it reads its unknown token; outlined in red): {shown}")
     if trace.meta.edits:
         described = what_if.describe_all(edits) if edits else trace.meta.edits
         notes.append(
@@ -272,6 +272,19 @@ def generate_one(model: SequenceModel, run_now: Run, temperature: float, rng: np
     token_id = sample_next(probs, temperature, rng, model.generation_banned())
     text = model.extend_text(run_now.text, token_id)
     if run_now.edits:  # an edited model has no cache of its own: trace the longer text with the edits
-        return run(model, text, edits=run_now.edits, made_for=run_now.trace.num_steps)
-    trace = model.append(run_now.trace, run_now.text, token_id)
+        new = run(model, text, edits=run_now.edits, made_for=run_now.trace.num_steps)
+        return dataclasses.replace(new, trace=generated(new.trace, run_now.trace))
+    trace = generated(model.append(run_now.trace, run_now.text, token_id), run_now.trace)
     return Run(trace, text, notes=trace_notes(trace), model_text=text)
+
+
+def generated(trace: Trace, before: Trace) -> Trace:
+    """`trace` (`before` and the tokens generated after it) marked as generated from where `before`'s
+    typed tokens end (`meta.prompt_length`), keeping `before`'s typed pieces (an unknown word's)."""
+    prompt = before.meta.prompt_length
+    changes: dict = {"prompt_length": before.num_steps if prompt is None else prompt}
+    pieces = before.meta.extra.get("pieces")
+    if isinstance(pieces, (list, tuple)) and "pieces" not in trace.meta.extra:
+        changes["pieces"] = [*pieces, *trace.tokens[len(pieces) :]]
+    trace.meta = trace.meta.replace(**changes)
+    return trace

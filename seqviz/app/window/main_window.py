@@ -27,7 +27,7 @@ from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.viewer.playback import DEFAULT_SPEED, Playback
 from seqviz.app.viewer.runs import InputProblem, Run
 from seqviz.app.viewer.session import Outcome, Session
-from seqviz.app.window import appearance, compare, dialogs, masking, other_models, what_if
+from seqviz.app.window import appearance, compare, dialogs, masking, other_models, view_options, what_if
 from seqviz.app.window.docks import DockArea, panel_classes
 from seqviz.app.window.gradient_flow import GradientFlow
 from seqviz.app.window.notices import NoticeBar
@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self.toolbar.set_entries(catalogue.entries())
         other_models.install(self)  # the Hugging Face cache in the chooser, File > Open model folder
         self.masking = masking.install(self)  # masked LMs: a double-clicked token gets the mask
+        self.hide_future = view_options.install(self)  # View › Hide the future
         self.playback.set_speed(self.settings.speed or DEFAULT_SPEED)
         self.toolbar.set_speed(self.playback.speed)
         self._update_generate_action()
