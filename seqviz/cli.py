@@ -34,13 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
         "hidden states, gates and attention.",
         epilog="Keys: Right/Left step, Space play/pause, Home/End first/last step, Ctrl+O open a model "
         "file, Ctrl+Q quit. Environment: SEQVIZ_SETTINGS_DIR keeps settings in that folder; "
+        "SEQVIZ_CACHE_DIR keeps the traces shown while a model loads (default ~/.cache/seqviz/traces); "
         "SEQVIZ_REPORT=1 prints timestamps and the final step (for benchmarks and tests).",
     )
     parser.add_argument("--version", action="version", version=f"seqviz {seqviz.__version__}")
     parser.add_argument(
         "--list-models",
         action="store_true",
-        help="print the bundled models, one per line: ID ARCH TASK description",
+        help="print the bundled models, one per line: ID ARCH TASK description (size, held-out score)",
     )
     parser.add_argument(
         "scene", nargs="?", metavar="FILE.seqviz", help="open a saved scene (File > Save scene in the app)"
