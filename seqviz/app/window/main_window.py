@@ -319,7 +319,7 @@ class MainWindow(QMainWindow):
         """Show the stored trace of `text` by the bundled model `source` at once (no torch needed), then
         load the model in the background; its identical trace replaces nothing. False if none is stored."""
         preview = runs.stored_preview(source, text, self.session.device)
-        if preview is None:
+        if preview is None or self.session.load_options.get(source):  # options: the file is read anew
             return False
         self._stored_source = preview.source
         self.load_panels()
