@@ -3,6 +3,7 @@ it, tokens included; the Selected units line ends at the step."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PySide6.QtGui import QColor
 from traces import lstm_trace, open_panel, shown, transformer_trace
@@ -100,3 +101,22 @@ def test_token_strip_draws_no_future_chip(qtbot):
         colours = {image.pixelColor(x, rect.center().y()).rgb() for x in range(rect.left(), rect.right())}
         assert len(colours) == 1, f"chip {i + 1} is drawn"  # nothing there: one colour across
     assert image.pixelColor(strip.chip_rect(6).center()) != background
+
+
+def test_the_gradient_map_hides_later_rows_and_their_tokens(qtbot):
+    from seqviz.app.panels.gradients import GradientPanel
+
+    base = worded(lstm_trace(T=10, hidden_size=4))
+    values = np.tril(np.full((10, 10), 0.5, np.float32))  # a causal map: exact zeros above the diagonal
+    trace = Trace({**dict(base.items()), "input_gradient_norm": values}, tokens=base.tokens, meta=base.meta)
+    viewer, panel = open_panel(qtbot, GradientPanel, trace, size=(1200, 700))
+    viewer.cursor.set_step(4)
+    assert panel.map.future.rect().height() == 0  # shown whole until the future is hidden
+    viewer.set_future_hidden(True)
+    assert opaque_background(panel.map.future)
+    assert (panel.map.future.rect().top(), panel.map.future.rect().bottom()) == (4.5, 10.5)
+    for axis in (panel.map.y_axis, panel.map.x_axis, panel.bars_axis):
+        assert axis.shown_until == 4 and axis.tickStrings([3, 5], 1, 1)[1] == ""
+    assert panel.tokens.shown_until == 4
+    viewer.set_future_hidden(False)
+    assert panel.map.future.rect().height() == 0 and panel.map.y_axis.shown_until is None

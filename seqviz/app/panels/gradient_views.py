@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from seqviz.app.panels import plotting
 from seqviz.app.panels.gradient_logic import decade_label
+from seqviz.app.panels.heatmap import FutureMask
 from seqviz.app.panels.plotting import STEP_OFFSET, display_token
 from seqviz.app.window.theme import Theme, current_theme
 
@@ -115,14 +116,18 @@ class LogAxis(plotting.ReadableAxis):
 
 
 class GradientMap:
-    """The (T, S) map as an RGBA image, the current step's row outlined."""
+    """The (T, S) map as an RGBA image, the current step's row outlined; with the future hidden, the rows
+    after a step covered (`hide_after`)."""
 
     def __init__(self) -> None:
         self.plot, self.x_axis, self.y_axis = plotting.token_matrix_plot("step t (output)", "input s")
         self.image = pg.ImageItem(axisOrder="row-major")
         self.row_marker = QGraphicsRectItem()
         self.row_marker.setZValue(10)
+        self.future = FutureMask(vertical=True)  # opaque: only ever shown to hide the future
+        self.future.set_future_hidden(True)
         self.plot.addItem(self.image)
+        self.plot.addItem(self.future)
         self.plot.addItem(self.row_marker)
         self.shape = (1, 1)
         self.step = 1
@@ -133,6 +138,7 @@ class GradientMap:
         rows, cols = self.shape
         self.image.setImage(rgba, autoLevels=False, levels=None)
         self.image.setRect(QRectF(STEP_OFFSET, STEP_OFFSET, cols, rows))
+        self.future.set_area(QRectF(STEP_OFFSET, STEP_OFFSET, cols, rows))
         self.x_axis.set_tokens(col_tokens)
         self.y_axis.set_tokens(row_tokens)
         self.plot.setLabel("bottom", x_label)
@@ -151,6 +157,13 @@ class GradientMap:
     def set_step(self, step: int) -> None:
         self.step = step
         self.row_marker.setRect(QRectF(STEP_OFFSET, step - 0.5, self.shape[1], 1))
+
+    def hide_after(self, step: int | None, columns_too: bool) -> None:
+        """Cover the rows after `step` and their tokens (None: show every row), and the columns'
+        tokens after it when `columns_too` (the columns are the same steps)."""
+        self.future.set_start((step if step is not None else self.shape[0]) + STEP_OFFSET)
+        self.y_axis.set_shown_until(step)
+        self.x_axis.set_shown_until(step if columns_too else None)
 
     def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
         """(step t, column s), both 1-based, under a scene position."""
@@ -287,6 +300,7 @@ class TokenTints(QWidget):
         self.fills: list[QColor] = []
         self.texts: list[QColor] = []
         self.current: int | None = None  # 0-based chip outlined (the step's own token)
+        self.shown_until: int | None = None  # chips after it are not drawn (the future, hidden)
         self.focus = 0
         self.anchor = 0.5  # where the focus chip sits in a window that does not show every chip
         self.describe: Callable[[int], str] = lambda s: ""
@@ -314,8 +328,12 @@ class TokenTints(QWidget):
         self._starts = np.cumsum(self._widths + self.GAP) - self._widths - self.GAP
         self.update()
 
-    def set_colours(self, fills: list[QColor], texts: list[QColor], current: int | None, focus: int) -> None:
+    def set_colours(
+        self, fills: list[QColor], texts: list[QColor], current: int | None, focus: int, shown_until=None
+    ) -> None:
+        """Chip colours at a step; `shown_until`: draw no chip after it (the future, hidden)."""
         self.fills, self.texts, self.current, self.focus = fills, texts, current, focus
+        self.shown_until = shown_until
         self.update()
 
     def offset(self) -> float:
@@ -346,7 +364,8 @@ class TokenTints(QWidget):
                 return
             offset = self.offset()
             first = int(np.searchsorted(self._starts + self._widths, offset, side="right"))
-            for i in range(first, len(self.labels)):
+            last = len(self.labels) if self.shown_until is None else min(self.shown_until, len(self.labels))
+            for i in range(first, last):
                 rect = self.chip_rect(i)
                 if rect.left() > self.width():
                     break

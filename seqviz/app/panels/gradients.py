@@ -32,6 +32,7 @@ from seqviz.app.panels.gradient_views import (
 )
 from seqviz.app.panels.heatmap import PlotCanvas
 from seqviz.app.panels.plotting import STEP_OFFSET, TokenAxis, display_token
+from seqviz.app.panels.traceinfo import is_causal
 from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window.theme import Theme, current_theme, theme_notifier
 from seqviz.core.trace import Trace
@@ -61,6 +62,7 @@ class GradientPanel(Panel):
         self.rgba = np.zeros((1, 1, 4), np.uint8)
         self.col_tokens: list[str] = []
         self.source_columns = self.two_sided = False
+        self.hidden_after: int | None = None  # the step after which the future is hidden, if it is
         self.bar_span = (0.0, 1.0)
         self.average = logic.DistanceAverage(1, 1, False)
         self._kinds_seen: set[int] = set()
@@ -213,6 +215,10 @@ class GradientPanel(Panel):
         self._update_distance()
         self._on_step_changed(self.cursor.step)
 
+    def set_future_hidden(self, hidden: bool) -> None:
+        if self._ready:  # the step's view reads the viewer's option
+            self._on_step_changed(self.cursor.step)
+
     def splitters(self) -> dict:
         return {"main": self.splitter, "side": self.side}  # map | side; bars over distance
 
@@ -323,6 +329,11 @@ class GradientPanel(Panel):
         step = min(max(step, 1), rows)
         r = step - 1
         self.map.set_step(step)
+        # View › Hide the future: a causal model's later steps, their tokens too (the columns' when they
+        # are the same steps, not an encoder-decoder's source)
+        self.hidden_after = step if self.viewer.future_hidden and is_causal(self.trace) else None
+        self.map.hide_after(self.hidden_after, not self.source_columns)
+        self.bars_axis.set_shown_until(None if self.source_columns else self.hidden_after)
         row = None if self.pending[r] else self.values[r]
         layout = logic.bar_layout(row, self.scale, self.bar_span, cols)
         self.bars.setOpts(height=np.where(layout.kinds == FINITE, layout.heights, 0.0))
@@ -355,7 +366,8 @@ class GradientPanel(Panel):
         texts = [QColor(theme.foreground if row is None else logic.text_colour(c)) for c in fills.tolist()]
         current = None if self.source_columns else r
         focus = int(round(r * (cols - 1) / max(self.values.shape[0] - 1, 1))) if self.source_columns else r
-        self.tokens.set_colours([QColor(*c) for c in fills.tolist()], texts, current, focus)
+        until = None if self.source_columns else self.hidden_after
+        self.tokens.set_colours([QColor(*c) for c in fills.tolist()], texts, current, focus, until)
 
     def _on_scale_changed(self, _value: str) -> None:
         if self._ready:
