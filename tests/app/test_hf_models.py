@@ -237,3 +237,19 @@ def test_a_compared_run_outlines_its_special_tokens_and_takes_masks(qtbot, windo
     assert run.masks == (position,) and run.trace.tokens[position] == "[MASK]"
     assert window.trace.tokens[position] == "brown"  # A keeps its text
     assert "take the mask off" in strip.tooltip_at(0, position)
+
+
+def test_a_scene_of_a_model_folder_opens_again(qtbot, window, dialog_log, tmp_path):
+    """Scenes took only model files: a Hugging Face folder's scene was refused ('is not a file')."""
+    from seqviz.app import scenes
+
+    folder = hf_folders.copy_folder("bert", tmp_path / "bert")
+    assert window.open_model(str(folder), "the quick brown fox")
+    window.masking.toggle(2)
+    saved = scenes.capture(window).save(tmp_path / "mask.seqviz")
+    assert '"model": "bert"' in saved.read_text()  # beside the scene: relative
+    other = MainWindow()
+    qtbot.addWidget(other)
+    assert scenes.apply(other, scenes.Scene.load(saved)), dialog_log
+    assert other.model.source == str(folder) and other.trace.num_steps == window.trace.num_steps
+    other.stop_background_work()

@@ -43,3 +43,16 @@ def test_settings_read_anything_else_as_no_options():
     for junk in ("not json", '{"heads": -1}', "[1, 2]", "[" * 5000):
         settings.qsettings.setValue("session/model_options", junk)
         assert AppSettings().model_options == {}
+
+
+def test_a_scene_refuses_options_that_are_no_load_options(tmp_path):
+    from seqviz.app.scenes.scene_file import Scene, SceneError
+
+    base = {"format": "seqviz-scene", "version": 2, "model": "longrange-lstm", "text": "hello"}
+    with pytest.raises(SceneError, match='"model_options" heads must be a whole number'):
+        Scene.from_dict(base | {"model_options": {"heads": "two"}})
+    run = {"model": "longrange-gru", "model_options": {"code": "x"}}
+    with pytest.raises(SceneError, match=r'"compare\[\].model_options" has no option \'code\''):
+        Scene.from_dict(base | {"compare": [run]})
+    scene = Scene.from_dict(base | {"model_options": {"vocab": "v.txt", "heads": 2}}, tmp_path)
+    assert scene.model_options == {"vocab": str(tmp_path / "v.txt"), "heads": 2}

@@ -99,3 +99,25 @@ def test_the_next_start_reopens_the_example_file_with_its_vocabulary(qtbot, dial
     assert dialog_log == [] and again.model.source == str(path) and again.text == "the cat sat"
     again.open_model("longrange-lstm")  # a bundled model needs nothing
     assert AppSettings().model_options == {}
+
+
+def test_a_scene_keeps_what_the_example_files_need(qtbot, dialog_log, example, tmp_path):
+    """A scene of a word_language_model file (and a compared one) opens again without --vocab."""
+    import json
+
+    from seqviz.app import scenes
+
+    corpus, path = example
+    other = ex.save_whole(ex.build("GRU", len(ex.Corpus(corpus).idx2word), seed=5), path.parent / "gru.pt")
+    window = shown(qtbot, MainWindow(), (1400, 800))
+    window.session.load_options[str(path)] = {"vocab": corpus}
+    assert window.open_model(str(path), "the cat sat on the mat")
+    assert window.compare(str(other)), dialog_log
+    saved = scenes.capture(window).save(corpus.parent.parent / "lesson.seqviz")
+    data = json.loads(saved.read_text())
+    assert data["model_options"] == {"vocab": "data/wikitext-2"}  # beside the scene: relative
+    assert data["compare"][0]["model_options"] == {"vocab": "data/wikitext-2"}
+    again = shown(qtbot, MainWindow(), (1400, 800))
+    assert scenes.apply(again, scenes.Scene.load(saved)), dialog_log
+    assert again.model.source == str(path) and again.trace.tokens == window.trace.tokens
+    assert again.comparison.compared[0].model.source == str(other)

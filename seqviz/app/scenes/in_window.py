@@ -48,6 +48,7 @@ def capture(window) -> Scene:
         token_offsets=tuple(row.offset for row in window.tokens.strip.rows),
         compare=_compared_runs(window),
         edits=tuple(window.edits),
+        model_options=dict(window.session.load_options.get(model.source, {})),
     )
 
 
@@ -59,7 +60,8 @@ def _compared_runs(window) -> tuple[SceneRun, ...]:
         text = None if compared.follows_text else compared.run.text
         source = compared.model.source
         selected = (sel.layer, sel.direction, sel.head, sel.units, sel.options())
-        found.append(SceneRun(source, text, *selected, edits=compared.edits))
+        options = dict(window.session.load_options.get(source, {}))  # what its file needs
+        found.append(SceneRun(source, text, *selected, edits=compared.edits, model_options=options))
     return tuple(found)
 
 
@@ -67,6 +69,8 @@ def _apply_compared(window, runs: tuple[SceneRun, ...]) -> None:
     """Compare the scene's runs (none: back to one run), each with its selection and panel options."""
     window.stop_comparing()
     for run in runs:
+        if run.model_options:
+            window.session.load_options[run.model] = dict(run.model_options)
         if not window.compare(run.model, run.text, edits=run.edits):
             raise SceneError(f"cannot compare {run.model}: {window.comparison.problem}")
         _select(window.viewer.selections[-1], run)
@@ -98,6 +102,8 @@ def apply(
     failed (only meaningful with wait). An error while the layout is applied is reported the same way
     (to `done`, else as a SceneError): never an abort, never a `done` that does not come."""
     window.playback.pause()  # a playing window would move on from the scene's step
+    if scene.model_options:  # what its model file needs to open (--vocab, --heads, --nonlinearity)
+        window.session.load_options[scene.model] = dict(scene.model_options)
     try:
         apply_layout(window, scene, restore_geometry=restore_geometry)
     except Exception as exc:

@@ -16,7 +16,9 @@ Version 2 (written now):
      "layout": {"window_size": [1400, 860], "dock_state": "...", "geometry": "...",
                 "splitters": {"attention": {"main": [560, 380]}}, "token_offsets": [0]}}
 Optional keys (version 2 still; older files without them open as before): "compare" (runs beside
-the first) and "edits" (the model edits, each {"kind": "ClampGate", ...its fields}, seqviz.edits).
+the first), "edits" (the model edits, each {"kind": "ClampGate", ...its fields}, seqviz.edits) and
+"model_options" (what a model file needs to open: {"vocab": ..., "heads": ..., "nonlinearity": ...};
+a compared run has its own "edits" and "model_options").
 Version 1 stored Python attribute names of combo boxes and splitters and the text a box showed
 ("kind_box": "self-attention"); `V1_PANEL_OPTIONS` and `V1_SPLITTERS` read them as version 2.
 """
@@ -31,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from seqviz.app.export.files import atomic_path
-from seqviz.app.viewer import what_if
+from seqviz.app.viewer import load_options, what_if
 from seqviz.app.viewer.bounds import (
     MAX_FILE_BYTES,
     MAX_LIST,
@@ -77,15 +79,20 @@ class SceneRun:
     units: tuple[int, ...] = ()
     panels: dict[str, dict[str, str]] = field(default_factory=dict)
     edits: tuple = ()  # the run's model edits (seqviz.edits)
+    model_options: dict = field(default_factory=dict)  # what its model file needs (--vocab, --heads)
 
     def to_dict(self, folder: Path | None = None) -> dict:
         selection = {"layer": self.layer, "direction": self.direction, "head": self.head}
-        return {
-            "model": _portable_model(self.model, folder),
-            "text": self.text,
-            "selection": selection | {"units": list(self.units)},
-            "panels": self.panels,
-        } | _edits_dict(self.edits)
+        return (
+            {
+                "model": _portable_model(self.model, folder),
+                "text": self.text,
+                "selection": selection | {"units": list(self.units)},
+                "panels": self.panels,
+            }
+            | _edits_dict(self.edits)
+            | _options_dict(self.model_options, folder)
+        )
 
     @classmethod
     def from_dict(cls, data: object, folder: Path | None, version: int) -> SceneRun:
@@ -104,6 +111,7 @@ class SceneRun:
             units=tuple(_get_units(selection)),
             panels=_get_panels(data, version),
             edits=_get_edits(data, "compare[].edits"),
+            model_options=_get_model_options(data, folder, "compare[].model_options"),
         )
 
 
@@ -126,12 +134,13 @@ class Scene:
     token_offsets: tuple[int, ...] = ()  # the token strip's scroll offset per row, in pixels
     compare: tuple[SceneRun, ...] = ()  # runs beside the first (optional key; none in older files)
     edits: tuple = ()  # the first run's model edits, seqviz.edits (optional key; none in older files)
+    model_options: dict = field(default_factory=dict)  # what its model file needs (optional key)
 
     # JSON ---------------------------------------------------------------------------------------
     def to_dict(self, folder: Path | None = None) -> dict:
         data = asdict(self)
         optional = ({"compare": [run.to_dict(folder) for run in self.compare]} if self.compare else {}) | (
-            _edits_dict(self.edits)
+            _edits_dict(self.edits) | _options_dict(self.model_options, folder)
         )
         return {
             "format": FORMAT,
@@ -188,6 +197,7 @@ class Scene:
             token_offsets=tuple(_get_int_list(layout, "token_offsets", "layout.token_offsets")),
             compare=_get_compare(data, folder, version),
             edits=_get_edits(data, "edits"),
+            model_options=_get_model_options(data, folder, "model_options"),
         )
         if not scene.model:
             raise SceneError("the scene names no model")
@@ -237,14 +247,14 @@ class Scene:
 
     def check_model(self) -> None:
         """Raise SceneError unless every model (the first run's and the compared ones') is a bundled
-        one or an existing file."""
+        one, an existing file, a model folder (Hugging Face) or a name of the local Hugging Face cache."""
         for model in (self.model, *(run.model for run in self.compare)):
-            if _is_catalogue_id(model):
+            if _is_catalogue_id(model) or _is_cached_name(model):
                 continue
             problem = path_problem(model)
             if problem is not None:
                 raise SceneError(f"its model file {model[:80]!r} cannot be opened: {problem}")
-            if Path(model).is_file():
+            if Path(model).is_file() or Path(model).is_dir():
                 continue
             if Path(model).exists():
                 raise SceneError(f"its model {model} is not a file")
@@ -336,6 +346,29 @@ def _get_compare(data: dict, folder: Path | None, version: int) -> tuple[SceneRu
     return tuple(SceneRun.from_dict(run, folder, version) for run in runs)
 
 
+def _options_dict(options: dict, folder: Path | None) -> dict:
+    """The optional "model_options" key (seqviz.app.viewer.load_options): a vocabulary file or folder
+    inside the scene's folder is stored relative to it, as the model is."""
+    if not options:
+        return {}
+    kept = load_options.stored(options)
+    vocab = kept.get("vocab")
+    if isinstance(vocab, str) and folder is not None and Path(vocab).resolve().is_relative_to(folder):
+        kept["vocab"] = Path(vocab).resolve().relative_to(folder).as_posix()
+    return {"model_options": kept}
+
+
+def _get_model_options(data: dict, folder: Path | None, name: str) -> dict:
+    options = data.get("model_options", {})
+    problem = load_options.options_problem(options)
+    if problem is not None:
+        raise SceneError(f'"{name}" {problem}')
+    vocab = options.get("vocab")
+    if isinstance(vocab, str) and folder is not None and not Path(vocab).is_absolute():
+        options = {**options, "vocab": str(folder / vocab)}
+    return dict(options)
+
+
 def _edits_dict(edits: tuple) -> dict:
     return {"edits": [what_if.to_dict(edit) for edit in edits]} if edits else {}
 
@@ -368,9 +401,16 @@ def _is_catalogue_id(model: str) -> bool:
     return catalogue.find(model) is not None
 
 
+def _is_cached_name(model: str) -> bool:
+    """A model of the local Hugging Face cache named as it was opened ("gpt2"), not a path here."""
+    from seqviz.core.hf_cache import find_cached
+
+    return not Path(model).exists() and find_cached(model) is not None
+
+
 def _portable_model(model: str, folder: Path | None) -> str:
     """A model file inside the scene's folder is stored relative to it, so the two can move together."""
-    if folder is None or _is_catalogue_id(model):
+    if folder is None or _is_catalogue_id(model) or _is_cached_name(model):
         return model
     path = Path(model).resolve()
     if not path.is_relative_to(folder):
@@ -381,5 +421,7 @@ def _portable_model(model: str, folder: Path | None) -> str:
 
 def _resolve_model(model: str, folder: Path | None) -> str:
     if folder is None or not model or _is_catalogue_id(model) or Path(model).is_absolute():
+        return model
+    if not (folder / model).exists() and _is_cached_name(model):
         return model
     return str(folder / model)
