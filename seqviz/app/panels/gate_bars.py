@@ -25,7 +25,7 @@ class GateBars:
         self.plot.setMouseEnabled(x=False, y=True)
         self.plot.enableAutoRange(False)
         self.plot.invertY(True)  # unit 0 at the top, like the heatmap
-        self.plot.getAxis("left").setStyle(showValues=False)
+        self.plot.hideAxis("left")  # the heatmap beside it numbers the units
         zeros = np.zeros(1)
         self.pos_bars = pg.BarGraphItem(x0=0, y=zeros, height=0.8, width=zeros, pen=None)
         self.neg_bars = pg.BarGraphItem(x0=0, y=zeros, height=0.8, width=zeros, pen=None)

@@ -95,12 +95,22 @@ class GatesPanel(Panel):
             self.bars[-1].plot.setYLink(heatmap.plot)
 
     def _grid_columns(self) -> int:
-        """How many heatmaps side by side: the count whose cells come closest to 2.5:1 (time is long),
-        among grids whose last row is nearly full (5 gates as 4 + 1 look ragged; 3 + 2 do not)."""
+        """How many heatmaps side by side: the count whose heatmaps come closest to 2.5:1 (time is
+        long), among grids whose last row is nearly full (5 gates as 4 + 1 look ragged; 3 + 2 do not).
+        A heatmap's width is its column's less what sits beside it (its axis, colour bar and bars):
+        three columns of it left a small dock's heatmaps a few pixels wide."""
         n = len(self.gate_names)
         width, height = max(self.canvas.width(), 1), max(self.canvas.height(), 1)
+        beside = (
+            current_theme().font_size * 4 + 56 + (current_theme().font_size * 6 if self.shows_bars else 0)
+        )
         balanced = [c for c in range(1, n + 1) if n - c * (math.ceil(n / c) - 1) >= c - 1]
-        return min(balanced, key=lambda c: abs(math.log(width * math.ceil(n / c) / (c * height) / 2.5)))
+
+        def shape(c: int) -> float:
+            heatmap = max(width / c - beside, 1.0)
+            return abs(math.log(heatmap * math.ceil(n / c) / height / 2.5))
+
+        return min(balanced, key=shape)
 
     @property
     def shows_bars(self) -> bool:
