@@ -17,7 +17,7 @@ from traces import shown, view_pos
 import seqviz
 from seqviz.app import MainWindow, scenes
 from seqviz.app.export.pictures import render_picture
-from seqviz.edits import AblateHead, ClampGate, ScaleRecurrent, SetHidden
+from seqviz.edits import AblateHead, ClampGate, ScaleRecurrent, SetCell, SetHidden
 
 TEXT = "i was born in france . the dog slept . i speak fluent french"
 
@@ -277,12 +277,18 @@ def test_compare_with_the_unedited_model(window):
 
 def test_a_scene_keeps_the_edits(window, qtbot, tmp_path, dialog_log):
     assert window.open_model("longrange-lstm", TEXT)
-    edits = (ClampGate("forget_gate", 0, [7], range(4, 14), 1.0), ScaleRecurrent(1.5))
+    copied = SetCell(0, [9, 3], range(5, 8), [[0.5, -2.0], [0.25, 1.5], [3.0, -0.5]])  # B's values
+    edits = (ClampGate("forget_gate", 0, [7], range(4, 14), 1.0), copied, ScaleRecurrent(1.5))
     assert window.set_edits(edits)
     window.set_step(9)
     path = scenes.capture(window).save(tmp_path / "what-if.seqviz")
     saved = json.loads(path.read_text())
-    assert saved["version"] == 2 and [e["kind"] for e in saved["edits"]] == ["ClampGate", "ScaleRecurrent"]
+    assert saved["version"] == 2 and [e["kind"] for e in saved["edits"]] == [
+        "ClampGate",
+        "SetCell",
+        "ScaleRecurrent",
+    ]
+    assert saved["edits"][1]["value"] == [[-2.0, 0.5], [1.5, 0.25], [-0.5, 3.0]]  # rows, units 3 and 9
     other = shown(qtbot, MainWindow(), (1600, 900))
     try:
         assert scenes.apply(other, scenes.Scene.load(path))
