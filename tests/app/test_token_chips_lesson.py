@@ -85,3 +85,10 @@ def test_generated_chips_look_different_from_typed_ones(qtbot):
 
     assert colours(0) != colours(3)  # "a" typed against "a" generated (step 6 is the current chip)
     assert colours(1) != colours(4)
+
+
+def test_an_unknown_source_word_of_a_translation_shows_in_the_source_row(qtbot):
+    trace = runs.load("dates-gru-attention").trace("the third of marchh two thousand and five")
+    _panel, strip = strip_for(qtbot, trace)
+    assert strip.rows[0].labels[3] == "marchh" and strip.chip_mark(3, row=0) == "unknown"
+    assert strip.chip_mark(3) == ""  # the output row's own marks
