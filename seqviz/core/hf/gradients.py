@@ -14,16 +14,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import torch
 
 from seqviz.core.gradients_autograd import DifferentiableRun
-from seqviz.core.gradients_map import (
-    LOG_PROB,
-    MODULE_OUTPUT_NORM,
-    InputGradients,
-    log_prob_cotangent,
-    norm_cotangent,
-)
+from seqviz.core.gradients_map import LOG_PROB, MODULE_OUTPUT_NORM, InputGradients, head_seeds, norm_cotangent
 from seqviz.core.hf.capture import hooked
 from seqviz.core.hf.families import ENCODER_DECODER
 from seqviz.core.hf.passes import ids_tensor
@@ -42,8 +37,10 @@ def gradient_map(model: Any, trace: Trace, ablations: Sequence[tuple[str, str, i
     else:
         embedding = module.get_input_embeddings()
         inputs = {"input_ids": ids_tensor(meta.token_ids, module.device)}
+    head = module.get_output_embeddings() if model.head else None
     with (
         _leaf_embedding(embedding) as leaves,
+        _head_input(head) as head_inputs,
         hooked(module, family, None, ablations),
         torch.enable_grad(),
         eval_mode(module),
@@ -51,13 +48,16 @@ def gradient_map(model: Any, trace: Trace, ablations: Sequence[tuple[str, str, i
         out = module(**inputs, return_dict=True)
     if len(leaves) != 1:
         raise RuntimeError("the model did not embed its input through its input embedding")
-    if model.head:
-        outputs = out.logits[0]  # (T, V)
-        predicted = trace["top_ids"][:, 0]
-        run, target = (
-            DifferentiableRun(leaves[0], outputs, log_prob_cotangent(outputs.detach(), predicted)),
-            LOG_PROB,
+    if head is not None:
+        # y_t is differentiated from the head's input u (T, d), seeded with ∂y_t/∂logits_t · W: the
+        # (T, V) logits are let go here, and a row's backward pass skips the (V, d) projection
+        logits = out.logits[0].detach()  # (T, V), whatever the model adds after the projection
+        rows = np.arange(logits.shape[0])
+        seeds = head_seeds(
+            head.weight.detach(), lambda t: logits[torch.as_tensor(t)], rows, trace["top_ids"][:, 0]
         )
+        del out, logits
+        run, target = DifferentiableRun(leaves[0], head_inputs[0][0], seeds), LOG_PROB
     else:
         outputs = out.last_hidden_state[0]  # (T, d)
         run, target = (
@@ -66,6 +66,20 @@ def gradient_map(model: Any, trace: Trace, ablations: Sequence[tuple[str, str, i
         )
     cols = len(meta.source_ids) if seq2seq else trace.num_steps
     return InputGradients(run, trace.num_steps, cols, target, causal=family.kind == "decoder")
+
+
+@contextmanager
+def _head_input(head: torch.nn.Module | None) -> Iterator[list[torch.Tensor]]:
+    """While open, the input of each call of the output projection `head` (None: nothing)."""
+    inputs: list[torch.Tensor] = []
+    if head is None:
+        yield inputs
+        return
+    handle = head.register_forward_pre_hook(lambda _module, args: inputs.append(args[0]))
+    try:
+        yield inputs
+    finally:
+        handle.remove()
 
 
 @contextmanager

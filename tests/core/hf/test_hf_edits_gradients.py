@@ -157,3 +157,29 @@ def test_gradients_run_the_edited_model():
     plain = model.trace(TEXT, gradients=True)["input_gradient_norm"]
     edited = model.trace(TEXT, gradients=True, edits=[AblateHead(0, 0)])["input_gradient_norm"]
     assert not np.allclose(plain, edited)
+
+
+@pytest.mark.parametrize("model_type", ["bert", "t5", "llama"])
+def test_gradients_start_from_the_head_s_input_not_the_vocabulary(model_type, monkeypatch):
+    """A masked LM's head transform, T5's scaled tied head, Llama's: the map equals autograd through
+    the logits, while the rows are differentiated from the output projection's input (T, d) with
+    seeds ∂y_t/∂logits_t · W, made block by block: no (T, V) cotangent or seed is kept."""
+    from seqviz.core.hf import gradients
+
+    runs = []
+    made = gradients.DifferentiableRun
+    monkeypatch.setattr(gradients, "DifferentiableRun", lambda *args: runs.append(made(*args)) or runs[-1])
+    model = opened(model_type)
+    options = {"mask_positions": [3]} if model_type == "bert" else {}
+    tr = model.trace(TEXT, gradients=True, **options)
+    module = model.module
+    seq2seq = model_type == "t5"
+    ids = torch.tensor([list(tr.meta.source_ids if seq2seq else tr.meta.token_ids)])
+    embedded = (module.get_encoder() if seq2seq else module).get_input_embeddings()(ids)
+    extra = {"decoder_input_ids": torch.tensor([list(tr.meta.decoder_input_ids)])} if seq2seq else {}
+    expected = embedding_gradients(
+        module, embedded, lambda x: module(inputs_embeds=x, **extra).logits[0], tr["top_ids"][:, 0]
+    )
+    np.testing.assert_allclose(tr["input_gradient_norm"], expected, rtol=1e-4, atol=1e-7)
+    width = module.get_output_embeddings().weight.shape[1]
+    assert [(run.outputs.shape[-1], run.cotangents.shape[-1]) for run in runs] == [(width, width)]  # d, not V
