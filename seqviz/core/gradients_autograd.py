@@ -10,7 +10,7 @@ backward pass, with cotangent ∂y_t/∂outputs_t on row t only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -133,13 +133,21 @@ def _embedded_run(
 
 @contextmanager
 def _leaf_output(embedding: nn.Module, ids: torch.Tensor) -> Iterator[list[torch.Tensor]]:
-    """While open, `embedding(ids)` — for this very `ids` tensor only, so a trace of the same model
-    running in another thread is untouched — returns a leaf tensor that requires grad (collected in
-    the yielded list) instead of its output; everything after it is the module's own computation."""
+    """`leaf_outputs` of `embedding(ids)` for this very `ids` tensor only, so a trace of the same
+    model running in another thread is untouched."""
+    with leaf_outputs(embedding, lambda args, _leaves: bool(args) and args[0] is ids) as leaves:
+        yield leaves
+
+
+@contextmanager
+def leaf_outputs(embedding: nn.Module, wanted: Callable[[tuple, list], bool]) -> Iterator[list[torch.Tensor]]:
+    """While open, a call of `embedding` that `wanted(args, leaves made so far)` accepts returns a leaf
+    tensor that requires grad (the x of the map, collected in the yielded list) with its output's
+    values instead of its output; everything after it is the module's own computation."""
     leaves: list[torch.Tensor] = []
 
     def swap(module: nn.Module, args: tuple, output: torch.Tensor) -> torch.Tensor | None:
-        if not args or args[0] is not ids:
+        if not wanted(args, leaves):
             return None
         leaves.append(output.detach().requires_grad_())
         return leaves[-1]

@@ -68,15 +68,23 @@ def test_generate_samples_a_large_vocabulary_from_the_last_steps_distribution(tm
     assert longer.trace.num_steps == 4
 
 
-def test_a_compared_example_file_opens_with_its_options_or_the_first_runs(qtbot, dialog_log, example):
-    """One --vocab serves the --model file and a --compare file of the same corpus; a file given its
-    own options uses them."""
+def comparing_two_example_files(qtbot, dialog_log, example) -> tuple:
+    """(A window on the example's file, opened with --vocab, comparing an LSTM of the same corpus that
+    was given no options; that LSTM's path)."""
     corpus, path = example
     other = ex.save_whole(ex.build("LSTM", len(ex.Corpus(corpus).idx2word), seed=2), path.parent / "lstm.pt")
     window = shown(qtbot, MainWindow(), (1400, 800))
     window.session.load_options[str(path)] = {"vocab": corpus}
     assert window.open_model(str(path), "the cat sat on the mat")
     assert window.compare(str(other)), dialog_log
+    return window, other
+
+
+def test_a_compared_example_file_opens_with_its_options_or_the_first_runs(qtbot, dialog_log, example):
+    """One --vocab serves the --model file and a --compare file of the same corpus; a file given its
+    own options uses them."""
+    corpus, path = example
+    window, other = comparing_two_example_files(qtbot, dialog_log, example)
     assert window.comparison.compared[0].run.trace.tokens == window.trace.tokens
     window.stop_comparing()
     window.session.load_options[str(other)] = {"vocab": ["the", "cat", "<unk>"]}  # its own
@@ -108,11 +116,7 @@ def test_a_scene_keeps_what_the_example_files_need(qtbot, dialog_log, example, t
     from seqviz.app import scenes
 
     corpus, path = example
-    other = ex.save_whole(ex.build("GRU", len(ex.Corpus(corpus).idx2word), seed=5), path.parent / "gru.pt")
-    window = shown(qtbot, MainWindow(), (1400, 800))
-    window.session.load_options[str(path)] = {"vocab": corpus}
-    assert window.open_model(str(path), "the cat sat on the mat")
-    assert window.compare(str(other)), dialog_log
+    window, other = comparing_two_example_files(qtbot, dialog_log, example)
     saved = scenes.capture(window).save(corpus.parent.parent / "lesson.seqviz")
     data = json.loads(saved.read_text())
     assert data["model_options"] == {"vocab": "data/wikitext-2"}  # beside the scene: relative

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from seqviz.core.gradients_autograd import DifferentiableRun
+from seqviz.core.gradients_autograd import DifferentiableRun, leaf_outputs
 from seqviz.core.gradients_map import LOG_PROB, MODULE_OUTPUT_NORM, InputGradients, head_seeds, norm_cotangent
 from seqviz.core.hf.capture import hooked
 from seqviz.core.hf.families import ENCODER_DECODER
@@ -39,7 +39,7 @@ def gradient_map(model: Any, trace: Trace, ablations: Sequence[tuple[str, str, i
         inputs = {"input_ids": ids_tensor(meta.token_ids, module.device)}
     head = module.get_output_embeddings() if model.head else None
     with (
-        _leaf_embedding(embedding) as leaves,
+        _first_in_this_thread(embedding) as leaves,
         _head_input(head) as head_inputs,
         hooked(module, family, None, ablations),
         torch.enable_grad(),
@@ -82,21 +82,8 @@ def _head_input(head: torch.nn.Module | None) -> Iterator[list[torch.Tensor]]:
         handle.remove()
 
 
-@contextmanager
-def _leaf_embedding(embedding: torch.nn.Module) -> Iterator[list[torch.Tensor]]:
-    """While open, the first call of `embedding` in this thread returns a leaf tensor that requires grad
-    (the x of the map) with its values; the rest of the forward is the model's own."""
-    leaves: list[torch.Tensor] = []
+def _first_in_this_thread(embedding: torch.nn.Module) -> Any:
+    """`leaf_outputs` of the first call of `embedding` in this thread (the model embeds its input
+    once; a trace of it in another thread is untouched)."""
     thread = threading.get_ident()
-
-    def swap(_module: Any, _args: Any, output: torch.Tensor) -> torch.Tensor | None:
-        if threading.get_ident() != thread or leaves:
-            return None
-        leaves.append(output.detach().requires_grad_())
-        return leaves[-1]
-
-    handle = embedding.register_forward_hook(swap)
-    try:
-        yield leaves
-    finally:
-        handle.remove()
+    return leaf_outputs(embedding, lambda _args, leaves: threading.get_ident() == thread and not leaves)
