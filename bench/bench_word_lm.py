@@ -15,31 +15,20 @@ from __future__ import annotations
 
 import argparse
 import math
-import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from bench_transformer import median_ms  # bench/ is the script's folder: the same timing as there
 
 import seqviz
 
 VOCAB = 33278  # wikitext-2's dictionary
 EMSIZE = NHID = 200
 NLAYERS, NHEAD = 2, 2
-
-
-def median_ms(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(times)
 
 
 def lstm_state() -> dict[str, torch.Tensor]:
