@@ -405,6 +405,8 @@ def _is_cached_name(model: str) -> bool:
     """A model of the local Hugging Face cache named as it was opened ("gpt2"), not a path here."""
     from seqviz.core.hf_cache import find_cached
 
+    if path_problem(model) is not None:  # a name too long for the file system: no name of the cache
+        return False
     return not Path(model).exists() and find_cached(model) is not None
 
 
