@@ -62,4 +62,5 @@ def test_a_name_that_is_not_in_the_cache_is_one_line(tmp_path, cache):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "unknown model 'org/not-here'" in lines[0]
     assert "local Hugging Face cache" in lines[0] and "Traceback" not in result.stderr
+    assert "download it once (hf download org/not-here)" in lines[0]  # how to get it
     assert not (tmp_path / "x.png").exists()

@@ -113,6 +113,7 @@ def parse_steps(text: str) -> tuple[int | None, int | None]:
 
 
 def _check_model(model: str) -> None:
+    from seqviz.core.hf.loading import cache_hint
     from seqviz.core.hf_cache import find_cached
     from seqviz.demos import catalogue
 
@@ -127,9 +128,12 @@ def _check_model(model: str) -> None:
     if find_cached(model) is not None:
         return
     ids = ", ".join(e.id for e in catalogue.entries())
+    files = (".safetensors", ".pt", ".pth", ".bin", ".ckpt", ".pkl", ".npz", ".seqviz")
+    hub = re.fullmatch(r"[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?", model) and Path(model).suffix not in files
+    hint = f" ({cache_hint(model)})" if hub else ""  # "gpt2", "org/name": say how to get it
     raise UsageError(
-        f"unknown model {model!r}: use a model file or folder, a model in the local Hugging Face cache, "
-        f"or one of {ids}"
+        f"unknown model {model!r}: use a model file or folder, a model in the local Hugging Face cache"
+        f"{hint}, or one of {ids}"
     )
 
 
