@@ -23,8 +23,17 @@ def full_map(window) -> np.ndarray:
     return np.stack([panel.values[r] for r in range(window.num_steps)])
 
 
+def bring_forward(window, qtbot) -> None:
+    """The Gradient flow dock shown and in front (a map is filled for a panel on screen)."""
+    dock = window.dock_area.docks["gradients"]
+    dock.show()
+    dock.raise_()
+    qtbot.wait(20)
+
+
 def test_the_map_fills_in_the_background_with_the_core_s_numbers(window, qtbot):
     assert window.open_model("longrange-rnn", "i was born in france . the dog slept . i speak fluent")
+    bring_forward(window, qtbot)
     panel = window.panels["gradients"]
     qtbot.waitUntil(lambda: not panel.pending.any(), timeout=20000)
     expected = seqviz.trace(window.model.module, window.run.model_text, gradients=True)["input_gradient_norm"]
@@ -88,7 +97,10 @@ LSTM_TEXT = "i was born in france . the dog slept . i speak fluent"
 
 def behind_the_gates(window, qtbot) -> None:
     """The Gradient flow tab behind the gates (an LSTM's gates apply: they stay in front)."""
-    window.dock_area.docks["gates"].raise_()
+    area = window.dock_area
+    area.docks["gradients"].show()
+    area.tabifyDockWidget(area.docks["gates"], area.docks["gradients"])
+    area.docks["gates"].raise_()
     qtbot.wait(20)
     assert window.open_model("longrange-lstm", LSTM_TEXT)
     window.session.jobs.drain()
@@ -100,7 +112,7 @@ def test_a_hidden_tab_draws_and_fills_its_map_only_when_brought_forward(window, 
     panel = window.panels["gradients"]
     assert panel.draw_pending and window.gradient_flow.filler.trace is None  # no work for a hidden tab
     assert panel.pending.all()
-    window.dock_area.docks["gradients"].raise_()
+    bring_forward(window, qtbot)
     qtbot.waitUntil(lambda: not panel.draw_pending and not panel.pending.any(), timeout=20000)
     expected = seqviz.trace(window.model.module, window.run.model_text, gradients=True)["input_gradient_norm"]
     np.testing.assert_allclose(full_map(window), expected, rtol=1e-4, atol=1e-9)
