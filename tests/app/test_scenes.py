@@ -101,7 +101,7 @@ def worked_in_window(qtbot, folder) -> tuple:
     window.viewer.selection.set_units((5,))
     window.viewer.selection.set_units((5, 2))
     units_panel = area.panels["units"]
-    units_panel.array_box.setCurrentIndex(units_panel.array_box.findText("cell"))
+    units_panel.array_box.setCurrentIndex(units_panel.array_box.findData("cell"))  # by value, not label
     window.playback.set_speed(2.0)
     window.toolbar.set_speed(2.0)
     window.set_step(7)
