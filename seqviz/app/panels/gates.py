@@ -97,18 +97,19 @@ class GatesPanel(Panel):
     def _grid_columns(self) -> int:
         """How many heatmaps side by side: the count whose heatmaps come closest to 2.5:1 (time is
         long), among grids whose last row is nearly full (5 gates as 4 + 1 look ragged; 3 + 2 do not).
-        A heatmap's width is its column's less what sits beside it (its axis, colour bar and bars):
-        three columns of it left a small dock's heatmaps a few pixels wide."""
-        n = len(self.gate_names)
+        A heatmap is its grid cell less what sits beside it (its axis, colour bar and bars) and under
+        it (the step axis): counting whole cells, three columns left a small dock's heatmaps a few
+        pixels wide, and three rows left a short one's none high."""
+        n, theme = len(self.gate_names), current_theme()
         width, height = max(self.canvas.width(), 1), max(self.canvas.height(), 1)
-        beside = (
-            current_theme().font_size * 4 + 56 + (current_theme().font_size * 6 if self.shows_bars else 0)
-        )
+        beside = theme.font_size * 4 + 56 + (theme.font_size * 6 if self.shows_bars else 0)
+        under = theme.font_size * 2.6 + 4
         balanced = [c for c in range(1, n + 1) if n - c * (math.ceil(n / c) - 1) >= c - 1]
 
         def shape(c: int) -> float:
-            heatmap = max(width / c - beside, 1.0)
-            return abs(math.log(heatmap * math.ceil(n / c) / height / 2.5))
+            heatmap_w = max(width / c - beside, 1.0)
+            heatmap_h = max(height / math.ceil(n / c) - under, 1.0)
+            return abs(math.log(heatmap_w / heatmap_h / 2.5))
 
         return min(balanced, key=shape)
 
@@ -290,6 +291,8 @@ class GatesPanel(Panel):
     def apply_theme(self, theme: Theme) -> None:
         self.canvas.apply_theme(theme)
         self.equation.setFont(plotting.font(theme, 1.1))
+        for bars in self.bars:  # every gate's, not only this model's: a later model shows the others
+            bars.apply_theme(theme)
         if not self._ready:
             return
         self._fit_labels(math.ceil(len(self.gate_names) / max(self._arrangement[0], 1)))
