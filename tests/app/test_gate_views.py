@@ -83,3 +83,19 @@ def test_several_arrays_of_one_unit_in_one_plot(qtbot):
     click(qtbot, gates.canvas, gates.shown_heatmaps["input_gate"].plot, 4, 1.5)
     assert viewer.selection.option("units", "array") == "forget_gate,input_gate,output_gate"
     assert units.shown_curves == [("forget_gate", 1), ("input_gate", 1), ("output_gate", 1)]
+
+
+def test_the_bars_of_gates_one_model_lacks_follow_a_theme_change(qtbot, theme):
+    """A GRU shown while the theme changed, then an LSTM: its candidate and cell bars (made for the
+    LSTM, idle during the GRU) are in the new theme, as a reopened scene draws them."""
+    viewer, panel = open_panel(qtbot, GatesPanel, lstm_trace(T=6, hidden_size=4))
+    gru = gru_trace(T=6, hidden_size=4)
+    viewer.set_trace(gru)
+    panel.set_trace(gru)
+    new = theme("presentation")
+    lstm = lstm_trace(T=6, hidden_size=4)
+    viewer.set_trace(lstm)
+    panel.set_trace(lstm)
+    for bars in panel.shown_bars.values():
+        font = bars.plot.getAxis("bottom").style["tickFont"]
+        assert font.pointSizeF() == pytest.approx(new.font_size * 0.9)
