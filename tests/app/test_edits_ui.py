@@ -61,11 +61,22 @@ def expected(window, edits) -> seqviz.Trace:
     return seqviz.trace(window.model.module, window.run.model_text, edits=list(edits))
 
 
+def settle(view) -> None:
+    """Process events until `view` keeps its size: the first trace's plots lay out in a few passes
+    (their axes widen to their tick labels when first painted), and a click's place depends on it."""
+    sizes: list = []
+    for _ in range(50):
+        QApplication.processEvents()
+        sizes.append(view.size())
+        if len(sizes) >= 4 and len({s.toTuple() for s in sizes[-4:]}) == 1:
+            return
+
+
 def test_the_menus_offer_each_architecture_s_edits(window, qtbot):
     assert window.open_model("longrange-lstm", TEXT)
     gates, hidden = window.panels["gates"], window.panels["hidden"]
     window.dock_area.docks["gates"].raise_()
-    QApplication.processEvents()
+    settle(gates.canvas)
     forget = gates.shown_heatmaps["forget_gate"]
     right_click(qtbot, gates.canvas, forget.plot, 5, 30.5)
     unit = unit_under(gates.canvas, forget, 5, 30.5)
