@@ -90,6 +90,17 @@ def _theme_left_behind() -> str | None:
     return None
 
 
+def _light_application() -> None:
+    """The text scale of a small window, and the palette and the text size a window's theme gave the
+    whole application (seqviz.app.window.appearance), back to the light theme's."""
+    module = sys.modules.get(_THEME_MODULE)
+    if module is not None:
+        module.set_text_scale(1.0)
+    appearance = sys.modules.get("seqviz.app.window.appearance")
+    if appearance is not None:
+        appearance.style_application(module.THEMES["light"])
+
+
 @pytest.fixture(autouse=True)
 def theme_starts_light(request):
     """Fail loudly when a test starts, or ends, with another theme than light: a test that switches
@@ -99,6 +110,7 @@ def theme_starts_light(request):
         pytest.fail(
             f"{problem} at the start of {request.node.nodeid}: an earlier test leaked it", pytrace=False
         )
+    _light_application()
     yield
     problem = _theme_left_behind()
     if problem is not None:
@@ -118,3 +130,4 @@ def theme():
 
     yield set_theme
     set_theme("light")
+    _light_application()

@@ -221,15 +221,22 @@ def test_export_animation_dialog_writes_the_steps_and_cancel_writes_nothing(wind
     assert list(out.iterdir()) == []
 
 
-def cursor_width(rgb: np.ndarray, colour: str) -> int:
-    """Pixels across the step cursor (a vertical line in `colour`) halfway down it."""
+def cursor_width(rgb: np.ndarray, colour: str) -> float:
+    """The width in pixels of the step cursor (a vertical line in `colour`) halfway down it, its
+    antialiased edge pixels counted by how much of the cursor's colour they hold (counted whole,
+    the same edges made a thick line look less than twice a thin one)."""
     wanted = np.array(QColor(colour).getRgb()[:3])
     near = np.abs(rgb - wanted).sum(axis=2) < 40  # (H, W)
     column = int(np.argmax(near.sum(axis=0)))  # the cursor is the longest vertical run
-    row = near[int(np.median(np.nonzero(near[:, column])[0]))]
+    y = int(np.median(np.nonzero(near[:, column])[0]))
+    row = near[y]
     left = column - int(np.argmin(row[column::-1]))  # first pixel of the run
     right = column + int(np.argmin(row[column:]))  # one past the last
-    return right - left
+    line = rgb[y].astype(float)
+    background = line[max(left - 4, 0)]  # beyond the edge
+    around = line[max(left - 3, 0) : right + 3]
+    coverage = 1 - np.abs(around - wanted).sum(axis=1) / max(np.abs(background - wanted).sum(), 1)
+    return float(np.clip(coverage, 0, 1).sum())
 
 
 def test_lines_are_as_thick_relative_to_the_picture_at_any_size(window):
@@ -249,6 +256,7 @@ def test_lines_are_as_thick_relative_to_the_picture_at_any_size(window):
 
 
 def test_themes_restyle_the_window_and_are_remembered(window, qtbot, theme):
+    light_text = window.font().pointSizeF()
     window.theme_actions["dark"].trigger()
     assert current_theme().name == "dark" and window.settings.theme == "dark"
     dark = pixels(export.render_picture(window.panels["hidden"]))
@@ -257,7 +265,7 @@ def test_themes_restyle_the_window_and_are_remembered(window, qtbot, theme):
     assert current_theme().name == "presentation"
     presentation = pixels(export.render_picture(window.panels["hidden"]))
     assert presentation.mean() > 180
-    assert window.tokens.strip.font().pointSizeF() > 1.4 * window.font().pointSizeF()
+    assert window.tokens.strip.font().pointSizeF() > 1.4 * light_text
     window.settings.sync()
     theme("light")
     again = MainWindow(AppSettings())

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QPoint, QPointF, Qt, Signal
-from PySide6.QtWidgets import QBoxLayout, QLabel, QMenu, QStackedLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QLabel, QMenu, QSizePolicy, QStackedLayout, QWidget
 
 from seqviz.app.panels.controls import ElidedLabel
 from seqviz.app.viewer.model import ViewerModel
@@ -56,6 +56,7 @@ class Panel(QWidget):
         self._stack.addWidget(self.body)
         self._stack.addWidget(self._message)
         self._before_first_trace = True  # showEvent puts up BEFORE_FIRST_TRACE instead of the body
+        self.body.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)  # _show_page
         viewer.futureHiddenChanged.connect(self.set_future_hidden)
 
     # To override -------------------------------------------------------------------------------
@@ -88,7 +89,7 @@ class Panel(QWidget):
         if self._before_first_trace:
             self._before_first_trace = False
             self._message.setText(BEFORE_FIRST_TRACE)
-            self._stack.setCurrentWidget(self._message)
+            self._show_page(self._message)
         super().showEvent(event)
 
     def set_trace(self, trace: Trace | None) -> None:
@@ -98,11 +99,21 @@ class Panel(QWidget):
         reason = "No model loaded." if trace is None else self.applies_to(trace)
         if reason is not None:
             self._message.setText(reason)
-            self._stack.setCurrentWidget(self._message)
+            self._show_page(self._message)
             return
-        self._stack.setCurrentWidget(self.body)
+        self._stack.setCurrentWidget(self.body)  # room asked for once show_trace hid what does not apply
         self.set_future_hidden(self.viewer.future_hidden)
         self.show_trace(trace)
+        self._show_page(self.body)
+
+    def _show_page(self, page: QWidget) -> None:
+        """Show the body or the message. Behind the message, the body asks for no room: its controls
+        are all visible before a trace hides those that do not apply (the hidden state's five combo
+        boxes made the window 1241 pixels wide at least, wider than a 1024x640 projector)."""
+        wanted = QSizePolicy.Policy.Ignored if page is not self.body else QSizePolicy.Policy.Preferred
+        if self.body.sizePolicy().horizontalPolicy() != wanted:  # a change lays the window out
+            self.body.setSizePolicy(wanted, wanted)
+        self._stack.setCurrentWidget(page)
 
     def set_edit_mark(self, text: str) -> None:
         """The line a picture of this panel alone has at its top: it shows an edited model ("": none)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QPainter, QTextDocument
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from seqviz.app.viewer.model import Selection
 
@@ -102,15 +102,29 @@ class OptionCombo(QComboBox):
 
 
 class ControlRow(QWidget):
-    """A row of labelled controls followed by a note (a short explanatory line)."""
+    """A row of labelled controls followed by a note (a short explanatory line).
+
+    A note that does not fit beside the controls goes on a line of its own under them, where the
+    whole of it usually fits (notes were cut off at the window's default width), and is elided there
+    only if it does not fit either. Notes change with the trace or the selection, never per step.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._layout = QHBoxLayout(self)
-        self._layout.setContentsMargins(4, 2, 4, 2)
+        lines = QVBoxLayout(self)
+        lines.setContentsMargins(4, 2, 4, 2)
+        lines.setSpacing(1)
+        self._layout = QHBoxLayout()
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._below = QHBoxLayout()  # the note's own line, when it does not fit beside the controls
+        self._below.setContentsMargins(0, 0, 0, 0)
+        lines.addLayout(self._layout)
+        lines.addLayout(self._below)
         self.note = ElidedLabel()
         self.note.setObjectName("panelNote")
+        self.note.textSet.connect(self._place_note)
         self._labels: dict[QWidget, QLabel] = {}
+        self._finished = False
 
     def add(self, text: str, widget: QWidget) -> QWidget:
         label = QLabel(text)
@@ -122,11 +136,49 @@ class ControlRow(QWidget):
     def finish(self) -> None:
         """Put the note after the controls (call once, after the last `add`)."""
         self._layout.addWidget(self.note, 1)
+        self._layout.addStretch(0)  # the controls keep their size when the note goes below
+        self._finished = True
+        self._place_note()
 
     def set_shown(self, widget: QWidget, shown: bool) -> None:
         """Hide a control and its label (e.g. the direction box for a one-directional model)."""
         widget.setVisible(shown)
         self._labels[widget].setVisible(shown)
+        self._place_note()
+
+    @property
+    def note_below(self) -> bool:
+        """Whether the note is on its own line under the controls."""
+        return self._below.indexOf(self.note) >= 0
+
+    def _controls_width(self) -> int:
+        """The width the controls of the first line ask for (the note not counted)."""
+        items = [self._layout.itemAt(i) for i in range(self._layout.count())]
+        shown = [item for item in items if item.widget() not in (None, self.note) and not item.isEmpty()]
+        return sum(item.sizeHint().width() for item in shown) + self._layout.spacing() * len(shown)
+
+    def _place_note(self, *_args) -> None:
+        if not self._finished or self.width() <= 0:
+            return
+        margins = self.contentsMargins().left() + self.contentsMargins().right() + 8
+        needed = self._controls_width() + self.note.fontMetrics().horizontalAdvance(self.note.text())
+        below = bool(self.note.text()) and needed + margins > self.width()
+        if below == self.note_below:
+            return
+        (self._layout if below else self._below).removeWidget(self.note)
+        if below:
+            self._below.addWidget(self.note, 1)
+        else:
+            self._layout.insertWidget(self._layout.count() - 1, self.note, 1)  # before the stretch
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._place_note()
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # a theme's text size
+            self._place_note()
 
 
 class ElidedLabel(QLabel):
@@ -139,6 +191,7 @@ class ElidedLabel(QLabel):
     """
 
     MIN_CHARS = 4  # a hint of the note stays visible in the narrowest panel
+    textSet = Signal(str)  # the whole text, after each setText
 
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
@@ -164,6 +217,7 @@ class ElidedLabel(QLabel):
     def setText(self, text: str) -> None:  # noqa: N802 (QLabel's name)
         super().setText(text)
         self._update_tooltip()
+        self.textSet.emit(text)
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)

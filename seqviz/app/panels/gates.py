@@ -40,6 +40,8 @@ from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window.theme import Theme, current_theme, theme_notifier
 from seqviz.core.trace import Trace
 
+TITLE_ROW = 30  # pixels: pyqtgraph's fixed height of a plot's title row
+
 
 class GatesPanel(Panel):
     name = "gates"
@@ -50,6 +52,7 @@ class GatesPanel(Panel):
         self.kind = ""  # "lstm" or "gru"
         self.gate_names: tuple[str, ...] = ()
         self._arrangement: tuple[int, tuple[str, ...]] = (0, ())
+        self._label_forms: tuple = ()  # (above, level, names) the gates' labels were last given
         self.values: dict[str, np.ndarray] = {}  # name -> (T, H) of the shown layer/direction
         self.equation_values: dict[str, float | None] = {}
         self.controls = ControlRow()
@@ -121,7 +124,7 @@ class GatesPanel(Panel):
     def _arrange(self) -> None:
         """Lay the shown gates out in a grid that suits the panel's shape (only when that changes)."""
         columns = self._grid_columns()
-        self._fit_labels(math.ceil(len(self.gate_names) / columns))
+        self._fit_labels(columns)
         if (columns, self.gate_names, self.shows_bars) == self._arrangement:
             return
         self._arrangement = (columns, self.gate_names, self.shows_bars)
@@ -143,21 +146,40 @@ class GatesPanel(Panel):
             stretch = {0: 5, 1: 0, 2: 1}[col % width]
             layout.layout.setColumnStretchFactor(col, stretch)
 
-    def _fit_labels(self, rows: int) -> None:
-        """The heatmaps' side labels: the gates' names if they fit the rows' height, else shorter
-        ("input i", then "i"), the same form for all: a rotated label longer than its plot runs into
-        the next row."""
+    def _fit_labels(self, columns: int) -> None:
+        """The gates' names, in `columns` columns of heatmaps: beside each heatmap, rotated, if they
+        fit its height; else above it if they fit its width (a student learns what f and i stand
+        for: the presentation theme's names had shrunk to letters at 1920x1080); else shorter
+        beside it ("input i", then "i"). The same form for all: a rotated label longer than its plot
+        runs into the next row."""
         theme = current_theme()
         metrics = QFontMetrics(plotting.font(theme))
+        rows = math.ceil(len(self.gate_names) / max(columns, 1))
         room = self.canvas.height() / max(rows, 1) - theme.font_size * 2.6
+        # what sits beside a heatmap, as _grid_columns counts it: its axis, colour bar and bars
+        beside = theme.font_size * 4 + 56 + (theme.font_size * 6 if self.shows_bars else 0)
+        wide = self.canvas.width() / max(columns, 1) - beside
         forms = []
         for name in self.gate_names:
             title, symbol, _ = gate_info(name, self.kind)
             forms.append((title, f"{title.split()[0]} {symbol}", symbol))
-        level = next((k for k in range(2) if all(metrics.horizontalAdvance(f[k]) <= room for f in forms)), 2)
+
+        def fit(level: int, length: float) -> bool:
+            return all(metrics.horizontalAdvance(f[level]) <= length for f in forms)
+
+        # a title takes a row of its own, TITLE_ROW pixels: only where the heatmap keeps a fair height
+        above = not fit(0, room) and fit(0, wide) and room - TITLE_ROW >= 2 * TITLE_ROW
+        level = 0 if above else next((k for k in range(2) if fit(k, room)), 2)
+        if (above, level, forms) == self._label_forms:
+            return  # pyqtgraph keeps a hidden title's text: compare with what was asked, not with it
+        self._label_forms = (above, level, forms)
         for heatmap, form in zip(self.heatmaps, forms, strict=False):
-            if heatmap.plot.getAxis("left").labelText != form[level]:
-                heatmap.plot.setLabel("left", form[level])
+            side, top = ("", form[0]) if above else (form[level], "")
+            heatmap.plot.setLabel("left", side)
+            heatmap.plot.getAxis("left").showLabel(bool(side))
+            if not top:  # a hidden title's text still sized the plot: as a plot that never had one
+                heatmap.plot.titleLabel.setText("")
+            heatmap.plot.setTitle(top or None)
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt)
         # the canvas's own size (the equation's height changes with the theme, not the panel's)
@@ -295,7 +317,7 @@ class GatesPanel(Panel):
             bars.apply_theme(theme)
         if not self._ready:
             return
-        self._fit_labels(math.ceil(len(self.gate_names) / max(self._arrangement[0], 1)))
+        self._fit_labels(max(self._arrangement[0], 1))
         for (name, heatmap), bar in zip(self.shown_heatmaps.items(), self.colorbars, strict=False):
             cmap = theme.diverging_cmap if gate_info(name, self.kind)[2] else theme.sequential_cmap
             heatmap.set_cmap(cmap)

@@ -1,19 +1,30 @@
 """The window's side of themes: View > Theme, the remembered choice, and what the plots don't draw.
 
-`seqviz.app.window.theme` styles the plots. Here the rest of the window follows: the dark theme gets a dark
-Qt palette (toolbar, controls, token strip), the presentation theme larger text in the panels and the
-token strip, and every theme its accent on the current token. The choice is remembered in the
-settings and applied before the panels are built at the next launch.
+`seqviz.app.window.theme` styles the plots. Here the rest of the application follows: the dark theme gets
+a dark Qt palette, and every theme its text size for everything that is text — menus, toolbar, status
+bar, step counter, dialogs, the panels' controls (the application's font: the presentation theme's is
+1.6 times the light theme's) — with toolbar icons to match, transport icons in the palette's text
+colour (Qt's dark grey ones looked disabled on the dark toolbar), and its accent on the current token.
+The window's height scales the text of a theme made for larger windows (TEXT_HEIGHT). The choice
+is remembered in the settings and applied before the panels are built at the next launch.
 """
 
 from __future__ import annotations
 
-from PySide6.QtGui import QActionGroup, QColor, QPalette
-from PySide6.QtWidgets import QApplication, QMenu
+from PySide6.QtCore import QEvent, QObject, QSize
+from PySide6.QtGui import QActionGroup, QColor, QFont, QPalette
+from PySide6.QtWidgets import QApplication, QComboBox, QMenu, QStyle
 
+from seqviz.app.window import theme as themes
+from seqviz.app.window import transport_icons
 from seqviz.app.window.theme import THEMES, Theme, theme_names
 
 DEFAULT_THEME = "light"
+# The window height a theme's text sizes are made for: a smaller window draws text smaller
+# (theme.set_text_scale), never below the light theme's. The presentation theme's 16 points at
+# 1920x1080 are 12 at 1280x720 and 10 at 1024x640 (a common projector): text as tall against the
+# projected picture, and room left for the gates' heatmaps (at 16 points they were 8 pixels high).
+TEXT_HEIGHT = 1000
 _base_font_size: float | None = None  # the application's point size before any theme scaled it
 
 
@@ -36,8 +47,21 @@ def add_theme_menu(window, view_menu: QMenu) -> QMenu:
         action.triggered.connect(lambda _=False, n=name: apply_theme(window, n))
         window.theme_actions[name] = action
     window.theme_actions[remembered_theme(window)].setChecked(True)
+    window.installEventFilter(_TextFollowsHeight(window))
     style_window(window, THEMES[remembered_theme(window)])
     return menu
+
+
+class _TextFollowsHeight(QObject):
+    """The window's height sets the text scale of the themes (`TEXT_HEIGHT`)."""
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt)
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.Show) and watched.isVisible():
+            before = themes.current_theme()
+            themes.set_text_scale(min(1.0, max(watched.height(), 1) / TEXT_HEIGHT))
+            if themes.current_theme() != before:
+                style_window(watched, themes.current_theme())
+        return False
 
 
 _THEME_TIPS = {
@@ -61,22 +85,59 @@ def apply_theme(window, name: str) -> Theme:
     return theme
 
 
-def style_window(window, theme: Theme) -> None:
-    """Palette, panel text size and token accent of `theme` (the plots restyle themselves)."""
+def text_scale(theme: Theme) -> float:
+    """How much larger than the light theme's `theme` draws text and icons (presentation: 1.6)."""
+    return theme.font_size / THEMES[DEFAULT_THEME].font_size
+
+
+def style_application(theme: Theme) -> None:
+    """The palette and the text size of `theme` for every widget and dialog of the application."""
     app = QApplication.instance()
-    app.setPalette(_dark_palette() if theme.name == "dark" else app.style().standardPalette())
+    if app is None:
+        return
+    palette = _dark_palette() if theme.name == "dark" else app.style().standardPalette()
+    if palette != app.palette():
+        app.setPalette(palette)
     global _base_font_size
     if _base_font_size is None:
         _base_font_size = app.font().pointSizeF()
-    scale = theme.font_size / THEMES[DEFAULT_THEME].font_size
     font = app.font()
-    font.setPointSizeF(_base_font_size * scale)
-    window.dock_area.setFont(font)
+    font.setPointSizeF(_base_font_size * text_scale(theme))
+    if font != app.font():
+        app.setFont(font)
+
+
+def style_window(window, theme: Theme) -> None:
+    """`theme` for the window: palette and text size (`style_application`), toolbar icons, the
+    token accent (the plots restyle themselves). Text sizes are the window's (`TEXT_HEIGHT`)."""
+    theme = themes.current_theme() if theme.name == themes.current_theme().name else theme
+    style_application(theme)
+    app = QApplication.instance()
+    window.dock_area.setFont(_dock_font(app.font()))
+    base = window.style().pixelMetric(QStyle.PixelMetric.PM_ToolBarIconSize)
+    size = round(base * text_scale(theme))
+    window.toolbar.setIconSize(QSize(size, size))
+    for combo in window.toolbar.findChildren(QComboBox):
+        # QComboBox keeps its minimum size hint through a font change: the toolbar then put items
+        # into its overflow menu that would fit, or overlapped them
+        QApplication.sendEvent(combo, QEvent(QEvent.Type.StyleChange))
+    playing = window.playback.playing
+    transport_icons.apply(window.commands, app.palette(), size, playing)
     # The token strip sizes its chips from the theme itself (TokenStrip.apply_theme): setting its font
     # here too made its size depend on which of the two ran last.
     strip = window.tokens.strip
     strip.accent = QColor(theme.accent)
     strip.update()
+
+
+def _dock_font(font: QFont) -> QFont:
+    """`font` as the docks' own. A dock draws its title in the application's "QDockWidgetTitle" font
+    as it was when the dock was made, unless the dock's font differs from the application's
+    (qdockwidget.cpp, paintEvent): the titles stayed small in the presentation theme. The style
+    strategy makes it differ without changing how the text looks."""
+    font = QFont(font)
+    font.setStyleStrategy(QFont.StyleStrategy.PreferQuality)
+    return font
 
 
 def _dark_palette() -> QPalette:

@@ -17,8 +17,10 @@ from PySide6.QtCore import QByteArray, QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QDockWidget, QLabel, QMainWindow, QMenu, QWidget
 
 from seqviz.app.panels.base import Panel
+from seqviz.app.panels.traceinfo import is_transformer
 from seqviz.app.viewer.model import ViewerModel
-from seqviz.app.window import find_units
+from seqviz.app.window import find_units, layouts
+from seqviz.app.window.dock_shares import DockShares
 from seqviz.app.window.settings import LAYOUT_VERSION
 from seqviz.core.trace import Trace
 
@@ -56,6 +58,9 @@ class DockArea(QMainWindow):
         self.panels: dict[str, Panel] = {}
         self.docks: dict[str, QDockWidget] = {}
         self.errors: list[str] = []
+        self.shares = DockShares(self, self.docks)  # the docks keep their share of the room
+        self._shows_transformer = False  # what Reset layout lays out for
+        self._preset: str | None = None  # the layout preset on screen, None for a restored one
         self._combo_sizes = _ComboSizes(self)
 
     def add_panels(
@@ -72,6 +77,7 @@ class DockArea(QMainWindow):
             dock.setWidget(panel)
             self.panels[panel.name] = panel
             self.docks[panel.name] = dock
+            self.shares.watch(dock)
             if view_menu is not None:
                 view_menu.addAction(dock.toggleViewAction())
         # restored into an empty area: restoring over a layout leaves its tab bars on screen
@@ -92,7 +98,9 @@ class DockArea(QMainWindow):
             self.removeDockWidget(dock)
             dock.setParent(new)
             new.docks[name], new.panels[name] = dock, self.panels[name]
-        new.errors = self.errors
+            new.shares.watch(dock)
+        new.errors, new._shows_transformer = self.errors, self._shows_transformer
+        new._preset = self._preset
         new._combo_sizes.deleteLater()  # the combo boxes keep the filter they have
         new._combo_sizes = self._combo_sizes
         self._combo_sizes.setParent(new)
@@ -105,19 +113,15 @@ class DockArea(QMainWindow):
         return new
 
     def default_layout(self) -> None:
-        """Every panel where it starts; in a tab group, one that applies to the trace is in front."""
-        placed: dict[Qt.DockWidgetArea, QDockWidget] = {}
-        for name, dock in self.docks.items():
-            area = DEFAULT_AREAS.get(name, Area.RightDockWidgetArea)
-            dock.setFloating(False)
-            self.addDockWidget(area, dock)
-            if area in placed and area == Area.RightDockWidgetArea:
-                self.tabifyDockWidget(placed[area], dock)  # gates and attention rarely both apply
-            elif area in placed:
-                self.splitDockWidget(placed[area], dock, Qt.Orientation.Horizontal)
-            placed.setdefault(area, dock)
-            dock.show()
-        # tabifying brings the last panel added forward (attention), applicable or not
+        """The layout for the kind of model on screen (View › Reset layout): the gates' lesson, or the
+        attention's for a Transformer; in a tab group, one that applies to the trace is in front."""
+        self.show_layout(layouts.default_for(self._shows_transformer))
+
+    def show_layout(self, layout: layouts.Layout) -> None:
+        """Place the docks as `layout` says (View › Layout), a panel that applies in front."""
+        layouts.arrange(self, layout)
+        self._preset = layout.name
+        # a preset's first panel may not apply (gates for a Transformer): one that does goes forward
         self._raise_applicable()
 
     def _place_missing(self) -> None:
@@ -137,7 +141,11 @@ class DockArea(QMainWindow):
         return self.saveState(LAYOUT_VERSION)
 
     def restore_layout(self, data: QByteArray | None) -> bool:
-        return bool(data) and self.restoreState(data, LAYOUT_VERSION)
+        restored = bool(data) and self.restoreState(data, LAYOUT_VERSION)
+        if restored:
+            self._preset = None  # a saved layout is kept as it is, whatever the model
+            self.shares.record_later(by_person=False)  # its shares, kept as the window changes size
+        return restored
 
     def set_trace(self, trace: Trace | None) -> list[str]:
         """Give every panel the trace; a panel that fails is reported, the others still update.
@@ -145,6 +153,7 @@ class DockArea(QMainWindow):
         Returns the failures as "title: message" lines.
         """
         failures = []
+        self._follow_model_kind(trace is not None and is_transformer(trace))
         for name, panel in self.panels.items():
             try:
                 panel.set_trace(trace)
@@ -153,6 +162,15 @@ class DockArea(QMainWindow):
                 failures.append(f"{panel.title}: {type(exc).__name__}: {exc}")
         self._raise_applicable()
         return failures
+
+    def _follow_model_kind(self, transformer: bool) -> None:
+        """A Transformer after a recurrent model (or back): the default layout of the one is swapped
+        for the other's, unless the person has changed the layout since (or it was restored)."""
+        before, self._shows_transformer = self._shows_transformer, transformer
+        if transformer == before or self.shares.changed_by_person:
+            return
+        if self._preset == layouts.default_for(before).name:
+            self.show_layout(layouts.default_for(transformer))
 
     def _raise_applicable(self) -> None:
         """In a tab group, bring forward a panel that shows data rather than a not-applicable line."""

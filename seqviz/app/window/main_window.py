@@ -27,7 +27,17 @@ from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.viewer.playback import DEFAULT_SPEED, Playback
 from seqviz.app.viewer.runs import InputProblem, Run
 from seqviz.app.viewer.session import Outcome, Session
-from seqviz.app.window import appearance, compare, dialogs, masking, other_models, view_options, what_if
+from seqviz.app.window import (
+    appearance,
+    compare,
+    dialogs,
+    help_menu,
+    layouts,
+    masking,
+    other_models,
+    view_options,
+    what_if,
+)
 from seqviz.app.window.docks import DockArea, panel_classes
 from seqviz.app.window.gradient_flow import GradientFlow
 from seqviz.app.window.notices import NoticeBar
@@ -74,6 +84,7 @@ class MainWindow(QMainWindow):
         other_models.install(self)  # the Hugging Face cache in the chooser, File > Open model folder
         self.masking = masking.install(self)  # masked LMs: a double-clicked token gets the mask
         self.hide_future = view_options.install(self)  # View › Hide the future
+        help_menu.install(self)  # last in the menu bar: keys, panels, the guide, About
         self.playback.set_speed(self.settings.speed or DEFAULT_SPEED)
         self.toolbar.set_speed(self.playback.speed)
         self._update_generate_action()
@@ -103,6 +114,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(a.quit)
         self.view_menu = self.menuBar().addMenu("&View")
         self.view_menu.addAction(a.reset_layout)
+        layouts.install(self)  # View › Layout: a preset per lesson
         appearance.add_theme_menu(self, self.view_menu)
         self.view_menu.addSeparator()
         play_menu = self.menuBar().addMenu("&Playback")

@@ -9,7 +9,8 @@ Stroke widths are in device pixels (pyqtgraph's pens are cosmetic): a picture pa
 ratio s (seqviz.app.export.pictures) would have lines 1/s as thick relative to the picture as on screen.
 `set_stroke_scale(s)` makes `current_theme()` return the theme with every stroke width times s and
 emits `theme_notifier.strokesChanged`, which panels connect to `apply_strokes()` (pens only: fonts,
-layout and data stay as they are).
+layout and data stay as they are). `set_text_scale(s)` (the window's height) makes a theme's text
+smaller in a small window, never below the light theme's; it restyles like a theme switch.
 """
 
 from __future__ import annotations
@@ -39,11 +40,18 @@ class Theme:
     highlight_width: float = 3.0  # the selected thumbnail's border, pixels
     link_width: float = 8.0  # the attention line of weight 1, pixels
 
+    def with_text_scale(self, factor: float) -> Theme:
+        """This theme with its text `factor` times as large, but never smaller than MIN_FONT_SIZE."""
+        size = max(MIN_FONT_SIZE, min(self.font_size, round(self.font_size * factor)))
+        return self if size == self.font_size else replace(self, font_size=size)
+
     def with_stroke_scale(self, factor: float) -> Theme:
         """This theme with every stroke width times `factor` (colours and font sizes unchanged)."""
         return replace(self, **{name: getattr(self, name) * factor for name in STROKE_FIELDS})
 
 
+#: text is never smaller than this (the light theme's size), whatever the window's size
+MIN_FONT_SIZE = 10
 #: the Theme fields that are stroke widths in pixels
 STROKE_FIELDS = ("line_width", "outline_width", "highlight_width", "link_width")
 
@@ -116,11 +124,37 @@ class _ThemeNotifier(QObject):
 theme_notifier = _ThemeNotifier()
 _current: Theme = THEMES["light"]
 _stroke_scale = 1.0
+_text_scale = 1.0
+_scaled_text: tuple = (None, None, None)  # (theme, text scale, the theme with its text scaled)
 
 
 def current_theme() -> Theme:
-    """The theme panels should draw with now (stroke widths scaled while a picture is painted)."""
-    return _current if _stroke_scale == 1.0 else _current.with_stroke_scale(_stroke_scale)
+    """The theme panels should draw with now: its text smaller in a small window (`set_text_scale`),
+    its strokes scaled while a picture is painted (`set_stroke_scale`)."""
+    global _scaled_text
+    if _scaled_text[:2] != (_current, _text_scale):  # one object per theme and scale: `is` holds
+        _scaled_text = (_current, _text_scale, _current.with_text_scale(_text_scale))
+    theme = _scaled_text[2]
+    return theme if _stroke_scale == 1.0 else theme.with_stroke_scale(_stroke_scale)
+
+
+def text_scale() -> float:
+    return _text_scale
+
+
+def set_text_scale(factor: float) -> float:
+    """Draw text `factor` (<= 1) times the theme's size, never below MIN_FONT_SIZE: the presentation
+    theme's 16 points are for a window about 860 pixels tall, and at 1024x640 (a common projector)
+    its panels had no room left for their plots; text as tall relative to the window reads as well on
+    the projected picture. Returns the previous factor; open panels restyle when the text changes."""
+    global _text_scale
+    if not 0 < factor <= 1:
+        raise ValueError(f"text scale must be in (0, 1], not {factor}")
+    previous, before = _text_scale, current_theme()
+    _text_scale = float(factor)
+    if current_theme() != before:
+        theme_notifier.themeChanged.emit(current_theme())
+    return previous
 
 
 def stroke_scale() -> float:

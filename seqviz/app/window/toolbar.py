@@ -7,7 +7,7 @@ line edit claims them for editing through Qt's shortcut-override step.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
@@ -122,7 +122,7 @@ class MainToolBar(QToolBar):
         self.addSeparator()
         self.text_edit = QLineEdit(placeholderText="Type an input and press Enter")
         self.text_edit.setToolTip("The input. Enter runs the model; Esc goes back to stepping.")
-        self.text_edit.setMinimumWidth(220)
+        self.text_edit.setMinimumWidth(140)
         self.text_edit.returnPressed.connect(lambda: self.textSubmitted.emit(self.text_edit.text()))
         self.addWidget(self.text_edit)
         self.examples_button = QToolButton(
@@ -136,19 +136,21 @@ class MainToolBar(QToolBar):
         self.addSeparator()
         for action in (actions.first, actions.back, actions.play, actions.forward, actions.last):
             self.addAction(action)
-        self.speed_combo = self._make_speed_combo()
-        self.addWidget(self.speed_combo)
-        self.slider = QSlider(Qt.Orientation.Horizontal, minimum=1, maximum=1)
-        self.slider.setToolTip("Drag to any step")
-        self.slider.setMinimumWidth(160)
-        self.addWidget(self.slider)
+        # The step counter right after the buttons, the slider and the speed last: a narrow window
+        # (1024x640, the presentation theme's fonts) puts the toolbar's last items in its overflow
+        # menu, and the counter went there first.
         self.step_label = QLabel("step 0 / 0")
         self.step_label.setToolTip("The current step t and the number of steps T")
-        # A fixed size (min == max) keeps setText from asking the whole window for a new layout on
-        # every step: Qt only re-lays out for a size hint change of a widget that can change size.
-        widest = self.step_label.fontMetrics().horizontalAdvance("step 000000 / 000000")
-        self.step_label.setFixedSize(widest, self.step_label.sizeHint().height())
+        self._step_digits = 0
+        self._fit_step_label(1)
+        self.step_label.installEventFilter(self)  # its font follows the theme: _fit_step_label again
         self.addWidget(self.step_label)
+        self.slider = QSlider(Qt.Orientation.Horizontal, minimum=1, maximum=1)
+        self.slider.setToolTip("Drag to any step")
+        self.slider.setMinimumWidth(80)
+        self.addWidget(self.slider)
+        self.speed_combo = self._make_speed_combo()
+        self.addWidget(self.speed_combo)
 
     # model chooser --------------------------------------------------------------------------------
     def _make_model_combo(self) -> QComboBox:
@@ -156,7 +158,7 @@ class MainToolBar(QToolBar):
         combo.setToolTip("Choose a model (grouped by task)")
         combo.setModel(QStandardItemModel(combo))
         combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        combo.setMinimumContentsLength(22)
+        combo.setMinimumContentsLength(14)  # an id ("longrange-lstm"); the list shows the rest
         combo.setPlaceholderText(NO_MODEL_YET)  # shown while no row is current (-1)
         combo.activated.connect(self._on_model_activated)
         return combo
@@ -342,8 +344,27 @@ class MainToolBar(QToolBar):
         self.speed_combo.setCurrentIndex(nearest)
 
     # step -----------------------------------------------------------------------------------------
+    def _fit_step_label(self, num_steps: int, force: bool = False) -> None:
+        """Size the step counter for "step T / T" in its font.
+
+        A fixed size (min == max) keeps setText from asking the whole window for a new layout on
+        every step: Qt only re-lays out for a size hint change of a widget that can change size. It
+        changes with the number of digits of T and with the font (a theme's), not per step."""
+        digits = max(2, len(str(num_steps)))
+        if digits == self._step_digits and not force:
+            return
+        self._step_digits = digits
+        widest = self.step_label.fontMetrics().horizontalAdvance(f"step {'0' * digits} / {'0' * digits}")
+        self.step_label.setFixedSize(widest + 4, self.step_label.sizeHint().height())
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt)
+        if watched is self.step_label and event.type() == QEvent.Type.FontChange:  # a theme's text size
+            self._fit_step_label(self.slider.maximum(), force=True)
+        return super().eventFilter(watched, event)
+
     def show_step(self, step: int, num_steps: int) -> None:
         """Slider and label follow the shared step (without echoing it back)."""
+        self._fit_step_label(num_steps)
         self.slider.blockSignals(True)
         self.slider.setRange(1, max(1, num_steps))
         self.slider.setValue(max(1, step))
