@@ -7,11 +7,17 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPen
-from PySide6.QtWidgets import QGraphicsItem, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QPushButton, QVBoxLayout, QWidget
 
 from seqviz.app.panels import plotting
 from seqviz.app.panels.base import Panel
-from seqviz.app.panels.controls import DIRECTION_LABELS, ControlRow, OptionCombo, SelectionCombo
+from seqviz.app.panels.controls import (
+    DIRECTION_LABELS,
+    ControlRow,
+    ElidedLabel,
+    OptionCombo,
+    SelectionCombo,
+)
 from seqviz.app.panels.edit_choices import unit_choices
 from seqviz.app.panels.heatmap import FutureMask, PlotCanvas
 from seqviz.app.panels.plotting import STEP_OFFSET, TokenAxis
@@ -53,7 +59,10 @@ class UnitsPanel(Panel):
         self.clear_button = QPushButton("Clear")
         self.controls.add("", self.clear_button)
         self.controls.finish()
-        self.hint = QLabel(HINT, alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        # one line, ended with "…" (the whole text as tooltip) where it does not fit: wrapped to two
+        # or three lines it left a short panel's plot no room (Help › Keys and mouse has it too)
+        self.hint = ElidedLabel(HINT)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.canvas = PlotCanvas()
         self.axis = TokenAxis("bottom")
         axes = {"bottom": self.axis, "left": plotting.ReadableAxis("left")}
