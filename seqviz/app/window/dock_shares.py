@@ -66,6 +66,17 @@ class DockShares(QObject):
         self._size = QSize()  # laid out again once the area has its size and the docks their places
         self._settle_later()
 
+    def record_now(self) -> None:
+        """Keep the shares of a layout just restored (not the person's doing), measured now if the
+        area is laid out on screen: a resize before a later measure would be Qt's distribution."""
+        layout = self.area.layout()
+        if not self.area.isVisible() or layout is None:
+            self.record_later(by_person=False)
+            return
+        layout.activate()  # the restored state's geometry, now
+        self.fractions = self.measured() or self.fractions
+        self._size = self.area.size()
+
     def record_later(self, *_args, by_person: bool = True) -> None:
         """Keep the shares on screen once the layout has settled (a dock moved, a restored layout)."""
         self._record = True

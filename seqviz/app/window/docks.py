@@ -61,6 +61,7 @@ class DockArea(QMainWindow):
         self.shares = DockShares(self, self.docks)  # the docks keep their share of the room
         self._shows_transformer = False  # what Reset layout lays out for
         self._preset: str | None = None  # the layout preset on screen, None for a restored one
+        self._restore_on_show: QByteArray | None = None  # a saved layout waiting for the area's size
         self._combo_sizes = _ComboSizes(self)
 
     def add_panels(
@@ -81,7 +82,12 @@ class DockArea(QMainWindow):
             if view_menu is not None:
                 view_menu.addAction(dock.toggleViewAction())
         # restored into an empty area: restoring over a layout leaves its tab bars on screen
-        if not self.restore_layout(layout):
+        if layout and not self.isVisible():
+            # restored once the area has its size on screen (showEvent): restored into an area of no
+            # size yet (a script's MainWindow()), the docks came out in other proportions than saved
+            self.default_layout()  # no tab bars to leave behind
+            self._restore_on_show = layout
+        elif not self.restore_layout(layout):
             self.default_layout()
         self._place_missing()
         find_units.attach(self.window(), self.panels.get("find_units"))  # it asks the window's model
@@ -119,6 +125,7 @@ class DockArea(QMainWindow):
 
     def show_layout(self, layout: layouts.Layout) -> None:
         """Place the docks as `layout` says (View › Layout), a panel that applies in front."""
+        self._restore_on_show = None
         layouts.arrange(self, layout)
         self._preset = layout.name
         # a preset's first panel may not apply (gates for a Transformer): one that does goes forward
@@ -138,13 +145,20 @@ class DockArea(QMainWindow):
                 self.tabifyDockWidget(placed[0], dock)  # the tab in front stays in front
 
     def save_layout(self) -> QByteArray:
-        return self.saveState(LAYOUT_VERSION)
+        return self._restore_on_show or self.saveState(LAYOUT_VERSION)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt)
+        super().showEvent(event)
+        data, self._restore_on_show = self._restore_on_show, None
+        if data is not None and self.restore_layout(data):  # the window was laid out before it showed
+            self._place_missing()
 
     def restore_layout(self, data: QByteArray | None) -> bool:
+        self._restore_on_show = None
         restored = bool(data) and self.restoreState(data, LAYOUT_VERSION)
         if restored:
             self._preset = None  # a saved layout is kept as it is, whatever the model
-            self.shares.record_later(by_person=False)  # its shares, kept as the window changes size
+            self.shares.record_now()  # its shares, kept as the window changes size
         return restored
 
     def set_trace(self, trace: Trace | None) -> list[str]:

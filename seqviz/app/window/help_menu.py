@@ -152,7 +152,9 @@ def _table(rows: list[tuple[str, str]], header: tuple[str, str]) -> str:
     return f"<table cellspacing=0>{head}{cells}</table>"
 
 
-def _text_dialog(window, name: str, title: str, text: str, markdown: bool = False) -> QDialog:
+def _text_dialog(
+    window, name: str, title: str, text: str, markdown: bool = False, folder: str | None = None
+) -> QDialog:
     """A non-modal dialog showing `text` (HTML or Markdown), one per kind: opened again, it comes forward."""
     dialog = window.findChild(QDialog, name)
     if dialog is None:
@@ -168,6 +170,8 @@ def _text_dialog(window, name: str, title: str, text: str, markdown: bool = Fals
         dialog.resize(720, 560)
     dialog.setWindowTitle(title)
     browser = dialog.findChild(QTextBrowser, "helpText")
+    if folder is not None:
+        browser.setSearchPaths([folder])  # where relative pictures are found
     browser.setMarkdown(text) if markdown else browser.setHtml(text)
     dialog.show()
     dialog.raise_()
@@ -192,7 +196,10 @@ def show_readme(window) -> QDialog | None:
     path = readme_path()
     if path is not None:
         section += f"\n\n[The whole README]({QUrl.fromLocalFile(str(path)).toString()})"
-    return _text_dialog(window, "helpReadme", f"Guide: {README_SECTION}", section, markdown=True)
+    # the section's pictures (docs/...) are found beside the README
+    folder = str(path.parent) if path is not None else None
+    title = f"Guide: {README_SECTION}"
+    return _text_dialog(window, "helpReadme", title, section, markdown=True, folder=folder)
 
 
 def show_about(window: QWidget) -> QMessageBox:
