@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, QRect
 from PySide6.QtWidgets import QApplication
-from traces import gru_trace, lstm_trace, shown, transformer_trace
+from traces import encoder_decoder_trace, gru_trace, lstm_trace, shown, transformer_trace
 
 from seqviz.app import MainWindow
 from seqviz.app.window import appearance
@@ -159,3 +159,23 @@ def test_layout_keys_and_reset_follow_the_kind_of_model(qtbot, window):
     assert "gradients" in on_screen(window)
     window.commands.reset_layout.trigger()
     assert "attention" in on_screen(window)
+
+
+@pytest.mark.parametrize(
+    "trace",
+    [gru_trace(T=11, bidirectional=True), encoder_decoder_trace(T=11, S=8), transformer_trace(T=12)],
+    ids=["bidirectional gru", "encoder-decoder", "transformer"],
+)
+def test_no_header_text_is_cut_at_the_default_width(qtbot, window, trace):
+    """Notes beside a panel's controls ("64 units of layer 1, forward · reads the whole input at
+    once") were cut off with an ellipsis at 1400x860: now they take a line of their own."""
+    at_size(qtbot, window, (1400, 860), "light", trace)
+    rows = [
+        (name, panel.controls)
+        for name, panel in window.dock_area.panels.items()
+        if name in on_screen(window) and getattr(panel, "controls", None) is not None
+    ]
+    assert rows
+    for name, row in rows:
+        assert not row.note.is_elided(), (name, row.note.text())
+        assert inside(row.note, row)

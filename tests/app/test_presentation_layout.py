@@ -120,13 +120,16 @@ def test_a_long_note_is_elided_with_the_whole_text_as_tooltip(qtbot, presentatio
         "64 units of layer 1 \u00b7 each layer's output \u00b7 colour range \u00b11.11: values exceed [-1, 1]"
     )
     row.note.setText(words)
-    row.resize(300, 40)
+    row.resize(150, 40)
     row.show()
     qtbot.waitExposed(row)
-    assert row.minimumSizeHint().width() <= 300  # the note never widens its panel
+    assert row.minimumSizeHint().width() <= 150  # the note never widens its panel
     assert row.note.geometry().right() < row.width()
     assert row.note.text() == words
     assert row.note.shown_text().endswith("\u2026") and row.note.toolTip() == words
+    row.resize(300, 40)  # under the controls, on two lines, nothing is cut
+    QApplication.processEvents()
+    assert len(row.note.shown_lines()) == 2 and not row.note.is_elided() and row.note.toolTip() == ""
     row.resize(2000, 40)
     QApplication.processEvents()
     assert row.note.shown_text() == words and row.note.toolTip() == ""

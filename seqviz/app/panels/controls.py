@@ -104,9 +104,9 @@ class OptionCombo(QComboBox):
 class ControlRow(QWidget):
     """A row of labelled controls followed by a note (a short explanatory line).
 
-    A note that does not fit beside the controls goes on a line of its own under them, where the
-    whole of it usually fits (notes were cut off at the window's default width), and is elided there
-    only if it does not fit either. Notes change with the trace or the selection, never per step.
+    A note that does not fit beside the controls goes under them, where the whole of it usually fits
+    (notes were cut off at the window's default width), on two lines if one is not enough, elided
+    only beyond. Notes change with the trace or the selection, never per step.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -161,8 +161,9 @@ class ControlRow(QWidget):
         if not self._finished or self.width() <= 0:
             return
         margins = self.contentsMargins().left() + self.contentsMargins().right() + 8
-        needed = self._controls_width() + self.note.fontMetrics().horizontalAdvance(self.note.text())
-        below = bool(self.note.text()) and needed + margins > self.width()
+        text_width = self.note.fontMetrics().horizontalAdvance(self.note.text())
+        below = bool(self.note.text()) and self._controls_width() + text_width + margins > self.width()
+        self.note.set_lines(2 if below and text_width + margins > self.width() else 1)  # still long
         if below == self.note_below:
             return
         (self._layout if below else self._below).removeWidget(self.note)
@@ -196,23 +197,45 @@ class ElidedLabel(QLabel):
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
         self.setTextFormat(Qt.TextFormat.PlainText)
+        self._lines = 1
+
+    def set_lines(self, lines: int) -> None:
+        """Wrap the text at spaces onto up to `lines` lines, the last one elided (1: one line)."""
+        if lines != self._lines:
+            self._lines = lines
+            self.updateGeometry()
+            self._update_tooltip()
+            self.update()
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         width = self.fontMetrics().horizontalAdvance("x" * (self.MIN_CHARS - 1) + "\u2026")
-        return QSize(width, super().minimumSizeHint().height())
+        extra = (self._lines - 1) * self.fontMetrics().lineSpacing()
+        return QSize(width, super().minimumSizeHint().height() + extra)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         # no claim beyond the minimum: the controls before it keep their size, and the note takes
         # what is left through its stretch (ControlRow.finish)
         return self.minimumSizeHint()
 
+    def shown_lines(self) -> list[str]:
+        """The text as painted, a line each: whole words on every line but the last, which ends with
+        "\u2026" when the rest does not fit the label's width."""
+        metrics, room = self.fontMetrics(), self.contentsRect().width()
+        words, lines = self.text().split(" "), []
+        while len(words) > 1 and len(lines) < self._lines - 1:
+            line = words.pop(0)
+            while words and metrics.horizontalAdvance(f"{line} {words[0]}") <= room:
+                line += " " + words.pop(0)
+            lines.append(line)
+        rest = " ".join(words)
+        return [*lines, metrics.elidedText(rest, Qt.TextElideMode.ElideRight, room)] if words else lines
+
     def shown_text(self) -> str:
-        """The text as painted: whole, or elided to the label's width."""
-        elide = Qt.TextElideMode.ElideRight
-        return self.fontMetrics().elidedText(self.text(), elide, self.contentsRect().width())
+        """The text as painted: whole, or elided to the label's width (its lines joined by newlines)."""
+        return "\n".join(self.shown_lines())
 
     def is_elided(self) -> bool:
-        return self.shown_text() != self.text()
+        return " ".join(self.shown_lines()) != self.text()
 
     def setText(self, text: str) -> None:  # noqa: N802 (QLabel's name)
         super().setText(text)
