@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPoint, QRect
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication
 from traces import encoder_decoder_trace, gru_trace, lstm_trace, shown, transformer_trace
 
@@ -179,3 +180,13 @@ def test_no_header_text_is_cut_at_the_default_width(qtbot, window, trace):
     for name, row in rows:
         assert not row.note.is_elided(), (name, row.note.text())
         assert inside(row.note, row)
+
+
+def test_at_1024x640_the_output_bars_never_overlap(qtbot, window):
+    """A tagger's output has its tag row too: its plot is a label or two tall at 1024x640, where three
+    bars at least were drawn over each other."""
+    at_size(qtbot, window, (1024, 640), "light", gru_trace(T=11, bidirectional=True, task="tag"))
+    output = window.dock_area.panels["output"]
+    line = output.plot.getAxis("left").style["tickFont"]
+    rows = output.plot.getViewBox().height() / QFontMetrics(line).height()
+    assert output.k == 1 or output.k <= rows  # one bar (the prediction) at least, never stacked

@@ -34,7 +34,7 @@ from seqviz.core import token_display
 from seqviz.core.trace import Trace
 
 TOP_K = 10  # bars shown when they fit; a short plot shows fewer (at least MIN_ROWS), never overlapping
-MIN_ROWS = 3
+MIN_ROWS = 1  # the prediction itself: three bars in a plot one label tall were drawn over each other
 ROW_SPACING = 1.15  # a bar's row is at least this many label-text lines tall
 X_MIN, X_MAX = -0.015, 1.04  # probabilities run 0..1: room for the 0 tick and after 1 for text
 INSIDE_FROM = 0.7  # a bar at least this long carries its value inside (the text would not fit after it)
