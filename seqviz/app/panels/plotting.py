@@ -251,14 +251,16 @@ class EndsInsideAxis(pg.AxisItem):
 
     END_ROOM = 160  # pixels a label may stick out of the axis before it is moved inside (see below)
 
-    def __init__(self, orientation: str, **kw) -> None:
-        super().__init__(orientation, **kw)
-        # pyqtgraph drops a label that leaves the axis's bounds; with room for it, generateDrawSpecs
-        # moves it inside instead
-        self.setStyle(hideOverlappingLabels=self.END_ROOM)
-
     def generateDrawSpecs(self, p):  # noqa: N802 (pyqtgraph's name)
-        specs = super().generateDrawSpecs(p)
+        # pyqtgraph drops a label that leaves the axis's bounds (its boundingRect, grown by an int
+        # hideOverlappingLabels): room for it while the labels are placed, then they are moved
+        # inside. Only then: a bounding rect grown for good left a cached axis a layout behind after
+        # a theme switch (ticks drawn for the axis's previous length).
+        self.style["hideOverlappingLabels"] = self.END_ROOM
+        try:
+            specs = super().generateDrawSpecs(p)
+        finally:
+            self.style["hideOverlappingLabels"] = True
         if specs is None:
             return None
         axis_spec, tick_specs, text_specs = specs
