@@ -256,11 +256,11 @@ class EndsInsideAxis(pg.AxisItem):
         # hideOverlappingLabels): room for it while the labels are placed, then they are moved
         # inside. Only then: a bounding rect grown for good left a cached axis a layout behind after
         # a theme switch (ticks drawn for the axis's previous length).
-        self.style["hideOverlappingLabels"] = self.END_ROOM
+        before, self.style["hideOverlappingLabels"] = self.style["hideOverlappingLabels"], self.END_ROOM
         try:
             specs = super().generateDrawSpecs(p)
         finally:
-            self.style["hideOverlappingLabels"] = True
+            self.style["hideOverlappingLabels"] = before
         if specs is None:
             return None
         axis_spec, tick_specs, text_specs = specs
