@@ -5,7 +5,7 @@ a dark Qt palette, and every theme its text size for everything that is text —
 bar, step counter, dialogs, the panels' controls (the application's font: the presentation theme's is
 1.6 times the light theme's) — with toolbar icons to match, transport icons in the palette's text
 colour (Qt's dark grey ones looked disabled on the dark toolbar), and its accent on the current token.
-The window's height scales the text of a theme made for larger windows (TEXT_HEIGHT). The choice
+The window's height scales the text of a theme made for larger windows (text_scale_for). The choice
 is remembered in the settings and applied before the panels are built at the next launch.
 """
 
@@ -20,11 +20,21 @@ from seqviz.app.window import transport_icons
 from seqviz.app.window.theme import THEMES, Theme, theme_names
 
 DEFAULT_THEME = "light"
-# The window height a theme's text sizes are made for: a smaller window draws text smaller
-# (theme.set_text_scale), never below the light theme's. The presentation theme's 16 points at
-# 1920x1080 are 12 at 1280x720 and 10 at 1024x640 (a common projector): text as tall against the
-# projected picture, and room left for the gates' heatmaps (at 16 points they were 8 pixels high).
-TEXT_HEIGHT = 1000
+# A theme's text sizes are for a window at least TEXT_FULL_HEIGHT pixels tall; a smaller one draws
+# text smaller (theme.set_text_scale), down to the light theme's size at TEXT_SMALL_HEIGHT: the
+# presentation theme's 16 points are 12 at 1280x720 and 10 at 1024x640 (a common projector), about as
+# tall against the projected picture, with room left for the gates' heatmaps (at 16 points they were
+# 8 pixels high). 1600x900, the layout of exports without a window, keeps 16.
+TEXT_FULL_HEIGHT, TEXT_SMALL_HEIGHT = 900, 640
+
+
+def text_scale_for(height: int) -> float:
+    """The text scale of a window `height` pixels tall (1.0 from TEXT_FULL_HEIGHT up)."""
+    smallest = themes.MIN_FONT_SIZE / max(theme.font_size for theme in THEMES.values())
+    room = (height - TEXT_SMALL_HEIGHT) / (TEXT_FULL_HEIGHT - TEXT_SMALL_HEIGHT)
+    return smallest + (1.0 - smallest) * min(max(room, 0.0), 1.0)
+
+
 _base_font_size: float | None = None  # the application's point size before any theme scaled it
 
 
@@ -53,12 +63,12 @@ def add_theme_menu(window, view_menu: QMenu) -> QMenu:
 
 
 class _TextFollowsHeight(QObject):
-    """The window's height sets the text scale of the themes (`TEXT_HEIGHT`)."""
+    """The window's height sets the text scale of the themes (`text_scale_for`)."""
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt)
         if event.type() in (QEvent.Type.Resize, QEvent.Type.Show) and watched.isVisible():
             before = themes.current_theme()
-            themes.set_text_scale(min(1.0, max(watched.height(), 1) / TEXT_HEIGHT))
+            themes.set_text_scale(text_scale_for(watched.height()))
             if themes.current_theme() != before:
                 style_window(watched, themes.current_theme())
         return False
@@ -109,7 +119,7 @@ def style_application(theme: Theme) -> None:
 
 def style_window(window, theme: Theme) -> None:
     """`theme` for the window: palette and text size (`style_application`), toolbar icons, the
-    token accent (the plots restyle themselves). Text sizes are the window's (`TEXT_HEIGHT`)."""
+    token accent (the plots restyle themselves). Text sizes are the window's (`text_scale_for`)."""
     theme = themes.current_theme() if theme.name == themes.current_theme().name else theme
     style_application(theme)
     app = QApplication.instance()
