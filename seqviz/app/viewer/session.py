@@ -47,6 +47,7 @@ class Outcome:
     note: str | None = None  # e.g. why a fallback model was loaded
     device: str = ""  # where a loaded model runs, when that is not the device asked for (no such device)
     kept_previous: bool = False  # a model switch whose text could not run: the old model stays
+    version_of: SequenceModel | None = None  # show_version: the model on screen it is a new version of
 
 
 def _is_file_problem(exc: BaseException) -> bool:
@@ -210,6 +211,24 @@ class Session(QObject):
 
         return self._submit(job, wait, on_failed)
 
+    def show_version(self, model: SequenceModel, field: str, *, wait: bool, step: int = 1) -> bool:
+        """Trace the run's text (with its edits) with `model`, a new version of the model on screen
+        (the same architecture and tokenizer, other weights: training), and show `step`. Like an
+        edit's re-trace, not a model switch: modelChanged is not emitted, so the selection (units)
+        stays. Dropped if another model is opened before it is traced. False if it failed (wait=True)."""
+        run = self.run
+        if self.model is None or run is None:
+            raise InputProblem("no_text", "A new version of the model needs a text its model has run.")
+        edits, truncate = self.wanted_edits, run.truncated_from is not None
+
+        def job() -> Outcome:
+            previous = self.model  # read when the job runs: the version shown before it, if any
+            outcome = self._trace(model, run.text, field, step, truncate, edits, masks=run.masks)
+            outcome.version_of = previous
+            return outcome
+
+        return self._submit(job, wait)
+
     def set_masks(self, masks, field: str, *, wait: bool, step: int = 1) -> bool:
         """Trace the run's text again (with its edits) with a masked language model's mask token on
         the 0-based positions `masks`, then show `step`. False if it failed (only with wait=True)."""
@@ -285,7 +304,11 @@ class Session(QObject):
         result = {"ok": False}
 
         def done(outcome: Outcome) -> None:
-            if outcome.model is not self.model:
+            if outcome.version_of is not None:
+                if outcome.version_of is not self.model:
+                    return  # another model was opened meanwhile: this version of the old one is stale
+                self.model = outcome.model
+            elif outcome.model is not self.model:
                 # A new model whose text cannot run would leave the old trace under the new name.
                 if outcome.run is None and self.model is not None and self.run is not None:
                     outcome.kept_previous = True

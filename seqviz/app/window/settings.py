@@ -1,5 +1,5 @@
 """Where the app remembers things between launches: window layout, last model (and the options its file
-needed), last text, speed, theme, device, the export dialogs' last choices.
+needed), last text, speed, theme, device, the export dialogs' and the Training dock's last choices.
 
 The settings live in Qt's usual place (on Linux `~/.config/seqviz/seqviz.conf`), unless the environment
 variable SEQVIZ_SETTINGS_DIR names a folder: then in `<folder>/seqviz.ini`. Tests set it to a temporary
@@ -139,6 +139,20 @@ class AppSettings:
     @device.setter
     def device(self, name: str) -> None:
         self.qsettings.setValue("session/device", name)
+
+    @property
+    def training(self) -> dict:
+        """The Training dock's last choices (a JSON object; seqviz.app.viewer.training_choices reads
+        it and brings every value into bounds); {} when none or unreadable."""
+        try:
+            value = json.loads(self._str("training/choices") or "{}")
+        except (ValueError, RecursionError):
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    @training.setter
+    def training(self, choices: dict) -> None:
+        self.qsettings.setValue("training/choices", json.dumps(choices))
 
     # export dialogs remember what was chosen last ---------------------------------------------
     def export_value(self, key: str, default: str = "") -> str:
