@@ -28,7 +28,8 @@ import torch.nn.functional as F
 from seqviz.core.seqmodel import ModelCard, RecurrentConfig, RecurrentNet, TokenModel
 from seqviz.demos import charlm_cells
 from seqviz.demos import charlm_corpus as corpus
-from seqviz.demos.training import ProgressBar, cosine_lr
+from seqviz.demos.tbptt import parallel_streams, recurrent_window_loss, windows
+from seqviz.demos.training import AdamStep, ProgressBar
 
 
 @dataclass(frozen=True)
@@ -61,46 +62,18 @@ def build_model(cfg: CharLMConfig = CONFIG) -> TokenModel:
     return TokenModel(net, tokenizer, "lm", card=ModelCard(id=cfg.id))
 
 
-def parallel_streams(ids: torch.Tensor, batch_size: int) -> torch.Tensor:
-    """ids (N,) -> (batch_size, N // batch_size): row b is the b-th contiguous stretch of the text."""
-    length = ids.numel() // batch_size
-    return ids[: length * batch_size].reshape(batch_size, length)
-
-
-def windows(streams: torch.Tensor, bptt: int, rng: random.Random):
-    """Endless (x, y, fresh) windows: x, y (B, bptt), y one character ahead; `fresh` at each pass's start.
-
-    Each pass starts at a random offset below `bptt`, so window edges fall in new places every pass.
-    """
-    length = streams.shape[1]
-    while True:
-        start = rng.randrange(bptt)
-        for i, at in enumerate(range(start, length - bptt - 1, bptt)):
-            yield streams[:, at : at + bptt], streams[:, at + 1 : at + bptt + 1], i == 0
-
-
 def fit(model: TokenModel, ids: torch.Tensor, cfg: CharLMConfig, bar: ProgressBar | None = None) -> float:
-    """Truncated BPTT over `ids` (N,) for `cfg.steps` Adam steps; returns the smoothed last loss (nats)."""
+    """Truncated BPTT over `ids` (N,) for `cfg.steps` Adam steps; returns the smoothed last loss (nats).
+
+    The windows and their loss are seqviz.demos.tbptt's, the step training.AdamStep (one loop for all)."""
     torch.manual_seed(cfg.seed)
-    net = model.backbone
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    adam = AdamStep(model.parameters(), cfg.lr, cfg.steps, cfg.clip)
     stream = windows(parallel_streams(ids, cfg.batch_size), cfg.bptt, random.Random(cfg.seed))
     model.train()
     state, smooth = None, float("nan")
     for step in range(cfg.steps):
-        x, y, fresh = next(stream)
-        if fresh:
-            state = None  # a pass's first window follows the end of the text: nothing to carry
-        for group in opt.param_groups:
-            group["lr"] = cosine_lr(cfg.lr, step, cfg.steps)
-        out, state = net.rnn(net.embedding(x), state)  # (B, bptt, H)
-        state = tuple(s.detach() for s in state)  # truncated: gradients stop at the window's start
-        logits = net.head(F.dropout(out, cfg.dropout))  # (B, bptt, V)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
-        opt.step()
+        loss, state = recurrent_window_loss(model.backbone, next(stream), state, cfg.dropout)
+        adam.step(loss, step)
         smooth = loss.item() if math.isnan(smooth) else 0.98 * smooth + 0.02 * loss.item()
         if bar is not None:
             bar.update(step + 1, f"{smooth / math.log(2):.3f} bits/char")

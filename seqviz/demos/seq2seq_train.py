@@ -23,6 +23,7 @@ from seqviz.core.inference import decode_tokens
 from seqviz.core.seqmodel import ModelCard, TokenModel
 from seqviz.core.tokenize import BOS, EOS, Tokenizer
 from seqviz.demos import seq2seq_tasks as tasks
+from seqviz.demos.training import AdamStep
 
 TRAIN_SEED, HELDOUT_SEED = 1, 2
 HELDOUT_SIZE = 2000
@@ -102,15 +103,19 @@ def exact_match(model: TokenModel, pairs: list[tasks.DatePair]) -> float:
 
 
 # Training ----------------------------------------------------------------------------------------------
+def cosine_to_zero(lr: float, step: int, steps: int) -> float:
+    """These models' schedule: a cosine from `lr` down to 0 (the demos' `cosine_lr` stops at lr/20)."""
+    return lr * (0.5 * (1 + math.cos(math.pi * min(step / steps, 1.0))))
+
+
 def train(model: TokenModel, settings: TrainSettings, label: str, progress: Progress | None) -> float:
-    """Teacher-forced cross-entropy with Adam and a cosine schedule; returns the seconds it took."""
+    """Teacher-forced cross-entropy with Adam and a cosine schedule; returns the seconds it took.
+
+    The step is training.AdamStep, the one optimiser step of every loop in seqviz."""
     torch.manual_seed(settings.seed)
     pairs = tasks.make_pairs(settings.train_pairs, TRAIN_SEED)
     stream = batches(encode_pairs(pairs, model.tokenizer, model.target_tokenizer), settings)
-    opt = torch.optim.Adam(model.parameters(), lr=settings.lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda i: 0.5 * (1 + math.cos(math.pi * min(i / settings.steps, 1.0)))
-    )
+    adam = AdamStep(model.parameters(), settings.lr, settings.steps, 1.0, cosine_to_zero)
     loss_fn = nn.CrossEntropyLoss()
     model.train()
     start = time.perf_counter()
@@ -118,11 +123,7 @@ def train(model: TokenModel, settings: TrainSettings, label: str, progress: Prog
         src, tgt = next(stream)
         logits = model.backbone(src, tgt[:, :-1])  # (B, T, V)
         loss = loss_fn(logits.reshape(-1, logits.shape[-1]), tgt[:, 1:].reshape(-1))
-        opt.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
+        adam.step(loss, step)
         if progress and (step % 20 == 0 or step + 1 == settings.steps):
             progress(f"{label} loss {loss.item():.3f}", step + 1, settings.steps)
     model.eval()

@@ -1,5 +1,7 @@
 """Training and evaluation of the demo models: encode examples, fit with Adam, measure accuracy.
 
+`AdamStep` is the one optimiser step every training loop of seqviz takes (see its docstring).
+
 Batches hold sequences of one length (see `tasks.batches`), so no padding is ever needed.
 """
 
@@ -10,7 +12,7 @@ import random
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -89,6 +91,44 @@ def cosine_lr(lr: float, step: int, steps: int) -> float:
     return lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / steps)))
 
 
+Schedule = Callable[[float, int, int], float]  # (base lr, 0-based step, steps) -> the step's lr
+
+
+class AdamStep:
+    """The one optimiser step of every training loop in seqviz: the bundled demos' `fit`, the code LSTM
+    (charlm_train), the task (d) models (seq2seq_train) and the app's and `python -m seqviz.train`'s
+    `TrainingRun` (seqviz.demos.training_run). The loops differ only in where their batches come from.
+
+    `step(loss, i)` at 0-based step `i` of `steps`: the learning rate from `schedule(lr, i, steps)`,
+    zero_grad, backward, the total gradient norm BEFORE clipping (so an exploding gradient shows), the
+    clip to `clip` (None: no clipping), Adam's update. A non-finite norm updates nothing: the caller
+    decides what to do (TrainingRun stops), and the weights are not spoiled by NaN.
+    """
+
+    def __init__(
+        self, params, lr: float, steps: int, clip: float | None, schedule: Schedule | None = None
+    ) -> None:
+        self.params = list(params)
+        self.lr, self.steps, self.clip = lr, steps, clip
+        self.schedule = schedule or cosine_lr
+        self.optimizer = torch.optim.Adam(self.params, lr=lr)
+
+    def step(self, loss: torch.Tensor, step: int) -> float:
+        """Update the weights from `loss` (a scalar with a graph); returns the pre-clip gradient norm."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.schedule(self.lr, step, self.steps)
+        self.optimizer.zero_grad()
+        loss.backward()
+        if self.clip is None:
+            norm = torch.nn.utils.get_total_norm([p.grad for p in self.params if p.grad is not None])
+        else:
+            norm = torch.nn.utils.clip_grad_norm_(self.params, self.clip)  # returns the norm before
+        norm_value = float(norm)
+        if math.isfinite(norm_value):
+            self.optimizer.step()
+        return norm_value
+
+
 @dataclass(frozen=True)
 class FitConfig:
     steps: int = 1000
@@ -96,36 +136,41 @@ class FitConfig:
     pool_size: int = 2048  # fresh examples drawn for each pass
     lr: float = 3e-3
     scored_weight: float = 0.0
-    clip: float = 1.0
+    clip: float | None = 1.0  # None: no clipping
     seed: int = 0
+
+
+def task_batches(task: Task, rng: random.Random, pool_size: int, batch_size: int) -> Iterator[list[Example]]:
+    """Endless equal-length batches of fresh examples: a pool of `pool_size` is drawn from `rng` when
+    the last one is used up (lazily, so the random stream is the same whatever the number of steps)."""
+    while True:
+        yield from batches(task.sample(rng, pool_size), batch_size, rng)
+
+
+def task_loss(model: TokenModel, chunk: Sequence[Example], scored_weight: float) -> torch.Tensor:
+    """The training loss of one equal-length batch of task examples (see `loss_fn`)."""
+    batch = encode(model, chunk)
+    return loss_fn(model(batch.ids), batch, scored_weight)
 
 
 def fit(model: TokenModel, task: Task, cfg: FitConfig, bar: ProgressBar | None = None) -> float:
     """Train `model` on fresh seeded examples of `task` for `cfg.steps` Adam steps; returns the last loss.
 
-    The learning rate follows `cosine_lr`, which settles the final accuracy.
+    The learning rate follows `cosine_lr`, which settles the final accuracy. TrainingRun
+    (seqviz.demos.training_run) takes the same steps on the same batches for the same settings.
     """
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    adam = AdamStep(model.parameters(), cfg.lr, cfg.steps, cfg.clip)
+    stream = task_batches(task, rng, cfg.pool_size, cfg.batch_size)
     model.train()
-    step, smooth = 0, float("nan")
-    while step < cfg.steps:
-        for chunk in batches(task.sample(rng, cfg.pool_size), cfg.batch_size, rng):
-            if step >= cfg.steps:
-                break
-            for group in opt.param_groups:
-                group["lr"] = cosine_lr(cfg.lr, step, cfg.steps)
-            batch = encode(model, chunk)
-            loss = loss_fn(model(batch.ids), batch, cfg.scored_weight)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
-            opt.step()
-            smooth = loss.item() if math.isnan(smooth) else 0.95 * smooth + 0.05 * loss.item()
-            step += 1
-            if bar is not None:
-                bar.update(step, f"loss {smooth:.3f}")
+    smooth = float("nan")
+    for step in range(cfg.steps):
+        loss = task_loss(model, next(stream), cfg.scored_weight)
+        adam.step(loss, step)
+        smooth = loss.item() if math.isnan(smooth) else 0.95 * smooth + 0.05 * loss.item()
+        if bar is not None:
+            bar.update(step + 1, f"loss {smooth:.3f}")
     model.eval()
     return smooth
 
