@@ -120,3 +120,22 @@ def test_the_gradient_map_hides_later_rows_and_their_tokens(qtbot):
     assert panel.tokens.shown_until == 4
     viewer.set_future_hidden(False)
     assert panel.map.future.rect().height() == 0 and panel.map.y_axis.shown_until is None
+
+
+def test_stepping_with_the_future_hidden_never_moves_the_attention_matrix(qtbot):
+    """The query axis keeps room for the hidden tokens' labels: the matrix stays where it is while the
+    lecturer steps back and forth (it had widened at each longer token revealed, then shrunk back)."""
+    base = transformer_trace(T=10, num_layers=1, num_heads=2)
+    words = ["a", "b", "c", "a_much_longer", "d", "e", "f", "g", "h", "i"]
+    viewer, panel = open_panel(qtbot, AttentionPanel, Trace(dict(base.items()), tokens=words, meta=base.meta))
+    viewer.set_future_hidden(True)
+    axis = panel.matrix.y_axis
+    widths = set()
+    for step in (10, 1, 2, 3, 4, 5, 3, 1):
+        viewer.cursor.set_step(step)
+        qtbot.wait(20)  # paints measure the labels, layouts follow
+        widths.add(round(axis.geometry().width(), 1))
+    assert len(widths) == 1, widths
+    viewer.set_future_hidden(False)
+    qtbot.wait(20)
+    assert round(axis.geometry().width(), 1) in widths  # the room all the labels take when shown

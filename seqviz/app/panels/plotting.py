@@ -215,7 +215,33 @@ def nice_spacing(at_least: float) -> float:
     return next(m * base for m in (1.0, 2.0, 5.0, 10.0) if m * base >= at_least * (1 - 1e-9))
 
 
-class ReadableAxis(pg.AxisItem):
+class MeasuredAxis(pg.AxisItem):
+    """An axis whose room for tick labels is what its labels need now, whatever it measured before.
+
+    pyqtgraph keeps the largest label size it measured and gives room back only when the labels get
+    10 px smaller (against jitter while panning, which these plots never do), so an axis's width hung
+    on its history: after a live theme switch a plot that had passed through another size during the
+    layout (an 11 px high distance plot, one short label) kept 26 px for its labels where a fresh start
+    kept pyqtgraph's initial 30, and the picture differed from a fresh start's."""
+
+    def _updateMaxTextSize(self, x) -> None:  # noqa: N802 (pyqtgraph's name)
+        x = self._text_space(float(x))
+        vertical = self.orientation in ("left", "right")
+        if x == (self.textWidth if vertical else self.textHeight):
+            return
+        if vertical:
+            self.textWidth = x
+        else:
+            self.textHeight = x
+        if self.style["autoExpandTextSpace"]:
+            self._updateWidth() if vertical else self._updateHeight()
+
+    def _text_space(self, measured: float) -> float:
+        """The room the labels get across the axis, given the largest drawn label's size."""
+        return measured
+
+
+class ReadableAxis(MeasuredAxis):
     """A numeric axis whose tick labels never overlap.
 
     pyqtgraph picks tick spacing from the axis length alone and always labels the major ticks, so
@@ -241,7 +267,7 @@ class ReadableAxis(pg.AxisItem):
         return metrics.horizontalAdvance("8" * digits) + 2 * metrics.averageCharWidth()
 
 
-class EndsInsideAxis(pg.AxisItem):
+class EndsInsideAxis(MeasuredAxis):
     """An axis that draws a tick label sticking out of one of its ends inside the axis: pyqtgraph drops
     such a label, so a value axis lost the numbers at its ends and a step axis its first and last
     tokens ("<s>", "</s>"). Labels that would then overlap are dropped, the ends' last (a narrow bar
@@ -315,6 +341,14 @@ class TokenAxis(EndsInsideAxis, ReadableAxis):
             self.shown_until = step
             self.picture = None
             self.update()
+
+    def _text_space(self, measured: float) -> float:
+        # a token axis beside a plot keeps room for the future's labels it hides: stepping with
+        # View › Hide the future on never moves the plot (nor lays the window out again)
+        if self.orientation in ("left", "right") and self.shown_until is not None and self._labels:
+            metrics = self._metrics()
+            return max(measured, *(metrics.horizontalAdvance(text) for text in self._labels.values()))
+        return measured
 
     def _metrics(self) -> QFontMetricsF:
         return QFontMetricsF(self.style.get("tickFont") or self.font())
