@@ -60,6 +60,7 @@ __all__ = [  # ModelFileError is defined in statedict (its readers raise it); it
     "FORMAT_VERSION",
     "METADATA_KEY",
     "KINDS",
+    "EXTRA_TENSOR_PREFIX",
     "RECURRENT_KWARGS",
 ]
 
@@ -75,6 +76,10 @@ RECURRENT_KWARGS = {  # what a file may pass to each constructor (plus "dropout"
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 UNTRAINED_ARCHS = ("rnn", "gru", "lstm", "transformer")  # `untrained-<arch>`: seqmodel.fresh_model(arch)
 _UNTRAINED_PREFIX = "untrained-"
+#: tensors of a seqviz file that are not the model's, named "<prefix><anything>" (the weights of earlier
+#: training steps, seqviz.demos.trained_file): load_model reads them within the file's bounds and leaves
+#: them out of the model, which still loads strictly
+EXTRA_TENSOR_PREFIX = "snapshot."
 PICKLED_RECURRENT = tuple(f"torch.nn.modules.rnn.{name}" for name in ("RNN", "GRU", "LSTM"))
 
 
@@ -223,7 +228,8 @@ def _load_file(path: Path, nonlinearity: str | None, vocab: word_lm.VocabArg, he
     check_float_weights(path, tensors)
     if METADATA_KEY in metadata:
         _no_example_options(path, vocab, heads, "a seqviz model file with its own vocabulary")
-        return _build_seqviz_model(path, metadata[METADATA_KEY], tensors)
+        weights = {k: v for k, v in tensors.items() if not k.startswith(EXTRA_TENSOR_PREFIX)}
+        return _build_seqviz_model(path, metadata[METADATA_KEY], weights)
     example = word_lm.recognise_state_dict(tensors)
     if example is not None:
         return word_lm.build(path, example, vocab, heads, nonlinearity)
@@ -379,11 +385,15 @@ def _build_raw_recurrent(path: Path, tensors: dict[str, torch.Tensor], nonlinear
 # Saving -------------------------------------------------------------------------------------------
 
 
-def save_model(model: nn.Module, path: str | os.PathLike[str]) -> Path:
+def save_model(
+    model: nn.Module, path: str | os.PathLike[str], extra_tensors: Mapping[str, torch.Tensor] | None = None
+) -> Path:
     """Save a TokenModel or a plain nn.RNN/GRU/LSTM as one `.safetensors` file with seqviz metadata.
 
-    The write is atomic: a temporary file in the same folder, then os.replace; on failure no partial
-    file is left and an existing file at `path` is untouched. Returns the path.
+    `extra_tensors` are stored beside the weights under names that start with EXTRA_TENSOR_PREFIX
+    (load_model leaves them out of the model). The write is atomic: a temporary file in the same folder,
+    then os.replace; on failure no partial file is left and an existing file at `path` is untouched.
+    Returns the path.
     """
     from safetensors.torch import save
 
@@ -392,6 +402,10 @@ def save_model(model: nn.Module, path: str | os.PathLike[str]) -> Path:
     header = {**_describe(model), "format_version": FORMAT_VERSION, "writer": f"seqviz {seqviz.__version__}"}
     # Fresh contiguous copies: safetensors refuses views and tensors that share memory (tied weights).
     tensors = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
+    for name, tensor in (extra_tensors or {}).items():
+        if not name.startswith(EXTRA_TENSOR_PREFIX) or name in tensors:
+            raise ValueError(f"an extra tensor's name must start with {EXTRA_TENSOR_PREFIX!r}, not {name!r}")
+        tensors[name] = tensor.detach().cpu().contiguous().clone()
     data = save(tensors, metadata={METADATA_KEY: json.dumps(header)})
     path = Path(path)
     _write_atomically(path, data)

@@ -169,8 +169,9 @@ class TrainingRun:
 
     def _card(self) -> ModelCard:
         task = self.data.task.name if self.data.task is not None else "text"
+        slug = "-".join("".join(c if c.isalnum() else " " for c in self.label.lower()).split())
         return ModelCard(
-            id=self.model.card.id,
+            id=f"{self.data.name}-{slug}-trained",  # never a bundled model's id
             title=f"{self.data.title} - {self.label} (training in seqviz)",
             task=task,
             description=f"{self.label} being trained in seqviz on {self.data.title}",
