@@ -97,15 +97,14 @@ def check_fits(
 
 
 def _suggestion(s: Shape, width: str, count_parameters: Callable[[int], int], budget: float) -> str:
-    """What to do: the widest of hidden / 2, / 4, ... that fits (a Transformer's a multiple of its
-    heads); fewer snapshots or a smaller batch when those are a third of it or more."""
+    """What to do: the widest power of two below `hidden` (times a Transformer's heads) that fits;
+    fewer snapshots or a smaller batch when those are a third of it or more."""
     parts = []
-    unit = s.heads if s.arch == "transformer" else 1
-    hidden = s.hidden // 2 // unit * unit
-    while hidden >= unit and estimate(count_parameters(hidden), replace(s, hidden=hidden)).total > budget:
-        hidden = hidden // 2 // unit * unit
-    if hidden >= unit:
-        parts.append(f"use {width} {hidden} or fewer layers")
+    unit = s.heads if s.arch == "transformer" else 1  # a Transformer's width: a multiple of its heads
+    widths = [unit * 2**k for k in range(s.hidden.bit_length(), -1, -1) if unit * 2**k < s.hidden]
+    fits = [w for w in widths if estimate(count_parameters(w), replace(s, hidden=w)).total <= budget]
+    if fits:
+        parts.append(f"use {width} {fits[0]} or fewer layers")
     found = estimate(count_parameters(s.hidden), s)
     if found.snapshots > found.total / 3:
         parts.append("keep a snapshot less often")

@@ -143,6 +143,8 @@ class TrainingRun:
         check_arch(arch)
         self.data, self.arch, self.settings = data, arch, settings
         self.label = label or ARCH_NAMES[arch.arch]
+        slug = "-".join("".join(c if c.isalnum() else " " for c in self.label.lower()).split())
+        self.name = f"{data.name}-{slug}"  # for files and ids: "sentiment-lstm", "notes-lstm-128"
         if data.corpus is not None:
             data.corpus.check_streams(settings.batch_size, data.window(arch.arch), self.label)
         self.memory = check_fits(
@@ -169,9 +171,8 @@ class TrainingRun:
 
     def _card(self) -> ModelCard:
         task = self.data.task.name if self.data.task is not None else "text"
-        slug = "-".join("".join(c if c.isalnum() else " " for c in self.label.lower()).split())
         return ModelCard(
-            id=f"{self.data.name}-{slug}-trained",  # never a bundled model's id
+            id=f"{self.name}-trained",  # never a bundled model's id
             title=f"{self.data.title} - {self.label} (training in seqviz)",
             task=task,
             description=f"{self.label} being trained in seqviz on {self.data.title}",
@@ -241,7 +242,8 @@ class TrainingRun:
         self.steps_done = self._good_step
         self.finished = True
         self.problem = (
-            f"the {what} became {value} at step {step} (learning rate {self.settings.lr:g} too high?): "
+            f"the {what} became {'NaN' if math.isnan(value) else 'infinite'} at step {step} "
+            f"(learning rate {self.settings.lr:g} too high?): "
             f"training stopped and kept the weights of step {self._good_step}, the last whose loss was finite"
         )
         self._snapshot()
