@@ -185,7 +185,9 @@ def _tokenizer(name: str, counts: dict[str, int], level: str) -> Tokenizer:
 def stretches(text: str, count: int) -> list[str]:
     """Up to `count` stretches of `text` of EXAMPLE_CHARS characters, cut at word boundaries, with
     runs of white space (newlines too) as one space: texts to type into the app and trace."""
-    words = text.split()[1:]  # the first may be a word cut in half
+    # start after the first line end or full stop (the text may begin mid-sentence, mid-word)
+    ends = [at for at in (text.find("\n", 0, 400), text.find(". ", 0, 400)) if at >= 0]
+    words = text[min(ends) + 1 :].split() if ends else text.split()[1:]
     shortest, longest = EXAMPLE_CHARS
     out: list[str] = []
     at = 0
