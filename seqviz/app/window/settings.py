@@ -1,5 +1,6 @@
 """Where the app remembers things between launches: window layout, last model (and the options its file
-needed), last text, speed, theme, device, the export dialogs' and the Training dock's last choices.
+needed), last text, speed, theme, Hide the future, device, the export dialogs' and the Training dock's
+last choices.
 
 The settings live in Qt's usual place (on Linux `~/.config/seqviz/seqviz.conf`), unless the environment
 variable SEQVIZ_SETTINGS_DIR names a folder: then in `<folder>/seqviz.ini`. Tests set it to a temporary
@@ -128,6 +129,15 @@ class AppSettings:
     @theme.setter
     def theme(self, name: str) -> None:
         self.qsettings.setValue("view/theme", name)
+
+    @property
+    def future_hidden(self) -> bool:
+        """View › Hide the future as the person last chose it; off unless the file says "true"."""
+        return str(self.qsettings.value("view/hide_future", "")).lower() == "true"
+
+    @future_hidden.setter
+    def future_hidden(self, hidden: bool) -> None:
+        self.qsettings.setValue("view/hide_future", "true" if hidden else "false")
 
     @property
     def device(self) -> str:
