@@ -13,7 +13,7 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QFontMetricsF, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsPathItem, QGraphicsRectItem
 
-from seqviz.app.panels import attention_logic, plotting
+from seqviz.app.panels import attention_logic, plotting, token_matrix
 from seqviz.app.panels.heatmap import FutureMask
 from seqviz.app.panels.plotting import STEP_OFFSET, display_token
 from seqviz.app.window.theme import Theme, current_theme
@@ -73,20 +73,15 @@ class AttentionMatrix:
         steps, keys = self.weights.shape
         table = plotting.lut(current_theme().sequential_cmap)
         self.image.setImage(self.weights, levels=(0.0, 1.0), lut=table, autoLevels=False)
-        self.image.setRect(QRectF(STEP_OFFSET, STEP_OFFSET, keys, steps))
-        self.future.set_area(QRectF(STEP_OFFSET, STEP_OFFSET, keys, steps))
+        self.image.setRect(token_matrix.cells_rect(steps, keys))
+        self.future.set_area(token_matrix.cells_rect(steps, keys))
         path = causal_mask_path(steps, keys) if causal else QPainterPath()
         self.masked_fill.setPath(path)
         self.masked_hatch.setPath(path)
         self.x_axis.set_tokens(key_tokens)
         self.y_axis.set_tokens(query_tokens)
         self.plot.setTitle(name)
-        plotting.forget_tick_text(self.plot)
-        vb = self.plot.getViewBox()
-        vb.setLimits(xMin=STEP_OFFSET, xMax=keys + STEP_OFFSET, yMin=STEP_OFFSET, yMax=steps + STEP_OFFSET)
-        vb.setRange(
-            xRange=(STEP_OFFSET, keys + STEP_OFFSET), yRange=(STEP_OFFSET, steps + STEP_OFFSET), padding=0
-        )
+        token_matrix.fit_view(self.plot, steps, keys)
         self.set_step(self.step)
 
     def set_step(self, step: int) -> None:
@@ -111,13 +106,7 @@ class AttentionMatrix:
 
     def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
         """(query step, key position), both 1-based, under a scene position."""
-        vb = self.plot.getViewBox()
-        if not vb.sceneBoundingRect().contains(scene_pos):
-            return None
-        p = vb.mapSceneToView(scene_pos)
-        query, key = int(round(p.y())), int(round(p.x()))
-        steps, keys = self.weights.shape
-        return (query, key) if 1 <= query <= steps and 1 <= key <= keys else None
+        return token_matrix.cell_at(self.plot, scene_pos, *self.weights.shape)
 
     def text_at(self, scene_pos: QPointF) -> str | None:
         cell = self.cell_at(scene_pos)

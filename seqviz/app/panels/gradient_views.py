@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from seqviz.app.panels import plotting
+from seqviz.app.panels import plotting, token_matrix
 from seqviz.app.panels.gradient_logic import decade_label
 from seqviz.app.panels.heatmap import FutureMask
 from seqviz.app.panels.plotting import STEP_OFFSET, display_token
@@ -137,17 +137,12 @@ class GradientMap:
         self.shape = rgba.shape[:2]
         rows, cols = self.shape
         self.image.setImage(rgba, autoLevels=False, levels=None)
-        self.image.setRect(QRectF(STEP_OFFSET, STEP_OFFSET, cols, rows))
-        self.future.set_area(QRectF(STEP_OFFSET, STEP_OFFSET, cols, rows))
+        self.image.setRect(token_matrix.cells_rect(rows, cols))
+        self.future.set_area(token_matrix.cells_rect(rows, cols))
         self.x_axis.set_tokens(col_tokens)
         self.y_axis.set_tokens(row_tokens)
         self.plot.setLabel("bottom", x_label)
-        plotting.forget_tick_text(self.plot)
-        vb = self.plot.getViewBox()
-        vb.setLimits(xMin=STEP_OFFSET, xMax=cols + STEP_OFFSET, yMin=STEP_OFFSET, yMax=rows + STEP_OFFSET)
-        vb.setRange(
-            xRange=(STEP_OFFSET, cols + STEP_OFFSET), yRange=(STEP_OFFSET, rows + STEP_OFFSET), padding=0
-        )
+        token_matrix.fit_view(self.plot, rows, cols)
         self.set_step(self.step)
 
     def update_colours(self, rgba: np.ndarray) -> None:
@@ -167,12 +162,7 @@ class GradientMap:
 
     def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
         """(step t, column s), both 1-based, under a scene position."""
-        vb = self.plot.getViewBox()
-        if not vb.sceneBoundingRect().contains(scene_pos):
-            return None
-        p = vb.mapSceneToView(scene_pos)
-        t, s = int(round(p.y())), int(round(p.x()))
-        return (t, s) if 1 <= t <= self.shape[0] and 1 <= s <= self.shape[1] else None
+        return token_matrix.cell_at(self.plot, scene_pos, *self.shape)
 
     def apply_theme(self, theme: Theme) -> None:
         plotting.style_plot(self.plot, theme)
