@@ -11,10 +11,14 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import seqviz
 from seqviz.app.panels import PANEL_NAMES  # names only: no Qt, no pyqtgraph
 from seqviz.core.file_limits import path_problem
+
+if TYPE_CHECKING:
+    from seqviz.app.scenes.in_window import Scene
 
 
 class _HelpFormatter(argparse.HelpFormatter):
@@ -73,13 +77,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _group_with_examples(parser: argparse.ArgumentParser, title: str, about: str, *examples: str):
+    """A group of options (returned) described by `about` (its line breaks kept) and example command
+    lines."""
+    lines = [f"{about} Examples:", *(f"  main.py {example}" for example in examples)]
+    return parser.add_argument_group(title, "\n".join(lines))
+
+
 def _add_model_file_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group(
+    group = _group_with_examples(
+        parser,
         "what a --model file does not record",
         "Files of PyTorch's word_language_model example (its model.pt, or a state dict) lack their\n"
-        "vocabulary, and state dicts a Transformer's heads or an RNN's nonlinearity. Examples:\n"
-        "  main.py --model model.pt --vocab data/wikitext-2\n"
-        "  main.py --model transformer_state.pt --vocab vocab.txt --heads 2",
+        "vocabulary, and state dicts a Transformer's heads or an RNN's nonlinearity.",
+        "--model model.pt --vocab data/wikitext-2",
+        "--model transformer_state.pt --vocab vocab.txt --heads 2",
     )
     group.add_argument(
         "--vocab",
@@ -112,16 +124,17 @@ def model_file_options(args: argparse.Namespace) -> tuple[dict, str | None]:
 
 
 def _add_export_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group(
+    group = _group_with_examples(
+        parser,
         "export without a window",
         "With --export, seqviz writes a picture or an animation and exits (status 0; 2 for bad input,\n"
-        "1 if the file cannot be written); no window is shown and no display is needed. Examples:\n"
-        "  main.py --model longrange-lstm --step 3 --export out.png --size 3840x2160\n"
-        "  main.py --model sentiment-gru --text 'not bad' --panel gates --theme dark --export a.svg\n"
-        "  main.py --model longrange-transformer --panel attention --export steps.gif --steps 1:20 --fps 4\n"
-        "  main.py lecture.seqviz --export slide.png\n"
-        "  main.py --model longrange-rnn --compare longrange-lstm --export cmp.png\n"
-        "  main.py --trace run.npz --step 9 --export run.png",
+        "1 if the file cannot be written); no window is shown and no display is needed.",
+        "--model longrange-lstm --step 3 --export out.png --size 3840x2160",
+        "--model sentiment-gru --text 'not bad' --panel gates --theme dark --export a.svg",
+        "--model longrange-transformer --panel attention --export steps.gif --steps 1:20 --fps 4",
+        "lecture.seqviz --export slide.png",
+        "--model longrange-rnn --compare longrange-lstm --export cmp.png",
+        "--trace run.npz --step 9 --export run.png",
     )
     group.add_argument(
         "--export",
@@ -168,6 +181,10 @@ def _print_cached_models() -> None:
         print(f"{name:{width}s}  transformer  hf-cache  {description}")
 
 
+class CommandLineError(Exception):
+    """Bad input on the command line: one line on stderr and exit status 2 (before any window)."""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="seqviz: %(levelname)s: %(message)s")
@@ -177,77 +194,18 @@ def main(argv: list[str] | None = None) -> int:
         print_model_list()
         _print_cached_models()
         return 0
-    if args.compare and len(args.compare) > 3:
-        print("seqviz: --compare: at most 3 models beside the first (4 runs in all)", file=sys.stderr)
+    try:
+        check_options(args)
+        if args.export:
+            from seqviz.app.export.headless import export_main
+
+            return export_main(args)
+        check_window_options(args)
+        _remember_choices(args)
+        trace, scene = _read_files(args)
+    except CommandLineError as exc:
+        print(f"seqviz: {exc}", file=sys.stderr)
         return 2
-    if args.trace and (args.model or args.text is not None or args.scene or args.compare):
-        # a trace file is a finished run: a model, a text or a scene would be silently ignored
-        message = "--trace FILE shows a saved trace: leave out --model, --text, --compare and the scene file"
-        print(f"seqviz: {message}", file=sys.stderr)
-        return 2
-    args.load_options, problem = model_file_options(args)
-    if problem:
-        print(f"seqviz: {problem}", file=sys.stderr)
-        return 2
-    if args.device is not None:
-        from seqviz.core.devices import DeviceError, check_device
-
-        try:
-            args.device = check_device(args.device)
-        except DeviceError as exc:
-            print(f"seqviz: --device: {exc}", file=sys.stderr)
-            return 2
-    if args.export:
-        from seqviz.app.export.headless import export_main
-
-        return export_main(args)
-    given = [f"--{name}" for name in EXPORT_ONLY if getattr(args, name) is not None]
-    if given:
-        print(f"seqviz: {', '.join(given)} only work with --export FILE", file=sys.stderr)
-        return 2
-    if args.scene and (args.model or args.text is not None):
-        # the window shows the scene's own model and text: --model or --text would be silently ignored
-        message = "a scene file brings its model and text: leave out --model and --text (with --export "
-        print(f"seqviz: {message}they draw the scene with another model or text)", file=sys.stderr)
-        return 2
-    from seqviz.app.window.settings import settings_problem  # the window remembers things there
-
-    problem = settings_problem()
-    if problem:
-        print(f"seqviz: {problem}", file=sys.stderr)
-        return 2
-    if args.theme is not None:
-        from seqviz.app.scenes.in_window import THEME_NAMES
-
-        if args.theme not in THEME_NAMES:
-            print(
-                f"seqviz: unknown theme {args.theme!r}: use one of {', '.join(THEME_NAMES)}", file=sys.stderr
-            )
-            return 2
-        from seqviz.app.window.settings import AppSettings
-
-        AppSettings().theme = args.theme
-    if args.device is not None:
-        from seqviz.app.window.settings import AppSettings
-
-        AppSettings().device = args.device
-    trace = None
-    if args.trace:
-        # Read before any window exists: a bad file is a clear message and exit status 2.
-        try:
-            trace = seqviz.Trace.load(args.trace)
-        except seqviz.TraceFileError as exc:
-            print(f"seqviz: cannot open trace: {exc}", file=sys.stderr)
-            return 2
-    scene = None
-    if args.scene:
-        from seqviz.app.scenes.in_window import Scene, SceneError
-
-        try:
-            scene = Scene.load(args.scene)
-        except SceneError as exc:
-            print(f"seqviz: {exc}", file=sys.stderr)
-            return 2
     from seqviz.app.window.launch import run_app
 
     return run_app(
@@ -261,6 +219,82 @@ def main(argv: list[str] | None = None) -> int:
         load_options=args.load_options,
         exit_process=True,  # ends the process once the window has closed (quitting is at once)
     )
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """The checks of the window and of --export alike; sets `args.load_options` and the device's
+    canonical name. Raises CommandLineError."""
+    if args.compare and len(args.compare) > 3:
+        raise CommandLineError("--compare: at most 3 models beside the first (4 runs in all)")
+    if args.trace and (args.model or args.text is not None or args.scene or args.compare):
+        # a trace file is a finished run: a model, a text or a scene would be silently ignored
+        raise CommandLineError(
+            "--trace FILE shows a saved trace: leave out --model, --text, --compare and the scene file"
+        )
+    args.load_options, problem = model_file_options(args)
+    if problem:
+        raise CommandLineError(problem)
+    if args.device is not None:
+        from seqviz.core.devices import DeviceError, check_device
+
+        try:
+            args.device = check_device(args.device)
+        except DeviceError as exc:
+            raise CommandLineError(f"--device: {exc}") from None
+
+
+def check_window_options(args: argparse.Namespace) -> None:
+    """The checks of a window's command line (--export checks its own). Raises CommandLineError."""
+    given = [f"--{name}" for name in EXPORT_ONLY if getattr(args, name) is not None]
+    if given:
+        raise CommandLineError(f"{', '.join(given)} only work with --export FILE")
+    if args.scene and (args.model or args.text is not None):
+        # the window shows the scene's own model and text: --model or --text would be silently ignored
+        raise CommandLineError(
+            "a scene file brings its model and text: leave out --model and --text (with --export "
+            "they draw the scene with another model or text)"
+        )
+    from seqviz.app.window.settings import settings_problem  # the window remembers things there
+
+    problem = settings_problem()
+    if problem:
+        raise CommandLineError(problem)
+    if args.theme is not None:
+        from seqviz.app.scenes.in_window import THEME_NAMES
+
+        if args.theme not in THEME_NAMES:
+            raise CommandLineError(f"unknown theme {args.theme!r}: use one of {', '.join(THEME_NAMES)}")
+
+
+def _remember_choices(args: argparse.Namespace) -> None:
+    """--theme and --device are remembered for the next start, as the window's menus would."""
+    if args.theme is None and args.device is None:
+        return
+    from seqviz.app.window.settings import AppSettings
+
+    if args.theme is not None:
+        AppSettings().theme = args.theme
+    if args.device is not None:
+        AppSettings().device = args.device
+
+
+def _read_files(args: argparse.Namespace) -> tuple[seqviz.Trace | None, Scene | None]:
+    """The --trace file and the scene file, read before any window exists: a bad file is a clear
+    message (CommandLineError), not a window that fails."""
+    trace = scene = None
+    if args.trace:
+        try:
+            trace = seqviz.Trace.load(args.trace)
+        except seqviz.TraceFileError as exc:
+            raise CommandLineError(f"cannot open trace: {exc}") from None
+    if args.scene:
+        from seqviz.app.scenes.in_window import Scene, SceneError
+
+        try:
+            scene = Scene.load(args.scene)
+        except SceneError as exc:
+            raise CommandLineError(str(exc)) from None
+    return trace, scene
 
 
 if __name__ == "__main__":
