@@ -16,7 +16,8 @@ from seqviz.app import MainWindow
 from seqviz.app.panels.controls import ControlRow, StepLabel
 from seqviz.app.panels.gates import GatesPanel
 from seqviz.app.panels.output import OutputPanel
-from seqviz.app.panels.tokens import PAD_X, TokensPanel
+from seqviz.app.panels.token_chips import PAD_X
+from seqviz.app.panels.tokens import TokensPanel
 from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window import appearance
 from seqviz.core.trace import Trace
@@ -194,7 +195,7 @@ def test_token_chips_are_drawn_in_the_font_they_are_measured_with(qtbot, present
     label = "was"
     width = strip.fontMetrics().horizontalAdvance(label) + 2 * PAD_X
     white, black = QColor("white"), QColor("black")
-    ink = _ink_width(strip._chip_pixmap(label, width, white, black), white)
+    ink = _ink_width(strip.chips.pixmap(label, width, white, black), white)
     assert ink >= 0.8 * (width - 2 * PAD_X)
     # the row names of a sequence-to-sequence strip fit in front of the chips
     assert strip.left >= strip.fontMetrics().horizontalAdvance("output")

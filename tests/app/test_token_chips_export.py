@@ -77,9 +77,9 @@ def test_chips_in_a_4k_picture_are_drawn_at_4k(window):
 def test_chips_on_screen_still_come_from_the_cache(window):
     strip = window.tokens.strip
     export.render_picture(window, QSize(3840, 2160))
-    strip._chip_cache.clear()
+    strip.chips.cache.clear()
     strip.repaint()
-    assert strip._chip_cache  # the screen blits chips drawn once, at its own pixel ratio
+    assert strip.chips.cache  # the screen blits chips drawn once, at its own pixel ratio
 
 
 def test_chips_in_an_svg_are_text(window, tmp_path):

@@ -8,7 +8,8 @@ from PySide6.QtGui import QColor, QWheelEvent
 from PySide6.QtWidgets import QApplication
 from traces import encoder_decoder_trace, lstm_trace, shown
 
-from seqviz.app.panels.tokens import TokensPanel, display_label
+from seqviz.app.panels.token_chips import display_label
+from seqviz.app.panels.tokens import TokensPanel
 from seqviz.app.viewer.model import ViewerModel
 from seqviz.core.trace import Trace
 

@@ -6,7 +6,8 @@ Both are options of the first run's Selection under the "tokens" panel, so the s
     ("tokens", "span")   "3-5"     steps 3..5 (1-based), chosen by shift-clicking / shift-dragging chips
     ("tokens", "marks")  "5,17"    steps to mark, e.g. where Find units' Match found the units on
 
-The strip paints an outline around the span and a bar under each marked chip.
+The strip paints an outline around the span and a bar under each marked chip (`paint_options`), and
+writes the span of a shift-drag over its chips (`SpanDrag`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QRect, QRectF
 from PySide6.QtGui import QColor, QPainter, QPen
+
+from seqviz.app.viewer.model import Selection
 
 PANEL, SPAN, MARKS = "tokens", "span", "marks"
 BAR = 3  # pixels: the bar under a marked chip, in the margin below it
@@ -73,3 +76,45 @@ def paint(
             rect = chip_rect(i)
             painter.drawRect(QRectF(rect.left() + 2, rect.bottom() + 2, rect.width() - 4, BAR))
     painter.restore()
+
+
+def is_marks_option(panel: str, key: str) -> bool:
+    """Whether a Selection option (panel, key) is the span or the marks."""
+    return panel == PANEL and key in (SPAN, MARKS)
+
+
+def paint_options(
+    painter: QPainter,
+    selection: Selection,
+    chip_rect: Callable[[int], QRect],
+    shown: Iterable[int],
+    accent: QColor,
+) -> None:
+    """`paint` the span and the marks that `selection`'s options hold."""
+    span = parse_span(selection.option(PANEL, SPAN))
+    marks = parse_steps(selection.option(PANEL, MARKS))
+    paint(painter, chip_rect, shown, span, marks, accent)
+
+
+class SpanDrag:
+    """A shift-click or shift-drag over the chips: the span from the step it started on to the step
+    under the pointer, written to `selection`'s span option as the pointer moves."""
+
+    def __init__(self, selection: Selection) -> None:
+        self.selection = selection
+        self.anchor: int | None = None  # the step the drag started on (None: no drag, or off the chips)
+
+    @property
+    def active(self) -> bool:
+        return self.anchor is not None
+
+    def start(self, step: int | None) -> None:
+        self.anchor = step
+        self.extend(step)
+
+    def extend(self, step: int | None) -> None:
+        if self.anchor is not None and step is not None:
+            self.selection.set_option(PANEL, SPAN, span_text(self.anchor, step))
+
+    def end(self) -> None:
+        self.anchor = None

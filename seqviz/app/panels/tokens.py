@@ -11,70 +11,23 @@ view scrolls to keep the current chip in sight. Sequence-to-sequence traces get 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
-from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QPaintEngine, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QMenu, QScrollBar, QToolTip, QVBoxLayout, QWidget
 
 from seqviz.app.panels import token_marks, token_pieces
 from seqviz.app.panels.base import Panel
+from seqviz.app.panels.token_chips import MARGIN, PAD_X, ChipPainter, ChipRow, ChipStyle, source_weights
 from seqviz.app.panels.token_pieces import chip_tooltip
 from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window.theme import Theme, current_theme, theme_notifier
-from seqviz.core.token_display import display_token, shorten
+from seqviz.core.token_display import display_token
 from seqviz.core.trace import Trace
 
-_MAX_LABEL = 14  # characters; longer tokens are elided
-PAD_X, GAP, MARGIN = 6, 3, 4
 ROW_NAMES = ("source", "output")  # the two rows of a sequence-to-sequence trace, labelled on the left
-
-
-def display_label(token: str) -> str:
-    """What a chip shows: the token as every panel shows it (seqviz.core.token_display), long ones elided."""
-    return shorten(display_token(token), _MAX_LABEL)
-
-
-UNKNOWN_COLOUR = QColor(214, 39, 40)  # a word the model does not know: its chip's dashed outline
-
-
-class _Row:
-    """Chip positions of one row of tokens, in content coordinates (before scrolling). `shown`: what each
-    chip says when it is not the token itself (an unknown word as typed)."""
-
-    def __init__(self, tokens: list[str], metrics: QFontMetrics, shown: dict[int, str] | None = None) -> None:
-        self.tokens = tokens
-        self.labels = [display_label(t) for t in tokens]
-        for i, text in (shown or {}).items():
-            self.labels[i] = display_label(text)
-        advance: dict[str, int] = {}
-        for label in set(self.labels):
-            advance[label] = metrics.horizontalAdvance(label) + 2 * PAD_X
-        self.widths = np.fromiter((advance[label] for label in self.labels), np.int64, len(tokens))
-        ends = np.cumsum(self.widths + GAP)
-        self.starts = ends - self.widths - GAP  # (n,)
-        self.ends = self.starts + self.widths  # (n,)
-        self.total = int(ends[-1]) if len(tokens) else 0
-        self.offset = 0  # pixels scrolled
-
-    def visible(self, width: int) -> range:
-        first = int(np.searchsorted(self.ends, self.offset, side="right"))
-        last = int(np.searchsorted(self.starts, self.offset + width, side="left"))
-        return range(first, min(last, len(self.tokens)))
-
-    def index_at(self, x: int) -> int | None:
-        x += self.offset
-        i = int(np.searchsorted(self.ends, x, side="right"))
-        return i if i < len(self.tokens) and self.starts[i] <= x else None
-
-    def keep_visible(self, i: int, width: int) -> bool:
-        """Scroll so chip i is well inside the view (centred when it left it). True if it scrolled."""
-        margin = min(width // 8, 80)
-        if self.starts[i] >= self.offset + margin and self.ends[i] <= self.offset + width - margin:
-            return False
-        centre = int(self.starts[i] + self.widths[i] // 2 - width // 2)
-        new = max(0, min(centre, self.total - width))
-        changed, self.offset = new != self.offset, new
-        return changed
 
 
 class TokenStrip(QWidget):
@@ -91,9 +44,9 @@ class TokenStrip(QWidget):
         self.cursor = viewer.cursor
         self.selection = viewer.selection  # its "tokens" options hold a span and marks (token_marks)
         viewer.futureHiddenChanged.connect(lambda _hidden: self.update())
-        self._span_anchor: int | None = None  # the step a shift-drag started on
+        self.span_drag = token_marks.SpanDrag(self.selection)
         self.selection.optionChanged.connect(self._on_option_changed)
-        self.rows: list[_Row] = []
+        self.rows: list[ChipRow] = []
         self._trace: Trace | None = None
         self.special_tokens: frozenset[str] = frozenset()  # raw pieces (the model's special_tokens)
         self._pieces: list[list[str] | None] = []  # per row: the tokenizer's pieces, if the trace has them
@@ -101,8 +54,7 @@ class TokenStrip(QWidget):
         self.unknown: list[frozenset[int]] = []  # per row: positions of words the model does not know
         self.generated_from: int | None = None  # the first output position the model generated
         self._source_weights: np.ndarray | None = None  # (T, S) mean cross-attention, last layer
-        self.accent = QColor("#e8590c")
-        self._chip_cache: dict[tuple, QPixmap] = {}
+        self.chips = ChipPainter(self)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         theme_notifier.themeChanged.connect(self.apply_theme)
         self.apply_theme(current_theme())
@@ -118,8 +70,21 @@ class TokenStrip(QWidget):
 
     # geometry -------------------------------------------------------------------------------------
     @property
+    def accent(self) -> QColor:
+        """The theme's accent: the current chip's fill, generated tokens' text, the span's outline."""
+        return self.chips.accent
+
+    @accent.setter
+    def accent(self, colour: QColor) -> None:
+        self.chips.accent = colour
+
+    @property
     def chip_height(self) -> int:
-        return self.fontMetrics().height() + 10
+        return self.chips.height
+
+    def row_top(self, row: int) -> int:
+        """The y of the top of `row`'s chips (negative: from the last row)."""
+        return (row % len(self.rows)) * (self.chip_height + 2 * MARGIN) + MARGIN
 
     @property
     def left(self) -> int:
@@ -144,8 +109,9 @@ class TokenStrip(QWidget):
     def chip_rect(self, i: int, row: int = -1) -> QRect:
         """Where chip i of `row` is drawn, in widget coordinates."""
         r = self.rows[row]
-        y = (row % len(self.rows)) * (self.chip_height + 2 * MARGIN) + MARGIN
-        return QRect(self.left + int(r.starts[i]) - r.offset, y, int(r.widths[i]), self.chip_height)
+        return QRect(
+            self.left + int(r.starts[i]) - r.offset, self.row_top(row), int(r.widths[i]), self.chip_height
+        )
 
     def chip_kind(self, i: int) -> str:
         """ "current", "past" or "future": how target chip i is drawn at the current step."""
@@ -182,13 +148,8 @@ class TokenStrip(QWidget):
         if trace is not None:
             rows = [trace.source_tokens, trace.tokens] if trace.source_tokens else [trace.tokens]
             for tokens, pieces, unknown in zip(rows, self._pieces, self.unknown, strict=True):
-                self.rows.append(_Row(tokens, metrics, {i: pieces[i] for i in unknown}))
-            if trace.source_tokens:
-                cross = trace.get("cross_attention")
-                if cross is not None and cross.shape[-1] == len(trace.source_tokens):
-                    w = cross[-1].mean(axis=0)  # (T, S): heads averaged, last layer
-                    w = np.where(np.isfinite(w), w, 0.0)  # a diverged model's NaN and inf tint no chip
-                    self._source_weights = w / np.maximum(w.max(axis=1, keepdims=True), 1e-12)
+                self.rows.append(ChipRow(tokens, metrics, {i: pieces[i] for i in unknown}))
+            self._source_weights = source_weights(trace)
         self.updateGeometry()
         self.follow_step()
 
@@ -255,7 +216,7 @@ class TokenStrip(QWidget):
             )
         outline = QColor(0, 0, 0, 0)  # a special token: its outline and dimmed text, no fill
 
-        def target_style(i: int) -> tuple[QColor, QColor, str] | None:
+        def target_style(i: int) -> ChipStyle:
             kind, mark = self.chip_kind(i), self.chip_mark(i)
             if not self.is_drawn(i):
                 return None
@@ -267,87 +228,17 @@ class TokenStrip(QWidget):
             return fill, colour, mark
 
         self._paint_row(painter, len(self.rows) - 1, target_style)
-        span = token_marks.parse_span(self.selection.option(token_marks.PANEL, token_marks.SPAN))
-        marks = token_marks.parse_steps(self.selection.option(token_marks.PANEL, token_marks.MARKS))
-        token_marks.paint(painter, self.chip_rect, self.visible_range(), span, marks, self.accent)
+        token_marks.paint_options(painter, self.selection, self.chip_rect, self.visible_range(), self.accent)
         if len(self.rows) > 1:
             painter.setClipping(False)
             painter.setPen(dim_text)
             for r, name in enumerate(ROW_NAMES):
-                y = r * (self.chip_height + 2 * MARGIN) + MARGIN
-                label_rect = QRect(0, y, self.label_width - PAD_X, self.chip_height)
+                label_rect = QRect(0, self.row_top(r), self.label_width - PAD_X, self.chip_height)
                 painter.drawText(label_rect, Qt.AlignmentFlag.AlignCenter, name)
 
-    def _paint_row(self, painter: QPainter, r: int, style) -> None:
+    def _paint_row(self, painter: QPainter, r: int, style: Callable[[int], ChipStyle]) -> None:
         """Chips of row r in view; `style(i)` gives (fill, text colour, mark), or None: not drawn."""
-        row, left = self.rows[r], self.left
-        y = r * (self.chip_height + 2 * MARGIN) + MARGIN
-        shown = row.visible(self.view_width)
-        xs = (row.starts[shown.start : shown.stop] + (left - row.offset)).tolist()
-        widths = row.widths[shown.start : shown.stop].tolist()
-        if not self._paints_on_screen(painter):
-            # a picture (export, SVG): chips drawn as vectors at the picture's resolution; a chip
-            # cached at the screen's ratio would be blown up into blurred blocks
-            for i, x, w in zip(shown, xs, widths, strict=True):
-                if (chip := style(i)) is not None:
-                    painter.save()
-                    painter.translate(x, y)
-                    self._draw_chip(painter, row.labels[i], w, *chip)
-                    painter.restore()
-            return
-        for i, x, w in zip(shown, xs, widths, strict=True):
-            if (chip := style(i)) is not None:
-                painter.drawPixmap(x, y, self._chip_pixmap(row.labels[i], w, *chip))
-
-    def _paints_on_screen(self, painter: QPainter) -> bool:
-        """True if `painter` draws pixels at the screen's ratio, where cached chips are exact.
-
-        `QWidget.render` into a picture hands the paint event a painter whose device transform holds
-        the picture's scale (or an SVG engine); the widget's own ratio is still the screen's."""
-        if painter.paintEngine().type() != QPaintEngine.Type.Raster:
-            return False
-        m, ratio = painter.deviceTransform(), self.devicePixelRatioF()
-        exact = abs(m.m11() - ratio) < 1e-3 and abs(m.m22() - ratio) < 1e-3
-        return exact and m.m12() == 0 and m.m21() == 0  # no rotation or shear
-
-    def _chip_pixmap(self, label: str, width: int, fill: QColor, text: QColor, mark: str = "") -> QPixmap:
-        """One chip, drawn once and reused: a blit costs far less than an antialiased rounded rect."""
-        key = (label, width, fill.rgba(), text.rgba(), mark)
-        pixmap = self._chip_cache.get(key)
-        if pixmap is not None:
-            return pixmap
-        if len(self._chip_cache) > 4096:  # word vocabularies: keep the cache bounded
-            self._chip_cache.clear()
-        dpr = self.devicePixelRatioF()
-        pixmap = QPixmap(round(width * dpr), round(self.chip_height * dpr))
-        pixmap.setDevicePixelRatio(dpr)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pixmap)
-        self._draw_chip(painter, label, width, fill, text, mark)
-        painter.end()
-        self._chip_cache[key] = pixmap
-        return pixmap
-
-    def _draw_chip(
-        self, painter: QPainter, label: str, width: int, fill: QColor, text: QColor, mark: str = ""
-    ) -> None:
-        """One chip with its top-left corner at the painter's origin; `mark` (chip_mark) outlines an
-        unknown word dashed in red and a generated token in the accent colour."""
-        height = self.chip_height
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pen = QPen(self.palette().color(QPalette.ColorRole.Mid), 1)
-        if mark == "unknown":
-            pen = QPen(UNKNOWN_COLOUR, 1.5, Qt.PenStyle.DashLine)
-        elif mark == "generated":
-            pen = QPen(self.accent, 1.5)
-        painter.setPen(pen)
-        painter.setBrush(fill)
-        painter.drawRoundedRect(QRectF(0.5, 0.5, width - 1, height - 1), 5, 5)
-        painter.setPen(text)
-        # the font the chip was measured with (_Row): a painter on a pixmap starts with the
-        # application's font, which drew presentation chips' text at the ordinary size
-        painter.setFont(self.font())
-        painter.drawText(QRectF(0, 0, width, height), Qt.AlignmentFlag.AlignCenter, label)
+        self.chips.paint_row(painter, self.rows[r], self.left, self.row_top(r), self.view_width, style)
 
     def _source_fill(self, i: int, base: QColor) -> QColor:
         """A source chip's fill: the accent, as opaque as the cross-attention it gets at this step."""
@@ -371,34 +262,27 @@ class TokenStrip(QWidget):
     def mousePressEvent(self, event) -> None:
         pos = event.position().toPoint()
         if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:  # a span, e.g. for Find units
-            self._span_anchor = self._step_at(pos)
-            self._extend_span(pos)
+            self.span_drag.start(self._step_at(pos))
             return
         self._jump_to(pos)
 
     def mouseMoveEvent(self, event) -> None:
         if event.buttons() & Qt.MouseButton.LeftButton:
             pos = event.position().toPoint()
-            if self._span_anchor is not None:
-                self._extend_span(pos)
+            if self.span_drag.active:
+                self.span_drag.extend(self._step_at(pos))
             else:
                 self._jump_to(pos)
 
     def mouseReleaseEvent(self, event) -> None:
-        self._span_anchor = None
+        self.span_drag.end()
 
     def _step_at(self, pos: QPoint) -> int | None:
         hit = self.index_at(pos)
         return hit[1] + 1 if hit is not None and hit[0] == len(self.rows) - 1 else None
 
-    def _extend_span(self, pos: QPoint) -> None:
-        step = self._step_at(pos)
-        if self._span_anchor is not None and step is not None:
-            span = token_marks.span_text(self._span_anchor, step)
-            self.selection.set_option(token_marks.PANEL, token_marks.SPAN, span)
-
     def _on_option_changed(self, panel: str, key: str, _value: str) -> None:
-        if panel == token_marks.PANEL and key in (token_marks.SPAN, token_marks.MARKS):
+        if token_marks.is_marks_option(panel, key):
             self.update()
 
     def _jump_to(self, pos: QPoint) -> None:
@@ -470,7 +354,7 @@ class TokenStrip(QWidget):
 
     def changeEvent(self, event) -> None:
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.PaletteChange):
-            self._chip_cache.clear()
+            self.chips.cache.clear()
         super().changeEvent(event)
 
     def resizeEvent(self, event) -> None:
