@@ -115,7 +115,7 @@ def test_the_gradient_map_hides_later_rows_and_their_tokens(qtbot):
     viewer.set_future_hidden(True)
     assert opaque_background(panel.map.future)
     assert (panel.map.future.rect().top(), panel.map.future.rect().bottom()) == (4.5, 10.5)
-    for axis in (panel.map.y_axis, panel.map.x_axis, panel.bars_axis):
+    for axis in (panel.map.y_axis, panel.map.x_axis, panel.step_bars.axis):
         assert axis.shown_until == 4 and axis.tickStrings([3, 5], 1, 1)[1] == ""
     assert panel.tokens.shown_until == 4
     viewer.set_future_hidden(False)
@@ -139,3 +139,41 @@ def test_stepping_with_the_future_hidden_never_moves_the_attention_matrix(qtbot)
     viewer.set_future_hidden(False)
     qtbot.wait(20)
     assert round(axis.geometry().width(), 1) in widths  # the room all the labels take when shown
+
+
+def test_attention_thumbnails_hide_the_later_queries_too(qtbot):
+    """Every head's thumbnail covers the rows after the step in the background colour (they had shown
+    every later query's weights beside the hidden matrix)."""
+    from PySide6.QtCore import QRectF
+
+    trace = worded(transformer_trace(T=10, num_layers=2, num_heads=2, causal=False))
+    viewer, panel = open_panel(qtbot, AttentionPanel, trace, size=(1100, 700))
+    grid = panel.thumbnails
+    viewer.cursor.set_step(4)
+    background = QColor(current_theme().background).rgb()
+
+    def rows_in_background(layer: int, head: int) -> tuple[bool, bool]:
+        """(the rows up to the step, the rows after it) drawn all in the background colour?"""
+        image = grid.grab().toImage()
+        cell = grid.cell_rect(layer, head)
+        result = []
+        for top, bottom in ((0.05, 0.35), (0.45, 0.95)):  # rows 1-3 and rows 5-10, inside the cells
+            rect = QRectF(cell.left(), cell.top() + top * cell.height(), cell.width(), 0)
+            rect.setBottom(cell.top() + bottom * cell.height())
+            area = grid.mapFromScene(grid.view.mapViewToScene(rect).boundingRect()).boundingRect()
+            colours = {
+                image.pixelColor(x, y).rgb()
+                for x in range(area.left() + 2, area.right() - 1, 2)
+                for y in range(area.top() + 1, area.bottom(), 2)
+            }
+            result.append(colours == {background})
+        return tuple(result)
+
+    assert all(rows_in_background(layer, head) == (False, False) for layer in range(2) for head in range(2))
+    viewer.set_future_hidden(True)
+    assert all(rows_in_background(layer, head) == (False, True) for layer in range(2) for head in range(2))
+    viewer.cursor.set_step(10)
+    assert rows_in_background(1, 1) == (False, False)
+    viewer.set_future_hidden(False)
+    viewer.cursor.set_step(4)
+    assert rows_in_background(0, 1) == (False, False)

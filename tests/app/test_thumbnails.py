@@ -61,8 +61,8 @@ def test_many_new_arrays_keep_one_viewbox_and_show_the_new_weights(grid):
         if previous == shape[:2]:  # the same layers x heads: the images are reused, not remade
             assert all(grid.images[key] is before[key] for key in before)
         previous = shape[:2]
-        # nothing piles up in the view: images, labels and the three path/rect items
-        assert len(view.addedItems) == len(grid.images) + len(grid.labels) + 3
+        # nothing piles up in the view: images, labels and the four path/rect items
+        assert len(view.addedItems) == len(grid.images) + len(grid.labels) + 4
 
 
 def test_a_new_array_of_the_same_shape_changes_the_colours_shown(grid):

@@ -96,7 +96,7 @@ class AttentionPanel(Panel):
         return {"main": self.splitter, "side": self.side}  # matrix | side; lines over thumbnails
 
     def future_views(self) -> list:
-        return [self.matrix, self.lines]
+        return [self.matrix, self.lines, self.thumbnails]
 
     @property
     def averages_heads(self) -> bool:
@@ -183,6 +183,7 @@ class AttentionPanel(Panel):
         step = min(max(step, 1), self.array.shape[2])
         self.matrix.set_step(step)
         self.lines.set_step(step)
+        self.thumbnails.set_step(step)
 
     def _on_selection_changed(self, _value: int) -> None:
         if self._ready:

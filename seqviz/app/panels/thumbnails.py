@@ -143,13 +143,19 @@ class ThumbnailGrid(pg.GraphicsLayoutWidget):
         self.head_labels: list[pg.TextItem] = []
         self.layer_labels: list[pg.TextItem] = []
         self.masks = QGraphicsPathItem()  # the causal staircases of all thumbnails, one path
+        self.future = QGraphicsPathItem()  # with the future hidden: the rows after the step, one path
         self.outlines = QGraphicsPathItem()  # a thin frame around every thumbnail
         self.highlight = QGraphicsRectItem()  # the thick frame around the selected one
-        for z, item in enumerate((self.masks, self.outlines, self.highlight), start=1):
+        for z, item in enumerate((self.masks, self.future, self.outlines, self.highlight), start=1):
             item.setZValue(z)
             self.view.addItem(item)
-        self.masks.setPen(pg.mkPen(None))
+        for cover in (self.masks, self.future):
+            cover.setPen(pg.mkPen(None))
         self.masks.setBrush(plotting.color(current_theme().masked_cell))
+        self.future.setBrush(plotting.color(current_theme().background))
+        self.future.setVisible(False)
+        self.future_hidden = False
+        self.step = 1
         self.selected = (0, 0)
         self.short_labels = False
         self._sizes = {False: LabelSizes(0, 0, 0, 0), True: LabelSizes(0, 0, 0, 0)}
@@ -177,6 +183,7 @@ class ThumbnailGrid(pg.GraphicsLayoutWidget):
             image.setRect(self.shape.rect(layer, head))
         self.masks.setPath(self._mask_path() if causal else QPainterPath())
         self.outlines.setPath(self._outline_path())
+        self.set_step(self.step)
         self.set_selected(*self.selected)
         self._style_labels(current_theme())
 
@@ -211,6 +218,27 @@ class ThumbnailGrid(pg.GraphicsLayoutWidget):
             )
             path.addPath((to_cell * QTransform.fromTranslate(rect.x(), rect.y())).map(single))
         return path
+
+    def set_step(self, step: int) -> None:
+        """The query row `step`: with the future hidden, every thumbnail's rows after it are covered
+        in the background colour, as the selected head's matrix is (a thumbnail gave away what the
+        later queries attend to). A reduced thumbnail (`block_max`) is covered from the step's place
+        in it, so a block straddling the step may still show a later row's largest weight."""
+        self.step = step
+        if not self.future_hidden:
+            return  # faded futures are the matrix's: the thumbnails show every row
+        shape, path = self.shape, QPainterPath()
+        shown = min(max(step, 0), shape.steps) / max(shape.steps, 1)  # the revealed fraction
+        for layer, head in self.images:
+            rect = shape.rect(layer, head)
+            path.addRect(rect.adjusted(0, rect.height() * shown, 0, 0))
+        self.future.setPath(path)
+
+    def set_future_hidden(self, hidden: bool) -> None:
+        """View › Hide the future: cover the rows after the step (True) or show them (False)."""
+        self.future_hidden = hidden
+        self.future.setVisible(hidden)
+        self.set_step(self.step)
 
     def _outline_path(self) -> QPainterPath:
         path = QPainterPath()
@@ -343,5 +371,6 @@ class ThumbnailGrid(pg.GraphicsLayoutWidget):
         for image in self.images.values():
             image.setLookupTable(plotting.lut(theme.sequential_cmap))
         self.masks.setBrush(plotting.color(theme.masked_cell))
+        self.future.setBrush(plotting.color(theme.background))
         self.set_selected(*self.selected)
         self._style_labels(theme)
