@@ -52,6 +52,7 @@ __all__ = [
     "TrainingInputError",
     "TrainingRun",
     "TrainingSession",
+    "headless_steps_per_second",
     "memory_estimate",
     "task_choices",
 ]
@@ -343,3 +344,13 @@ def unique_labels(archs: Sequence[ArchSettings]) -> list[str]:
         f"{lab} x{a.layers}" if labels.count(lab) > 1 else lab for lab, a in zip(labels, archs, strict=True)
     ]
     return [f"{lab} #{i + 1}" if labels.count(lab) > 1 else lab for i, lab in enumerate(labels)]
+
+
+def headless_steps_per_second(settings: TrainSettings, archs: Sequence[ArchSettings]) -> dict[str, float]:
+    """Train a session to the end here, in this thread; each run's steps per second of its own training
+    time (StepRecord.seconds: its steps only, not evaluation). bench/bench_training.py prints it; the
+    app's bench compares the Training dock's throughput with it."""
+    session = TrainingSession(settings, archs)
+    while not session.finished:
+        session.step_all()
+    return {run.label: run.steps_done / max(run.curves.seconds[-1], 1e-9) for run in session.runs}
