@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -38,7 +41,7 @@ def folder(model_type: str) -> Path:
     """The tiny model folder of `model_type` (built on first use, then shared by the session)."""
     if model_type not in _BUILT:
         path = _ROOT / model_type
-        _BUILDERS[model_type](path)
+        _build(FAMILY_BUILDS[model_type], path)
         _BUILT[model_type] = path
     return _BUILT[model_type]
 
@@ -118,222 +121,187 @@ def _save_model(model, path: Path) -> None:
 
 
 # Families -----------------------------------------------------------------------------------------
-def _bert(path: Path) -> None:
-    from transformers import BertConfig, BertForMaskedLM
+@dataclass(frozen=True)
+class Family:
+    """How one family's tiny model is built: its transformers classes (by name), the seed of its
+    weights, its tokenizer, the special tokens saved with the tokenizer, the config's token ids (key
+    -> token) and the rest of its config (sizes: 2 layers, d_model 32, 4 heads)."""
 
-    tok = wordpiece_tokenizer()
-    cfg = BertConfig(
-        vocab_size=tok.get_vocab_size(),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=64,
-        max_position_embeddings=48,
-        pad_token_id=tok.token_to_id("[PAD]"),
-    )
-    torch.manual_seed(1)
-    _save_model(BertForMaskedLM(cfg), path)
-    _save(
-        tok,
-        path,
-        unk_token="[UNK]",
-        sep_token="[SEP]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        mask_token="[MASK]",
-    )
+    config: str
+    model: str
+    seed: int
+    tokenizer: Callable[[], Any]
+    specials: dict[str, str]
+    token_ids: dict[str, str]
+    sizes: dict[str, Any]
 
 
-def _distilbert(path: Path) -> None:
-    from transformers import DistilBertConfig, DistilBertForMaskedLM
-
-    tok = wordpiece_tokenizer()
-    cfg = DistilBertConfig(
-        vocab_size=tok.get_vocab_size(),
-        dim=32,
-        n_layers=2,
-        n_heads=4,
-        hidden_dim=64,
-        max_position_embeddings=48,
-        pad_token_id=tok.token_to_id("[PAD]"),
-    )
-    torch.manual_seed(2)
-    _save_model(DistilBertForMaskedLM(cfg), path)
-    _save(
-        tok,
-        path,
-        unk_token="[UNK]",
-        sep_token="[SEP]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        mask_token="[MASK]",
-    )
+EOT = "<|endoftext|>"
+BERT_SPECIALS = dict(
+    unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]", cls_token="[CLS]", mask_token="[MASK]"
+)
+ROBERTA_SPECIALS = dict(
+    bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>"
+)
+ROBERTA_IDS = dict(bos_token_id="<s>", pad_token_id="<pad>", eos_token_id="</s>")
+T5_SPECIALS = dict(eos_token="</s>", unk_token="<unk>", pad_token="<pad>")
+T5_IDS = dict(pad_token_id="<pad>", eos_token_id="</s>", decoder_start_token_id="<pad>")
+LLAMA_SPECIALS = dict(bos_token="<s>", eos_token="</s>", unk_token="<unk>")
+LLAMA_IDS = dict(bos_token_id="<s>", eos_token_id="</s>")
+QWEN_SPECIALS = dict(eos_token=EOT, pad_token=EOT)
+QWEN_IDS = dict(eos_token_id=EOT)
 
 
-def _roberta_like(config_cls, model_cls, seed: int):
-    def build(path: Path) -> None:
-        specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
-        tok = byte_level_tokenizer(specials, ("<s>", "</s>"))
-        cfg = config_cls(
-            vocab_size=tok.get_vocab_size(),
-            hidden_size=32,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            intermediate_size=64,
-            max_position_embeddings=50,
-            **_ids(tok, bos_token_id="<s>", pad_token_id="<pad>", eos_token_id="</s>"),
-        )
-        torch.manual_seed(seed)
-        _save_model(model_cls(cfg), path)
-        names = dict(
-            bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>"
-        )
-        _save(tok, path, **names)
-
-    return build
+def _roberta_tokenizer():
+    return byte_level_tokenizer(["<s>", "<pad>", "</s>", "<unk>", "<mask>"], ("<s>", "</s>"))
 
 
-def _gpt2(path: Path) -> None:
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    tok = byte_level_tokenizer(["<|endoftext|>"])
-    eos = tok.token_to_id("<|endoftext|>")
-    cfg = GPT2Config(
-        vocab_size=tok.get_vocab_size(),
-        n_positions=64,
-        n_embd=32,
-        n_layer=2,
-        n_head=4,
-        bos_token_id=eos,
-        eos_token_id=eos,
-    )
-    torch.manual_seed(3)
-    _save_model(GPT2LMHeadModel(cfg), path)
-    _save(tok, path, bos_token="<|endoftext|>", eos_token="<|endoftext|>", unk_token="<|endoftext|>")
+def _llama_tokenizer():  # SentencePiece with <s> before every input
+    return unigram_tokenizer(["<unk>", "<s>", "</s>"], ("<s>", ""))
 
 
-def _llama_like(config_cls, model_cls, seed: int, byte_level: bool = False, **extra):
-    """Llama, Mistral, Qwen: rotary positions, RMSNorm, grouped-query attention (fewer key/value
-    heads than query heads)."""
-
-    def build(path: Path) -> None:
-        if byte_level:  # Qwen's tokenizer: byte-level BPE, no BOS
-            tok = byte_level_tokenizer(["<|endoftext|>"])
-            names = dict(eos_token="<|endoftext|>", pad_token="<|endoftext|>")
-            ids = _ids(tok, eos_token_id="<|endoftext|>")
-        else:  # Llama's: SentencePiece with <s> before every input
-            tok = unigram_tokenizer(["<unk>", "<s>", "</s>"], ("<s>", ""))
-            names = dict(bos_token="<s>", eos_token="</s>", unk_token="<unk>")
-            ids = _ids(tok, bos_token_id="<s>", eos_token_id="</s>")
-        cfg = config_cls(
-            vocab_size=tok.get_vocab_size(),
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-            max_position_embeddings=64,
-            **ids,
-            **extra,
-        )
-        torch.manual_seed(seed)
-        _save_model(model_cls(cfg), path)
-        _save(tok, path, **names)
-
-    return build
+def _eot_tokenizer():  # GPT-2's and Qwen's: byte-level BPE, no BOS
+    return byte_level_tokenizer([EOT])
 
 
-def _bart(path: Path) -> None:
-    from transformers import BartConfig, BartForConditionalGeneration
+BERT_SIZES = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64)
+# Llama, Mistral, Qwen: rotary positions, RMSNorm, grouped-query attention (fewer key/value heads than
+# query heads)
+LLAMA_SIZES = dict(
+    hidden_size=32,
+    intermediate_size=64,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    num_key_value_heads=2,
+    max_position_embeddings=64,
+)
+BART_SIZES = dict(
+    d_model=32,
+    encoder_layers=2,
+    decoder_layers=2,
+    encoder_attention_heads=4,
+    decoder_attention_heads=4,
+    encoder_ffn_dim=64,
+    decoder_ffn_dim=64,
+    max_position_embeddings=64,
+)
 
-    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
-    tok = byte_level_tokenizer(specials, ("<s>", "</s>"))
-    ids = _ids(
-        tok, bos_token_id="<s>", pad_token_id="<pad>", eos_token_id="</s>", decoder_start_token_id="</s>"
-    )
-    cfg = BartConfig(
-        vocab_size=tok.get_vocab_size(),
-        d_model=32,
-        encoder_layers=2,
-        decoder_layers=2,
-        encoder_attention_heads=4,
-        decoder_attention_heads=4,
-        encoder_ffn_dim=64,
-        decoder_ffn_dim=64,
-        max_position_embeddings=64,
-        forced_bos_token_id=None,
-        forced_eos_token_id=None,
-        **ids,
-    )
-    torch.manual_seed(5)
-    _save_model(BartForConditionalGeneration(cfg), path)
-    names = dict(bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>")
-    _save(tok, path, **names)
+FAMILY_BUILDS = {
+    "bert": Family(
+        "BertConfig",
+        "BertForMaskedLM",
+        1,
+        wordpiece_tokenizer,
+        BERT_SPECIALS,
+        dict(pad_token_id="[PAD]"),
+        dict(BERT_SIZES, max_position_embeddings=48),
+    ),
+    "distilbert": Family(
+        "DistilBertConfig",
+        "DistilBertForMaskedLM",
+        2,
+        wordpiece_tokenizer,
+        BERT_SPECIALS,
+        dict(pad_token_id="[PAD]"),
+        dict(dim=32, n_layers=2, n_heads=4, hidden_dim=64, max_position_embeddings=48),
+    ),
+    "roberta": Family(
+        "RobertaConfig",
+        "RobertaForMaskedLM",
+        4,
+        _roberta_tokenizer,
+        ROBERTA_SPECIALS,
+        ROBERTA_IDS,
+        dict(BERT_SIZES, max_position_embeddings=50),
+    ),
+    "xlm-roberta": Family(
+        "XLMRobertaConfig",
+        "XLMRobertaForMaskedLM",
+        8,
+        _roberta_tokenizer,
+        ROBERTA_SPECIALS,
+        ROBERTA_IDS,
+        dict(BERT_SIZES, max_position_embeddings=50),
+    ),
+    "gpt2": Family(
+        "GPT2Config",
+        "GPT2LMHeadModel",
+        3,
+        _eot_tokenizer,
+        dict(bos_token=EOT, eos_token=EOT, unk_token=EOT),
+        dict(bos_token_id=EOT, eos_token_id=EOT),
+        dict(n_positions=64, n_embd=32, n_layer=2, n_head=4),
+    ),
+    "llama": Family(
+        "LlamaConfig", "LlamaForCausalLM", 9, _llama_tokenizer, LLAMA_SPECIALS, LLAMA_IDS, LLAMA_SIZES
+    ),
+    "mistral": Family(
+        "MistralConfig",
+        "MistralForCausalLM",
+        10,
+        _llama_tokenizer,
+        LLAMA_SPECIALS,
+        LLAMA_IDS,
+        dict(LLAMA_SIZES, sliding_window=5),
+    ),
+    "qwen2": Family(
+        "Qwen2Config", "Qwen2ForCausalLM", 11, _eot_tokenizer, QWEN_SPECIALS, QWEN_IDS, LLAMA_SIZES
+    ),
+    "qwen3": Family(
+        "Qwen3Config",
+        "Qwen3ForCausalLM",
+        12,
+        _eot_tokenizer,
+        QWEN_SPECIALS,
+        QWEN_IDS,
+        dict(LLAMA_SIZES, head_dim=8),
+    ),
+    "bart": Family(
+        "BartConfig",
+        "BartForConditionalGeneration",
+        5,
+        _roberta_tokenizer,
+        ROBERTA_SPECIALS,
+        dict(ROBERTA_IDS, decoder_start_token_id="</s>"),
+        dict(BART_SIZES, forced_bos_token_id=None, forced_eos_token_id=None),
+    ),
+    "t5": Family(
+        "T5Config",
+        "T5ForConditionalGeneration",
+        6,
+        lambda: unigram_tokenizer(["<pad>", "</s>", "<unk>"], ("", "</s>")),
+        T5_SPECIALS,
+        T5_IDS,
+        dict(
+            d_model=32,
+            d_kv=8,
+            d_ff=64,
+            num_layers=2,
+            num_decoder_layers=2,
+            num_heads=4,
+            relative_attention_num_buckets=8,
+        ),
+    ),
+    "marian": Family(
+        "MarianConfig",
+        "MarianMTModel",
+        7,
+        lambda: unigram_tokenizer(["</s>", "<unk>", "<pad>"], ("", "</s>")),
+        T5_SPECIALS,
+        T5_IDS,
+        BART_SIZES,
+    ),
+}
+FAMILIES = tuple(FAMILY_BUILDS)
 
 
-def _t5(path: Path) -> None:
-    from transformers import T5Config, T5ForConditionalGeneration
-
-    tok = unigram_tokenizer(["<pad>", "</s>", "<unk>"], ("", "</s>"))
-    ids = _ids(tok, pad_token_id="<pad>", eos_token_id="</s>", decoder_start_token_id="<pad>")
-    cfg = T5Config(
-        vocab_size=tok.get_vocab_size(),
-        d_model=32,
-        d_kv=8,
-        d_ff=64,
-        num_layers=2,
-        num_decoder_layers=2,
-        num_heads=4,
-        relative_attention_num_buckets=8,
-        **ids,
-    )
-    torch.manual_seed(6)
-    _save_model(T5ForConditionalGeneration(cfg), path)
-    _save(tok, path, eos_token="</s>", unk_token="<unk>", pad_token="<pad>")
-
-
-def _marian(path: Path) -> None:
-    from transformers import MarianConfig, MarianMTModel
-
-    tok = unigram_tokenizer(["</s>", "<unk>", "<pad>"], ("", "</s>"))
-    ids = _ids(tok, pad_token_id="<pad>", eos_token_id="</s>", decoder_start_token_id="<pad>")
-    cfg = MarianConfig(
-        vocab_size=tok.get_vocab_size(),
-        d_model=32,
-        encoder_layers=2,
-        decoder_layers=2,
-        encoder_attention_heads=4,
-        decoder_attention_heads=4,
-        encoder_ffn_dim=64,
-        decoder_ffn_dim=64,
-        max_position_embeddings=64,
-        **ids,
-    )
-    torch.manual_seed(7)
-    _save_model(MarianMTModel(cfg), path)
-    _save(tok, path, eos_token="</s>", unk_token="<unk>", pad_token="<pad>")
-
-
-def _lazy(config: str, model: str):
+def _build(family: Family, path: Path) -> None:
+    """Train the family's tokenizer, build its model from a seeded random start, save both to `path`."""
     import transformers
 
-    return getattr(transformers, config), getattr(transformers, model)
-
-
-_BUILDERS = {
-    "bert": _bert,
-    "distilbert": _distilbert,
-    "roberta": lambda p: _roberta_like(*_lazy("RobertaConfig", "RobertaForMaskedLM"), 4)(p),
-    "xlm-roberta": lambda p: _roberta_like(*_lazy("XLMRobertaConfig", "XLMRobertaForMaskedLM"), 8)(p),
-    "gpt2": _gpt2,
-    "llama": lambda p: _llama_like(*_lazy("LlamaConfig", "LlamaForCausalLM"), 9)(p),
-    "mistral": lambda p: _llama_like(*_lazy("MistralConfig", "MistralForCausalLM"), 10, sliding_window=5)(p),
-    "qwen2": lambda p: _llama_like(*_lazy("Qwen2Config", "Qwen2ForCausalLM"), 11, byte_level=True)(p),
-    "qwen3": lambda p: _llama_like(
-        *_lazy("Qwen3Config", "Qwen3ForCausalLM"), 12, byte_level=True, head_dim=8
-    )(p),
-    "bart": _bart,
-    "t5": _t5,
-    "marian": _marian,
-}
-FAMILIES = tuple(_BUILDERS)
+    tok = family.tokenizer()
+    ids = _ids(tok, **family.token_ids)
+    cfg = getattr(transformers, family.config)(vocab_size=tok.get_vocab_size(), **family.sizes, **ids)
+    torch.manual_seed(family.seed)
+    _save_model(getattr(transformers, family.model)(cfg), path)
+    _save(tok, path, **family.specials)
