@@ -220,34 +220,32 @@ class ClampGate(_ValueEdit):
 
 
 @dataclass(frozen=True)
-class SetHidden(_ValueEdit):
-    """Set the hidden state h_t (the layer's output) of `units` in `layer` to `value` at `steps`."""
+class _StateEdit(_ValueEdit):
+    """The fields of SetHidden and SetCell, the edits of a recurrent layer's state: ClampGate's but `gate`."""
 
     layer: int
     units: Iterable[int]
     steps: Iterable[int]
     value: Any  # a number, (len(units),) or (len(steps), len(units)) values
     direction: int = 0
-    target = "hidden"
 
     def __post_init__(self) -> None:
         self._normalise()
 
 
 @dataclass(frozen=True)
-class SetCell(_ValueEdit):
+class SetHidden(_StateEdit):
+    """Set the hidden state h_t (the layer's output) of `units` in `layer` to `value` at `steps`."""
+
+    target = "hidden"
+
+
+@dataclass(frozen=True)
+class SetCell(_StateEdit):
     """Set an LSTM's cell state c_t of `units` in `layer` to `value` at `steps` (h_t = o_t tanh(c_t)
     then reads the set value)."""
 
-    layer: int
-    units: Iterable[int]
-    steps: Iterable[int]
-    value: Any  # a number, (len(units),) or (len(steps), len(units)) values
-    direction: int = 0
     target = "cell"
-
-    def __post_init__(self) -> None:
-        self._normalise()
 
 
 VALUE_EDITS = (ClampGate, SetHidden, SetCell)
