@@ -39,7 +39,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _clip(text: str) -> float | None:
-    if text.strip().lower() in ("off", "none", "0"):
+    if text.strip().lower() in ("off", "none"):
         return None
     try:
         return float(text)

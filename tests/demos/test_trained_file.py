@@ -122,3 +122,30 @@ def test_a_diverged_run_is_saved_with_its_last_good_weights_and_exits_1(tmp_path
     trained = read_training(tmp_path / "nan.safetensors")
     assert trained.problem and "kept the weights of step 0" in trained.problem
     assert "Training stopped early" in trained.model.card.description
+
+
+def test_extra_tensors_need_the_snapshot_prefix() -> None:
+    model = seqviz.load_model("untrained-rnn")
+    with pytest.raises(ValueError, match="must start with 'snapshot.'"):
+        save_model(model, "/nonexistent/x.safetensors", {"backbone.head.weight": torch.zeros(1)})
+
+
+def test_help_documents_every_option_with_examples(capsys) -> None:
+    from seqviz import train
+
+    with pytest.raises(SystemExit) as caught:
+        train.main(["--help"])
+    text = capsys.readouterr().out
+    assert caught.value.code == 0 and "python -m seqviz.train --task sentiment --arch lstm" in text
+    for option in ("--task", "--arch", "--out", "--steps", "--seed", "--hidden", "--layers", "--embed",
+                   "--heads", "--lr", "--batch-size", "--clip", "--level", "--eval-every",
+                   "--snapshot-every", "--threads"):  # fmt: skip
+        assert option in text
+
+
+def test_one_architecture_into_an_existing_folder(tmp_path) -> None:
+    from seqviz.train import out_paths
+
+    assert out_paths(str(tmp_path), ["pos-gru"]) == [tmp_path / "pos-gru.safetensors"]
+    assert out_paths(str(tmp_path / "new") + "/", ["pos-gru"]) == [tmp_path / "new" / "pos-gru.safetensors"]
+    assert out_paths(str(tmp_path / "m"), ["pos-gru"]) == [tmp_path / "m.safetensors"]
