@@ -206,18 +206,31 @@ class TextFeed:
         chunks) or in consecutive windows of `window` tokens (a Transformer, each window afresh)."""
         model.eval()
         ids = self.corpus.held_out_ids
-        chunk = 4096 if self.recurrent else self.window
+        if not self.recurrent:
+            return _windowed_accuracy(model, ids, self.window)
+        net = model.backbone
         state, right = None, 0
-        for at in range(0, ids.numel() - 1, chunk):
-            x = ids[at : at + chunk + 1]  # (n + 1,)
-            if self.recurrent:
-                net = model.backbone
-                out, state = net.rnn(net.embedding(x[:-1])[None], state)  # (1, n, H)
-                logits = net.head(out[0])  # (n, V)
-            else:
-                logits = model(x[:-1][None])[0]  # (n, V)
-            right += int((logits.argmax(-1) == x[1:]).sum())
+        for at in range(0, ids.numel() - 1, 4096):
+            x = ids[at : at + 4097]  # (n + 1,)
+            out, state = net.rnn(net.embedding(x[:-1])[None], state)  # (1, n, H)
+            right += int((net.head(out[0]).argmax(-1) == x[1:]).sum())  # (n, V) -> n predictions
         return right / max(ids.numel() - 1, 1)
+
+
+def _windowed_accuracy(model: TokenModel, ids: torch.Tensor, window: int, batch: int = 64) -> float:
+    """A causal model's next-token accuracy over ids (N,) read in consecutive windows, `batch` windows
+    at a time (the last, shorter window alone)."""
+    full = (ids.numel() - 1) // window
+    right = 0
+    if full:
+        rows = ids[: full * window + 1].unfold(0, window + 1, window)  # (full, window + 1): shared edges
+    for at in range(0, full, batch):
+        x = rows[at : at + batch]
+        right += int((model(x[:, :-1]).argmax(-1) == x[:, 1:]).sum())  # (b, window, V) -> predictions
+    rest = ids[full * window :]
+    if rest.numel() > 1:
+        right += int((model(rest[None, :-1])[0].argmax(-1) == rest[1:]).sum())
+    return right / max(ids.numel() - 1, 1)
 
 
 def make_feed(data: TrainingData, arch: ArchSettings, settings: TrainSettings) -> TaskFeed | TextFeed:

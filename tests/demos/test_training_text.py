@@ -125,3 +125,21 @@ def test_a_text_too_big_is_refused_before_it_is_read(tmp_path, monkeypatch) -> N
     assert "big.txt is 2.0 KB; seqviz trains on text files of up to 1000 bytes" in _refusal(
         tmp_path / "big.txt"
     )
+
+
+@pytest.mark.parametrize("arch", ["transformer", "lstm"])
+def test_held_out_accuracy_is_next_token_accuracy_over_the_held_out_text(text_file, arch: str) -> None:
+    s = TrainSettings(str(text_file), steps=5, batch_size=4)
+    run = TrainingRun(TrainingData.prepare(s), ArchSettings(arch, hidden=16), s)
+    for _ in range(5):
+        run.step()
+    ids, model = run.data.corpus.held_out_ids, run.current_model()
+    # the reference: a Transformer reads consecutive windows one at a time; a recurrent model the whole
+    # held-out text in one go
+    span = run.data.window(arch) if arch == "transformer" else ids.numel()
+    right = 0
+    with torch.no_grad():
+        for at in range(0, ids.numel() - 1, span):
+            x = ids[at : at + span + 1]
+            right += int((model(x[None, :-1])[0].argmax(-1) == x[1:]).sum())
+    assert run.held_out_accuracy() == pytest.approx(right / (ids.numel() - 1), abs=2e-4)
