@@ -47,7 +47,7 @@ def with_gradients(trace: Trace, values: np.ndarray) -> Trace:
 
 def bar_tops(panel: GradientPanel) -> np.ndarray:
     """The top of every ordinary bar, in plot coordinates (log10 on the log scale)."""
-    opts = panel.bars.opts
+    opts = panel.step_bars.bars.opts
     return opts["y0"] + opts["height"]
 
 
@@ -64,10 +64,10 @@ def test_bars_are_the_current_row_on_a_log_scale(qtbot, causal):
         row = values[step - 1]
         seen = row > 0
         np.testing.assert_allclose(bar_tops(panel)[seen], np.log10(row[seen]), rtol=1e-6, atol=1e-6)
-        assert (panel.bars.opts["height"][~seen] == 0).all()  # the causal future: no bar at all
-        assert panel.step_line.value() == step
-    assert panel.bars_left.log_labels and panel.scale == "log"
-    lo, hi = panel.bars_plot.getViewBox().viewRange()[1]
+        assert (panel.step_bars.bars.opts["height"][~seen] == 0).all()  # the causal future: no bar at all
+        assert panel.step_bars.step_line.value() == step
+    assert panel.step_bars.left.log_labels and panel.scale == "log"
+    lo, hi = panel.step_bars.plot.getViewBox().viewRange()[1]
     assert lo <= np.log10(values[values > 0].min()) and hi >= np.log10(values.max())
 
 
@@ -92,12 +92,12 @@ def test_map_colours_are_log10_of_the_array(qtbot, causal):
 def test_distance_curve_is_the_average_over_the_text(qtbot, causal):
     viewer, panel = open_panel(qtbot, GradientPanel, causal)
     values = causal["input_gradient_norm"].astype(np.float64)
-    x, y = panel.dist_curve.getData()
+    x, y = panel.distance.curve.getData()
     assert x.tolist() == list(range(12))  # causal: distances 0..T-1 only
     expected = [np.mean(np.diagonal(values, offset=-d)) for d in range(12)]
     np.testing.assert_allclose(10.0**y, expected, rtol=1e-5)
     viewer.cursor.set_step(7)
-    d, v = panel.dist_row.getData()
+    d, v = panel.distance.row.getData()
     assert d.tolist() == list(range(6, -1, -1))  # the step's own row, by distance
     np.testing.assert_allclose(10.0**v, values[6, :7], rtol=1e-5)
 
@@ -105,13 +105,13 @@ def test_distance_curve_is_the_average_over_the_text(qtbot, causal):
 def test_a_step_moves_the_row_and_swaps_data_never_rebuilds(qtbot, causal):
     viewer, panel = open_panel(qtbot, GradientPanel, causal)
     image = panel.map.image.image
-    items = [len(p.items) for p in (panel.map.plot, panel.bars_plot, panel.dist_plot)]
-    curve = panel.dist_curve.getData()[1].copy()
+    items = [len(p.items) for p in (panel.map.plot, panel.step_bars.plot, panel.distance.plot)]
+    curve = panel.distance.curve.getData()[1].copy()
     viewer.cursor.set_step(4)
     assert panel.map.image.image is image  # the map was not uploaded again
     assert panel.map.row_marker.rect().center().y() == 4
-    assert [len(p.items) for p in (panel.map.plot, panel.bars_plot, panel.dist_plot)] == items
-    np.testing.assert_array_equal(panel.dist_curve.getData()[1], curve)
+    assert [len(p.items) for p in (panel.map.plot, panel.step_bars.plot, panel.distance.plot)] == items
+    np.testing.assert_array_equal(panel.distance.curve.getData()[1], curve)
     assert panel.tokens.current == 3 and panel.tokens.fills[5] == plotting.color(current_theme().masked_cell)
 
 
@@ -132,7 +132,7 @@ def test_hover_gives_exact_values_and_explains_zeros(qtbot, causal):
     zero = panel.describe(3, 7)
     assert "= 0 (causal" in zero and "e-" not in zero  # no floor value for an exact zero
     viewer.cursor.set_step(9)
-    assert logic.format_value(value) in hover(qtbot, panel.bars_canvas, panel.bars_plot, 3, -3)
+    assert logic.format_value(value) in hover(qtbot, panel.step_bars.canvas, panel.step_bars.plot, 3, -3)
     assert logic.format_value(value) in panel.tokens.describe(3)
 
 
@@ -140,12 +140,12 @@ def test_log_linear_option_round_trips_through_the_selection(qtbot, causal):
     viewer, panel = open_panel(qtbot, GradientPanel, causal)
     assert viewer.selection.option("gradients", "scale") == "log"
     viewer.selection.set_option("gradients", "scale", "linear")
-    assert panel.scale_box.currentData() == "linear" and not panel.bars_left.log_labels
+    assert panel.scale_box.currentData() == "linear" and not panel.step_bars.left.log_labels
     row = causal["input_gradient_norm"][-1]
-    np.testing.assert_allclose(panel.bars.opts["height"], row, rtol=1e-6)
-    assert panel.bars.opts["y0"] == 0.0
+    np.testing.assert_allclose(panel.step_bars.bars.opts["height"], row, rtol=1e-6)
+    assert panel.step_bars.bars.opts["y0"] == 0.0
     panel.scale_box.setCurrentIndex(panel.scale_box.findData("log"))
-    assert viewer.selection.option("gradients", "scale") == "log" and panel.bars_left.log_labels
+    assert viewer.selection.option("gradients", "scale") == "log" and panel.step_bars.left.log_labels
     viewer.selection.set_option("gradients", "scale", "linear")  # a scene opened on another model
     _, fresh = open_panel(qtbot, GradientPanel, causal, viewer=viewer)
     assert fresh.scale == "linear"
@@ -156,20 +156,22 @@ def test_zeros_nan_and_inf_are_drawn_and_labelled_without_crashing(qtbot):
     values[9, 0], values[9, 4], values[5, 1] = np.inf, np.nan, np.nan
     trace = with_gradients(rnn_trace(T=10), values)
     viewer, panel = open_panel(qtbot, GradientPanel, trace)
-    assert [text for _x, _y, text, _c in panel.marks.entries] == ["inf", "NaN"]
-    assert [x for x, _y, _t, _c in panel.marks.entries] == [1, 5]
-    assert panel.inf_bars.opts["height"][0] > 0 and panel.bars.opts["height"][[0, 4]].tolist() == [0, 0]
+    assert [text for _x, _y, text, _c in panel.step_bars.marks.entries] == ["inf", "NaN"]
+    assert [x for x, _y, _t, _c in panel.step_bars.marks.entries] == [1, 5]
+    assert panel.step_bars.inf_bars.opts["height"][0] > 0 and panel.step_bars.bars.opts["height"][
+        [0, 4]
+    ].tolist() == [0, 0]
     image = panel.map.image.image
     assert tuple(image[9, 0]) != tuple(image[9, 4])  # inf and NaN in their own colours
     assert [label for _c, label in panel.legend.swatches] == ["0 (cannot see)", "NaN", "inf"]
     assert "= inf" in panel.describe(10, 1) and "= NaN" in panel.describe(10, 5)
-    for plot in (panel.bars_plot, panel.dist_plot):
+    for plot in (panel.step_bars.plot, panel.distance.plot):
         assert np.isfinite(plot.getViewBox().viewRange()).all()
     assert panel.average.left_out == 3
     panel.grab()  # paints every plot
     viewer.selection.set_option("gradients", "scale", "linear")
-    assert np.isfinite(panel.bars_plot.getViewBox().viewRange()).all()
-    assert [text for _x, _y, text, _c in panel.marks.entries] == ["inf", "NaN"]
+    assert np.isfinite(panel.step_bars.plot.getViewBox().viewRange()).all()
+    assert [text for _x, _y, text, _c in panel.step_bars.marks.entries] == ["inf", "NaN"]
     panel.grab()
 
 
@@ -180,15 +182,17 @@ def test_a_map_without_one_finite_value_still_draws(qtbot, fill):
     for step in range(1, 7):
         viewer.cursor.set_step(step)
     panel.grab()
-    assert np.isfinite(panel.bars_plot.getViewBox().viewRange()).all()
-    assert panel.dist_curve.getData()[0] is None or not np.isfinite(panel.dist_curve.getData()[1]).any()
+    assert np.isfinite(panel.step_bars.plot.getViewBox().viewRange()).all()
+    assert (
+        panel.distance.curve.getData()[0] is None or not np.isfinite(panel.distance.curve.getData()[1]).any()
+    )
 
 
 def test_rows_arrive_from_a_background_job(qtbot):
     trace = lstm_trace(T=8)
     viewer, panel = open_panel(qtbot, GradientPanel, trace)
     assert panel.message is None and panel.pending.all()
-    assert "not computed yet" in panel.describe(8, 2) and panel.pending_text.isVisible()
+    assert "not computed yet" in panel.describe(8, 2) and panel.step_bars.pending_text.isVisible()
     background = QColor(*special_colours(current_theme())[PENDING])
     assert panel.tokens.fills == [background] * 8  # no colour-map colour for a row not computed
     assert "not computed" in [label for _c, label in panel.legend.swatches]
@@ -201,7 +205,7 @@ def test_rows_arrive_from_a_background_job(qtbot):
     panel.set_rows([7, 2], values[[7, 2]])
     assert panel.pending.tolist() == [True, True, False, True, True, True, True, False]
     np.testing.assert_allclose(bar_tops(panel)[values[7] > 0], np.log10(values[7][values[7] > 0]), rtol=1e-6)
-    assert not panel.pending_text.isVisible()
+    assert not panel.step_bars.pending_text.isVisible()
     image = panel.map.image.image
     pending_colour = special_colours(current_theme())[PENDING]
     assert tuple(image[0, 0]) == pending_colour and tuple(image[2, 0]) != pending_colour
@@ -209,7 +213,7 @@ def test_rows_arrive_from_a_background_job(qtbot):
         3, 2
     )
     expected = [np.mean([values[r, r - d] for r in (2, 7) if r - d >= 0]) for d in range(8)]
-    x, y = panel.dist_curve.getData()
+    x, y = panel.distance.curve.getData()
     np.testing.assert_allclose(10.0 ** y[:3], expected[:3], rtol=1e-5)
     nan_row = np.full((1, 8), np.nan, np.float32)
     panel.set_rows([0], nan_row)  # NaN is drawn as NaN, not as "not computed yet"
@@ -243,11 +247,11 @@ def test_models_that_read_both_ways_show_both_sides(qtbot):
     trace = with_gradients(lstm_trace(T=9, bidirectional=True), values)
     viewer, panel = open_panel(qtbot, GradientPanel, trace)
     assert "reads both ways" in panel.controls.note.text()
-    x, y = panel.dist_curve.getData()
-    assert x.tolist() == list(range(-8, 9)) and panel.zero_line.isVisible()
+    x, y = panel.distance.curve.getData()
+    assert x.tolist() == list(range(-8, 9)) and panel.distance.zero_line.isVisible()
     later = [np.mean(np.diagonal(values, offset=2))]  # d = -2: the token two steps later
     np.testing.assert_allclose(10.0 ** y[x.tolist().index(-2)], later, rtol=1e-5)
-    assert "t \u2212 s (negative: later tokens)" in panel.dist_plot.getAxis("bottom").labelText
+    assert "t \u2212 s (negative: later tokens)" in panel.distance.plot.getAxis("bottom").labelText
     encoder = with_gradients(transformer_trace(T=9, causal=False), values)
     _, panel = open_panel(qtbot, GradientPanel, encoder)
     assert "reads both ways" in panel.controls.note.text() and panel.scale_spin.isHidden()
@@ -259,10 +263,10 @@ def test_seq2seq_columns_are_the_source_words(qtbot):
     viewer, panel = open_panel(qtbot, GradientPanel, trace)
     shown = [plotting.display_token(t) for t in base.source_tokens]
     assert panel.col_tokens == base.source_tokens and panel.map.x_axis._tokens == shown
-    assert panel.bars_axis._tokens == shown and panel.tokens.labels == [t[:8] for t in shown]
+    assert panel.step_bars.axis._tokens == shown and panel.tokens.labels == [t[:8] for t in shown]
     assert "source 3" in panel.describe(2, 3) and "source" in panel.controls.note.text()
-    assert panel.dist_curve.getData()[0].tolist() == list(range(-6, 5))
-    assert not panel.step_line.isVisible()  # the step is an output position, not a source one
+    assert panel.distance.curve.getData()[0].tolist() == list(range(-6, 5))
+    assert not panel.step_bars.step_line.isVisible()  # the step is an output position, not a source one
     without = encoder_decoder_trace(T=5, S=7)  # the window computes its rows: S source columns
     _, waiting = open_panel(qtbot, GradientPanel, without)
     assert waiting.values.shape == (5, 7) and waiting.pending.all()

@@ -11,35 +11,31 @@ outline and swaps the bars' and tokens' data; plots are built once.
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFontMetrics
+from PySide6.QtCore import QPointF, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from seqviz.app.panels import gradient_logic as logic
 from seqviz.app.panels import plotting
 from seqviz.app.panels.base import Panel
 from seqviz.app.panels.controls import ControlRow, OptionCombo
-from seqviz.app.panels.gradient_logic import FINITE, INF, NAN, PENDING, ZERO
+from seqviz.app.panels.gradient_logic import INF, NAN, PENDING, ZERO
+from seqviz.app.panels.gradient_plots import INF_COLOUR, NAN_COLOUR, DistancePlot, StepBars
 from seqviz.app.panels.gradient_views import (
     GradientMap,
     MapLegend,
     ProgressLabel,
-    SpecialMarks,
     TokenTints,
     recurrent_scale_box,
-    value_plot,
 )
 from seqviz.app.panels.heatmap import PlotCanvas
-from seqviz.app.panels.plotting import STEP_OFFSET, TokenAxis, display_token
+from seqviz.app.panels.plotting import display_token
 from seqviz.app.panels.traceinfo import is_causal
 from seqviz.app.viewer.model import ViewerModel
 from seqviz.app.window.theme import Theme, current_theme, theme_notifier
 from seqviz.core.trace import Trace
 
 ARRAY = "input_gradient_norm"
-NAN_COLOUR, INF_COLOUR = "#e600e6", "#e41a1c"  # outside every theme's colour maps
-LANE = 0.14  # headroom above the bars (a fraction of their range) where inf/NaN marks sit
 
 
 def special_colours(theme: Theme) -> dict[int, tuple[int, int, int, int]]:
@@ -63,7 +59,6 @@ class GradientPanel(Panel):
         self.col_tokens: list[str] = []
         self.source_columns = self.two_sided = False
         self.hidden_after: int | None = None  # the step after which the future is hidden, if it is
-        self.bar_span = (0.0, 1.0)
         self.average = logic.DistanceAverage(1, 1, False)
         self._kinds_seen: set[int] = set()
         self.draw_pending = False  # a trace taken while the panel was a hidden tab, drawn when shown
@@ -103,41 +98,21 @@ class GradientPanel(Panel):
         self.map_canvas.scene().sigMouseClicked.connect(self._on_map_clicked)
 
     def _build_side(self) -> None:
-        self.bars_canvas, self.dist_canvas = PlotCanvas(), PlotCanvas()
-        self.bars_axis = TokenAxis("bottom")
-        self.bars_plot, self.bars_left = value_plot(self.bars_axis, "this step: influence on y<sub>t</sub>")
-        self.bars = pg.BarGraphItem(x=np.zeros(1), y0=0, height=np.zeros(1), width=0.8, pen=None)
-        self.inf_bars = pg.BarGraphItem(x=np.zeros(1), y0=0, height=np.zeros(1), width=0.8, pen=None)
-        self.marks = SpecialMarks()
-        self.step_line = pg.InfiniteLine(angle=90, movable=False)
-        self.pending_text = pg.TextItem("not computed yet", anchor=(0.5, 0.5))
-        for item in (self.bars, self.inf_bars, self.marks, self.step_line, self.pending_text):
-            self.bars_plot.addItem(item, ignoreBounds=True)
-        self.bars_canvas.addItem(self.bars_plot, 0, 0)
-        self.bars_canvas.add_hover_source(self._bar_text_at)
+        """The step's bars over its tinted tokens, above the mean influence by distance."""
+        self.step_bars, self.distance = StepBars(), DistancePlot()
+        self.step_bars.canvas.add_hover_source(self._bar_text_at)
+        self.distance.canvas.add_hover_source(self._dist_text_at)
         self.tokens = TokenTints()
         self.tokens.describe = lambda s: self.describe(self.cursor.step, s)
-        self.dist_plot, self.dist_left = value_plot(
-            plotting.ReadableAxis("bottom"), "mean influence by distance"
-        )
-        self.dist_plot.setLabel("bottom", "t \u2212 s")  # before the theme sizes the axis for a label
-        self.dist_curve = pg.PlotDataItem(connect="finite")  # gaps where no finite entry was averaged
-        self.dist_points = pg.ScatterPlotItem(size=5, pen=None)  # finite means only: NaN spots crash Qt
-        self.dist_row = pg.ScatterPlotItem(size=5, pen=None)
-        self.zero_line = pg.InfiniteLine(angle=90, movable=False)
-        for item in (self.zero_line, self.dist_row, self.dist_curve, self.dist_points):
-            self.dist_plot.addItem(item, ignoreBounds=True)
-        self.dist_canvas.addItem(self.dist_plot, 0, 0)
-        self.dist_canvas.add_hover_source(self._dist_text_at)
         top = QWidget()
         column = QVBoxLayout(top)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
-        column.addWidget(self.bars_canvas, 1)
+        column.addWidget(self.step_bars.canvas, 1)
         column.addWidget(self.tokens)
         self.side = QSplitter(Qt.Orientation.Vertical)
         self.side.addWidget(top)
-        self.side.addWidget(self.dist_canvas)
+        self.side.addWidget(self.distance.canvas)
         self.side.setSizes([300, 250])
 
     # Trace -------------------------------------------------------------------------------------
@@ -203,13 +178,11 @@ class GradientPanel(Panel):
         )
         x_label = "source position s" if self.source_columns else "input s"
         self.map.set_data(self._colours(), trace.tokens, self.col_tokens, x_label)
-        self.bars_axis.set_tokens(self.col_tokens)
+        self.step_bars.axis.set_tokens(self.col_tokens)
         self.tokens.set_tokens(self.col_tokens)
         self.tokens.anchor = 0.5 if self.two_sided else 0.8  # a causal step's inputs lie before it
-        self.step_line.setVisible(not self.source_columns)
-        self.zero_line.setVisible(self.two_sided)
-        side = "t \u2212 s (negative: later tokens)" if self.two_sided else "t \u2212 s (tokens back)"
-        self.dist_plot.setLabel("bottom", side)
+        self.step_bars.step_line.setVisible(not self.source_columns)
+        self.distance.set_sides(self.two_sided)
         self._ready = True
         self._update_ranges()
         self._update_distance()
@@ -251,36 +224,11 @@ class GradientPanel(Panel):
         """Value ranges of the bars and the distance plot from the computed rows (fixed while stepping)."""
         rows, cols = self.values.shape
         done = self.values[~self.pending]
-        self.bar_span = logic.value_range(done, self.scale)
-        lo, hi = self.bar_span
-        if self.scale == logic.LOG:
-            lo -= 0.04 * (hi - lo)  # a value of exactly 10^lo still gets a visible bar
-        self.bar_span = (lo, hi)
-        top = hi + LANE * (hi - lo)
-        self.bars_left.log_labels = self.scale == logic.LOG
-        plotting.forget_tick_text(self.bars_plot)
-        self.bars_plot.getViewBox().setLimits(xMin=STEP_OFFSET, xMax=cols + STEP_OFFSET, yMin=lo, yMax=top)
-        self.bars_plot.setRange(xRange=(STEP_OFFSET, cols + STEP_OFFSET), yRange=(lo, top), padding=0)
-        self.bars.setOpts(x=np.arange(1, cols + 1), height=np.zeros(cols), y0=lo)
-        self.inf_bars.setOpts(x=np.arange(1, cols + 1), height=np.zeros(cols), y0=lo)
-        self.marks.set_area(QRectF(STEP_OFFSET, lo, cols, top - lo))
-        self.pending_text.setPos((cols + 1) / 2, (lo + top) / 2)
-        d_lo, d_hi = logic.decades(logic.log_range(done))
-        first = self.average.first
-        plotting.forget_tick_text(self.dist_plot)
-        self.dist_plot.getViewBox().setLimits(
-            xMin=first - 0.5, xMax=rows - 0.5, yMin=d_lo - 0.1, yMax=d_hi + 0.1
-        )
-        self.dist_plot.setRange(xRange=(first - 0.5, rows - 0.5), yRange=(d_lo - 0.1, d_hi + 0.1), padding=0)
+        self.step_bars.set_range(done, cols, self.scale)
+        self.distance.set_range(done, self.average.first, rows)
 
     def _update_distance(self) -> None:
-        d, logs = self.average.distances, logic.log_values(self.average.means())
-        finite = np.isfinite(logs)
-        if finite.any():
-            self.dist_curve.setData(d, logs)
-        else:
-            self.dist_curve.setData([], [])
-        self.dist_points.setData(d[finite], logs[finite])
+        self.distance.show_average(self.average)
 
     # Rows from a background job ----------------------------------------------------------------
     def set_rows(self, rows: list[int], values: np.ndarray) -> None:
@@ -333,27 +281,11 @@ class GradientPanel(Panel):
         # are the same steps, not an encoder-decoder's source)
         self.hidden_after = step if self.viewer.future_hidden and is_causal(self.trace) else None
         self.map.hide_after(self.hidden_after, not self.source_columns)
-        self.bars_axis.set_shown_until(None if self.source_columns else self.hidden_after)
         row = None if self.pending[r] else self.values[r]
-        layout = logic.bar_layout(row, self.scale, self.bar_span, cols)
-        self.bars.setOpts(height=np.where(layout.kinds == FINITE, layout.heights, 0.0))
-        self.inf_bars.setOpts(height=np.where(layout.kinds == INF, layout.heights, 0.0))
-        lo, hi = self.bar_span
-        lane = hi + LANE * (hi - lo) / 2
-        colours = {INF: QColor(INF_COLOUR), NAN: QColor(NAN_COLOUR)}
-        names = {INF: "inf", NAN: "NaN"}
-        special = np.flatnonzero((layout.kinds == INF) | (layout.kinds == NAN))
-        self.marks.set_entries(
-            [(s + 1, lane, names[layout.kinds[s]], colours[layout.kinds[s]]) for s in special]
-        )
-        self.pending_text.setVisible(row is None)
-        self.step_line.setValue(step)
+        shown_until = None if self.source_columns else self.hidden_after
+        self.step_bars.show_row(row, step, self.scale, shown_until)
         self._tint_tokens(row, r)
-        if row is None:
-            self.dist_row.setData([], [])
-        else:
-            d, v = logic.row_by_distance(row, r, self.two_sided)
-            self.dist_row.setData(d, np.log10(v))
+        self.distance.show_row(row, r, self.two_sided)
 
     def _tint_tokens(self, row: np.ndarray | None, r: int) -> None:
         theme = current_theme()
@@ -409,47 +341,28 @@ class GradientPanel(Panel):
         return None if cell is None else self.describe(*cell)
 
     def _bar_text_at(self, scene_pos: QPointF) -> str | None:
-        vb = self.bars_plot.getViewBox()
-        if not self._ready or not vb.sceneBoundingRect().contains(scene_pos):
-            return None
-        s = int(round(vb.mapSceneToView(scene_pos).x()))
-        return self.describe(self.map.step, s) if 1 <= s <= self.values.shape[1] else None
+        s = self.step_bars.column_at(scene_pos) if self._ready else None
+        return None if s is None else self.describe(self.map.step, s)
 
     def _dist_text_at(self, scene_pos: QPointF) -> str | None:
-        vb = self.dist_plot.getViewBox()
-        if not self._ready or not vb.sceneBoundingRect().contains(scene_pos):
-            return None
-        return self.average.describe(int(round(vb.mapSceneToView(scene_pos).x())))
+        distance = self.distance.distance_at(scene_pos) if self._ready else None
+        return None if distance is None else self.average.describe(distance)
 
     # Theme ----------------------------------------------------------------------------------------
     def apply_strokes(self, theme: Theme) -> None:
         """Pens only: while a picture is painted at a larger scale, and back."""
         self.map.apply_strokes(theme)
-        for plot in (self.bars_plot, self.dist_plot):
-            plotting.style_strokes(plot, theme)
-        self.step_line.setPen(plotting.cursor_pen(theme))
-        self.zero_line.setPen(plotting.outline_pen(theme.foreground, theme, 1.0))
-        self.dist_curve.setPen(plotting.accent_pen(theme))
+        self.step_bars.apply_strokes(theme)
+        self.distance.apply_strokes(theme)
         self.map_canvas.scene().update()
 
     def apply_theme(self, theme: Theme) -> None:
-        for canvas in (self.map_canvas, self.bars_canvas, self.dist_canvas):
-            canvas.apply_theme(theme)
+        self.map_canvas.apply_theme(theme)
         self.map.apply_theme(theme)
-        for plot in (self.bars_plot, self.dist_plot):
-            plotting.style_plot(plot, theme)
-        self.bars.setOpts(brush=pg.mkBrush(theme.bar))
-        self.inf_bars.setOpts(brush=pg.mkBrush(INF_COLOUR))
-        self.marks.font = plotting.font(theme, 0.9)
-        self.pending_text.setColor(theme.foreground)
-        self.pending_text.setFont(plotting.font(theme))
-        self.dist_points.setBrush(pg.mkBrush(theme.accent))
-        self.dist_row.setBrush(pg.mkBrush(plotting.color(theme.bar, 110)))
+        self.step_bars.apply_theme(theme)
+        self.distance.apply_theme(theme)
         self.tokens.apply_theme(theme)
         self.legend.apply_theme(theme)
-        line = QFontMetrics(plotting.font(theme)).height()  # room for a title, ticks and some data
-        self.bars_canvas.setMinimumHeight(4 * line)
-        self.dist_canvas.setMinimumHeight(3 * line)
         self.apply_strokes(theme)
         if self._ready:
             self.map.update_colours(self._colours())
