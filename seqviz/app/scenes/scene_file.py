@@ -20,50 +20,42 @@ the first), "edits" (the model edits, each {"kind": "ClampGate", ...its fields},
 "model_options" (what a model file needs to open: {"vocab": ..., "heads": ..., "nonlinearity": ...};
 a compared run has its own "edits" and "model_options").
 Version 1 stored Python attribute names of combo boxes and splitters and the text a box showed
-("kind_box": "self-attention"); `V1_PANEL_OPTIONS` and `V1_SPLITTERS` read them as version 2.
+("kind_box": "self-attention"); scene_fields.V1_PANEL_OPTIONS and V1_SPLITTERS read them as version 2.
+Each field is read and checked by seqviz.app.scenes.scene_fields.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from seqviz.app.export.files import atomic_path
-from seqviz.app.viewer import load_options, what_if
-from seqviz.app.viewer.bounds import (
-    MAX_FILE_BYTES,
-    MAX_LIST,
-    PIXEL_RANGE,
-    QT_INT_MAX,
-    SPEED_RANGE,
-    WINDOW_SIDE_RANGE,
-    finite_in,
-    whole_in,
+from seqviz.app.scenes.scene_fields import (
+    SceneError,
+    edits_dict,
+    get_base64,
+    get_edits,
+    get_field,
+    get_int,
+    get_int_list,
+    get_model_options,
+    get_panels,
+    get_speed,
+    get_splitters,
+    get_units,
+    is_int,
+    no_constant,
+    options_dict,
 )
+from seqviz.app.viewer.bounds import MAX_FILE_BYTES, WINDOW_SIDE_RANGE, whole_in
 from seqviz.core.file_limits import FileLimitError, path_problem, read_text_bounded
 
 SCENE_SUFFIX = ".seqviz"
 FORMAT = "seqviz-scene"
 VERSION = 2
-# Version 1 files: (panel, combo attribute) -> (option key, {text shown: option value}); texts not listed
-# are the value itself (the units panel showed array names).
-V1_PANEL_OPTIONS = {
-    ("attention", "kind_box"): (
-        "show",
-        {"self-attention": "attention", "cross-attention (to the source)": "cross_attention"},
-    ),
-    ("units", "array_box"): ("array", {}),
-}
-V1_SPLITTERS = {("attention", "splitter"): "main", ("attention", "side"): "side"}
 THEME_NAMES = ("light", "dark", "presentation")
-
-
-class SceneError(ValueError):
-    """A scene file that cannot be read or applied; the message is one line for a person."""
 
 
 @dataclass
@@ -90,8 +82,8 @@ class SceneRun:
                 "selection": selection | {"units": list(self.units)},
                 "panels": self.panels,
             }
-            | _edits_dict(self.edits)
-            | _options_dict(self.model_options, folder)
+            | edits_dict(self.edits)
+            | options_dict(self.model_options, folder)
         )
 
     @classmethod
@@ -101,17 +93,17 @@ class SceneRun:
         text = data.get("text")
         if text is not None and not isinstance(text, str):
             raise SceneError('"compare[].text" must be text or null')
-        selection = _get(data, "selection", dict, {})
+        selection = get_field(data, "selection", dict, {})
         return cls(
-            model=_resolve_model(_get(data, "model", str), folder),
+            model=_resolve_model(get_field(data, "model", str), folder),
             text=text,
-            layer=_get_int(selection, "layer", 0),
-            direction=_get_int(selection, "direction", 0),
-            head=_get_int(selection, "head", 0),
-            units=tuple(_get_units(selection)),
-            panels=_get_panels(data, version),
-            edits=_get_edits(data, "compare[].edits"),
-            model_options=_get_model_options(data, folder, "compare[].model_options"),
+            layer=get_int(selection, "layer", 0),
+            direction=get_int(selection, "direction", 0),
+            head=get_int(selection, "head", 0),
+            units=tuple(get_units(selection)),
+            panels=get_panels(data, version),
+            edits=get_edits(data, "compare[].edits"),
+            model_options=get_model_options(data, folder, "compare[].model_options"),
         )
 
 
@@ -140,7 +132,7 @@ class Scene:
     def to_dict(self, folder: Path | None = None) -> dict:
         data = asdict(self)
         optional = ({"compare": [run.to_dict(folder) for run in self.compare]} if self.compare else {}) | (
-            _edits_dict(self.edits) | _options_dict(self.model_options, folder)
+            edits_dict(self.edits) | options_dict(self.model_options, folder)
         )
         return {
             "format": FORMAT,
@@ -167,12 +159,12 @@ class Scene:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise SceneError('not a seqviz scene (no "format": "seqviz-scene")')
         version = data.get("version")
-        if not _is_int(version) or version < 1:
+        if not is_int(version) or version < 1:
             raise SceneError(f'"version" must be a whole number (1 to {VERSION}), not {version!r}')
         if version > VERSION:
             raise SceneError(f"scene version {version} is newer than this seqviz reads ({VERSION})")
-        selection = _get(data, "selection", dict, {})
-        layout = _get(data, "layout", dict, {})
+        selection = get_field(data, "selection", dict, {})
+        layout = get_field(data, "layout", dict, {})
         size = layout.get("window_size")
         if size is not None and not (
             isinstance(size, list) and len(size) == 2 and all(whole_in(v, WINDOW_SIDE_RANGE) for v in size)
@@ -180,24 +172,24 @@ class Scene:
             low, high = WINDOW_SIDE_RANGE
             raise SceneError(f"layout.window_size must be [width, height], each {low} to {high} pixels")
         scene = cls(
-            model=_resolve_model(_get(data, "model", str), folder),
-            text=_get(data, "text", str),
-            step=_get_int(data, "step", 1, 1),
-            layer=_get_int(selection, "layer", 0),
-            direction=_get_int(selection, "direction", 0, maximum=1),
-            head=_get_int(selection, "head", 0),
-            units=tuple(_get_units(selection)),
-            theme=_get(data, "theme", str, "light"),
-            speed=_get_speed(data),
-            panels=_get_panels(data, version),
+            model=_resolve_model(get_field(data, "model", str), folder),
+            text=get_field(data, "text", str),
+            step=get_int(data, "step", 1, 1),
+            layer=get_int(selection, "layer", 0),
+            direction=get_int(selection, "direction", 0, maximum=1),
+            head=get_int(selection, "head", 0),
+            units=tuple(get_units(selection)),
+            theme=get_field(data, "theme", str, "light"),
+            speed=get_speed(data),
+            panels=get_panels(data, version),
             window_size=(int(size[0]), int(size[1])) if size else None,
-            dock_state=_get_base64(layout, "dock_state"),
-            geometry=_get_base64(layout, "geometry"),
-            splitters=_get_splitters(layout, version),
-            token_offsets=tuple(_get_int_list(layout, "token_offsets", "layout.token_offsets")),
+            dock_state=get_base64(layout, "dock_state"),
+            geometry=get_base64(layout, "geometry"),
+            splitters=get_splitters(layout, version),
+            token_offsets=tuple(get_int_list(layout, "token_offsets", "layout.token_offsets")),
             compare=_get_compare(data, folder, version),
-            edits=_get_edits(data, "edits"),
-            model_options=_get_model_options(data, folder, "model_options"),
+            edits=get_edits(data, "edits"),
+            model_options=get_model_options(data, folder, "model_options"),
         )
         if not scene.model:
             raise SceneError("the scene names no model")
@@ -231,7 +223,7 @@ class Scene:
         except (OSError, UnicodeDecodeError) as exc:
             raise SceneError(f"cannot read scene {path}: {getattr(exc, 'strerror', None) or exc}") from None
         try:
-            data = json.loads(raw, parse_constant=_no_constant)
+            data = json.loads(raw, parse_constant=no_constant)
         except json.JSONDecodeError as exc:
             raise SceneError(f"scene {path.name} is not valid JSON (line {exc.lineno}: {exc.msg})") from None
         except RecursionError:
@@ -261,138 +253,11 @@ class Scene:
             raise SceneError(f"its model file {model} does not exist (nor is it a bundled model id)")
 
 
-# validation helpers -------------------------------------------------------------------------------
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _get(data: dict, key: str, kind: type, default: object = ...) -> object:
-    value = data.get(key, default)
-    if value is ...:
-        raise SceneError(f'the scene has no "{key}"')
-    if not isinstance(value, kind):
-        raise SceneError(f'"{key}" must be a {kind.__name__}, not {type(value).__name__}')
-    return value
-
-
-def _no_constant(name: str) -> float:
-    """JSON's NaN and Infinity (Python writes them; the standard has no such numbers): no field of a
-    scene takes one, and a NaN speed used to abort the process."""
-    raise SceneError(f"the scene holds {name}, which no field of a scene takes")
-
-
-def _get_int(data: dict, key: str, default: int, minimum: int = 0, maximum: int = QT_INT_MAX) -> int:
-    value = data.get(key, default)
-    if not whole_in(value, (minimum, maximum)):
-        raise SceneError(f'"{key}" must be a whole number from {minimum} to {maximum}, not {value!r}')
-    return value
-
-
-def _get_int_list(data: dict, key: str, name: str, maximum: int = QT_INT_MAX) -> list[int]:
-    values = data.get(key) or []
-    if not isinstance(values, list) or len(values) > MAX_LIST:
-        raise SceneError(f'"{name}" must be a list of at most {MAX_LIST} whole numbers')
-    if not all(whole_in(v, (0, maximum)) for v in values):
-        raise SceneError(f'"{name}" must be a list of whole numbers from 0 to {maximum}')
-    return values
-
-
-def _get_units(selection: dict) -> list[int]:
-    return _get_int_list(selection, "units", "units")
-
-
-def _get_speed(data: dict) -> float | None:
-    speed = data.get("speed")
-    if speed is not None and not finite_in(speed, SPEED_RANGE):
-        low, high = SPEED_RANGE
-        raise SceneError(f'"speed" must be {low:g} to {high:g} steps per second, not {speed!r}')
-    return None if speed is None else float(speed)
-
-
-def _get_splitters(layout: dict, version: int) -> dict[str, dict[str, list[int]]]:
-    splitters = _get(layout, "splitters", dict, {})
-    out: dict[str, dict[str, list[int]]] = {}
-    for name, sizes in splitters.items():
-        if not isinstance(sizes, dict):
-            raise SceneError(f'"layout.splitters.{name}" must map splitter names to sizes')
-        for key in sizes:
-            _get_int_list(sizes, key, f"layout.splitters.{name}.{key}", PIXEL_RANGE[1])
-            new_key = V1_SPLITTERS.get((name, key)) if version < 2 else key
-            if new_key is not None:
-                out.setdefault(name, {})[new_key] = sizes[key]
-    return out
-
-
-def _get_panels(data: dict, version: int) -> dict[str, dict[str, str]]:
-    panels = _get(data, "panels", dict, {})
-    out: dict[str, dict[str, str]] = {}
-    for name, choices in panels.items():
-        if not isinstance(choices, dict) or not all(isinstance(v, str) for v in choices.values()):
-            raise SceneError(f'"panels.{name}" must map option names to their values')
-        for key, value in choices.items():
-            if version < 2:  # attribute names of combo boxes and the text they showed
-                if (name, key) not in V1_PANEL_OPTIONS:
-                    continue  # a control that no longer exists: the panel's default
-                key, values = V1_PANEL_OPTIONS[name, key]
-                value = values.get(value, value)
-            out.setdefault(name, {})[key] = value
-    return out
-
-
 def _get_compare(data: dict, folder: Path | None, version: int) -> tuple[SceneRun, ...]:
-    runs = _get(data, "compare", list, [])
+    runs = get_field(data, "compare", list, [])
     if len(runs) > 3:
         raise SceneError('"compare" holds at most 3 runs (4 runs in all)')
     return tuple(SceneRun.from_dict(run, folder, version) for run in runs)
-
-
-def _options_dict(options: dict, folder: Path | None) -> dict:
-    """The optional "model_options" key (seqviz.app.viewer.load_options): a vocabulary file or folder
-    inside the scene's folder is stored relative to it, as the model is."""
-    if not options:
-        return {}
-    kept = load_options.stored(options)
-    vocab = kept.get("vocab")
-    if isinstance(vocab, str) and folder is not None and Path(vocab).resolve().is_relative_to(folder):
-        kept["vocab"] = Path(vocab).resolve().relative_to(folder).as_posix()
-    return {"model_options": kept}
-
-
-def _get_model_options(data: dict, folder: Path | None, name: str) -> dict:
-    options = data.get("model_options", {})
-    problem = load_options.options_problem(options)
-    if problem is not None:
-        raise SceneError(f'"{name}" {problem}')
-    vocab = options.get("vocab")
-    if isinstance(vocab, str) and folder is not None and not Path(vocab).is_absolute():
-        options = {**options, "vocab": str(folder / vocab)}
-    return dict(options)
-
-
-def _edits_dict(edits: tuple) -> dict:
-    return {"edits": [what_if.to_dict(edit) for edit in edits]} if edits else {}
-
-
-def _get_edits(data: dict, name: str) -> tuple:
-    """The model edits of a run: each checked on its own here, against the model when applied."""
-    entries = data.get("edits", [])
-    if not isinstance(entries, list):
-        raise SceneError(f'"{name}" must be a list of edits')
-    try:
-        return tuple(what_if.from_dict(entry) for entry in entries)
-    except what_if.EditProblem as exc:
-        raise SceneError(f'"{name}": {exc}') from None
-
-
-def _get_base64(layout: dict, key: str) -> str:
-    value = layout.get(key) or ""
-    if not isinstance(value, str):
-        raise SceneError(f'"layout.{key}" must be base64 text')
-    try:
-        base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise SceneError(f'"layout.{key}" is not valid base64') from None
-    return value
 
 
 def _is_catalogue_id(model: str) -> bool:
