@@ -13,7 +13,7 @@ import numpy as np
 from PySide6.QtCore import QObject
 
 from seqviz.app.viewer import alignment
-from seqviz.app.viewer.model import Cursor, Selection, ViewerModel
+from seqviz.app.viewer.model import Cursor, FirstRun, Selection, ViewerModel
 from seqviz.core.trace import Trace
 
 
@@ -47,8 +47,9 @@ class RunCursor(Cursor):
         Cursor.set_step(self, step)  # clamped and emitted only on a change, as the shared cursor does
 
 
-class RunViewer(QObject):
-    """What a compared run's panels read: its RunCursor and its Selection (as run 0 of this view)."""
+class RunViewer(FirstRun, QObject):
+    """What a compared run's panels read: its RunCursor, and its Selection and trace as run 0 of this
+    view (the ViewerModel's for that run)."""
 
     def __init__(self, viewer: ViewerModel, run: int, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -58,12 +59,9 @@ class RunViewer(QObject):
         self.traces: list[Trace | None] = [None]
 
     @property
-    def selection(self) -> Selection:
-        return self.selections[0]
-
-    @property
-    def trace(self) -> Trace | None:
-        return self.traces[0]
+    def run(self) -> int:
+        """This run's index in the viewer now (the runs after a removed one move down)."""
+        return self.viewer.selections.index(self.selection)
 
     @property
     def futureHiddenChanged(self):  # noqa: N802 (the ViewerModel's signal, which panels connect to)
@@ -75,5 +73,9 @@ class RunViewer(QObject):
         return self.viewer.future_hidden
 
     def set_trace(self, trace: Trace | None, step_map: np.ndarray | None) -> None:
+        """Show `trace` as this run: the viewer's set_trace (the selection clamped to it; its steps
+        counted unless `step_map` aligns it to the first run by characters), then this run's cursor
+        follows the shared one through `step_map` (None: by position)."""
+        self.viewer.set_trace(trace, self.run, counts_steps=step_map is None)
         self.traces[0] = trace
         self.cursor.set_alignment(trace.num_steps if trace is not None else 0, step_map)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, SignalInstance
 
 from seqviz.core.trace import Trace
 
@@ -116,36 +116,33 @@ class Selection(QObject):
     def _clamp(value: int, count: int) -> int:
         return min(max(int(value), 0), max(count, 1) - 1)
 
+    def _change(self, field: str, value: object, signal: SignalInstance) -> None:
+        """Set `_<field>` to `value` and emit it with `signal`, only on a real change."""
+        if value != getattr(self, f"_{field}"):
+            setattr(self, f"_{field}", value)
+            signal.emit(value)
+
     # fields ---------------------------------------------------------------------------------------
     @property
     def layer(self) -> int:
         return self._layer
 
     def set_layer(self, layer: int) -> None:
-        layer = self._clamp(layer, self.limits.layers)
-        if layer != self._layer:
-            self._layer = layer
-            self.layerChanged.emit(layer)
+        self._change("layer", self._clamp(layer, self.limits.layers), self.layerChanged)
 
     @property
     def direction(self) -> int:
         return self._direction
 
     def set_direction(self, direction: int) -> None:
-        direction = self._clamp(direction, self.limits.directions)
-        if direction != self._direction:
-            self._direction = direction
-            self.directionChanged.emit(direction)
+        self._change("direction", self._clamp(direction, self.limits.directions), self.directionChanged)
 
     @property
     def head(self) -> int:
         return self._head
 
     def set_head(self, head: int) -> None:
-        head = self._clamp(head, self.limits.heads)
-        if head != self._head:
-            self._head = head
-            self.headChanged.emit(head)
+        self._change("head", self._clamp(head, self.limits.heads), self.headChanged)
 
     @property
     def units(self) -> tuple[int, ...]:
@@ -156,9 +153,7 @@ class Selection(QObject):
         wanted = dict.fromkeys(int(u) for u in units)
         size = self.limits.units
         units = tuple(u for u in wanted if u >= 0 and (size == 0 or u < size))
-        if units != self._units:
-            self._units = units
-            self.unitsChanged.emit(units)
+        self._change("units", units, self.unitsChanged)
 
     def toggle_unit(self, unit: int) -> None:
         """Add `unit` to the selection, or remove it if already selected."""
@@ -188,7 +183,24 @@ class Selection(QObject):
 FUTURE_OPTION = ("view", "future")
 
 
-class ViewerModel(QObject):
+class FirstRun:
+    """`selection` and `trace`: the first of a view's `selections` and `traces`, which panels built
+    without a run read. The ViewerModel is one such view, a compared run's RunViewer another."""
+
+    selections: list[Selection]
+    traces: list[Trace | None]
+
+    @property
+    def selection(self) -> Selection:
+        """The first run's selection (the only one outside a comparison)."""
+        return self.selections[0]
+
+    @property
+    def trace(self) -> Trace | None:
+        return self.traces[0]
+
+
+class ViewerModel(FirstRun, QObject):
     """The traces on screen, the shared Cursor and one Selection per run."""
 
     traceChanged = Signal(int, object)  # run index, its Trace (or None)
@@ -203,15 +215,6 @@ class ViewerModel(QObject):
         #: per run: do its steps count in the cursor? (a run aligned to the first by characters, a
         #: character model beside a word model, has steps of its own: the cursor counts the first's)
         self.steps_counted: list[bool] = [True]
-
-    @property
-    def selection(self) -> Selection:
-        """The first run's selection (the only one outside a comparison)."""
-        return self.selections[0]
-
-    @property
-    def trace(self) -> Trace | None:
-        return self.traces[0]
 
     @property
     def future_hidden(self) -> bool:
