@@ -156,7 +156,7 @@ def build_model(data: TrainingData, arch: ArchSettings, settings: TrainSettings)
         backbone = RecurrentNet(
             RecurrentConfig(arch.arch, vocab, vocab, arch.embed, arch.hidden, arch.layers)
         )
-    card = ModelCard(id=f"{data.name}-{arch.arch}", task="text", examples=list(data.examples))
+    card = ModelCard(id=f"{data.name}-{arch.arch}", task=f"text:{data.name}", examples=list(data.examples))
     return TokenModel(backbone, corpus.tokenizer, "lm", card=card)
 
 

@@ -171,7 +171,9 @@ class TrainingRun:
         self._evaluate()
 
     def _card(self) -> ModelCard:
-        task = self.data.task.name if self.data.task is not None else "text"
+        # the texts a model reads: the task's (as its bundled models), or this file's (the app keeps the text
+        # between models of one domain; seqviz.core.adapters.text_domain)
+        task = self.data.task.name if self.data.task is not None else f"text:{self.data.name}"
         return ModelCard(
             id=f"{self.name}-trained",  # never a bundled model's id
             title=f"{self.data.title} - {self.label} (training in seqviz)",
