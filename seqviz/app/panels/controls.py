@@ -145,6 +145,10 @@ class ControlRow(QWidget):
         widget.setVisible(shown)
         self._labels[widget].setVisible(shown)
         self._place_note()
+        # the size the row's parent layout keeps for it is renewed only by this: hiding controls of a
+        # row never shown left the old one (a compared run's hidden state, built off screen, asked for
+        # all five combo boxes' room and widened the window by 111 px in the presentation theme)
+        self.updateGeometry()
 
     @property
     def note_below(self) -> bool:
