@@ -17,7 +17,7 @@ from seqviz.app.panels.difference_logic import (
     comparable_arrays,
     difference,
     difference_image,
-    symmetric_levels,
+    difference_scale,
     why_not_comparable,
 )
 from seqviz.app.panels.heatmap import Heatmap, PlotCanvas, colorbar, update_colorbar
@@ -51,6 +51,7 @@ class DifferencePanel(Panel):
         self.heatmap = self.canvas.add_heatmap(Heatmap(row_name="unit"), 0, 0)
         self.colorbar = colorbar(current_theme().diverging_cmap, (-1.0, 1.0))
         self.canvas.addItem(self.colorbar, 0, 1)
+        self.canvas.add_hover_source(self.colorbar.text_at)  # what a clipped range leaves out
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.controls)
@@ -91,7 +92,8 @@ class DifferencePanel(Panel):
         name, sel = self.array_box.value, self.selection
         self.diff = difference(self.reference, self.trace, name)
         self.image = difference_image(self.diff, name, sel.layer, sel.direction, sel.head)
-        levels = symmetric_levels(self.image)
+        scale = difference_scale(self.image)
+        levels = scale.levels
         attention = name.endswith("attention")
         self.controls.set_shown(self.layer_box, self.selection.limits.layers > 1)
         self.controls.set_shown(self.head_box, attention and self.selection.limits.heads > 1)
@@ -102,9 +104,12 @@ class DifferencePanel(Panel):
         self.heatmap.set_reveal(not reads_whole_input(self.trace))
         self.heatmap.plot.setTitle(title + (f", head {sel.head}" if attention else ""))
         self.heatmap.plot.setLabel("left", self.heatmap.row_name)
-        update_colorbar(self.colorbar, cmap, levels)
+        update_colorbar(self.colorbar, cmap, levels, scale)
         largest = float(np.nanmax(np.abs(self.image))) if self.image.size else 0.0
-        self.controls.note.setText(f"largest |B \u2212 A| {largest:.3g}")
+        note = f"largest |B \u2212 A| {largest:.3g}"
+        if scale.clipped:  # the colour bar's hover text says more
+            note += f" \u00b7 colour range \u00b1{levels[1]:.3g}, {100 * scale.beyond:.2g}% of values beyond"
+        self.controls.note.setText(note)
         self._on_step_changed(self.cursor.step)
 
     def _on_selection_changed(self, *_args) -> None:
@@ -119,4 +124,4 @@ class DifferencePanel(Panel):
         self.canvas.apply_theme(theme)
         self.heatmap.set_cmap(theme.diverging_cmap)
         if self._ready:
-            update_colorbar(self.colorbar, theme.diverging_cmap, symmetric_levels(self.image))
+            update_colorbar(self.colorbar, theme.diverging_cmap, self.heatmap.levels)

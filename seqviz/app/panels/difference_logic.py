@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from seqviz.app.panels.colour_scale import ColourScale, diverging_scale
 from seqviz.core.trace import Trace
 
 #: the arrays the difference view offers, in menu order
@@ -58,9 +59,8 @@ def difference_image(diff: np.ndarray, name: str, layer: int, direction: int, he
     return diff[:, layer, direction, :].T  # (units, steps)
 
 
-def symmetric_levels(image: np.ndarray) -> tuple[float, float]:
-    """A colour range centred on 0 that holds every finite value (at least ±1e-6: all zeros is grey)."""
-    finite = image[np.isfinite(image)]
-    top = float(np.max(np.abs(finite))) if finite.size else 0.0
-    top = max(top, 1e-6)
-    return -top, top
+def difference_scale(image: np.ndarray) -> ColourScale:
+    """The colour range of a difference: centred on 0, robust as every diverging heatmap's
+    (colour_scale.diverging_scale: a few extreme differences are clipped, and said), at least ±1e-6
+    (all zeros is grey)."""
+    return diverging_scale(image, floor=1e-6)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from seqviz.app.panels import plotting
 from seqviz.app.panels.base import Panel
+from seqviz.app.panels.colour_scale import ColourScale, diverging_scale
 from seqviz.app.panels.controls import (
     DIRECTION_LABELS,
     ControlRow,
@@ -94,6 +95,7 @@ class GatesPanel(Panel):
             heatmap.set_future_hidden(self.viewer.future_hidden)
             self.heatmaps.append(heatmap)
             self.colorbars.append(colorbar(current_theme().sequential_cmap, (0.0, 1.0)))
+            self.canvas.add_hover_source(self.colorbars[-1].text_at)  # what a clipped range leaves out
             self.bars.append(GateBars())
             self.bars[-1].plot.setYLink(heatmap.plot)
 
@@ -237,10 +239,12 @@ class GatesPanel(Panel):
         for (name, heatmap), bar in zip(self.shown_heatmaps.items(), self.colorbars, strict=False):
             title, _symbol, centred = gate_info(name, self.kind)
             cmap = theme.diverging_cmap if centred else theme.sequential_cmap
-            levels = plotting.diverging_levels(self.values[name]) if centred else (0.0, 1.0)
+            scale = diverging_scale(self.values[name]) if centred else ColourScale((0.0, 1.0))
+            levels = scale.levels
             heatmap.set_data(self.values[name].T, levels, cmap, self.trace.tokens, f"{title} ({where})")
-            update_colorbar(bar, cmap, levels)
-            self.shown_bars[name].set_scale(self.values[name].shape[1], levels, centred, cmap)
+            update_colorbar(bar, cmap, levels, scale)
+            bar_range = scale.bar_range if centred else levels  # every bar whole
+            self.shown_bars[name].set_scale(self.values[name].shape[1], bar_range, centred, cmap)
         units = self.values[self.gate_names[0]].shape[1]
         whole = " \u00b7 reads the whole input at once" if reads_whole_input(self.trace) else ""
         self.controls.note.setText(f"{where} \u00b7 {units} units{whole} \u00b7 click a cell to pick a unit")

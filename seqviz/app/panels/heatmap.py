@@ -20,6 +20,7 @@ from PySide6.QtGui import QBrush, QPainterPath
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QToolTip
 
 from seqviz.app.panels import plotting
+from seqviz.app.panels.colour_scale import ColourScale
 from seqviz.app.panels.plotting import STEP_OFFSET, TokenAxis, display_token
 from seqviz.app.window.theme import Theme, current_theme
 
@@ -201,7 +202,11 @@ class Heatmap:
         token = display_token(self.tokens[step - 1]) if step - 1 < len(self.tokens) else ""
         value = float(self.data[row, step - 1])
         name = f"{self.value_name} " if self.value_name else ""
-        return f"{self.row_name} {row}, {self.column_name} {step} '{token}'\n{name}= {value:.5f}"
+        text = f"{self.row_name} {row}, {self.column_name} {step} '{token}'\n{name}= {value:.5f}"
+        lo, hi = self.levels
+        if lo < 0 < hi and not lo <= value <= hi:  # a robust range's clipped extreme
+            text += f"\nbeyond the colour range \u00b1{hi:.3g}: drawn in its end colour"
+        return text
 
     def text_at(self, scene_pos: QPointF) -> str | None:
         cell = self.cell_at(scene_pos)
@@ -227,8 +232,13 @@ def colorbar(cmap_name: str, levels: tuple[float, float]) -> plotting.ColorBar:
     return plotting.ColorBar(cmap_name, levels)
 
 
-def update_colorbar(bar: plotting.ColorBar, cmap_name: str, levels: tuple[float, float]) -> None:
+def update_colorbar(
+    bar: plotting.ColorBar, cmap_name: str, levels: tuple[float, float], scale: ColourScale | None = None
+) -> None:
+    """New colours and levels; `scale` (a new array's) also says what its range clipped."""
     bar.set_scale(cmap_name, levels)
+    if scale is not None:
+        bar.set_clipping(scale)
 
 
 class PlotCanvas(pg.GraphicsLayoutWidget):

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from seqviz.app.panels import hidden_logic, plotting
 from seqviz.app.panels.base import Panel
+from seqviz.app.panels.colour_scale import diverging_scale
 from seqviz.app.panels.controls import DIRECTION_LABELS, ControlRow, OptionCombo, SelectionCombo
 from seqviz.app.panels.edit_choices import unit_choices
 from seqviz.app.panels.heatmap import Heatmap, PlotCanvas, colorbar, update_colorbar
@@ -49,6 +50,7 @@ class HiddenPanel(Panel):
         self.heatmap.plot.setLabel("left", "unit")
         self.colorbar = colorbar(current_theme().diverging_cmap, self.levels)
         self.canvas.addItem(self.colorbar, 0, 1)
+        self.canvas.add_hover_source(self.colorbar.text_at)  # what a clipped range leaves out
         self._build_bars()
         self.canvas.ci.layout.setColumnStretchFactor(0, 5)
         self.canvas.ci.layout.setColumnStretchFactor(2, 1)
@@ -152,20 +154,21 @@ class HiddenPanel(Panel):
         self.values, tokens, where = self._side_states()
         side = hidden_logic.side_label(self.side, self.trace)
         where = f"{side}, {where}" if side else where
-        self.levels = plotting.diverging_levels(self.values)
+        self.scale = diverging_scale(self.values)
+        self.levels = self.scale.levels
         cmap = current_theme().diverging_cmap
         self.heatmap.column_name = "position" if encoder else "step"
         self.heatmap.set_reveal(not encoder and not reads_whole_input(self.trace))
         self.heatmap.set_data(self.values.T, self.levels, cmap, tokens, f"h ({where})")
         self.heatmap.plot.setTitle(f"hidden state h, {where}")
-        update_colorbar(self.colorbar, cmap, self.levels)
+        update_colorbar(self.colorbar, cmap, self.levels, self.scale)
         units = np.arange(self.values.shape[1]) + 0.5
         zeros = np.zeros(units.size)  # y and widths change size together (a new model may be wider)
         self.pos_bars.setOpts(y=units, width=zeros)
         self.neg_bars.setOpts(y=units, width=zeros)
         plotting.forget_tick_text(self.bars_plot)
-        self.bars_plot.setXRange(*self.levels, padding=0.02)
-        lo, hi = self.levels  # three ticks fit the narrow bar plot
+        lo, hi = self.scale.bar_range  # every value's bar whole, beyond a clipped colour range too
+        self.bars_plot.setXRange(lo, hi, padding=0.02)  # three ticks fit the narrow bar plot
         self.bars_plot.getAxis("bottom").setTicks([[(lo, f"{lo:.3g}"), (0.0, "0"), (hi, f"{hi:.3g}")]])
         self.controls.note.setText(self._note(where))
 
@@ -177,7 +180,9 @@ class HiddenPanel(Panel):
             parts.append("each layer's output")
         if reads_whole_input(self.trace):
             parts.append("reads the whole input at once")
-        if self.levels[1] > 1.0:
+        if self.scale.clipped:
+            parts.append(self.scale.summary())
+        elif self.levels[1] > 1.0:
             parts.append(f"colour range \u00b1{self.levels[1]:.3g}: values exceed [-1, 1]")
         return " \u00b7 ".join(parts)
 

@@ -15,6 +15,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QLinearGradient
 from PySide6.QtWidgets import QGraphicsItem
 
 from seqviz.app.panels import token_ticks
+from seqviz.app.panels.colour_scale import ColourScale, diverging_scale
 from seqviz.app.window.theme import Theme, current_theme
 from seqviz.core import token_display
 
@@ -40,14 +41,10 @@ def lut(name: str) -> np.ndarray:
 
 
 def diverging_levels(values: np.ndarray) -> tuple[float, float]:
-    """Symmetric levels around 0: (-1, 1) for values inside [-1, 1] (tanh), else (-m, m) with m = max |v|.
-
-    The wider range matters for ReLU RNNs and Transformer hidden states, whose values are unbounded.
-    """
-    finite = np.abs(values[np.isfinite(values)]) if values.size else np.zeros(1)
-    m = float(finite.max()) if finite.size else 1.0
-    m = max(m, 1.0)
-    return (-m, m)
+    """Symmetric levels around 0 (`diverging_scale`): (-1, 1) for values inside [-1, 1] (tanh), else
+    up to the 99th percentile of |values|. The wider range matters for ReLU RNNs, LSTM cells and
+    Transformer hidden states, whose values are unbounded."""
+    return diverging_scale(values).levels
 
 
 def finite_span(values: np.ndarray, fallback: tuple[float, float] = (-1.0, 1.0)) -> tuple[float, float]:
@@ -400,7 +397,9 @@ class TokenAxis(EndsInsideAxis, ReadableAxis):
 class ColorBar(pg.GraphicsWidget):
     """A vertical colour scale labelled with its low, middle and high values.
 
-    Much cheaper to build than pg.ColorBarItem (a full PlotItem); the levels are fixed by the data.
+    Much cheaper to build than pg.ColorBarItem (a full PlotItem); the levels are fixed by the data. A
+    clipped range (`set_clipping`: a ColourScale with values beyond it) labels its ends "≥ 13.2" and
+    "≤ −13.2", and its hover text (`text_at`) says how many values lie beyond and how far.
     """
 
     def __init__(self, cmap_name: str, levels: tuple[float, float], width: int = 56) -> None:
@@ -408,11 +407,37 @@ class ColorBar(pg.GraphicsWidget):
         self.setFixedWidth(width)
         self.cmap_name = cmap_name
         self.levels = (float(levels[0]), float(levels[1]))
+        self.clipping = ColourScale(self.levels)
 
     def set_scale(self, cmap_name: str, levels: tuple[float, float]) -> None:
         self.cmap_name = cmap_name
         self.levels = (float(levels[0]), float(levels[1]))
         self.update()
+
+    def set_clipping(self, scale: ColourScale) -> None:
+        """What lies beyond the levels (kept across theme changes, which only call `set_scale`)."""
+        self.clipping = scale
+        self.update()
+
+    @property
+    def clipped(self) -> bool:
+        return self.clipping.clipped and self.clipping.levels == self.levels
+
+    def text_at(self, scene_pos: QPointF) -> str | None:
+        """The hover text over the bar: what the clipped range leaves out (None when nothing is)."""
+        if not self.clipped or not self.sceneBoundingRect().contains(scene_pos):
+            return None
+        return self.clipping.describe()
+
+    def labels(self) -> list[tuple[float, str]]:
+        """(value, text) of the top, bottom and middle labels (the middle drawn only where it fits)."""
+        lo, hi = self.levels
+        clipped = self.clipped
+        return [
+            (hi, ("\u2265" if clipped else "") + f"{hi:.3g}"),
+            (lo, ("\u2264" if clipped else "") + f"{lo:.3g}"),
+            ((lo + hi) / 2, f"{(lo + hi) / 2:.3g}"),
+        ]
 
     def paint(self, painter, *args) -> None:
         theme = current_theme()
@@ -427,13 +452,13 @@ class ColorBar(pg.GraphicsWidget):
         painter.setPen(outline_pen(theme.foreground, theme))
         painter.drawRect(bar)
         painter.setFont(font(theme, 0.85))
-        lo, hi = self.levels
         text_height = painter.fontMetrics().height()
-        marks = [(hi, bar.top()), (lo, bar.bottom())] if bar.height() > 2 * text_height else []
+        (top, top_text), (bottom, bottom_text), middle = self.labels()
+        marks = [(top_text, bar.top()), (bottom_text, bar.bottom())] if bar.height() > 2 * text_height else []
         if bar.height() > 5 * text_height:
-            marks.append(((lo + hi) / 2, bar.center().y()))
-        for value, y in marks:
-            painter.drawText(QPointF(bar.right() + 4, y + text_height * 0.3), f"{value:.3g}")
+            marks.append((middle[1], bar.center().y()))
+        for text, y in marks:
+            painter.drawText(QPointF(bar.right() + 4, y + text_height * 0.3), text)
 
 
 def token_matrix_plot(left: str, bottom: str) -> tuple[pg.PlotItem, TokenAxis, TokenAxis]:
