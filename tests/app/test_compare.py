@@ -182,22 +182,23 @@ def test_narrow_window_puts_runs_in_rows(window, qtbot):
     qtbot.waitUntil(lambda: b.x() > window.dock_area.x() + 50)
 
 
-@pytest.mark.parametrize("theme_name", ["light", "presentation"])
-def test_a_compared_run_never_widens_the_window(qtbot, theme, theme_name):
-    """A lecturer's 1280-pixel window stays 1280 pixels wide when a run is compared (the compared
-    hidden state, built off screen, asked for the room of every combo box it then hid: 1391 px)."""
+@pytest.mark.parametrize(
+    ("theme_name", "size"), [("light", (1280, 800)), ("presentation", (1280, 800)), ("light", (1024, 640))]
+)
+def test_a_compared_run_never_grows_the_window(qtbot, theme, theme_name, size):
+    """A lecturer's window keeps its size when a run is compared: the compared hidden state, built off
+    screen, asked for the room of every combo box it then hid (1280 -> 1426 px wide); rows of two runs
+    made a 1024x640 projector's window 764 px tall where columns fitted."""
     from seqviz.app.window import appearance
 
-    window = shown(qtbot, MainWindow(), (1280, 800))
+    window = shown(qtbot, MainWindow(), size)
     appearance.apply_theme(window, theme_name)
     assert window.open_model("longrange-lstm", TEXT)
     qtbot.wait(100)  # the first run on screen, laid out
     try:
         assert window.compare("longrange-transformer")
         qtbot.wait(200)  # the new column's layouts settle
-        assert window.width() == 1280
-        b = column(window)
-        assert b.x() > window.dock_area.x() + 50  # beside the first run, not under it
+        assert (window.width(), window.height()) == size
     finally:
         window.stop_background_work()
 

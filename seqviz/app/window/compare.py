@@ -120,6 +120,7 @@ class Comparison(QObject):
         self.compared.append(ComparedRun(model, run, follows, column, tuple(edits)))
         self.row_layout.addWidget(column, 2)
         self._show(len(self.compared))
+        column.show()  # now, not on the layout's next turn: _arrange measures it before the window grows
         self._update_chrome()
         return True
 
@@ -255,16 +256,35 @@ class Comparison(QObject):
     # layout ---------------------------------------------------------------------------------------
     @property
     def narrow(self) -> bool:
-        return self.window.width() < COLUMN_WIDTH * (len(self.compared) + 1)
+        """Whether the compared runs are in rows under the first run (else in columns beside it)."""
+        return self.row_layout.direction() == QBoxLayout.Direction.TopToBottom
 
     def _arrange(self) -> None:
-        """Columns side by side, or rows under the first run on a narrow window."""
-        narrow = self.narrow
-        direction = QBoxLayout.Direction.TopToBottom if narrow else QBoxLayout.Direction.LeftToRight
+        """Columns side by side, or rows under the first run on a narrow window; the other way when
+        the preferred one does not fit the window and the other does. Qt grows a window to its
+        minimum size: rows of two runs made a 1024x640 window 764 pixels tall (taller than the
+        projector), where columns fitted."""
+        prefer_rows = self.window.width() < COLUMN_WIDTH * (len(self.compared) + 1)
+        overflow = {}
+        for rows in (prefer_rows, not prefer_rows):
+            self._set_rows(rows)
+            overflow[rows] = self._overflow()
+            if overflow[rows] == 0:
+                return
+        self._set_rows(min(overflow, key=overflow.get))  # neither fits: the one that grows it least
+
+    def _set_rows(self, rows: bool) -> None:
+        direction = QBoxLayout.Direction.TopToBottom if rows else QBoxLayout.Direction.LeftToRight
         if self.row_layout.direction() != direction:
             self.row_layout.setDirection(direction)
         for compared in self.compared:
-            compared.column.set_narrow(narrow)
+            compared.column.set_narrow(rows)
+            compared.column.updateGeometry()  # the row's layout measures the column anew
+
+    def _overflow(self) -> int:
+        """Pixels by which the runs' minimum size exceeds the room they have (0: they fit)."""
+        needed, room = self.row_layout.minimumSize(), self.row.size()
+        return max(needed.width() - room.width(), 0) + max(needed.height() - room.height(), 0)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.window and event.type() == QEvent.Type.Resize and self.compared:
