@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 ROBUST_PERCENTILE = 99.0  # a diverging colour range ends at this percentile of |values| ...
-CLIP_WORTH = 1.25  # ... when the largest |value| is more than this times it (else at the largest)
+CLIP_WORTH = 1.5  # ... when the largest |value| is more than this times it (else at the largest)
 
 
 @dataclass(frozen=True)
