@@ -108,3 +108,16 @@ def test_before_any_pick_the_most_varying_unit_is_shown(qtbot):
     assert panel.shown_units == (most_varying(trace, layer=1),)
     viewer.selection.set_units((3,))
     assert panel.shown_units == (3,) and panel.hint.isHidden() and not panel.showing_default
+
+
+def test_the_legend_shows_only_where_it_fits_inside_the_plot(qtbot):
+    """A short panel (the bottom row at 1024x640) drew the legend over the step axis, cut off."""
+    viewer, panel = open_panel(qtbot, UnitsPanel, lstm_trace(T=10, hidden_size=8), size=(700, 400))
+    viewer.selection.set_units((1, 2, 3))
+    assert panel.legend.isVisible()
+    panel.resize(700, 170)
+    qtbot.waitUntil(lambda: not panel.legend.isVisible())
+    room = panel.plot.getViewBox().boundingRect()
+    assert room.height() < panel.legend.boundingRect().height() + 12
+    panel.resize(700, 400)
+    qtbot.waitUntil(lambda: panel.legend.isVisible())

@@ -36,6 +36,7 @@ from seqviz.app.window.theme import Theme, current_theme, theme_notifier
 from seqviz.core.trace import Trace
 
 HINT = "Click a cell in a heatmap to follow that unit over time (Ctrl+click adds more units)."
+LEGEND_MARGIN = 12  # pixels: the legend's offset from the plot's top right corner, and a little air
 
 __all__ = ["UnitsPanel", "unit_arrays"]
 
@@ -70,6 +71,7 @@ class UnitsPanel(Panel):
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
         self.legend = self.plot.addLegend(offset=(-10, 10))
+        self.plot.getViewBox().sigResized.connect(self._fit_legend)
         self.mask = FutureMask()
         self.step_line = pg.InfiniteLine(angle=90, movable=False)
         self.step_line.setZValue(10)
@@ -173,6 +175,15 @@ class UnitsPanel(Panel):
             # a step repaints a thin strip over the curves: blit it from a cached picture of the curve
             curve.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.curves.append(curve)
+        self._fit_legend()
+
+    def _fit_legend(self, *_args) -> None:
+        """Show the legend only inside the plot: a short panel (1024x640) drew it over the step axis,
+        cut off, and over every curve it has room for (the hint above names the units anyway)."""
+        room = self.plot.getViewBox().boundingRect()
+        size = self.legend.boundingRect()
+        fits = size.height() + LEGEND_MARGIN <= room.height() and size.width() + LEGEND_MARGIN <= room.width()
+        self.legend.setVisible(bool(self.curves) and fits)
 
     @staticmethod
     def _curve_pen(theme: Theme, i: int) -> QPen:
@@ -258,6 +269,7 @@ class UnitsPanel(Panel):
         self.legend.setLabelTextSize(f"{theme.font_size * 0.9:g}pt")
         # the legend sits over the curves: a backing in the plot's colour keeps its text readable
         self.legend.setBrush(plotting.color(theme.background, 210))
+        self._fit_legend()  # its text's new size
         self.apply_strokes(theme)
         if self._ready:
             self._rebuild()
