@@ -35,6 +35,7 @@ from seqviz.app.window import (
     layouts,
     masking,
     other_models,
+    training_dock,
     view_options,
     what_if,
 )
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         other_models.install(self)  # the Hugging Face cache in the chooser, File > Open model folder
         self.masking = masking.install(self)  # masked LMs: a double-clicked token gets the mask
         self.hide_future = view_options.install(self)  # View › Hide the future
+        self.training = training_dock.install(self)  # Train menu, the Training dock (issue 14)
         help_menu.install(self)  # last in the menu bar: keys, panels, the guide, About
         self.playback.set_speed(self.settings.speed or DEFAULT_SPEED)
         self.toolbar.set_speed(self.playback.speed)

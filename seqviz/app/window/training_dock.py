@@ -1,0 +1,421 @@
+"""The Training dock (issue 14): train untrained models in front of the class and watch them learn.
+
+- Train › Training (Ctrl+T, also in View) opens the dock; it starts hidden. Train › Start training
+  (Ctrl+Shift+T), Pause / Resume (Ctrl+Shift+P... the buttons), Stop.
+- Start: a TrainingWorker (seqviz.app.viewer.training_worker) prepares the data and trains one to
+  four architectures round-robin in a thread of its own (seqviz.demos.training_run: the one training
+  loop of the demos and `python -m seqviz.train`). A timer takes its records about ten times a second:
+  the curves, the progress bar and one status line per architecture (its step, loss and held-out
+  accuracy, or its problem: a diverged run stops, the others go on).
+- The panels follow the architecture chosen in "Panels show" (PanelsFollow): its weights every N
+  steps, keeping the text, the step and the selection. While paused and after training the slider
+  shows any saved snapshot in the panels.
+- Save... writes an architecture's model with its card, tokenizer, curves and snapshots
+  (seqviz.demos.trained_file) into a file File > Open model opens; the dialog remembers its folder.
+  A trained file opened in the window shows its curves here and its snapshots on the slider.
+- Bad input (an empty text file, a model too large for memory) is one sentence in the dock; nothing
+  starts and nothing is lost. Closing the window while training stops the worker after its step.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget
+
+from seqviz.app.export import dialogs as export_dialogs
+from seqviz.app.viewer.training_choices import TrainingChoices
+from seqviz.app.viewer.training_worker import CurvePoints, TrainingWorker, session_maker
+from seqviz.app.window import dialogs
+from seqviz.app.window.training_follow import PanelsFollow
+
+if TYPE_CHECKING:
+    from seqviz.app.window.training_view import TrainingView
+
+log = logging.getLogger("seqviz")
+
+DOCK_KEYS, START_KEYS = "Ctrl+T", "Ctrl+Shift+T"
+POLL_MS = 100  # the curves redraw at most ten times a second
+TRAINED_FOLDER = "trained_folder"  # the settings' key of the folder trained models were saved in
+MODEL_FILTER = "seqviz model (*.safetensors)"
+
+
+class TrainingDock(QObject):
+    """The window's side of training. Its widgets are built when the dock is first shown (or training
+    starts): the training API imports torch and the curves pyqtgraph, and the window comes up before
+    either is loaded."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.api = None  # seqviz.demos.training_run, once the view is built
+        self.view: TrainingView | None = None
+        self.dock = QDockWidget("Training", window)
+        self.dock.setObjectName("dock_training")
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        self.dock.hide()  # a lecturer opens it
+        self.dock.visibilityChanged.connect(lambda visible: visible and self.ensure_view())
+        self.worker: TrainingWorker | None = None
+        self.session = None  # the last TrainingSession (kept after training: Save, the slider)
+        self.trained_file = None  # a trained file opened in the window (read_training), when no session
+        self.points: list[CurvePoints] = []
+        self.state = "idle"
+        self.follow = PanelsFollow(window)
+        self.timer = QTimer(self)
+        self.timer.setInterval(POLL_MS)
+        self.timer.timeout.connect(self.poll)
+        self._build_actions()
+        window.session.modelChanged.connect(self._on_model_changed)
+        window.installEventFilter(self)
+
+    def ensure_view(self) -> TrainingView:
+        """The dock's widgets (built at the first call)."""
+        if self.view is None:
+            from seqviz.app.window.training_view import TrainingView
+            from seqviz.demos import training_run
+
+            self.api = training_run
+            self.view = TrainingView(training_run.task_choices())
+            self.view.form.set_choices(TrainingChoices.from_json(self.window.settings.training))
+            self.view.form.choose_text_file = self._choose_text_file
+            self.dock.setWidget(self.view)
+            self._connect_view()
+        return self.view
+
+    def _build_actions(self) -> None:
+        window = self.window
+        toggle = self.dock.toggleViewAction()
+        toggle.setText("Training")
+        toggle.setShortcut(QKeySequence(DOCK_KEYS))
+        toggle.setStatusTip("Show the Training dock: train models and watch the panels follow")
+        self.start_action = QAction("Start training", window)
+        self.start_action.setShortcut(QKeySequence(START_KEYS))
+        self.start_action.setStatusTip("Train the architectures chosen in the Training dock")
+        self.start_action.triggered.connect(self.start)
+        self.pause_action = QAction("Pause training", window)
+        self.pause_action.triggered.connect(self.toggle_pause)
+        self.stop_action = QAction("Stop training", window)
+        self.stop_action.triggered.connect(self.stop)
+        for action in (toggle, self.start_action):
+            window.addAction(action)  # the key works wherever the focus is
+        window.view_menu.addAction(toggle)
+        menu = window.menuBar().addMenu("&Train")
+        menu.addActions([toggle, self.start_action, self.pause_action, self.stop_action])
+        self.menu = menu
+        self._update_actions()
+
+    def _connect_view(self) -> None:
+        v = self.view
+        v.startClicked.connect(self.start)
+        v.pauseClicked.connect(self.toggle_pause)
+        v.stopClicked.connect(self.stop)
+        v.saveClicked.connect(self.save)
+        v.followChosen.connect(self._on_follow_chosen)
+        v.snapshotChosen.connect(self._on_snapshot_chosen)
+        v.form.changed.connect(self._remember_choices)
+        v.form.follow_every.valueChanged.connect(self._on_follow_every_changed)
+
+    # commands -------------------------------------------------------------------------------------------
+    def start(self) -> bool:
+        """Start training with the form's choices; False (the reason in the dock) if it cannot."""
+        if self.state in ("starting", "running", "paused"):
+            return False
+        choices = self.ensure_view().form.choices()
+        problem = choices.problem()
+        if problem is not None:
+            self._say(problem)
+            return False
+        settings = choices.train_settings(self.api.TrainSettings)
+        archs = choices.arch_settings(self.api.ArchSettings)
+        self.dock.show()
+        self.worker = TrainingWorker(
+            session_maker(settings, archs),
+            follow=0,  # the panels show the first architecture; "Panels show" picks another
+            follow_every=choices.follow_every,
+            input_errors=(self.api.TrainingInputError,),
+        )
+        self.train_settings = settings
+        self.session = self.trained_file = None
+        self._set_state("starting")
+        self._say("Preparing the data and the models...")
+        self.worker.start()
+        self.timer.start()
+        return True
+
+    def toggle_pause(self) -> None:
+        if self.worker is None or self.state not in ("running", "paused"):
+            return
+        if self.state == "running":
+            self.worker.pause()
+            self._set_state("paused")
+            self._offer_snapshots()
+        else:
+            self.worker.resume()
+            self._set_state("running")
+
+    def stop(self) -> None:
+        """Stop after the steps in progress; every architecture keeps what it was trained."""
+        if self.worker is not None and self.state in ("starting", "running", "paused"):
+            self.worker.stop()
+            self._say("Stopping after the current step...")
+
+    def finish(self) -> None:
+        """Wait for the worker to end and take everything it reported (a test or a script)."""
+        if self.worker is not None:
+            self.worker.join()
+        self.poll()
+        self.follow.finish()
+
+    # what the worker reports ----------------------------------------------------------------------------
+    def poll(self) -> None:
+        """Take the worker's reports: curves, status lines, progress; the panels' next version."""
+        self.follow.poll()
+        if self.worker is None:
+            if not self.follow.waiting:
+                self.timer.stop()
+            return
+        progress = self.worker.take()
+        if progress.session is not None:
+            self._on_session(progress.session, progress.curves)
+        if progress.records:
+            self._on_records(progress.records)
+        if progress.model is not None and self.session is not None:
+            index, step, model = progress.model
+            self.follow.show(index, step, self.session.runs[index].label, model)
+        if progress.error:
+            self._say(progress.error, error=True)
+        if progress.ended:
+            self._on_ended(error=progress.error)
+
+    def _on_session(self, session, curves: list[CurvePoints]) -> None:
+        self.session = session
+        labels = [run.label for run in session.runs]
+        self.view.set_runs(labels)
+        self.view.curves.set_runs(labels, [run.arch.arch for run in session.runs], self.train_settings.clip)
+        self.view.x_axis.setEnabled(True)
+        self.points = curves
+        for i, points in enumerate(curves):
+            self.view.curves.set_points(i, points)
+            self._show_status(i)
+        self.view.follow.setCurrentIndex(self.worker.follow)
+        self.view.progress.setRange(0, self.train_settings.steps * len(labels))
+        self.view.progress.setValue(0)
+        self.follow.start(session.data.example_text)
+        self._say(f"Training on {session.data.title}.")
+        self._set_state("paused" if self.worker.paused else "running")
+
+    def _on_records(self, records: list) -> None:
+        touched = set()
+        for index, record in records:
+            self.points[index].add(record)
+            touched.add(index)
+        for index in sorted(touched):
+            self.view.curves.set_points(index, self.points[index])
+            self._show_status(index)
+        self.view.progress.setValue(self._steps_done())
+
+    def _on_ended(self, error: str | None) -> None:
+        self.worker.restore_threads()
+        self.worker = None
+        if self.session is None:  # it never started: the reason is in the dock already
+            self._set_state("idle")
+            return
+        self._set_state("ended")
+        for index in range(len(self.session.runs)):
+            self._show_status(index)
+        self.view.progress.setValue(self._steps_done())
+        if not error:
+            self._say(self._summary())
+        self._offer_snapshots()
+
+    def _steps_done(self) -> int:
+        steps = self.train_settings.steps
+        return sum(steps if run.finished else run.steps_done for run in self.session.runs)
+
+    def _show_status(self, index: int) -> None:
+        run, points = self.session.runs[index], self.points[index]
+        parts = [f"{run.label}: step {run.steps_done}/{self.train_settings.steps}"]
+        if points.loss and math.isfinite(points.loss[-1]):
+            parts.append(f"loss {points.loss[-1]:.3f}")
+        if points.accuracy:
+            parts.append(f"held-out {points.accuracy[-1]:.0%}")
+        text = " \u00b7 ".join(parts)
+        problem = run.problem
+        self.view.set_run_status(index, f"{run.label}: {problem}" if problem else text, problem or text)
+
+    def _summary(self) -> str:
+        return (
+            "Done. "
+            + "; ".join(
+                f"{run.label} {points.accuracy[-1]:.0%}"
+                for run, points in zip(self.session.runs, self.points, strict=True)
+                if points.accuracy
+            )
+            + " held out."
+        )
+
+    # snapshots and saving -------------------------------------------------------------------------------
+    def _offer_snapshots(self) -> None:
+        """The slider over the saved weights of the architecture the panels show."""
+        index = self.follow.shown_index if self.follow.shown_index is not None else 0
+        if self.session is not None:
+            steps = sorted(self.session.runs[index].snapshots)
+        elif self.trained_file is not None:
+            steps = list(self.trained_file.snapshot_steps)
+        else:
+            steps = []
+        self.view.set_snapshots(steps, self.follow.shown_step)
+        self.view.set_state(self.state)
+
+    def _on_snapshot_chosen(self, position: int) -> None:
+        steps = self.view.snapshot_steps
+        if not 0 <= position < len(steps):
+            return
+        step = steps[position]
+        if self.session is not None and self.state in ("paused", "ended"):
+            index = self.follow.shown_index or 0
+            run = self.session.runs[index]
+            self.follow.show(index, step, run.label, run.model_at(step), force=True)
+        elif self.trained_file is not None:
+            self.follow.show(0, step, self.trained_file.label, self.trained_file.model_at(step), force=True)
+        self.timer.start()
+
+    def save(self, index: int, path: str | None = None) -> Path | None:
+        """Save run `index` (paused or after training) as a model file; asks where when `path` is None."""
+        if self.session is None or self.state not in ("paused", "ended"):
+            return None
+        run = self.session.runs[index]
+        if path is None:
+            name = f"{run.label.lower().replace(' ', '-')}-{run.steps_done}-steps.safetensors"
+            suggested = export_dialogs.in_last_folder(TRAINED_FOLDER, name)
+            path = export_dialogs.choose_save_path(
+                self.window, f"Save the trained {run.label}", MODEL_FILTER, suggested
+            )
+            if not path:
+                return None
+        from seqviz.demos.trained_file import save_trained
+
+        try:
+            saved = save_trained(run, path)
+        except (OSError, ValueError) as exc:
+            dialogs.show_error(self.window, "Cannot save the trained model", str(exc))
+            return None
+        export_dialogs.remember_folder(TRAINED_FOLDER, saved)
+        self._say(f"Saved {run.label} ({run.steps_done} steps) to {saved.name}: File > Open model opens it.")
+        return saved
+
+    # slots ----------------------------------------------------------------------------------------------
+    def _on_follow_chosen(self, index: int) -> None:
+        if self.worker is not None:
+            self.worker.follow = index
+        if self.session is None:
+            return
+        run = self.session.runs[index]
+        if self.state in ("paused", "ended"):  # the worker hands over nothing now: its latest weights
+            step = max(run.snapshots) if run.snapshots else 0
+            self.follow.show(index, step, run.label, run.model_at(step), force=True)
+            self.follow.shown_index = index
+            self._offer_snapshots()
+        else:
+            self.follow.following = True
+        self.timer.start()
+
+    def _on_follow_every_changed(self, value: int) -> None:
+        if self.worker is not None:
+            self.worker.follow_every = max(1, value)
+
+    def _on_model_changed(self, model) -> None:
+        """A trained file opened in the window: its curves and snapshots here (when not training)."""
+        if self.state in ("starting", "running", "paused") or not _trained_in_seqviz(model):
+            return
+        from seqviz.core.modelfile import ModelFileError
+        from seqviz.demos.trained_file import read_training
+
+        self.ensure_view()
+        try:
+            trained = read_training(model.source)
+        except (ModelFileError, OSError, ValueError) as exc:
+            self._say(f"Its training curves cannot be shown: {exc}")
+            return
+        self.session, self.trained_file = None, trained
+        self.view.set_runs([trained.label])
+        arch = trained.model.card.metrics.get("arch", "")
+        self.view.curves.set_runs([trained.label], [arch], trained.settings.get("clip"))
+        self.view.x_axis.setCurrentIndex(0)  # a file keeps no times
+        self.view.x_axis.setEnabled(False)
+        self.points = [CurvePoints.from_curves(trained.curves)]
+        self.view.curves.set_points(0, self.points[0])
+        steps = trained.snapshot_steps
+        status = (
+            trained.problem or f"trained for {max(steps, default=0)} steps; the slider shows its snapshots"
+        )
+        self.view.set_run_status(0, f"{trained.label}: {status}")
+        self._say(f"{Path(trained.path).name}: a model trained in seqviz.")
+        self.follow.adopt(model, 0, max(steps, default=None))  # its snapshots are versions of it
+        self._set_state("ended")
+        self._offer_snapshots()
+        self.view.save_buttons[0].setEnabled(False)  # it is saved already
+
+    def _remember_choices(self) -> None:
+        self.window.settings.training = self.view.form.choices().to_json()
+
+    def _choose_text_file(self) -> str | None:
+        folder = export_dialogs.last_folder("training_text_folder")
+        path = dialogs.choose_file(
+            self.window,
+            "Train a language model on a text file",
+            "Text files (*.txt *.md);;All files (*)",
+            folder,
+        )
+        if path:
+            export_dialogs.remember_folder("training_text_folder", path)
+        return path
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state and state in ("starting", "idle"):  # the curves get the form's room
+            self.view.show_settings(state == "idle")
+        self.state = state
+        self.view.set_state(state)
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        training = self.state in ("starting", "running", "paused")
+        self.start_action.setEnabled(not training)
+        self.pause_action.setEnabled(self.state in ("running", "paused"))
+        self.pause_action.setText("Resume training" if self.state == "paused" else "Pause training")
+        self.stop_action.setEnabled(training)
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.view.status.setText(text)
+        self.view.status.setProperty("error", error)
+        self.view.status.setStyleSheet("color: #c0392b;" if error else "")
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt)
+        if watched is self.window and event.type() == QEvent.Type.Close:
+            self.close()
+        return False
+
+    def close(self) -> None:
+        """The window closes: the worker stops after its step (the process joins it before exiting)."""
+        self.timer.stop()
+        self.follow.stop()
+        if self.worker is not None:
+            self.worker.stop()
+
+
+def _trained_in_seqviz(model) -> bool:
+    """A model opened from a file that save_trained wrote (its card has a training record)."""
+    card = getattr(getattr(model, "module", None), "card", None)
+    metrics = getattr(card, "metrics", None)
+    source = getattr(model, "source", "")
+    return isinstance(metrics, dict) and "training" in metrics and source.endswith(".safetensors")
+
+
+def install(window) -> TrainingDock:
+    """The window's Training dock and Train menu (after its menus and session exist)."""
+    return TrainingDock(window)

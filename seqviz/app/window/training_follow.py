@@ -1,0 +1,103 @@
+"""PanelsFollow: the window's panels show the weights being trained.
+
+The first weights of an architecture are a model switch (`window.open_model`): on the text on
+screen when it suits the task (the model on screen reads the same texts: a bundled long-range model
+before training on long-range), else on the training data's example text. Every later version of the
+same architecture's weights (training went on, or the slider picked a snapshot) is traced like an
+edit's re-trace (`Session.show_version`): the text, the step, the layer and the followed units stay.
+
+A version is handed to the window's session only when it has no job in flight, so versions never pile
+up and never replace a request of the person's (a model chosen in the toolbar meanwhile); the latest
+waits for the next `poll()`. Once the person opens another model, the panels stop following until an
+architecture is chosen again in "Panels show" (`follow(index)`).
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from seqviz.app.viewer.runs import InputProblem
+
+SOURCE_PREFIX = "training:"
+
+
+class PanelsFollow:
+    def __init__(self, window) -> None:
+        self.window = window
+        self.following = False
+        self.example_text = ""
+        self.shown_index: int | None = None  # the run whose weights are on screen
+        self.shown_step: int | None = None
+        self._pending: tuple[int, int, str, object] | None = None  # (run index, step, label, TokenModel)
+        self._ours: weakref.WeakSet = weakref.WeakSet()  # the SequenceModels made here
+        window.session.modelChanged.connect(self._on_model_changed)
+
+    def start(self, example_text: str) -> None:
+        """A new training session: follow its runs' weights from now on."""
+        self.example_text = example_text
+        self.following, self.shown_index, self.shown_step = True, None, None
+        self._ours = weakref.WeakSet()  # an earlier session's weights may be of another task
+
+    def adopt(self, model, index: int, step: int | None) -> None:
+        """`model`, on screen already (a trained file), is run `index`'s weights at `step`: its other
+        snapshots are versions of it, shown keeping the selection."""
+        self._ours = weakref.WeakSet([model])
+        self.following, self.shown_index, self.shown_step = False, index, step
+        self._pending = None
+
+    def stop(self) -> None:
+        self.following = False
+        self._pending = None
+
+    def show(self, index: int, step: int, label: str, model, *, force: bool = False) -> None:
+        """Show run `index`'s weights at `step` (a TokenModel nobody else uses) when the session is
+        free; `force` follows again after the person opened another model."""
+        if force:
+            self.following = True
+        if self.following:
+            self._pending = (index, step, label, model)
+            self.poll()
+
+    @property
+    def waiting(self) -> bool:
+        return self._pending is not None
+
+    def poll(self) -> None:
+        """Hand the latest version to the session if it is free (call from a timer)."""
+        window = self.window
+        if self._pending is None or window.session.jobs.busy or not self.following:
+            return
+        index, step, label, model = self._pending
+        self._pending = None
+        from seqviz.core.adapters import open_model
+
+        shown = open_model(model, source=f"{SOURCE_PREFIX}{label}", label=f"{label} (training)")
+        self._ours.add(shown)
+        same_run = window.model in self._ours and index == self.shown_index
+        self.shown_index, self.shown_step = index, step
+        if same_run and window.run is not None:
+            try:
+                window.session.show_version(shown, window.text, wait=False, step=max(1, window.step))
+                return
+            except InputProblem:  # no run on screen to keep: a switch below
+                pass
+        window.open_model(shown, self._text_for(shown), wait=False)
+
+    def finish(self) -> None:
+        """Show the waiting version now and deliver it (a test, a picture, a script)."""
+        self.window.session.jobs.drain()
+        self.poll()
+        self.window.session.jobs.drain()
+
+    def _text_for(self, model) -> str:
+        """The text on screen if it suits the new weights' task, else the training data's example."""
+        window, current = self.window, self.window.model
+        same_task = current is not None and (
+            current in self._ours or (bool(model.text_domain) and current.text_domain == model.text_domain)
+        )
+        return window.text if same_task and window.text else self.example_text
+
+    def _on_model_changed(self, model) -> None:
+        if model not in self._ours:  # the person opened another model: leave the panels to it
+            self.following = False
+            self._pending = None
