@@ -273,8 +273,7 @@ class GradientPanel(Panel):
             self._draw_held_back()
         if not self._ready:
             return
-        rows, cols = self.values.shape
-        step = min(max(step, 1), rows)
+        step = min(max(step, 1), self.values.shape[0])
         r = step - 1
         self.map.set_step(step)
         # View › Hide the future: a causal model's later steps, their tokens too (the columns' when they
