@@ -145,9 +145,11 @@ class ControlRow(QWidget):
         widget.setVisible(shown)
         self._labels[widget].setVisible(shown)
         self._place_note()
-        # the size the row's parent layout keeps for it is renewed only by this: hiding controls of a
-        # row never shown left the old one (a compared run's hidden state, built off screen, asked for
-        # all five combo boxes' room and widened the window by 111 px in the presentation theme)
+        # the sizes the layouts keep are renewed only by this while the row was never shown: Qt
+        # invalidates the row's own layout, not the nested one holding the controls, nor the row's
+        # size in its parent's layout (a compared run's hidden state, built off screen, asked for all
+        # five combo boxes' room: 650 px, and widened the window by 76 to 146 px)
+        self._layout.invalidate()
         self.updateGeometry()
 
     @property

@@ -10,14 +10,16 @@ to the run are hidden), and its output below.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget
 
 from seqviz.app.panels.base import Panel
+from seqviz.app.panels.controls import ElidedLabel
 from seqviz.app.panels.tokens import TokensPanel
 from seqviz.app.viewer.comparison import RunViewer
 from seqviz.core.trace import Trace
 
 RUN_LETTERS = "ABCD"
+SHARES = (3, 2)  # a compared run's panels (tabs) and its output share its column (or row) so
 TEXT_CHARS = 60  # a longer text is shown with an ellipsis in a run's label (the tooltip has it all)
 
 
@@ -37,10 +39,9 @@ class RunHeader(QWidget):
 
     def __init__(self, closable: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.label = QLabel()
+        # ends with "…" where it does not fit (it was cut mid-word); it never widens the column
+        self.label = ElidedLabel()
         self.label.setObjectName("runLabel")
-        self.label.setTextFormat(Qt.TextFormat.PlainText)
-        self.label.setMinimumWidth(40)  # a long label must not widen the column
         font = self.label.font()
         font.setBold(True)
         self.label.setFont(font)
@@ -54,8 +55,9 @@ class RunHeader(QWidget):
             layout.addWidget(self.close_button)
 
     def set_text(self, text: str, tooltip: str = "") -> None:
+        """The label; its tooltip, when it is cut (ElidedLabel), is `tooltip` (the run's whole text)."""
         self.label.setText(text)
-        self.label.setToolTip(tooltip or text)
+        self.setToolTip(tooltip or text)  # the header's own: shown wherever the label has none
 
     @property
     def text(self) -> str:
@@ -89,8 +91,8 @@ class RunColumn(QWidget):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.tabs)
         self.splitter.addWidget(self.panels["output"])
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(0, SHARES[0])
+        self.splitter.setStretchFactor(1, SHARES[1])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -120,7 +122,14 @@ class RunColumn(QWidget):
 
     def set_narrow(self, narrow: bool) -> None:
         """Rows of runs (a narrow window): the panels side by side; columns: stacked."""
-        self.splitter.setOrientation(Qt.Orientation.Horizontal if narrow else Qt.Orientation.Vertical)
+        orientation = Qt.Orientation.Horizontal if narrow else Qt.Orientation.Vertical
+        if orientation == self.splitter.orientation():
+            return
+        self.splitter.setOrientation(orientation)
+        # the sizes were lengths along the other direction: a column's output got the few pixels its
+        # row had given it beside the panels, and drew its bars over its axis
+        length = self.width() if narrow else self.height()
+        self.splitter.setSizes([length * share // sum(SHARES) for share in SHARES])
 
     def show_tab(self, name: str) -> None:
         self.tabs.setCurrentWidget(self.panels[name])
