@@ -199,8 +199,8 @@ def test_a_compared_run_never_grows_the_window(qtbot, theme, theme_name, size):
         assert window.compare("longrange-transformer")
         qtbot.wait(200)  # the new column's layouts settle
         assert (window.width(), window.height()) == size
-        b = column(window)  # its output keeps its share: it was left a few pixels, its bars over its axis
-        assert b.panels["output"].height() >= 0.2 * b.splitter.height()
+        b = column(window)  # its output keeps its share (left a few pixels, it showed one bar of ten)
+        assert b.panels["output"].height() >= 0.35 * b.splitter.height()  # its 2 of 5 shares
     finally:
         window.stop_background_work()
 

@@ -93,6 +93,9 @@ class RunColumn(QWidget):
         self.splitter.addWidget(self.panels["output"])
         self.splitter.setStretchFactor(0, SHARES[0])
         self.splitter.setStretchFactor(1, SHARES[1])
+        # sizes before the first layout are proportions: without them the output got what was left
+        # by the panels' size hints (one bar of ten at 1920x1080)
+        self.splitter.setSizes([share * 100 for share in SHARES])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
