@@ -6,7 +6,10 @@ a queue; the dock takes it with `take()` from a timer in the GUI thread, at most
 so a burst of fast steps is one batch, one redraw. Nothing of Qt crosses threads: a window that
 closes while the worker runs cannot leave a signal on its way to a deleted object.
 
-Pause and Stop are flags the thread reads between optimiser steps: a step is never cut in half. Stop
+Pause and Stop are flags the thread reads between optimiser steps: a step is never cut in half. So is
+`hold()`: the window holds training for the moment it shows new weights in every panel (`release()`,
+or HOLD_LIMIT seconds at most). Both threads share one GIL: a training thread running Python made each
+of the panels' many Python calls in a repaint wait for it (a 17 ms update took 100 ms and more). Stop
 (and an exception in a step) keeps what was trained: every run still going is stopped
 (`TrainingRun.stop`, a final snapshot). The thread is an ordinary (non-daemon) Python thread:
 a window closed mid-training sets Stop and goes at once; the process joins the thread before it
@@ -27,6 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 log = logging.getLogger("seqviz")
+
+HOLD_LIMIT = 1.0  # seconds a hold lasts at most (a release that never comes never stops training)
 
 
 @dataclass
@@ -61,6 +66,8 @@ class TrainingWorker:
         self._running = threading.Event()  # cleared while paused
         self._running.set()
         self._stop = threading.Event()
+        self._free = threading.Event()  # cleared while the window holds training
+        self._free.set()
         self._thread: threading.Thread | None = None
         self._last_followed: tuple[int, int] | None = None
         self._torch_threads: int | None = None
@@ -94,6 +101,13 @@ class TrainingWorker:
         """Stop after the step in progress; every run keeps what it was trained."""
         self._stop.set()
         self._running.set()
+
+    def hold(self) -> None:
+        """Hold training after the step in progress until `release()` (at most HOLD_LIMIT seconds)."""
+        self._free.clear()
+
+    def release(self) -> None:
+        self._free.set()
 
     @property
     def paused(self) -> bool:
@@ -166,6 +180,7 @@ class TrainingWorker:
                 self._running.wait()
             if self._stop.is_set():
                 return
+            self._free.wait(HOLD_LIMIT)
             going = [i for i, run in enumerate(session.runs) if not run.finished]
             records = session.step_all()  # one record per run still going, in the runs' order
             self._queue.put(("records", list(zip(going, records, strict=True))))

@@ -73,6 +73,7 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         self.archs: list[str] = []
         self.points: list[CurvePoints] = []
         self.clip: float | None = None
+        self.steps = 0  # the step axis's span (0: as far as the curves go)
         self.loss_plot = self._add_plot(0, "loss")
         self.accuracy_plot = self._add_plot(1, "held-out accuracy")
         self.grad_plot = self._add_plot(2, "gradient norm (log scale)")
@@ -113,8 +114,10 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         return (self.loss_plot, self.accuracy_plot, self.grad_plot)
 
     # data -----------------------------------------------------------------------------------------------
-    def set_runs(self, labels: list[str], archs: list[str], clip: float | None) -> None:
-        """New curves: one per run (`labels` in the legend, coloured by `archs`), empty so far."""
+    def set_runs(self, labels: list[str], archs: list[str], clip: float | None, steps: int = 0) -> None:
+        """New curves: one per run (`labels` in the legend, coloured by `archs`), empty so far; the step
+        axis spans `steps` from the start (a fixed axis is not laid out again at every redraw)."""
+        self.steps = steps
         for plot, lines in zip(self.plots, self._line_lists(), strict=True):
             for line in lines:
                 plot.removeItem(line)
@@ -134,6 +137,7 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
             )
             self.grad_lines.append(self.grad_plot.plot(pen=pg.mkPen(pen.color(), width=1)))
         self.set_clip(clip)
+        self.set_x_axis(self.x_axis)
 
     def set_clip(self, clip: float | None) -> None:
         self.clip = clip
@@ -161,8 +165,10 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         """ "step" or "seconds" (each run's own training time)."""
         self.x_axis = name
         self.grad_plot.setLabel("bottom", X_AXES[name])
-        for plot in self.plots:
-            plot.enableAutoRange(axis="x")
+        if name == "step" and self.steps > 0:
+            self.loss_plot.setXRange(0, self.steps, padding=0.02)  # the others are linked to it
+        else:
+            self.loss_plot.enableAutoRange(axis="x")
         self.redraw()
 
     def _line_lists(self) -> tuple[list, list, list]:

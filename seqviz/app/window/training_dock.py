@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 from pathlib import Path
@@ -41,6 +42,10 @@ log = logging.getLogger("seqviz")
 
 DOCK_KEYS, START_KEYS = "Ctrl+T", "Ctrl+Shift+T"
 POLL_MS = 100  # the curves redraw at most ten times a second
+# Training waits from the moment new weights go to the panels until this long after their trace is
+# shown: the GUI thread repaints every panel meanwhile without sharing the GIL with the training
+# thread (shared, a 17 ms repaint took 60-150 ms: bench/bench_training_app.py).
+SETTLE_MS = 100
 TRAINED_FOLDER = "trained_folder"  # the settings' key of the folder trained models were saved in
 MODEL_FILTER = "seqviz model (*.safetensors)"
 
@@ -66,6 +71,8 @@ class TrainingDock(QObject):
         self.points: list[CurvePoints] = []
         self.state = "idle"
         self.follow = PanelsFollow(window)
+        self.follow.handing_over = self._hold_training
+        window.traceShown.connect(self._on_trace_shown)
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
@@ -143,6 +150,9 @@ class TrainingDock(QObject):
         self.session = self.trained_file = None
         self._set_state("starting")
         self._say("Preparing the data and the models...")
+        # The objects alive now are not garbage: a full collection scanning them all (~200 ms with
+        # torch and the panels loaded) stalled the window; while training only newer ones are scanned.
+        gc.freeze()
         self.worker.start()
         self.timer.start()
         return True
@@ -179,6 +189,8 @@ class TrainingDock(QObject):
             if not self.follow.waiting:
                 self.timer.stop()
             return
+        if not self.window.session.jobs.busy and not self.follow.waiting:
+            self.worker.release()  # a version dropped or refused: no trace to wait for
         progress = self.worker.take()
         if progress.session is not None:
             self._on_session(progress.session, progress.curves)
@@ -186,7 +198,7 @@ class TrainingDock(QObject):
             self._on_records(progress.records)
         if progress.model is not None and self.session is not None:
             index, step, model = progress.model
-            self.follow.show(index, step, self.session.runs[index].label, model)
+            self.follow.show(index, step, self.session.runs[index].label, model, throttle=True)
         if progress.error:
             self._say(progress.error, error=True)
         if progress.ended:
@@ -196,7 +208,8 @@ class TrainingDock(QObject):
         self.session = session
         labels = [run.label for run in session.runs]
         self.view.set_runs(labels)
-        self.view.curves.set_runs(labels, [run.arch.arch for run in session.runs], self.train_settings.clip)
+        archs, steps = [run.arch.arch for run in session.runs], self.train_settings.steps
+        self.view.curves.set_runs(labels, archs, self.train_settings.clip, steps)
         self.view.x_axis.setEnabled(True)
         self.points = curves
         for i, points in enumerate(curves):
@@ -220,6 +233,7 @@ class TrainingDock(QObject):
         self.view.progress.setValue(self._steps_done())
 
     def _on_ended(self, error: str | None) -> None:
+        gc.unfreeze()
         self.worker.restore_threads()
         self.worker = None
         if self.session is None:  # it never started: the reason is in the dock already
@@ -325,6 +339,19 @@ class TrainingDock(QObject):
             self.follow.following = True
         self.timer.start()
 
+    def _hold_training(self) -> None:
+        """New weights go to the panels: training waits until they are traced and painted."""
+        if self.worker is not None:
+            self.worker.hold()
+
+    def _on_trace_shown(self, _trace) -> None:
+        if self.worker is not None:  # after the repaint and the layout passes the new trace posts
+            QTimer.singleShot(SETTLE_MS, self, self._release_training)
+
+    def _release_training(self) -> None:
+        if self.worker is not None:
+            self.worker.release()
+
     def _on_follow_every_changed(self, value: int) -> None:
         if self.worker is not None:
             self.worker.follow_every = max(1, value)
@@ -345,12 +372,13 @@ class TrainingDock(QObject):
         self.session, self.trained_file = None, trained
         self.view.set_runs([trained.label])
         arch = trained.model.card.metrics.get("arch", "")
-        self.view.curves.set_runs([trained.label], [arch], trained.settings.get("clip"))
+        steps = trained.snapshot_steps
+        clip = trained.settings.get("clip")
+        self.view.curves.set_runs([trained.label], [arch], clip, max(steps, default=0))
         self.view.x_axis.setCurrentIndex(0)  # a file keeps no times
         self.view.x_axis.setEnabled(False)
         self.points = [CurvePoints.from_curves(trained.curves)]
         self.view.curves.set_points(0, self.points[0])
-        steps = trained.snapshot_steps
         status = (
             trained.problem or f"trained for {max(steps, default=0)} steps; the slider shows its snapshots"
         )

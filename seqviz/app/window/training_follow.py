@@ -7,18 +7,22 @@ same architecture's weights (training went on, or the slider picked a snapshot) 
 edit's re-trace (`Session.show_version`): the text, the step, the layer and the followed units stay.
 
 A version is handed to the window's session only when it has no job in flight, so versions never pile
-up and never replace a request of the person's (a model chosen in the toolbar meanwhile); the latest
-waits for the next `poll()`. Once the person opens another model, the panels stop following until an
+up and never replace a request of the person's (a model chosen in the toolbar meanwhile), and while
+training at most every MIN_INTERVAL seconds: every version repaints every panel, and the GUI thread's
+work is the training thread's loss (one GIL; on a busy 2-core machine, one core). The latest waits
+for the next `poll()`. Once the person opens another model, the panels stop following until an
 architecture is chosen again in "Panels show" (`follow(index)`).
 """
 
 from __future__ import annotations
 
+import time
 import weakref
 
 from seqviz.app.viewer.runs import InputProblem
 
 SOURCE_PREFIX = "training:"
+MIN_INTERVAL = 0.5  # seconds between two versions shown while training (the slider's are at once)
 
 
 class PanelsFollow:
@@ -30,6 +34,9 @@ class PanelsFollow:
         self.shown_step: int | None = None
         self._pending: tuple[int, int, str, object] | None = None  # (run index, step, label, TokenModel)
         self._ours: weakref.WeakSet = weakref.WeakSet()  # the SequenceModels made here
+        self._throttled = False  # the waiting version is training's: MIN_INTERVAL after the last
+        self._last_handed = -float("inf")  # time.monotonic() of the last version handed over
+        self.handing_over = lambda: None  # called as a version goes to the session (the dock holds training)
         window.session.modelChanged.connect(self._on_model_changed)
 
     def start(self, example_text: str) -> None:
@@ -49,13 +56,16 @@ class PanelsFollow:
         self.following = False
         self._pending = None
 
-    def show(self, index: int, step: int, label: str, model, *, force: bool = False) -> None:
+    def show(
+        self, index: int, step: int, label: str, model, *, force: bool = False, throttle: bool = False
+    ) -> None:
         """Show run `index`'s weights at `step` (a TokenModel nobody else uses) when the session is
-        free; `force` follows again after the person opened another model."""
+        free (`throttle`: and MIN_INTERVAL after the last); `force` follows again after the person
+        opened another model."""
         if force:
             self.following = True
         if self.following:
-            self._pending = (index, step, label, model)
+            self._pending, self._throttled = (index, step, label, model), throttle
             self.poll()
 
     @property
@@ -67,6 +77,10 @@ class PanelsFollow:
         window = self.window
         if self._pending is None or window.session.jobs.busy or not self.following:
             return
+        if self._throttled and time.monotonic() - self._last_handed < MIN_INTERVAL:
+            return
+        self._last_handed = time.monotonic()
+        self.handing_over()
         index, step, label, model = self._pending
         self._pending = None
         from seqviz.core.adapters import open_model
@@ -86,6 +100,7 @@ class PanelsFollow:
     def finish(self) -> None:
         """Show the waiting version now and deliver it (a test, a picture, a script)."""
         self.window.session.jobs.drain()
+        self._throttled = False
         self.poll()
         self.window.session.jobs.drain()
 
