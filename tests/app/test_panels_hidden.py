@@ -103,3 +103,28 @@ def test_not_applicable_and_no_model_messages(qtbot):
     assert panel.message == "No model loaded."
     panel.set_trace(lstm_trace(T=4))
     assert panel.message is None
+
+
+def test_the_step_cursor_is_set_off_from_the_cells_by_the_background_colour(qtbot, theme):
+    """The orange cursor was lost on the diverging map's red cells (the dark theme's most of all): a
+    band of the background colour either side of it, moved and hidden with it."""
+    from traces import view_pos
+
+    from seqviz.app.window.theme import current_theme
+
+    theme("dark")
+    viewer, panel = open_panel(qtbot, HiddenPanel, lstm_trace(T=10, hidden_size=16), size=(900, 600))
+    viewer.cursor.set_step(4)
+    heatmap = panel.heatmap
+    assert heatmap.cursor_halo.value() == heatmap.cursor.value() == 4
+    qtbot.wait(50)  # laid out at its size
+    image = panel.canvas.grab().toImage()
+    centre = view_pos(panel.canvas, heatmap.plot, 4, 8)
+    row = [image.pixelColor(centre.x() + dx, centre.y()).name() for dx in range(-6, 7)]
+    cursor, background = current_theme().cursor, current_theme().background
+    first = row.index(cursor)
+    last = len(row) - 1 - row[::-1].index(cursor)
+    assert row[first - 1] == background and row[last + 1] == background, row
+    assert row[0] != background and row[-1] != background, row  # the cells beside it still show
+    heatmap.cursor.setVisible(False)
+    assert not heatmap.cursor_halo.isVisible()

@@ -26,6 +26,8 @@ from seqviz.app.window.theme import Theme, current_theme
 
 HoverSource = Callable[[QPointF], "str | None"]
 
+CURSOR_HALO_PX = 2  # the cursor's background-coloured band: this much wider than the cursor
+
 
 class FutureMask(QGraphicsItem):
     """A semi-opaque cover over the part of `area` after `start` (columns, or rows when `vertical`).
@@ -114,7 +116,12 @@ class Heatmap:
         self.row_outline.setZValue(8)
         self.cursor = pg.InfiniteLine(angle=90, movable=False)
         self.cursor.setZValue(10)
-        for item in (self.image, self.mask, self.row_outline, self.cursor):
+        # a band of the background colour either side of the cursor, moved and hidden with it: the
+        # orange cursor was lost on the diverging map's red cells (the dark theme's most of all)
+        self.cursor_halo = pg.InfiniteLine(angle=90, movable=False)
+        self.cursor_halo.setZValue(9)
+        self.cursor.visibleChanged.connect(lambda: self.cursor_halo.setVisible(self.cursor.isVisible()))
+        for item in (self.image, self.mask, self.row_outline, self.cursor_halo, self.cursor):
             self.plot.addItem(item)
         self.apply_theme(current_theme())
 
@@ -161,6 +168,7 @@ class Heatmap:
         """Move the cursor to column `step` (1..T) and cover the columns after it."""
         self.step = step
         self.cursor.setValue(step)
+        self.cursor_halo.setValue(step)
         self.mask.set_start(step + STEP_OFFSET if self.reveal else self.num_steps + STEP_OFFSET)
         # a hidden future keeps its tokens too (else the axis gives away what comes next)
         self.bottom_axis.set_shown_until(step if self.reveal and self.mask.hidden else None)
@@ -222,6 +230,7 @@ class Heatmap:
         """The theme's stroke widths for the axes, the cursor and the row outline."""
         plotting.style_strokes(self.plot, theme)
         self.cursor.setPen(plotting.cursor_pen(theme))
+        self.cursor_halo.setPen(pg.mkPen(theme.background, width=theme.line_width + CURSOR_HALO_PX))
         pen = plotting.accent_pen(theme)
         pen.setCosmetic(True)
         self.row_outline.setPen(pen)
