@@ -67,7 +67,7 @@ def test_training_fills_the_curves_and_the_panels_show_the_trained_weights(windo
         assert points.eval_step[0] == 0 and points.eval_step[-1] == 30  # held out before and after
         x, y = dock.view.curves.loss_lines[index].getData()
         assert len(x) == 30 and np.allclose(y, points.loss)
-        assert "step 30/30" in dock.view.run_labels[index].text()
+        assert "30/30 steps" in dock.view.run_labels[index].text()
         assert f"held-out {points.accuracy[-1]:.0%}" in dock.view.run_labels[index].text()
     assert dock.view.progress.value() == dock.view.progress.maximum() == 60
     # the panels show the first architecture at its last step, on the task's example text

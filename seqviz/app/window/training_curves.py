@@ -74,9 +74,12 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         self.points: list[CurvePoints] = []
         self.clip: float | None = None
         self.steps = 0  # the step axis's span (0: as far as the curves go)
-        self.loss_plot = self._add_plot(0, "loss")
-        self.accuracy_plot = self._add_plot(1, "held-out accuracy")
-        self.grad_plot = self._add_plot(2, "gradient norm (log scale)")
+        # the legend in a row of its own above the plots: inside a short plot it hid the curves
+        self.legend = pg.LegendItem(offset=None, verSpacing=-4)
+        self.addItem(self.legend, row=0, col=0)
+        self.loss_plot = self._add_plot(1, "loss")
+        self.accuracy_plot = self._add_plot(2, "held-out accuracy")
+        self.grad_plot = self._add_plot(3, "gradient norm (log scale)")
         self.grad_plot.setLogMode(y=True)
         self.accuracy_plot.setYRange(0, 1, padding=0.02)
         self.accuracy_plot.getViewBox().setLimits(yMin=-0.05, yMax=1.05)
@@ -86,7 +89,6 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
             plot.getViewBox().setMouseEnabled(x=False, y=False)
         self.accuracy_plot.setXLink(self.loss_plot)
         self.grad_plot.setXLink(self.loss_plot)
-        self.legend = self.loss_plot.addLegend(offset=(-4, 2), labelTextSize=None)
         self.clip_line = pg.InfiniteLine(angle=0, movable=False)
         self.clip_line.setToolTip("The clipping threshold: steps above it were scaled down to it")
         self.grad_plot.addItem(self.clip_line)
@@ -123,13 +125,14 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
                 plot.removeItem(line)
             lines.clear()
         self.legend.clear()
-        self.legend.setColumnCount(max(1, len(labels)))  # one row: a short plot keeps its curves in view
+        self.legend.setColumnCount(min(2, max(1, len(labels))))  # a narrow dock shows every label
         self.archs = list(archs)
         self.points = [CurvePoints() for _ in labels]
         theme = current_theme()
         for label, arch in zip(labels, archs, strict=True):
             pen = pg.mkPen(arch_colour(arch, theme), width=theme.line_width)
-            self.loss_lines.append(self.loss_plot.plot(pen=pen, name=label))
+            self.loss_lines.append(self.loss_plot.plot(pen=pen))
+            self.legend.addItem(self.loss_lines[-1], label)
             self.accuracy_lines.append(
                 self.accuracy_plot.plot(
                     pen=pen, symbol="o", symbolSize=5, symbolPen=None, symbolBrush=pen.color()
@@ -185,7 +188,6 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         self.ci.layout.setVerticalSpacing(0)
         self.legend.setLabelTextColor(theme.foreground)
         self.legend.setLabelTextSize(f"{theme.font_size}pt")
-        self.legend.setBrush(pg.mkBrush(plotting.color(theme.background, 200)))
         self.clip_line.setPen(
             pg.mkPen(theme.foreground, width=theme.outline_width, style=Qt.PenStyle.DashLine)
         )

@@ -253,14 +253,14 @@ class TrainingDock(QObject):
 
     def _show_status(self, index: int) -> None:
         run, points = self.session.runs[index], self.points[index]
-        parts = [f"{run.label}: step {run.steps_done}/{self.train_settings.steps}"]
+        parts = [f"{run.label}: {run.steps_done}/{self.train_settings.steps} steps"]
         if points.loss and math.isfinite(points.loss[-1]):
             parts.append(f"loss {points.loss[-1]:.3f}")
         if points.accuracy:
             parts.append(f"held-out {points.accuracy[-1]:.0%}")
         text = " \u00b7 ".join(parts)
         problem = run.problem
-        self.view.set_run_status(index, f"{run.label}: {problem}" if problem else text, problem or text)
+        self.view.set_run_status(index, f"{run.label}: {problem}" if problem else text)
 
     def _summary(self) -> str:
         return (

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from seqviz.app.panels.controls import ElidedLabel
 from seqviz.app.window.training_curves import TrainingCurves
 from seqviz.app.window.training_form import TrainingForm
 
@@ -48,12 +49,12 @@ class TrainingView(QWidget):
         self._build_buttons()
         self._build_follow()
         self.curves = TrainingCurves()
-        self.status = QLabel(IDLE_STATUS, wordWrap=True)
+        self.status = ElidedLabel(IDLE_STATUS)  # the whole text in its tooltip when it does not fit
+        self.status.set_lines(2)
         self.status.setObjectName("trainingStatus")
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.run_rows = QGridLayout()
         self.run_rows.setVerticalSpacing(0)
-        self.run_labels: list[QLabel] = []
+        self.run_labels: list[ElidedLabel] = []
         self.save_buttons: list[QToolButton] = []
         self._lay_out()
 
@@ -133,7 +134,6 @@ class TrainingView(QWidget):
         rows.addWidget(self.x_axis, 2, 1)
         rows.setColumnStretch(1, 1)
         column.addLayout(rows)
-        column.addStretch(1)
         self.controls = controls
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(controls)
@@ -156,8 +156,12 @@ class TrainingView(QWidget):
         self.scroll.setVisible(shown)
         QTimer.singleShot(0, self, self.fit_controls)
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt): a new height is shared out again
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self, self.fit_controls)
+
     def fit_controls(self) -> None:
-        """The controls as tall as they need (the form up to half the dock), the curves the rest."""
+        """The controls as tall as they need (the form up to two thirds of the dock), the curves the rest."""
         total = sum(self.splitter.sizes())
         if total <= 0:
             return
@@ -165,7 +169,7 @@ class TrainingView(QWidget):
         others = self.controls.sizeHint().height() - (
             self.scroll.sizeHint().height() if self.scroll.isVisible() else 0
         )
-        wanted = others + min(form, total // 2)
+        wanted = others + max(0, min(form, total * 2 // 3 - others))
         self.splitter.setSizes([wanted, max(total - wanted, self.curves.minimumHeight())])
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt): a side dock that leaves the panels most of the window
@@ -191,9 +195,8 @@ class TrainingView(QWidget):
             widget.deleteLater()
         self.run_labels, self.save_buttons = [], []
         for i, label in enumerate(labels):
-            text = QLabel(label, wordWrap=True)
-            text.setTextFormat(Qt.TextFormat.PlainText)
-            text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            text = ElidedLabel(label)  # two lines at most: the rows never run into each other
+            text.set_lines(2)
             save = QToolButton(text="Save...")
             save.setToolTip(f"Save the trained {label} as a model file (opens with File > Open model)")
             save.clicked.connect(lambda _=False, index=i: self.saveClicked.emit(index))
@@ -206,9 +209,9 @@ class TrainingView(QWidget):
         self.follow.addItems(labels)
         QTimer.singleShot(0, self, self.fit_controls)
 
-    def set_run_status(self, index: int, text: str, tip: str = "") -> None:
+    def set_run_status(self, index: int, text: str) -> None:
+        """A run's line: its steps, loss and held-out accuracy, or its problem (whole in the tooltip)."""
         self.run_labels[index].setText(text)
-        self.run_labels[index].setToolTip(tip or text)
 
     def set_snapshots(self, steps: list[int], shown: int | None = None) -> None:
         """The slider's positions (steps with saved weights), at `shown` (default: the last)."""
