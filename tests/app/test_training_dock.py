@@ -167,6 +167,22 @@ def test_save_writes_a_model_file_that_opens_with_its_curves_and_snapshots(windo
     assert_shows(window, dock.trained_file.model_at(0))
 
 
+def test_a_model_opened_while_training_stays_and_the_next_launch_reopens_it(window, qtbot):
+    window.open_model("longrange-gru")
+    dock = start(window, small(steps=400, follow_every=2))
+    qtbot.waitUntil(lambda: dock.follow.shown_index == 0 and "training" in window.model.label, timeout=60_000)
+    window.open_model("sentiment-lstm")  # the person's choice: training goes on, the panels stay with it
+    qtbot.waitUntil(lambda: dock.session.runs[0].steps_done >= 60, timeout=60_000)
+    dock.poll()
+    window.finish_background_work()
+    assert window.model.source == "sentiment-lstm" and not dock.follow.following
+    dock.view.follow.setCurrentIndex(1)
+    dock.view.followChosen.emit(1)  # choosing an architecture follows training again
+    qtbot.waitUntil(lambda: "LSTM (training)" in window.model.label, timeout=60_000)
+    window.close()  # weights being trained cannot be reopened: the model before training is
+    assert window.settings.model == "longrange-gru"
+
+
 def test_a_bad_text_file_is_a_message_and_nothing_starts(window, tmp_path):
     window.open_model("untrained-lstm")
     before = window.model

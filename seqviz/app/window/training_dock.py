@@ -29,10 +29,9 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget
 
-from seqviz.app.export import dialogs as export_dialogs
 from seqviz.app.viewer.training_choices import TrainingChoices
 from seqviz.app.viewer.training_worker import CurvePoints, TrainingWorker, session_maker
-from seqviz.app.window import dialogs
+from seqviz.app.window import training_files
 from seqviz.app.window.training_follow import PanelsFollow
 
 if TYPE_CHECKING:
@@ -46,8 +45,6 @@ POLL_MS = 100  # the curves redraw at most ten times a second
 # shown: the GUI thread repaints every panel meanwhile without sharing the GIL with the training
 # thread (shared, a 17 ms repaint took 60-150 ms: bench/bench_training_app.py).
 SETTLE_MS = 100
-TRAINED_FOLDER = "trained_folder"  # the settings' key of the folder trained models were saved in
-MODEL_FILTER = "seqviz model (*.safetensors)"
 
 
 class TrainingDock(QObject):
@@ -70,6 +67,7 @@ class TrainingDock(QObject):
         self.trained_file = None  # a trained file opened in the window (read_training), when no session
         self.points: list[CurvePoints] = []
         self.state = "idle"
+        self.model_before = ""  # the source of the model on screen before training ("": the default)
         self.follow = PanelsFollow(window)
         self.follow.handing_over = self._hold_training
         window.traceShown.connect(self._on_trace_shown)
@@ -89,7 +87,7 @@ class TrainingDock(QObject):
             self.api = training_run
             self.view = TrainingView(training_run.task_choices())
             self.view.form.set_choices(TrainingChoices.from_json(self.window.settings.training))
-            self.view.form.choose_text_file = self._choose_text_file
+            self.view.form.choose_text_file = lambda: training_files.choose_text_file(self.window)
             self.dock.setWidget(self.view)
             self._connect_view()
         return self.view
@@ -148,6 +146,9 @@ class TrainingDock(QObject):
         )
         self.train_settings = settings
         self.session = self.trained_file = None
+        model = self.window.model
+        if model is not None and not self.follow.owns(model):  # what the next launch reopens
+            self.model_before = model.source
         self._set_state("starting")
         self._say("Preparing the data and the models...")
         # The objects alive now are not garbage: a full collection scanning them all (~200 ms with
@@ -304,23 +305,11 @@ class TrainingDock(QObject):
         if self.session is None or self.state not in ("paused", "ended"):
             return None
         run = self.session.runs[index]
-        if path is None:
-            name = f"{run.label.lower().replace(' ', '-')}-{run.steps_done}-steps.safetensors"
-            suggested = export_dialogs.in_last_folder(TRAINED_FOLDER, name)
-            path = export_dialogs.choose_save_path(
-                self.window, f"Save the trained {run.label}", MODEL_FILTER, suggested
+        saved = training_files.save_run(self.window, run, path)
+        if saved is not None:
+            self._say(
+                f"Saved {run.label} ({run.steps_done} steps) to {saved.name}: File > Open model opens it."
             )
-            if not path:
-                return None
-        from seqviz.demos.trained_file import save_trained
-
-        try:
-            saved = save_trained(run, path)
-        except (OSError, ValueError) as exc:
-            dialogs.show_error(self.window, "Cannot save the trained model", str(exc))
-            return None
-        export_dialogs.remember_folder(TRAINED_FOLDER, saved)
-        self._say(f"Saved {run.label} ({run.steps_done} steps) to {saved.name}: File > Open model opens it.")
         return saved
 
     # slots ----------------------------------------------------------------------------------------------
@@ -358,51 +347,15 @@ class TrainingDock(QObject):
 
     def _on_model_changed(self, model) -> None:
         """A trained file opened in the window: its curves and snapshots here (when not training)."""
-        if self.state in ("starting", "running", "paused") or not _trained_in_seqviz(model):
+        if self.state in ("starting", "running", "paused") or not training_files.trained_in_seqviz(model):
             return
-        from seqviz.core.modelfile import ModelFileError
-        from seqviz.demos.trained_file import read_training
-
-        self.ensure_view()
-        try:
-            trained = read_training(model.source)
-        except (ModelFileError, OSError, ValueError) as exc:
-            self._say(f"Its training curves cannot be shown: {exc}")
-            return
-        self.session, self.trained_file = None, trained
-        self.view.set_runs([trained.label])
-        arch = trained.model.card.metrics.get("arch", "")
-        steps = trained.snapshot_steps
-        clip = trained.settings.get("clip")
-        self.view.curves.set_runs([trained.label], [arch], clip, max(steps, default=0))
-        self.view.x_axis.setCurrentIndex(0)  # a file keeps no times
-        self.view.x_axis.setEnabled(False)
-        self.points = [CurvePoints.from_curves(trained.curves)]
-        self.view.curves.set_points(0, self.points[0])
-        status = (
-            trained.problem or f"trained for {max(steps, default=0)} steps; the slider shows its snapshots"
-        )
-        self.view.set_run_status(0, f"{trained.label}: {status}")
-        self._say(f"{Path(trained.path).name}: a model trained in seqviz.")
-        self.follow.adopt(model, 0, max(steps, default=None))  # its snapshots are versions of it
-        self._set_state("ended")
-        self._offer_snapshots()
-        self.view.save_buttons[0].setEnabled(False)  # it is saved already
+        if training_files.show_trained_file(self, model):
+            self._set_state("ended")
+            self._offer_snapshots()
+            self.view.save_buttons[0].setEnabled(False)  # it is saved already
 
     def _remember_choices(self) -> None:
         self.window.settings.training = self.view.form.choices().to_json()
-
-    def _choose_text_file(self) -> str | None:
-        folder = export_dialogs.last_folder("training_text_folder")
-        path = dialogs.choose_file(
-            self.window,
-            "Train a language model on a text file",
-            "Text files (*.txt *.md);;All files (*)",
-            folder,
-        )
-        if path:
-            export_dialogs.remember_folder("training_text_folder", path)
-        return path
 
     def _set_state(self, state: str) -> None:
         if state != self.state and state in ("starting", "idle"):  # the curves get the form's room
@@ -429,19 +382,15 @@ class TrainingDock(QObject):
         return False
 
     def close(self) -> None:
-        """The window closes: the worker stops after its step (the process joins it before exiting)."""
+        """The window closes: the worker stops after its step (the process joins it before exiting).
+        Weights being trained are not reopened at the next launch (nothing to open them from): the
+        model shown before training is."""
+        if self.follow.owns(self.window.model):
+            self.window.settings.model = self.model_before
         self.timer.stop()
         self.follow.stop()
         if self.worker is not None:
             self.worker.stop()
-
-
-def _trained_in_seqviz(model) -> bool:
-    """A model opened from a file that save_trained wrote (its card has a training record)."""
-    card = getattr(getattr(model, "module", None), "card", None)
-    metrics = getattr(card, "metrics", None)
-    source = getattr(model, "source", "")
-    return isinstance(metrics, dict) and "training" in metrics and source.endswith(".safetensors")
 
 
 def install(window) -> TrainingDock:

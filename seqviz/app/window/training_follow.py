@@ -68,6 +68,10 @@ class PanelsFollow:
             self._pending, self._throttled = (index, step, label, model), throttle
             self.poll()
 
+    def owns(self, model) -> bool:
+        """`model` is training's weights shown here (not a model the person opened)."""
+        return model is not None and model in self._ours and model.source.startswith(SOURCE_PREFIX)
+
     @property
     def waiting(self) -> bool:
         return self._pending is not None
