@@ -14,6 +14,10 @@ Edits (seqviz.edits, the what-if of a lesson) belong to the current model: `edit
 run on screen, and a new model starts with none. `set_edits` traces the text again with a new list;
 one that does not fit the model is reported (`failed`) and the edits and run stay as they were. New
 text keeps the edits, fitted to its length (seqviz.app.viewer.what_if.fit_to_length).
+
+A new version of the model on screen (the same architecture with other weights: the Training dock's
+weights as they train) is shown by `show_version`, traced like an edit's re-trace: the text, step,
+edits and selection stay, and `modelChanged` is not emitted.
 """
 
 from __future__ import annotations
