@@ -186,6 +186,8 @@ class TrainingDock(QObject):
     def poll(self) -> None:
         """Take the worker's reports: curves, status lines, progress; the panels' next version."""
         self.follow.poll()
+        if self.state == "running" and self.follow.shown_step is not None:
+            self.view.show_step(self.follow.shown_step)
         if self.worker is None:
             if not self.follow.waiting:
                 self.timer.stop()

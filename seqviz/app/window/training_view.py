@@ -227,6 +227,10 @@ class TrainingView(QWidget):
                 f"Show the weights saved at step {steps[0]} ... step {steps[-1]} in the panels"
             )
 
+    def show_step(self, step: int) -> None:
+        """While training: the step whose weights the panels show, beside the (disabled) slider."""
+        self.slider_label.setText(f"step {step}")
+
     def _on_slider_moved(self, position: int) -> None:
         self._label_slider(position)
         self.snapshotChosen.emit(position)
