@@ -194,7 +194,6 @@ class Comparison(QObject):
         compared, window = self.compared[index - 1], self.window
         reference = window.trace
         step_map = self._step_map(compared)
-        window.viewer.set_trace(compared.run.trace, index, counts_steps=step_map is None)
         compared.column.run_viewer.set_trace(compared.run.trace, step_map)
         compared.column.tokens.strip.set_special_tokens(compared.model.special_tokens)  # outlined
         failures = compared.column.set_traces(reference, compared.run.trace)
