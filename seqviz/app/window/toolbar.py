@@ -7,6 +7,8 @@ line edit claims them for editing through Qt's shortcut-override step.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
@@ -115,6 +117,7 @@ class MainToolBar(QToolBar):
         self.setObjectName("mainToolbar")
         self.setMovable(False)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        self._routes: dict[str, Callable[[str], None]] = {}  # source prefix -> who shows it (route_source)
         self.model_combo = self._make_model_combo()
         self.addWidget(self.model_combo)
         self.addAction(actions.open_model)
@@ -270,9 +273,33 @@ class MainToolBar(QToolBar):
                 model.removeRow(row)
                 return
 
+    def route_source(self, prefix: str, handler: Callable[[str], None]) -> None:
+        """Entries whose source starts with `prefix` are neither a file nor a catalogue id (weights being
+        trained): choosing one calls `handler(source)` instead of emitting modelChosen."""
+        self._routes[prefix] = handler
+
+    def remove_sources(self, prefix: str, keep: Collection[str] = ()) -> None:
+        """Remove the entries whose source starts with `prefix`, except the sources in `keep` and the
+        entry shown; a "files" header left with no entry goes too."""
+        combo, model = self.model_combo, self.model_combo.model()
+        chosen = combo.currentIndex()  # Qt keeps it on its row as rows before it go
+        for row in reversed(range(model.rowCount())):
+            source = model.item(row).data(SOURCE_ROLE)
+            if source and source.startswith(prefix) and source not in keep and row != chosen:
+                model.removeRow(row)
+        files = combo.findText("FILES")
+        after = model.item(files + 1) if files >= 0 else None
+        if files >= 0 and (after is None or after.data(SOURCE_ROLE) is None):
+            model.removeRow(files)
+
     def _on_model_activated(self, index: int) -> None:
         source = self.model_combo.itemData(index, SOURCE_ROLE)
-        if source:
+        if not source:
+            return
+        handler = next((h for prefix, h in self._routes.items() if str(source).startswith(prefix)), None)
+        if handler is not None:
+            handler(str(source))
+        else:
             self.modelChosen.emit(str(source))
 
     # examples -------------------------------------------------------------------------------------

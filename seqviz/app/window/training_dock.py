@@ -32,6 +32,7 @@ from PySide6.QtWidgets import QDockWidget
 from seqviz.app.viewer.training_choices import TrainingChoices
 from seqviz.app.viewer.training_worker import CurvePoints, TrainingWorker, session_maker
 from seqviz.app.window import training_files
+from seqviz.app.window.training_entries import TrainingEntries
 from seqviz.app.window.training_follow import PanelsFollow
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ class TrainingDock(QObject):
         self._build_actions()
         window.session.modelChanged.connect(self._on_model_changed)
         window.installEventFilter(self)
+        self.entries = TrainingEntries(self)  # the model chooser's "GRU (training)" shows that run again
 
     def ensure_view(self) -> TrainingView:
         """The dock's widgets (built at the first call)."""
@@ -222,6 +224,7 @@ class TrainingDock(QObject):
         self.view.progress.setRange(0, self.train_settings.steps * len(labels))
         self.view.progress.setValue(0)
         self.follow.start(session.data.example_text)
+        self.entries.prune()  # the chooser's entries of an earlier session's runs
         self._say(f"Training on {session.data.title}.")
         self._set_state("paused" if self.worker.paused else "running")
 
@@ -313,6 +316,16 @@ class TrainingDock(QObject):
                 f"Saved {run.label} ({run.steps_done} steps) to {saved.name}: File > Open model opens it."
             )
         return saved
+
+    def show_run(self, index: int) -> None:
+        """The panels show run `index`'s weights, as choosing it in "Panels show" does (a trained file's:
+        the snapshot on the slider)."""
+        view = self.ensure_view()
+        if self.session is None:
+            self._on_snapshot_chosen(view.slider.value())
+            return
+        view.follow.setCurrentIndex(index)
+        self._on_follow_chosen(index)
 
     # slots ----------------------------------------------------------------------------------------------
     def _on_follow_chosen(self, index: int) -> None:
