@@ -326,7 +326,7 @@ def _instantiate(
     import torch
 
     try:
-        with torch.device("meta"):
+        with torch.device("meta"), _skipping_init():
             skeleton = build()
         _check_tensors_fit(path, skeleton.state_dict(), tensors, described_by)
         with torch.random.fork_rng(devices=[]), torch.device("cpu"):
@@ -340,6 +340,26 @@ def _instantiate(
         model = model.double()
     model.load_state_dict(tensors, strict=True)
     return model.eval()
+
+
+def _skipping_init():
+    """A torch function mode in which `torch.nn.init` functions leave their tensor as it is.
+
+    Why: the skeleton needs shapes only, and initialising a meta tensor (an embedding's normal_) goes
+    through `torch._refs`, whose first use imports `torch._dynamo`: ~0.9 s on top of torch's own import
+    before a model file's first load. Modes are per thread, so a model built meanwhile elsewhere (the
+    training thread) is initialised as usual.
+    """
+    from torch.overrides import TorchFunctionMode
+
+    class SkipInit(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            if getattr(func, "__module__", "") == "torch.nn.init":
+                return args[0] if args else kwargs["tensor"]
+            return func(*args, **kwargs)
+
+    return SkipInit()
 
 
 def _check_tensors_fit(
