@@ -6,6 +6,8 @@ import json
 import os
 import pickle
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -454,3 +456,15 @@ def test_saved_file_gets_ordinary_permissions(tmp_path):
 def test_saving_into_a_missing_folder_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         save_model(nn.RNN(2, 3), tmp_path / "no" / "m.safetensors")
+
+
+def test_opening_a_model_file_leaves_torch_dynamo_unimported():
+    """The shape check builds the model on the meta device without initialising it: initialising a meta
+    embedding imports torch._dynamo, almost a second more before the first model is on screen."""
+    code = (
+        "import sys, seqviz; seqviz.load_model('longrange-transformer'); seqviz.load_model('longrange-lstm');"
+        "print('torch._dynamo' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
