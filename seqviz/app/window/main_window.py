@@ -128,12 +128,9 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         self.status_model = QLabel("Loading model...")
         self.status_steps = QLabel("T = 0")
-        self.status_notes = QLabel()
-        self.status_notes.setMaximumWidth(700)
         bar = self.statusBar()
         bar.addWidget(self.status_model)
-        bar.addWidget(self.status_steps)
-        bar.addWidget(self.status_notes, 1)
+        bar.addWidget(self.status_steps)  # the trace's notes are the notice bar's: said once, in full
 
     def _connect(self) -> None:
         a, tb, st = self.commands, self.toolbar, self.viewer.cursor
@@ -440,8 +437,6 @@ class MainWindow(QMainWindow):
         self.notices.set_trace_notes(notes)
         self.status_model.setText(label)
         self.status_steps.setText(f"T = {trace.num_steps}")
-        self.status_notes.setText("  \u00b7  ".join(notes))
-        self.status_notes.setToolTip("\n".join(notes))
         self.traceShown.emit(trace)
 
     def _report_panel_failures(self, failures: list[str]) -> None:

@@ -35,8 +35,9 @@ class NoticeBar(QFrame):
 
     @property
     def notes(self) -> list[str]:
-        """Every note shown, the request note first."""
-        return ([self._request_note] if self._request_note else []) + list(self._trace_notes)
+        """Every note shown, the request note first, each once (a request can end in a trace's note)."""
+        notes = ([self._request_note] if self._request_note else []) + list(self._trace_notes)
+        return list(dict.fromkeys(notes))
 
     def set_trace_notes(self, notes: tuple[str, ...] | list[str]) -> None:
         self._trace_notes = tuple(notes)
@@ -56,6 +57,7 @@ class NoticeBar(QFrame):
 
     def _refresh(self) -> None:
         self.label.setText("\n".join(self.notes))
+        self.label.setToolTip("\n".join(self.notes))  # the whole, should a short window cut the band
         self.setVisible(bool(self.notes))
 
     def _run_action(self) -> None:
