@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from seqviz.app.viewer.playback import SPEEDS
+from seqviz.app.window.model_combo import ModelCombo
 from seqviz.demos.catalogue import CatalogueEntry
 
 SOURCE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -157,11 +158,9 @@ class MainToolBar(QToolBar):
 
     # model chooser --------------------------------------------------------------------------------
     def _make_model_combo(self) -> QComboBox:
-        combo = QComboBox()
+        combo = ModelCombo()  # its entry ends at a whole word where it does not fit, whole in the tooltip
         combo.setToolTip("Choose a model (grouped by task)")
         combo.setModel(QStandardItemModel(combo))
-        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        combo.setMinimumContentsLength(14)  # an id ("longrange-lstm"); the list shows the rest
         combo.setPlaceholderText(NO_MODEL_YET)  # shown while no row is current (-1)
         combo.activated.connect(self._on_model_activated)
         return combo
