@@ -80,7 +80,7 @@ class AttentionMatrix:
         self.masked_hatch.setPath(path)
         self.x_axis.set_tokens(key_tokens)
         self.y_axis.set_tokens(query_tokens)
-        self.plot.setTitle(name)
+        plotting.set_title(self.plot, name)
         token_matrix.fit_view(self.plot, steps, keys)
         self.set_step(self.step)
 

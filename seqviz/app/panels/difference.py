@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from seqviz.app.panels import plotting
 from seqviz.app.panels.base import Panel
 from seqviz.app.panels.controls import ControlRow, OptionCombo, SelectionCombo
 from seqviz.app.panels.difference_logic import (
@@ -102,7 +103,7 @@ class DifferencePanel(Panel):
         title = f"B \u2212 A: {LABELS.get(name, name.replace('_', ' '))}, layer {sel.layer}"
         self.heatmap.set_data(self.image, levels, cmap, self.trace.tokens, "B \u2212 A")
         self.heatmap.set_reveal(not reads_whole_input(self.trace))
-        self.heatmap.plot.setTitle(title + (f", head {sel.head}" if attention else ""))
+        plotting.set_title(self.heatmap.plot, title + (f", head {sel.head}" if attention else ""))
         self.heatmap.plot.setLabel("left", self.heatmap.row_name)
         update_colorbar(self.colorbar, cmap, levels, scale)
         largest = float(np.nanmax(np.abs(self.image))) if self.image.size else 0.0

@@ -48,11 +48,11 @@ class GateBars:
         zeros = np.zeros(units)  # y and widths change size together (a new model may be wider)
         self.pos_bars.setOpts(y=rows, width=zeros)
         self.neg_bars.setOpts(y=rows, width=zeros)
-        plotting.forget_tick_text(self.plot)
-        self.plot.setXRange(*levels, padding=0.02)
         lo, hi = levels  # a narrow plot has room for three numbers
         ticks = [(lo, f"{lo:.3g}"), ((lo + hi) / 2, f"{(lo + hi) / 2:.3g}"), (hi, f"{hi:.3g}")]
-        self.plot.getAxis("bottom").setTicks([ticks])
+        plotting.forget_tick_text(self.plot, (units, tuple(levels), tuple(ticks)))
+        self.plot.setXRange(*levels, padding=0.02)
+        plotting.set_ticks(self.plot.getAxis("bottom"), [ticks])
         self._colour(current_theme())
 
     def set_values(self, values: np.ndarray) -> None:

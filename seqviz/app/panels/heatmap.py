@@ -153,7 +153,7 @@ class Heatmap:
         self.image.setRect(QRectF(STEP_OFFSET, 0, steps, rows))
         self.mask.set_area(QRectF(STEP_OFFSET, 0, steps, rows))
         self.bottom_axis.set_tokens(self.tokens)
-        plotting.forget_tick_text(self.plot)
+        plotting.forget_tick_text(self.plot, (tuple(self.tokens), rows, steps))
         vb = self.plot.getViewBox()
         vb.setLimits(xMin=STEP_OFFSET, xMax=steps + STEP_OFFSET, yMin=0, yMax=rows)
         vb.setRange(xRange=(STEP_OFFSET, steps + STEP_OFFSET), yRange=(0, rows), padding=0)

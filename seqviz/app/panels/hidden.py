@@ -160,16 +160,17 @@ class HiddenPanel(Panel):
         self.heatmap.column_name = "position" if encoder else "step"
         self.heatmap.set_reveal(not encoder and not reads_whole_input(self.trace))
         self.heatmap.set_data(self.values.T, self.levels, cmap, tokens, f"h ({where})")
-        self.heatmap.plot.setTitle(f"hidden state h, {where}")
+        plotting.set_title(self.heatmap.plot, f"hidden state h, {where}")
         update_colorbar(self.colorbar, cmap, self.levels, self.scale)
         units = np.arange(self.values.shape[1]) + 0.5
         zeros = np.zeros(units.size)  # y and widths change size together (a new model may be wider)
         self.pos_bars.setOpts(y=units, width=zeros)
         self.neg_bars.setOpts(y=units, width=zeros)
-        plotting.forget_tick_text(self.bars_plot)
         lo, hi = self.scale.bar_range  # every value's bar whole, beyond a clipped colour range too
-        self.bars_plot.setXRange(lo, hi, padding=0.02)  # three ticks fit the narrow bar plot
-        self.bars_plot.getAxis("bottom").setTicks([[(lo, f"{lo:.3g}"), (0.0, "0"), (hi, f"{hi:.3g}")]])
+        ticks = [[(lo, f"{lo:.3g}"), (0.0, "0"), (hi, f"{hi:.3g}")]]  # three ticks fit the narrow bar plot
+        plotting.forget_tick_text(self.bars_plot, (units.size, lo, hi))
+        self.bars_plot.setXRange(lo, hi, padding=0.02)
+        plotting.set_ticks(self.bars_plot.getAxis("bottom"), ticks)
         self.controls.note.setText(self._note(where))
 
     def _note(self, where: str) -> str:

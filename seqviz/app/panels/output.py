@@ -201,7 +201,7 @@ class OutputPanel(Panel):
         self.shown_probs = outputs.probs
         self.shown_labels = outputs.labels
         self.bars.setOpts(width=self.shown_probs)
-        self.plot.getAxis("left").setTicks([list(enumerate(outputs.texts))])
+        plotting.set_ticks(self.plot.getAxis("left"), [list(enumerate(outputs.texts))])
         self._mark_truth(outputs)
         self._show_values()
         if self.class_lines.plot in self.canvas.ci.items:
@@ -229,7 +229,9 @@ class OutputPanel(Panel):
         texts = self.ranking.all_texts() if self.top_only else self.label_texts
         longest = sorted(texts, key=len)[-200:]  # the widest is among the longest
         width = max((metrics.horizontalAdvance(t) for t in longest), default=10)
-        self.plot.getAxis("left").setWidth(width + 14)
+        axis = self.plot.getAxis("left")
+        if axis.fixedWidth != width + 14:  # the same width set again redraws the axis
+            axis.setWidth(width + 14)
 
     def _mark_truth(self, outputs: StepOutputs) -> None:
         """The true answer's bar in the accent colour, and the footer's account of it."""

@@ -62,7 +62,7 @@ class ClassLines:
             for k, label in enumerate(series.labels)
         ]
         self.axis.set_tokens(tokens)
-        plotting.forget_tick_text(self.plot)
+        plotting.forget_tick_text(self.plot, (tuple(tokens), steps))
         self.plot.getViewBox().setLimits(xMin=STEP_OFFSET, xMax=steps + STEP_OFFSET, yMin=-0.05, yMax=1.08)
         self.plot.setRange(xRange=(STEP_OFFSET, steps + STEP_OFFSET), yRange=(-0.02, 1.05), padding=0)
         self.mask.set_area(QRectF(STEP_OFFSET, -0.05, steps, 1.13))

@@ -139,14 +139,38 @@ def style_strokes(plot: pg.PlotItem, theme: Theme | None = None) -> None:
         plot.getAxis(name).setPen(outline_pen(theme.foreground, theme))
 
 
-def forget_tick_text(plot: pg.PlotItem) -> None:
+def forget_tick_text(plot: pg.PlotItem, labels_from: object = None) -> None:
     """Forget the tick text size the axes measured (an axis grows to its widest tick text and shrinks
     only by more than 10 px): after new data or a new font the next paint measures it again, so
-    the plot looks as if it had been built now, whatever it showed before."""
+    the plot looks as if it had been built now, whatever it showed before.
+
+    `labels_from`: what the tick labels are made from (tokens, ranges, ticks; hashable). The same as
+    at the last call, nothing is forgotten: the labels are those measured already. A new version of
+    the same trace (training's weights) then leaves the axes alone: forgotten, every axis went back
+    to pyqtgraph's initial size and then to its own, two layouts and three redrawn axes per plot
+    (~60 ms of a 1600x900 window). None always forgets (a theme's new fonts)."""
+    if labels_from is not None and getattr(plot, "seqviz_labels_from", None) == labels_from:
+        return
+    plot.seqviz_labels_from = labels_from
     for name in ("left", "bottom", "right", "top"):
         axis = plot.getAxis(name)
         axis.textWidth, axis.textHeight = 30, 18  # pyqtgraph's initial values
         axis._adjustSize()
+
+
+def set_title(plot: pg.PlotItem, title: str) -> None:
+    """`plot.setTitle(title)` unless it shows that title: pyqtgraph renders the text again and
+    lays the canvas out again on every call, the same title too."""
+    if not (plot.titleLabel.isVisible() and plot.titleLabel.text == title):
+        plot.setTitle(title)
+
+
+def set_ticks(axis: pg.AxisItem, ticks: list) -> None:
+    """`axis.setTicks(ticks)` unless they are the ticks set last: pyqtgraph redraws the axis on every
+    call, the same ticks too."""
+    if getattr(axis, "seqviz_ticks", None) != ticks:
+        axis.seqviz_ticks = ticks
+        axis.setTicks(ticks)
 
 
 def relax_title(plot: pg.PlotItem) -> None:
@@ -326,7 +350,10 @@ class TokenAxis(EndsInsideAxis, ReadableAxis):
         self.shown_until: int | None = None  # steps after it keep their tick, not their token
 
     def set_tokens(self, tokens: list[str]) -> None:
-        self._tokens = [display_token(t) for t in tokens]
+        shown = [display_token(t) for t in tokens]
+        if shown == self._tokens:  # a new version of the same trace: the axis stays as drawn
+            return
+        self._tokens = shown
         self._widths.clear()
         self.picture = None
         self.update()
@@ -375,6 +402,11 @@ class TokenAxis(EndsInsideAxis, ReadableAxis):
         steps = token_ticks.label_steps(first, last, widths, room, lo, hi, self.LABEL_GAP)
         texts = self._tokens if limit is None else [token_display.shorten(t, limit) for t in self._tokens]
         return {s: texts[s - 1] for s in steps}
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        """The tokens as labelled (display_token), step 1 first."""
+        return tuple(self._tokens)
 
     @property
     def labels(self) -> dict[int, str]:

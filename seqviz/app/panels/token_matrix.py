@@ -22,7 +22,8 @@ def cells_rect(rows: int, cols: int) -> QRectF:
 def fit_view(plot: pg.PlotItem, rows: int, cols: int) -> None:
     """Show exactly the cells, never panned or zoomed past them, with the axes' tick text measured
     afresh (new tokens: the plot looks as if built for them)."""
-    plotting.forget_tick_text(plot)
+    tokens = tuple(getattr(plot.getAxis(side), "tokens", None) for side in ("bottom", "left"))
+    plotting.forget_tick_text(plot, (rows, cols, tokens))
     vb = plot.getViewBox()
     vb.setLimits(xMin=STEP_OFFSET, xMax=cols + STEP_OFFSET, yMin=STEP_OFFSET, yMax=rows + STEP_OFFSET)
     vb.setRange(xRange=(STEP_OFFSET, cols + STEP_OFFSET), yRange=(STEP_OFFSET, rows + STEP_OFFSET), padding=0)

@@ -139,7 +139,7 @@ class UnitsPanel(Panel):
         self.shown_units = picked or (default_unit(self.trace, layer, direction),)
         where = selection_label(self.trace, layer, direction)
         self._add_curves(steps)
-        self.plot.setTitle(f"{self.array_box.currentText()}, {where}")
+        plotting.set_title(self.plot, f"{self.array_box.currentText()}, {where}")
         self.hint.setText(self._hint_text(where))
         self.hint.setVisible(self.showing_default)
         self._set_ranges(steps)
@@ -200,7 +200,8 @@ class UnitsPanel(Panel):
             lo, hi = min(lo, 0.0), max(hi, 1.0)
         pad = 0.05 * max(hi - lo, 1e-6)
         lo, hi = lo - pad, hi + pad
-        plotting.forget_tick_text(self.plot)  # new numbers on the value axis: measure them afresh
+        # new numbers on the value axis: measure them afresh
+        plotting.forget_tick_text(self.plot, (self.axis.tokens, steps, lo, hi))
         # limits first: the previous trace's limits would clamp the new range
         self.plot.getViewBox().setLimits(xMin=STEP_OFFSET, xMax=steps + STEP_OFFSET, yMin=lo, yMax=hi)
         self.plot.setRange(xRange=(STEP_OFFSET, steps + STEP_OFFSET), yRange=(lo, hi), padding=0)
