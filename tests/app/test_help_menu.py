@@ -8,6 +8,7 @@ from importlib import metadata
 
 import pytest
 from PySide6.QtCore import qVersion
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QDialog, QMessageBox, QTextBrowser
 from traces import lstm_trace, shown
 
@@ -91,3 +92,32 @@ def test_about_names_the_versions(window):
     ]:
         assert f"<td>{name}</td><td>&nbsp;{version}</td>" in text, name
     box.close()
+
+
+def block_geometry(browser: QTextBrowser) -> dict[str, tuple[float, int]]:
+    """Each text block of the browser (a table cell) by its text: (its left edge, its line count)."""
+    document, found = browser.document(), {}
+    block = document.begin()
+    while block.isValid():
+        rect = document.documentLayout().blockBoundingRect(block)
+        found[block.text()] = (rect.x(), block.layout().lineCount())
+        block = block.next()
+    return found
+
+
+@pytest.mark.parametrize("name", ["light", "presentation"])
+def test_the_keys_column_is_as_narrow_as_its_keys_and_no_description_wraps(window, theme, name):
+    from seqviz.app.window import appearance
+
+    appearance.apply_theme(window, name)  # the `theme` fixture puts light back
+    dialog = help_menu.show_keys(window)
+    browser = dialog.findChild(QTextBrowser, "helpText")
+    blocks = block_geometry(browser)
+    keys, action = blocks["Ctrl+3"], next(v for k, v in blocks.items() if k.startswith("One column like"))
+    at_most = dialog.width() >= int(dialog.screen().availableGeometry().width() * 0.9)  # a small screen
+    assert keys[1] == 1 and (action[1] == 1 or at_most)  # the dialog is as wide as its longest line
+    bold = browser.font()
+    bold.setBold(True)
+    shortcuts = help_menu.key_rows(window)[: -len(help_menu.MOUSE_HELP)]
+    widest = max(QFontMetrics(bold).horizontalAdvance(k) for k, _ in shortcuts)
+    assert widest <= action[0] - keys[0] <= widest + 40

@@ -142,13 +142,15 @@ def readme_path() -> Path | None:
 
 # dialogs ----------------------------------------------------------------------------------------------
 def _table(rows: list[tuple[str, str]], header: tuple[str, str]) -> str:
+    """An HTML table whose first column is as wide as its longest entry, never wrapped (Qt shares the
+    width out by the cells' contents: unwrappable, the keys keep their line and the descriptions get
+    the rest)."""
+    first = "style='white-space:nowrap; padding:2px 14px 2px 0'"
     cells = "".join(
-        f"<tr><td style='padding:2px 14px 2px 0'><b>{html.escape(a)}</b></td><td>{html.escape(b)}</td></tr>"
-        for a, b in rows
+        f"<tr><td {first}><b>{html.escape(a)}</b></td><td>{html.escape(b)}</td></tr>" for a, b in rows
     )
-    head = (
-        f"<tr><th align=left>{html.escape(header[0])}</th><th align=left>{html.escape(header[1])}</th></tr>"
-    )
+    titles = [html.escape(title) for title in header]
+    head = f"<tr><th {first} align=left>{titles[0]}</th><th align=left>{titles[1]}</th></tr>"
     return f"<table cellspacing=0>{head}{cells}</table>"
 
 
@@ -179,7 +181,25 @@ def _text_dialog(
 
 
 def show_keys(window) -> QDialog:
-    return _text_dialog(window, "helpKeys", "Keys and mouse", _table(key_rows(window), ("Keys", "Action")))
+    """The keys, then the mouse gestures in a table of their own (in one, "Right-click a unit or a
+    head" widened the keys' column and wrapped the descriptions)."""
+    keys = key_rows(window)[: -len(MOUSE_HELP)]
+    text = _table(keys, ("Keys", "Action")) + "<p></p>" + _table(list(MOUSE_HELP), ("Mouse", "Action"))
+    dialog = _text_dialog(window, "helpKeys", "Keys and mouse", text)
+    _widen_to_lines(dialog)
+    return dialog
+
+
+def _widen_to_lines(dialog: QDialog) -> None:
+    """Widen `dialog` until its text needs no wrapping (a theme's large text wrapped every
+    description), by 90% of the screen at most."""
+    browser = dialog.findChild(QTextBrowser, "helpText")
+    document = browser.document().clone()
+    document.setTextWidth(-1)  # laid out without wrapping: its width is the longest line's
+    margins = browser.width() - browser.viewport().width() + dialog.width() - browser.width()
+    wanted = int(document.size().width()) + margins + 4
+    screen = dialog.screen().availableGeometry()
+    dialog.resize(max(dialog.width(), min(wanted, int(screen.width() * 0.9))), dialog.height())
 
 
 def show_panels(window) -> QDialog:
