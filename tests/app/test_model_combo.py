@@ -8,7 +8,7 @@ from PySide6.QtGui import QFont, QFontMetrics
 from traces import shown
 
 from seqviz.app import MainWindow
-from seqviz.app.window.model_combo import elide_words
+from seqviz.app.panels.text_elision import elide_words
 
 
 @pytest.fixture

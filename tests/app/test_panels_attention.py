@@ -198,3 +198,37 @@ def test_thumbnails_fit_a_short_dock(qtbot):
     for image in grid.images.values():
         rect = image.sceneBoundingRect()
         assert rect.height() > 10 and visible.contains(rect)
+
+
+def test_a_title_too_wide_for_a_narrow_matrix_is_its_short_form_never_cut_mid_word(qtbot):
+    """MiniLM at 1024x640: "attention, layer 1, head :" was clipped; the matrix's title is now whole,
+    or "L1 H1" as the thumbnails number heads, with the whole title in its tooltip."""
+    viewer, panel = open_panel(qtbot, AttentionPanel, transformer_trace(T=12, num_heads=12), (1400, 600))
+    label = panel.matrix.plot.titleLabel
+    qtbot.waitUntil(lambda: label.item.toPlainText() == "attention, layer 1, head 1")
+    assert label.item.toolTip() == ""
+    panel.resize(600, 600)  # the matrix gets a plot of ~150 px
+    qtbot.waitUntil(lambda: label.item.toPlainText() == "L1 H1")
+    assert label.item.toolTip() == "attention, layer 1, head 1"
+    assert label.item.mapRectToParent(label.item.boundingRect()).width() <= label.rect().width() + 1
+    viewer.selection.set_head(4)
+    qtbot.waitUntil(lambda: label.item.toPlainText() == "L1 H5")
+    assert label.text == "attention, layer 1, head 5"  # what pictures and tests read stays whole
+    panel.resize(1400, 600)
+    qtbot.waitUntil(lambda: label.item.toPlainText() == "attention, layer 1, head 5")
+
+
+def test_a_title_with_no_short_form_ends_after_a_whole_word(qtbot):
+    import pyqtgraph as pg
+
+    from seqviz.app.panels import plotting
+
+    plot = pg.PlotItem()
+    plotting.relax_title(plot)
+    plotting.set_title(plot, "hidden state h, layer 1 of 2")
+    plotting.fit_label_text(plot.titleLabel, 60.0)
+    shown = plot.titleLabel.item.toPlainText()
+    assert shown.endswith(" \u2026") and "hidden state h, layer 1 of 2".startswith(shown[:-2])
+    assert plot.titleLabel.item.toolTip() == "hidden state h, layer 1 of 2"
+    plotting.fit_label_text(plot.titleLabel, 1000.0)
+    assert plot.titleLabel.item.toPlainText() == "hidden state h, layer 1 of 2"

@@ -166,7 +166,8 @@ class AttentionPanel(Panel):
         mean = self.averages_heads
         weights = attention_logic.shown_weights(self.array, layer, head, self.heads_box.value)  # (T, S)
         name = attention_logic.matrix_title(self.kind, self.trace.arch, layer, head, self.array.shape, mean)
-        self.matrix.set_data(weights, self.masked, self.trace.tokens, self.key_tokens, name)
+        short = attention_logic.short_matrix_title(self.kind, layer, head, self.array.shape, mean)
+        self.matrix.set_data(weights, self.masked, self.trace.tokens, self.key_tokens, (name, short))
         self.lines.set_data(weights, self.trace.tokens, self.key_tokens, self.masked)
         self.thumbnails.set_selected(layer, None if mean else head)
         self.head_box.setEnabled(not mean)

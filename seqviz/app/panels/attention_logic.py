@@ -43,6 +43,20 @@ def matrix_title(kind: str, arch: str, layer: int, head: int, shape: tuple[int, 
     return ", ".join(parts)
 
 
+def short_matrix_title(kind: str, layer: int, head: int, shape: tuple[int, ...], mean: bool) -> str:
+    """The title of `matrix_title` for a plot too narrow for it, numbered as the thumbnails are:
+    "L2 H3", "cross L2 H3", "L2 mean"."""
+    layers, heads = shape[:2]
+    parts = ["cross"] if kind == "cross_attention" else []
+    if layers > 1:
+        parts.append(f"L{layer + 1}")
+    if mean:
+        parts.append("mean")
+    elif heads > 1:
+        parts.append(f"H{head + 1}")
+    return " ".join(parts) or kind.replace("_", "-")
+
+
 def query_window(query: int, steps: int, limit: int) -> range:
     """0-based queries shown: all of them, or `limit` around `query` (0-based)."""
     if steps <= limit:

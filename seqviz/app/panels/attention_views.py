@@ -64,9 +64,15 @@ class AttentionMatrix:
         self.apply_theme(current_theme())
 
     def set_data(
-        self, weights: np.ndarray, causal: bool, query_tokens: list[str], key_tokens: list[str], name: str
+        self,
+        weights: np.ndarray,
+        causal: bool,
+        query_tokens: list[str],
+        key_tokens: list[str],
+        name: str | tuple[str, str],
     ) -> None:
-        """Upload `weights` (T, S); `causal` masks keys after each query."""
+        """Upload `weights` (T, S); `causal` masks keys after each query. `name`: the title, or (the
+        title, a short one for a narrow plot)."""
         self.weights = plotting.image_data(weights)
         self.causal = causal
         self.query_tokens, self.key_tokens = query_tokens, key_tokens
@@ -80,7 +86,7 @@ class AttentionMatrix:
         self.masked_hatch.setPath(path)
         self.x_axis.set_tokens(key_tokens)
         self.y_axis.set_tokens(query_tokens)
-        plotting.set_title(self.plot, name)
+        plotting.set_title(self.plot, *((name,) if isinstance(name, str) else name))
         token_matrix.fit_view(self.plot, steps, keys)
         self.set_step(self.step)
 

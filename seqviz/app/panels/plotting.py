@@ -11,10 +11,10 @@ from functools import lru_cache
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QLinearGradient
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QLinearGradient, QTextCursor
 from PySide6.QtWidgets import QGraphicsItem
 
-from seqviz.app.panels import token_ticks
+from seqviz.app.panels import text_elision, token_ticks
 from seqviz.app.panels.colour_scale import ColourScale, diverging_scale
 from seqviz.app.window.theme import Theme, current_theme
 from seqviz.core import token_display
@@ -158,9 +158,11 @@ def forget_tick_text(plot: pg.PlotItem, labels_from: object = None) -> None:
         axis._adjustSize()
 
 
-def set_title(plot: pg.PlotItem, title: str) -> None:
+def set_title(plot: pg.PlotItem, title: str, short: str = "") -> None:
     """`plot.setTitle(title)` unless it shows that title: pyqtgraph renders the text again and
-    lays the canvas out again on every call, the same title too."""
+    lays the canvas out again on every call, the same title too. `short`: shown instead where the
+    title does not fit (fit_label_text)."""
+    plot.titleLabel.seqviz_short = short
     if not (plot.titleLabel.isVisible() and plot.titleLabel.text == title):
         plot.setTitle(title)
 
@@ -175,10 +177,11 @@ def set_ticks(axis: pg.AxisItem, ticks: list) -> None:
 
 def relax_title(plot: pg.PlotItem) -> None:
     """Let a plot be narrower than its title: a title wider than the plot is drawn smaller (down to
-    MIN_TITLE_SCALE of its size), and clipped with its start kept if even that does not fit, instead
-    of pushing the plot (and its neighbours) out of a narrow dock. The title's row keeps the height
-    of the whole-size text, so plots side by side stay aligned. pyqtgraph resets a label's minimum
-    size to its text on every change, so the reset is wrapped once per label."""
+    MIN_TITLE_SCALE of its size), and ended after a whole word with "…" if even that does not fit
+    (the whole in its tooltip: fit_label_text), instead of pushing the plot (and its neighbours)
+    out of a narrow dock. The title's row keeps the height of the whole-size text, so plots side by
+    side stay aligned. pyqtgraph resets a label's minimum size to its text on every change, so the
+    reset is wrapped once per label."""
     relax_label(plot.titleLabel)
 
 
@@ -199,9 +202,7 @@ def relax_label(label: pg.LabelItem) -> None:
     place = label.resizeEvent
 
     def place_text(event) -> None:
-        natural, room = label.item.boundingRect().width(), label.rect().width()
-        fits = natural <= room or room <= 0
-        label.item.setScale(1.0 if fits else max(MIN_TITLE_SCALE, room / natural))
+        label.item.setScale(fit_label_text(label, label.rect().width()))
         place(event)
         if label.itemRect().width() > label.rect().width():  # clipped: keep the start readable
             label.item.setPos(label.item.pos().x() - label.itemRect().left(), label.item.pos().y())
@@ -211,6 +212,35 @@ def relax_label(label: pg.LabelItem) -> None:
     label._seqviz_relaxed = True
     label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
     update_min()
+
+
+def fit_label_text(label: pg.LabelItem, room: float) -> float:
+    """Show `label`'s text in `room` px: whole at the largest scale down to MIN_TITLE_SCALE, else its
+    short title (set_title) so, else ended after a whole word with "…" (clipped mid-word, "attention,
+    layer 1, head :" read as another title); the whole text in the tooltip. Returns the scale."""
+    document = label.item.document()
+    if getattr(label, "seqviz_text", None) != label.text:  # set anew: the document holds it whole
+        label.seqviz_text, label.seqviz_plain = label.text, document.toPlainText()
+    whole = label.seqviz_plain
+    if whole != label.text:  # rich text ("h<sub>t</sub>"): scaled, and clipped if it must be
+        return 1.0 if room <= 0 else min(1.0, max(MIN_TITLE_SCALE, room / label.item.boundingRect().width()))
+    cursor = QTextCursor(document)
+    cursor.movePosition(QTextCursor.MoveOperation.NextCharacter, QTextCursor.MoveMode.KeepAnchor)
+    style = cursor.charFormat()  # the label's span: its font and colour
+    metrics, margins = QFontMetricsF(style.font()), 2 * document.documentMargin()
+    shown, scale = whole, 1.0
+    for text in (whole, getattr(label, "seqviz_short", "") or whole):
+        natural = metrics.horizontalAdvance(text) + margins
+        shown, scale = text, 1.0 if natural <= room or room <= 0 else max(MIN_TITLE_SCALE, room / natural)
+        if natural * scale <= room + 0.5 or room <= 0:
+            break
+    else:  # not even the short one fits: its words that do
+        shown = text_elision.elide_words(shown, metrics, room / scale - margins)
+    if document.toPlainText() != shown:
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.insertText(shown, style)
+    label.item.setToolTip("" if shown == whole else whole)
+    return scale
 
 
 def style_canvas(widget: pg.GraphicsView, theme: Theme | None = None) -> None:

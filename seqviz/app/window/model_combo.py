@@ -7,27 +7,13 @@ the last whole word that fits, and has the whole entry in its tooltip.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QComboBox, QStyle, QStyleOptionComboBox, QStylePainter, QWidget
 
-ELLIPSIS = "\u2026"
+from seqviz.app.panels.text_elision import ELLIPSIS, elide_words
+
 ID_SEPARATOR = " \u2014 "  # an entry is "id — description"
 MIN_CHARS, MAX_CHARS = 14, 30  # the width it asks for: the chosen id's, within these many characters
-
-
-def elide_words(text: str, metrics: QFontMetrics, width: int) -> str:
-    """`text` if it fits `width` pixels, else its first whole words and " …" (a dash or comma left
-    hanging before it dropped); a first word too long for `width` is cut by Qt's elision."""
-    if metrics.horizontalAdvance(text) <= width:
-        return text
-    words = text.split(" ")
-    while len(words) > 1:
-        words.pop()
-        head = " ".join(words).rstrip(" \u2014-,;:(")
-        if head and metrics.horizontalAdvance(f"{head} {ELLIPSIS}") <= width:
-            return f"{head} {ELLIPSIS}"
-    return metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)
 
 
 class ModelCombo(QComboBox):
