@@ -99,3 +99,65 @@ def test_the_bars_of_gates_one_model_lacks_follow_a_theme_change(qtbot, theme):
     for bars in panel.shown_bars.values():
         font = bars.plot.getAxis("bottom").style["tickFont"]
         assert font.pointSizeF() == pytest.approx(new.font_size * 0.9)
+
+
+def drawn_labels(axis) -> list[str]:
+    """The tick texts an axis draws at its current size."""
+    from PySide6.QtGui import QImage, QPainter
+
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [text for _rect, _flags, text in specs[2]]
+
+
+@pytest.mark.parametrize("width", [64, 80, 100, 200])
+def test_a_narrow_bar_plot_numbers_both_ends_of_its_axis(qtbot, width):
+    """The cell state's bars at 1024x640 (~55 px) showed only "13.1" of "-13.1 0 13.1"."""
+    import pyqtgraph as pg
+
+    from seqviz.app.panels.gate_bars import GateBars
+
+    canvas = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(canvas)
+    bars = GateBars()
+    canvas.addItem(bars.plot)
+    canvas.resize(width, 200)
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    bars.set_scale(6, (-13.1, 13.1), True, "viridis")
+    qtbot.waitUntil(lambda: bars.plot.getAxis("bottom").width() > 0)
+    labels = drawn_labels(bars.plot.getAxis("bottom"))
+    numbers = [float(text.replace("\u2212", "-")) for text in labels]
+    assert min(numbers) < 0 < max(numbers), labels  # both ends, whatever the width
+    ticks = bars.plot.getAxis("bottom").seqviz_ticks[0]
+    assert all(float(text) == pytest.approx(value) for value, text in ticks)  # a number is where it is
+    if width >= 200:
+        assert labels == ["-13.1", "0", "13.1"]
+
+
+def test_value_ticks_shorten_towards_zero_keeping_both_ends():
+    from seqviz.app.panels.gate_bars import value_ticks
+
+    sets = value_ticks(-13.1, 13.1)
+    assert [[t for _, t in s] for s in sets] == [
+        ["-13.1", "0", "13.1"],
+        ["-13.1", "13.1"],
+        ["-13", "13"],
+        ["-10", "10"],
+    ]
+    assert [[t for _, t in s] for s in value_ticks(0.0, 1.0)][-1] == ["0", "1"]
+    assert [[t for _, t in s] for s in value_ticks(-8.13, 8.13, 0.0)][0] == ["-8.13", "0", "8.13"]
+
+
+def test_the_hidden_state_bars_of_a_narrow_panel_number_both_ends(qtbot):
+    from seqviz.app.panels.hidden import HiddenPanel
+
+    trace = lstm_trace(T=6, hidden_size=8)
+    viewer, panel = open_panel(qtbot, HiddenPanel, trace, size=(330, 300))
+    labels = drawn_labels(panel.bars_plot.getAxis("bottom"))
+    numbers = [float(text.replace("\u2212", "-")) for text in labels]
+    assert min(numbers) < 0 < max(numbers), labels

@@ -18,6 +18,7 @@ from seqviz.app.panels.base import Panel
 from seqviz.app.panels.colour_scale import diverging_scale
 from seqviz.app.panels.controls import DIRECTION_LABELS, ControlRow, OptionCombo, SelectionCombo
 from seqviz.app.panels.edit_choices import unit_choices
+from seqviz.app.panels.gate_bars import RangeTicks
 from seqviz.app.panels.heatmap import Heatmap, PlotCanvas, colorbar, update_colorbar
 from seqviz.app.panels.traceinfo import is_transformer, reads_whole_input, selection_label
 from seqviz.app.viewer.model import ViewerModel
@@ -86,6 +87,7 @@ class HiddenPanel(Panel):
         self.bars_plot.addItem(self.pos_bars)
         self.bars_plot.addItem(self.neg_bars)
         self.canvas.addItem(self.bars_plot, 0, 2)
+        self.bar_ticks = RangeTicks(self.bars_plot)
         plotting.style_plot(self.bars_plot)
         self._color_bars(current_theme())
 
@@ -167,10 +169,9 @@ class HiddenPanel(Panel):
         self.pos_bars.setOpts(y=units, width=zeros)
         self.neg_bars.setOpts(y=units, width=zeros)
         lo, hi = self.scale.bar_range  # every value's bar whole, beyond a clipped colour range too
-        ticks = [[(lo, f"{lo:.3g}"), (0.0, "0"), (hi, f"{hi:.3g}")]]  # three ticks fit the narrow bar plot
         plotting.forget_tick_text(self.bars_plot, (units.size, lo, hi))
         self.bars_plot.setXRange(lo, hi, padding=0.02)
-        plotting.set_ticks(self.bars_plot.getAxis("bottom"), ticks)
+        self.bar_ticks.set_range(lo, hi, 0.0)  # both ends at least, whatever the plot's width
         self.controls.note.setText(self._note(where))
 
     def _note(self, where: str) -> str:
@@ -262,6 +263,7 @@ class HiddenPanel(Panel):
     def apply_theme(self, theme: Theme) -> None:
         self.canvas.apply_theme(theme)
         plotting.style_plot(self.bars_plot, theme)
+        self.bar_ticks.fit()  # the theme's numbers may be larger
         self._color_bars(theme)
         self.heatmap.set_cmap(theme.diverging_cmap)
         update_colorbar(self.colorbar, theme.diverging_cmap, self.levels)
