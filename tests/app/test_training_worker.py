@@ -87,6 +87,26 @@ def test_the_worker_reports_every_step_of_every_run_and_the_followed_weights_eve
     assert not any(run.stopped for run in runs)  # they finished on their own
 
 
+def test_the_first_step_waits_until_the_window_has_shown_the_untrained_weights():
+    run = FakeRun("LSTM", 5)
+    worker = TrainingWorker(lambda: FakeSession([run]), follow_every=10)
+    worker.start()
+    progress = worker.take()
+    for _ in range(100):
+        if progress.session is not None:
+            break
+        worker.join(0.05)
+        progress = worker.take()
+    # the untrained weights come in the session's report (a report of the session alone looked
+    # like a version dropped to the window, which released training before the model switch)
+    assert progress.model == (0, 0, ("weights", "LSTM", 0))
+    worker.join(0.2)
+    assert run.steps_done == 0  # held: the window's model switch does not share the GIL with steps
+    worker.release()
+    progress = _drain(worker)
+    assert run.steps_done == 5 and progress.model == (0, 5, ("weights", "LSTM", 5))
+
+
 def test_pause_holds_the_steps_and_resume_goes_on():
     run = FakeRun("LSTM", 1000, hold_at=5)
     worker = TrainingWorker(lambda: FakeSession([run]))

@@ -139,7 +139,9 @@ def style_strokes(plot: pg.PlotItem, theme: Theme | None = None) -> None:
         plot.getAxis(name).setPen(outline_pen(theme.foreground, theme))
 
 
-def forget_tick_text(plot: pg.PlotItem, labels_from: object = None) -> None:
+def forget_tick_text(
+    plot: pg.PlotItem, labels_from: object = None, sides: tuple[str, ...] = ("left", "bottom", "right", "top")
+) -> None:
     """Forget the tick text size the axes measured (an axis grows to its widest tick text and shrinks
     only by more than 10 px): after new data or a new font the next paint measures it again, so
     the plot looks as if it had been built now, whatever it showed before.
@@ -148,12 +150,14 @@ def forget_tick_text(plot: pg.PlotItem, labels_from: object = None) -> None:
     at the last call, nothing is forgotten: the labels are those measured already. A new version of
     the same trace (training's weights) then leaves the axes alone: forgotten, every axis went back
     to pyqtgraph's initial size and then to its own, two layouts and three redrawn axes per plot
-    (~60 ms of a 1600x900 window). None always forgets (a theme's new fonts)."""
-    if labels_from is not None and getattr(plot, "seqviz_labels_from", None) == labels_from:
-        return
-    plot.seqviz_labels_from = labels_from
-    for name in ("left", "bottom", "right", "top"):
+    (~60 ms of a 1600x900 window). None always forgets (a theme's new fonts). `sides`: the axes
+    whose labels come from `labels_from` (a value axis's range changes with new weights, a step
+    axis's tokens do not)."""
+    for name in sides:
         axis = plot.getAxis(name)
+        if labels_from is not None and getattr(axis, "seqviz_labels_from", None) == labels_from:
+            continue
+        axis.seqviz_labels_from = labels_from
         axis.textWidth, axis.textHeight = 30, 18  # pyqtgraph's initial values
         axis._adjustSize()
 

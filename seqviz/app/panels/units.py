@@ -201,7 +201,8 @@ class UnitsPanel(Panel):
         pad = 0.05 * max(hi - lo, 1e-6)
         lo, hi = lo - pad, hi + pad
         # new numbers on the value axis: measure them afresh
-        plotting.forget_tick_text(self.plot, (self.axis.tokens, steps, lo, hi))
+        plotting.forget_tick_text(self.plot, (self.axis.tokens, steps), sides=("bottom",))
+        plotting.forget_tick_text(self.plot, (lo, hi), sides=("left", "right", "top"))
         # limits first: the previous trace's limits would clamp the new range
         self.plot.getViewBox().setLimits(xMin=STEP_OFFSET, xMax=steps + STEP_OFFSET, yMin=lo, yMax=hi)
         self.plot.setRange(xRange=(STEP_OFFSET, steps + STEP_OFFSET), yRange=(lo, hi), padding=0)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,6 +72,7 @@ class TrainingWorker:
         self._thread: threading.Thread | None = None
         self._last_followed: tuple[int, int] | None = None
         self._torch_threads: int | None = None
+        self.training_since: float | None = None  # time.perf_counter() as the first step began
 
     # control (any thread) -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -136,7 +138,7 @@ class TrainingWorker:
             elif kind == "model":
                 progress.model = value  # only the latest is worth tracing
             elif kind == "session":
-                progress.session, progress.curves = value
+                progress.session, progress.curves, progress.model = value
             else:
                 setattr(progress, kind, value)  # error, ended
 
@@ -159,8 +161,12 @@ class TrainingWorker:
             return
         self.session = session
         curves = [CurvePoints.from_curves(run.curves) for run in session.runs]  # step 0's accuracy
-        self._queue.put(("session", (session, curves)))
-        self._hand_over(session, force=True)
+        # The untrained weights come with the session, in one report: the window holds training
+        # until they are on screen (a model switch, every panel built anew: its largest update,
+        # which then never shares the GIL with a step); a report of the session alone would have
+        # looked like a version dropped, and released it.
+        self.hold()
+        self._queue.put(("session", (session, curves, self._due_model(session, force=True))))
         try:
             self._loop(session)
         except Exception as exc:
@@ -180,7 +186,10 @@ class TrainingWorker:
                 self._running.wait()
             if self._stop.is_set():
                 return
-            self._free.wait(HOLD_LIMIT)
+            if not self._free.wait(HOLD_LIMIT):
+                self._free.set()  # a release that never came: the hold ends, not just this wait
+            if self.training_since is None:
+                self.training_since = time.perf_counter()
             going = [i for i, run in enumerate(session.runs) if not run.finished]
             records = session.step_all()  # one record per run still going, in the runs' order
             self._queue.put(("records", list(zip(going, records, strict=True))))
@@ -189,12 +198,19 @@ class TrainingWorker:
     def _hand_over(self, session, force: bool = False) -> None:
         """Put a copy of the followed run's weights in the queue when it is due (every `follow_every`
         of its steps, its last step, or `force`) and not handed over already."""
+        model = self._due_model(session, force)
+        if model is not None:
+            self._queue.put(("model", model))
+
+    def _due_model(self, session, force: bool) -> tuple[int, int, Any] | None:
+        """(run index, step, a copy of its weights) of the followed run if due, else None."""
         index = min(max(self.follow, 0), len(session.runs) - 1)
         run = session.runs[index]
         due = run.steps_done % self.follow_every == 0 or run.finished
         if (force or due) and self._last_followed != (index, run.steps_done):
             self._last_followed = (index, run.steps_done)
-            self._queue.put(("model", (index, run.steps_done, run.current_model())))
+            return index, run.steps_done, run.current_model()
+        return None
 
 
 def session_maker(settings: Any, archs: Sequence[Any]) -> Callable[[], Any]:

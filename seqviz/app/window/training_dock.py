@@ -22,6 +22,7 @@ from __future__ import annotations
 import gc
 import logging
 import math
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,8 @@ POLL_MS = 100  # the curves redraw at most ten times a second
 # shown: the GUI thread repaints every panel meanwhile without sharing the GIL with the training
 # thread (shared, a 17 ms repaint took 60-150 ms: bench/bench_training_app.py).
 SETTLE_MS = 100
+CAUGHT_UP_MS = 20  # a settle timer this late found the window still busy with the new trace
+SETTLE_AGAIN = 3
 
 
 class TrainingDock(QObject):
@@ -71,6 +74,7 @@ class TrainingDock(QObject):
         self.model_before = ""  # the source of the model on screen before training ("": the default)
         self.follow = PanelsFollow(window)
         self.follow.handing_over = self._hold_training
+        self._settling = 0.0  # when a version on screen releases training (time.monotonic())
         window.traceShown.connect(self._on_trace_shown)
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
@@ -194,8 +198,6 @@ class TrainingDock(QObject):
             if not self.follow.waiting:
                 self.timer.stop()
             return
-        if not self.window.session.jobs.busy and not self.follow.waiting:
-            self.worker.release()  # a version dropped or refused: no trace to wait for
         progress = self.worker.take()
         if progress.session is not None:
             self._on_session(progress.session, progress.curves)
@@ -204,6 +206,11 @@ class TrainingDock(QObject):
         if progress.model is not None and self.session is not None:
             index, step, model = progress.model
             self.follow.show(index, step, self.session.runs[index].label, model, throttle=True)
+        # a version dropped or refused: no trace to wait for (before the session's report, the
+        # worker holds for its untrained weights, which come with it)
+        idle = not (self.window.session.jobs.busy or self.follow.waiting or self._settling)
+        if self.session is not None and idle:
+            self.worker.release()
         if progress.error:
             self._say(progress.error, error=True)
         if progress.ended:
@@ -349,10 +356,25 @@ class TrainingDock(QObject):
             self.worker.hold()
 
     def _on_trace_shown(self, _trace) -> None:
-        if self.worker is not None:  # after the repaint and the layout passes the new trace posts
-            QTimer.singleShot(SETTLE_MS, self, self._release_training)
+        # after the repaint and the layout passes the new trace posts; a trace of another model (the
+        # one on screen at Start, loaded meanwhile) releases nothing: training waits for its own
+        if self.worker is not None and self.follow.owns(self.window.model):
+            self._settle()
 
-    def _release_training(self) -> None:
+    def _settle(self, again: int = SETTLE_AGAIN) -> None:
+        self._settling = time.monotonic() + SETTLE_MS / 1000
+        QTimer.singleShot(SETTLE_MS, self, lambda: self._release_training(again))
+
+    def _release_training(self, again: int = 0) -> None:
+        """Release training SETTLE_MS after a trace is shown, unless the window is still catching up
+        (this timer came late: a model switch's new panels lay out and repaint over several turns
+        of the event loop); then SETTLE_MS more, `again` times at most (a window always late must
+        not stop training)."""
+        late = time.monotonic() - self._settling > CAUGHT_UP_MS / 1000
+        if self.worker is not None and late and again > 0:
+            self._settle(again - 1)
+            return
+        self._settling = 0.0
         if self.worker is not None:
             self.worker.release()
 
