@@ -52,12 +52,18 @@ def test_a_new_version_of_the_trace_moves_no_plot_and_redraws_no_token_axis(qtbo
     boxes, drawings = plots_and_axes(window)
     assert len(drawings) >= 5 and all(picture is not None for picture in drawings.values())
 
+    units = window.panels["units"]
+    curves = list(units.curves)
+
     second = new_version(first)
     window.show_trace(second)
     settle(qtbot)
     hidden = window.panels["hidden"]
     layer = window.viewer.selection.layer
     assert np.allclose(hidden.heatmap.data, second["hidden"][:, layer, 0, :].T)  # the new values
+    assert units.curves == curves  # the same curves and legend, with the new values
+    for curve, (array, unit) in zip(curves, units.shown_curves, strict=True):
+        assert np.allclose(curve.getData()[1], second[array][:, layer, 0, unit])
     boxes_after, drawings_after = plots_and_axes(window)
     assert boxes_after == boxes  # no plot moved or changed size
     redrawn = [axis.orientation for axis, picture in drawings.items() if drawings_after[axis] is not picture]

@@ -50,6 +50,7 @@ class UnitsPanel(Panel):
         self.series = np.zeros((1, 1), np.float32)  # (T, H) of the (first) shown array/layer/direction
         self.series_of: dict[str, np.ndarray] = {}  # every shown array's (T, H)
         self.curves: list[pg.PlotDataItem] = []
+        self.curve_names: list[str] = []  # the legend's names of `curves`
         self.shown_units: tuple[int, ...] = ()
         self.showing_default = False  # True: no unit picked, the liveliest one is shown
         self._causal = True
@@ -157,16 +158,22 @@ class UnitsPanel(Panel):
         return [(array, unit) for array in self.arrays for unit in self.shown_units]
 
     def _add_curves(self, steps: int) -> None:
-        """One curve per shown unit of each shown array, replacing the previous ones."""
+        """One curve per shown unit of each shown array, replacing the previous ones. The same
+        curves of a new version of the trace (training's weights) only take its values: rebuilt,
+        the curves and the legend took ~6 ms of the panels' ~26 ms at 1600x900."""
+        several = len(self.arrays) > 1
+        names = [curve_name(array, unit, self.trace, several) for array, unit in self.shown_curves]
+        x = np.arange(1, steps + 1, dtype=np.float32)
+        if self.curves and names == self.curve_names:
+            for curve, (array, unit) in zip(self.curves, self.shown_curves, strict=True):
+                curve.setData(x, self.series_of[array][:, unit])
+            return
         for curve in self.curves:
             self.plot.removeItem(curve)
         self.legend.clear()
         theme = current_theme()
-        x = np.arange(1, steps + 1, dtype=np.float32)
-        self.curves = []
-        several = len(self.arrays) > 1
-        for i, (array, unit) in enumerate(self.shown_curves):
-            name = curve_name(array, unit, self.trace, several)
+        self.curves, self.curve_names = [], names
+        for i, ((array, unit), name) in enumerate(zip(self.shown_curves, names, strict=True)):
             curve = self.plot.plot(
                 x, self.series_of[array][:, unit], pen=self._curve_pen(theme, i), name=name
             )
@@ -274,6 +281,7 @@ class UnitsPanel(Panel):
         self._fit_legend()  # its text's new size
         self.apply_strokes(theme)
         if self._ready:
+            self.curve_names = []  # the legend's entries made anew in the theme's font
             self._rebuild()
 
     def apply_strokes(self, theme: Theme) -> None:
