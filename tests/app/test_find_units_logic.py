@@ -135,3 +135,17 @@ def test_pieces_are_written_back_by_the_model_s_decode_without_the_added_special
     assert logic.other_text(masked, 3, special, decode) == "the dogs sat"  # a masked LM guesses in place
     assert logic.other_text(masked, 1, special, decode) == "the cats sat"  # no guess: the text itself
     assert logic.other_text(masked, 3, special) == "[CLS] the dog ##s sat [SEP]"  # without decode: tokens
+
+
+def test_a_tagger_s_second_text_is_its_own_text_not_its_ids_read_as_tags():
+    """A tagger's outputs are tags: its input ids must not be decoded as output ids (pos-transformer's ids
+    ran past its 17 tags: an IndexError on every step)."""
+    tags = ("DET", "NOUN", "VERB")
+    tokens = ["the", "cook", "found", "a", "book"]
+    meta = TraceMeta(arch="transformer", task="tag", output_labels=tags, token_ids=(11, 40, 23, 2, 57))
+    trace = seqviz.Trace({"hidden": np.zeros((5, 1, 1, 2), np.float32)}, tokens=tokens, meta=meta)
+
+    def decode(chosen: list[int]) -> str:
+        return " ".join(tags[i] for i in chosen)
+
+    assert logic.other_text(trace, 2, (), decode) == "the cook found a book"

@@ -108,10 +108,19 @@ def other_text(
     """This run's text with the token at `step` (1-based) swapped for the model's next best guess
     (`next_guess`); the text unchanged when the model does not guess its own tokens. `decode` (the
     model's, ids to text) writes the text of a trace that records its token ids (a tokenizer's pieces
-    do not read as words joined by spaces), without the special tokens the tokenizer adds at either end."""
+    do not read as words joined by spaces), without the special tokens the tokenizer adds at either end.
+    `decode` reads output ids: it writes the input ids only of models whose outputs are their own
+    vocabulary (language models, masked or not, and models without a head); a tagger's or a
+    classifier's outputs are tags and classes, and its text is written from its tokens."""
     guess = next_guess(trace, step, special)
     ids = list(trace.meta.token_ids)
-    if decode is not None and len(ids) == trace.num_steps and not trace.meta.source_ids:
+    outputs_are_inputs = trace.meta.task in ("lm", "mlm", "")
+    if (
+        decode is not None
+        and outputs_are_inputs
+        and len(ids) == trace.num_steps
+        and not trace.meta.source_ids
+    ):
         swapped = step - 1 if guess is not None else -1
         if guess is not None:
             ids[swapped] = guess
