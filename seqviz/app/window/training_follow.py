@@ -22,7 +22,11 @@ import weakref
 from seqviz.app.viewer.runs import InputProblem
 
 SOURCE_PREFIX = "training:"
-MIN_INTERVAL = 0.5  # seconds between two versions shown while training (the slider's are at once)
+# Seconds between two versions shown while training (the slider's are at once). Each hand-over holds
+# training while the panels repaint (they share the GIL with it); once a second keeps the holds to a few
+# per cent of the time and the event loop's gaps under 50 ms (bench/bench_training_app.py: at 0.5 s,
+# 31-55 ms and 0.65-0.97x the headless steps/s by the wall clock; at 1 s, 19-47 ms and 0.70-0.94x).
+MIN_INTERVAL = 1.0
 
 
 class PanelsFollow:
