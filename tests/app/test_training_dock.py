@@ -94,6 +94,20 @@ def test_a_new_version_keeps_the_text_the_step_and_the_selection(window, qtbot):
     assert_shows(window, dock.session.runs[0].model_at(40))
 
 
+def test_start_keeps_the_text_and_the_step_a_lecturer_is_at(window, qtbot):
+    """Start on a long-range model at step 6: the untrained weights appear on the same text at step 6 (an
+    explicit text made the switch start again at step 1)."""
+    window.open_model("longrange-gru")
+    window.set_step(6)
+    text = window.text
+    dock = start(window, small(steps=20, follow_every=10))
+    qtbot.waitUntil(
+        lambda: window.model is not None and window.model.label == "GRU (training)", timeout=60_000
+    )
+    dock.finish()
+    assert window.text == text and window.step == 6
+
+
 def test_pause_holds_training_and_resume_finishes_it(window, qtbot):
     dock = start(window, small(steps=200, follow_every=50))
     qtbot.waitUntil(lambda: dock.session is not None and dock.session.runs[1].steps_done >= 3, timeout=60_000)

@@ -103,7 +103,11 @@ class PanelsFollow:
                 return
             except InputProblem:  # no run on screen to keep: a switch below
                 pass
-        window.open_model(shown, self._text_for(shown), wait=False)
+        text = self._text_for(shown)
+        current = window.model
+        if text == window.text and current is not None and current.text_domain == shown.text_domain:
+            text = None  # the session keeps the text on screen and its step (an explicit text starts at 1)
+        window.open_model(shown, text, wait=False)
 
     def finish(self) -> None:
         """Show the waiting version now and deliver it (a test, a picture, a script)."""
