@@ -24,7 +24,7 @@ import contextlib
 import math
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass
 
 import torch
 
@@ -32,6 +32,7 @@ from seqviz.core.file_limits import MEMORY_SHARE, format_bytes, memory_available
 from seqviz.core.seqmodel import ModelCard, TokenModel
 from seqviz.demos.specs import ARCH_NAMES
 from seqviz.demos.training import AdamStep
+from seqviz.demos.training_curves import Curves
 from seqviz.demos.training_data import TrainingData, build_model, make_feed, task_choices
 from seqviz.demos.training_memory import MemoryEstimate, Shape, check_fits, estimate, parameter_count
 from seqviz.demos.training_settings import (
@@ -68,38 +69,6 @@ class StepRecord:
     loss: float  # this step's loss (nats); nan when the run stopped at this step (see `problem`)
     grad_norm: float  # total gradient norm BEFORE clipping (so exploding gradients show)
     accuracy: float | None  # held-out accuracy if evaluated at this step, else None
-
-
-@dataclass
-class Curves:
-    """Parallel lists, appended as training goes: per step, and per evaluation. A curve read from a
-    file (seqviz.demos.trained_file) has no times: `seconds` and `eval_seconds` are empty there."""
-
-    step: list[int] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
-    loss: list[float] = field(default_factory=list)
-    grad_norm: list[float] = field(default_factory=list)
-    eval_step: list[int] = field(default_factory=list)
-    eval_seconds: list[float] = field(default_factory=list)
-    accuracy: list[float] = field(default_factory=list)
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, d: dict) -> Curves:
-        """The curves of `to_json`; ValueError for anything else (lists of numbers, missing ones empty)."""
-        if not isinstance(d, dict):
-            raise ValueError("the training curves are not a JSON object")
-        out = {}
-        for f in fields(cls):
-            values = d.get(f.name, [])
-            if not isinstance(values, list) or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
-            ):
-                raise ValueError(f"the training curve {f.name!r} is not a list of numbers")
-            out[f.name] = [int(v) for v in values] if f.name.endswith("step") else [float(v) for v in values]
-        return cls(**out)
 
 
 def memory_estimate(data: TrainingData, arch: ArchSettings, settings: TrainSettings) -> MemoryEstimate:
@@ -221,11 +190,7 @@ class TrainingRun:
             return self._diverge(index + 1, "gradient norm", norm, start)
         self._seconds += time.perf_counter() - start
         self.steps_done = index + 1
-        c = self.curves
-        c.step.append(self.steps_done)
-        c.seconds.append(self._seconds)
-        c.loss.append(loss_value)
-        c.grad_norm.append(norm)
+        self.curves.add_step(self.steps_done, self._seconds, loss_value, norm)
         last = self.steps_done == self.settings.steps
         accuracy = None
         if last or self.steps_done % self.settings.eval_every == 0:
@@ -268,9 +233,7 @@ class TrainingRun:
 
     def _evaluate(self) -> float:
         accuracy = self.held_out_accuracy()
-        self.curves.eval_step.append(self.steps_done)
-        self.curves.eval_seconds.append(self._seconds)
-        self.curves.accuracy.append(accuracy)
+        self.curves.add_evaluation(self.steps_done, self._seconds, accuracy)
         return accuracy
 
     def held_out_accuracy(self) -> float:

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from seqviz.app.viewer.training_choices import BOUNDS, ArchChoice, TrainingChoices
-from seqviz.app.viewer.training_worker import CurvePoints, TrainingWorker
+from seqviz.app.viewer.training_worker import TrainingWorker
+from seqviz.demos.training_curves import Curves
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class Record:
 
 
 @dataclass
-class Curves:
+class FakeCurves:
     step: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
     loss: list = field(default_factory=list)
@@ -37,7 +38,7 @@ class FakeRun:
     def __init__(self, label: str, steps: int, fail_at: int | None = None, hold_at: int = 0) -> None:
         self.label, self.steps, self.fail_at, self.hold_at = label, steps, fail_at, hold_at
         self.steps_done, self.finished, self.stopped = 0, False, False
-        self.curves = Curves()
+        self.curves = FakeCurves()
         self.release = threading.Event()  # a step from `hold_at` on waits for it
 
     def step(self) -> Record:
@@ -166,7 +167,7 @@ def test_bad_input_is_its_message_and_nothing_starts():
 
 
 def test_curve_points_keep_accuracy_only_where_it_was_measured():
-    points = CurvePoints()
+    points = Curves()
     points.add(Record(1, 0.1, 2.0, 3.0, None))
     points.add(Record(2, 0.2, math.nan, math.nan, 0.75))
     assert points.step == [1, 2] and points.eval_step == [2] and points.accuracy == [0.75]

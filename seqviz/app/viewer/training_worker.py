@@ -30,6 +30,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from seqviz.demos.training_curves import Curves
+
 log = logging.getLogger("seqviz")
 
 HOLD_LIMIT = 1.0  # seconds a hold lasts at most (a release that never comes never stops training)
@@ -40,7 +42,7 @@ class Progress:
     """What the worker did since the last `take()`."""
 
     session: Any = None  # the TrainingSession, once it is made (its runs' labels, data, settings)
-    curves: list[CurvePoints] | None = None  # with the session: each run's curves before its first step
+    curves: list[Curves] | None = None  # with the session: each run's curves before its first step
     records: list[tuple[int, Any]] = field(default_factory=list)  # (run index, StepRecord), in order
     model: tuple[int, int, Any] | None = None  # the latest (run index, step, TokenModel copy) to show
     error: str | None = None  # why training could not start, or stopped (a person's sentence)
@@ -160,7 +162,7 @@ class TrainingWorker:
             self._queue.put(("error", f"Training could not start: {type(exc).__name__}: {exc}"))
             return
         self.session = session
-        curves = [CurvePoints.from_curves(run.curves) for run in session.runs]  # step 0's accuracy
+        curves = [Curves.copy_of(run.curves) for run in session.runs]  # step 0's accuracy
         # The untrained weights come with the session, in one report: the window holds training
         # until they are on screen (a model switch, every panel built anew: its largest update,
         # which then never shares the GIL with a step); a report of the session alone would have
@@ -222,35 +224,3 @@ def session_maker(settings: Any, archs: Sequence[Any]) -> Callable[[], Any]:
         return TrainingSession(settings, archs)
 
     return make
-
-
-@dataclass
-class CurvePoints:
-    """One run's curves as the dock draws them, from its StepRecords (or a saved file's Curves)."""
-
-    step: list[int] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
-    loss: list[float] = field(default_factory=list)
-    grad_norm: list[float] = field(default_factory=list)
-    eval_step: list[int] = field(default_factory=list)
-    eval_seconds: list[float] = field(default_factory=list)
-    accuracy: list[float] = field(default_factory=list)
-
-    def add(self, record: Any) -> None:
-        """A StepRecord: its loss and gradient norm, and its held-out accuracy if it was measured."""
-        self.step.append(record.step)
-        self.seconds.append(record.seconds)
-        self.loss.append(record.loss)
-        self.grad_norm.append(record.grad_norm)
-        if record.accuracy is not None:
-            self.eval_step.append(record.step)
-            self.eval_seconds.append(record.seconds)
-            self.accuracy.append(record.accuracy)
-
-    @classmethod
-    def from_curves(cls, curves: Any) -> CurvePoints:
-        """From a training_run.Curves (a saved file's, or a finished run's)."""
-        return cls(*(list(getattr(curves, f)) for f in CURVE_FIELDS))
-
-
-CURVE_FIELDS = ("step", "seconds", "loss", "grad_norm", "eval_step", "eval_seconds", "accuracy")

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import QWidget
 
 from seqviz.app.panels import plotting
 from seqviz.app.viewer.training_choices import ARCH_NAMES
-from seqviz.app.viewer.training_worker import CurvePoints
 from seqviz.app.window.theme import Theme, current_theme, theme_notifier
+from seqviz.demos.training_curves import Curves
 
 X_AXES = {"step": "step", "seconds": "training time (s)"}
 
@@ -71,7 +71,7 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         self.setMinimumHeight(150)
         self.x_axis = "step"
         self.archs: list[str] = []
-        self.points: list[CurvePoints] = []
+        self.points: list[Curves] = []
         self.clip: float | None = None
         self.steps = 0  # the step axis's span (0: as far as the curves go)
         # the legend in a row of its own above the plots: inside a short plot it hid the curves
@@ -127,7 +127,7 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         self.legend.clear()
         self.legend.setColumnCount(min(2, max(1, len(labels))))  # a narrow dock shows every label
         self.archs = list(archs)
-        self.points = [CurvePoints() for _ in labels]
+        self.points = [Curves() for _ in labels]
         theme = current_theme()
         for label, arch in zip(labels, archs, strict=True):
             pen = pg.mkPen(arch_colour(arch, theme), width=theme.line_width)
@@ -148,7 +148,7 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         if clip is not None and clip > 0:
             self.clip_line.setPos(math.log10(clip))  # a log axis's items are placed in log10 units
 
-    def set_points(self, index: int, points: CurvePoints) -> None:
+    def set_points(self, index: int, points: Curves) -> None:
         """Run `index`'s curves are now `points` (redrawn at once: call at the dock's pace)."""
         self.points[index] = points
         self._draw(index)

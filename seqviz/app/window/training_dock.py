@@ -31,10 +31,11 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget
 
 from seqviz.app.viewer.training_choices import TrainingChoices
-from seqviz.app.viewer.training_worker import CurvePoints, TrainingWorker, session_maker
+from seqviz.app.viewer.training_worker import TrainingWorker, session_maker
 from seqviz.app.window import training_files
 from seqviz.app.window.training_entries import TrainingEntries
 from seqviz.app.window.training_follow import PanelsFollow
+from seqviz.demos.training_curves import Curves
 
 if TYPE_CHECKING:
     from seqviz.app.window.training_view import TrainingView
@@ -69,7 +70,7 @@ class TrainingDock(QObject):
         self.worker: TrainingWorker | None = None
         self.session = None  # the last TrainingSession (kept after training: Save, the slider)
         self.trained_file = None  # a trained file opened in the window (read_training), when no session
-        self.points: list[CurvePoints] = []
+        self.points: list[Curves] = []
         self.state = "idle"
         self.model_before = ""  # the source of the model on screen before training ("": the default)
         self.follow = PanelsFollow(window)
@@ -216,7 +217,7 @@ class TrainingDock(QObject):
         if progress.ended:
             self._on_ended(error=progress.error)
 
-    def _on_session(self, session, curves: list[CurvePoints]) -> None:
+    def _on_session(self, session, curves: list[Curves]) -> None:
         self.session = session
         labels = [run.label for run in session.runs]
         self.view.set_runs(labels)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from seqviz.app.export import dialogs as export_dialogs
-from seqviz.app.viewer.training_worker import CurvePoints
 from seqviz.app.window import dialogs
+from seqviz.demos.training_curves import Curves
 
 TRAINED_FOLDER = "trained_folder"  # the settings' key of the folder trained models were saved in
 TEXT_FOLDER = "training_text_folder"  # ... and of the folder a text file was trained on from
@@ -77,7 +77,7 @@ def show_trained_file(dock, model) -> bool:
     view.curves.set_runs([trained.label], [arch], trained.settings.get("clip"), max(steps, default=0))
     view.x_axis.setCurrentIndex(0)  # a file keeps no times
     view.x_axis.setEnabled(False)
-    dock.points = [CurvePoints.from_curves(trained.curves)]
+    dock.points = [Curves.copy_of(trained.curves)]
     view.curves.set_points(0, dock.points[0])
     status = trained.problem or f"trained for {max(steps, default=0)} steps; the slider shows its snapshots"
     view.set_run_status(0, f"{trained.label}: {status}")
