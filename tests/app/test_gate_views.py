@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from traces import click, gru_trace, lstm_trace, open_panel
+from traces import click, drawn_labels, gru_trace, lstm_trace, open_panel
 
 from seqviz.app.panels.gates import GatesPanel
 from seqviz.app.panels.units import UnitsPanel
@@ -99,19 +99,6 @@ def test_the_bars_of_gates_one_model_lacks_follow_a_theme_change(qtbot, theme):
     for bars in panel.shown_bars.values():
         font = bars.plot.getAxis("bottom").style["tickFont"]
         assert font.pointSizeF() == pytest.approx(new.font_size * 0.9)
-
-
-def drawn_labels(axis) -> list[str]:
-    """The tick texts an axis draws at its current size."""
-    from PySide6.QtGui import QImage, QPainter
-
-    image = QImage(10, 10, QImage.Format.Format_ARGB32)
-    painter = QPainter(image)
-    try:
-        specs = axis.generateDrawSpecs(painter)
-    finally:
-        painter.end()
-    return [text for _rect, _flags, text in specs[2]]
 
 
 @pytest.mark.parametrize("width", [64, 80, 100, 200])

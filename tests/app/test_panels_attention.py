@@ -3,7 +3,15 @@
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
-from traces import click, encoder_decoder_trace, hover, lstm_trace, open_panel, transformer_trace
+from traces import (
+    click,
+    drawn_labels,
+    encoder_decoder_trace,
+    hover,
+    lstm_trace,
+    open_panel,
+    transformer_trace,
+)
 
 from seqviz.app.panels.attention import AttentionPanel
 from seqviz.core.trace import Trace
@@ -137,19 +145,6 @@ def dates_trace(num_layers: int = 1, num_heads: int = 4) -> Trace:
     outputs = list("2005-03-03") + ["</s>"]
     meta = base.meta.replace(decoder_start="<s>")
     return Trace(dict(base), tokens=outputs, meta=meta, source_tokens=DATE_WORDS)
-
-
-def drawn_labels(axis) -> list[str]:
-    """The tick texts an axis draws at its current size."""
-    from PySide6.QtGui import QImage, QPainter
-
-    image = QImage(10, 10, QImage.Format.Format_ARGB32)
-    painter = QPainter(image)
-    try:
-        specs = axis.generateDrawSpecs(painter)
-    finally:
-        painter.end()
-    return [text for _rect, _flags, text in specs[2]]
 
 
 def test_encoder_decoder_opens_on_cross_attention_with_the_source_words(qtbot):

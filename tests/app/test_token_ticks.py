@@ -5,24 +5,12 @@ from __future__ import annotations
 import math
 
 import pytest
-from PySide6.QtGui import QImage, QPainter
-from traces import lstm_trace, open_panel, transformer_trace
+from traces import drawn_ticks, lstm_trace, open_panel, transformer_trace
 
 from seqviz.app.panels.attention import AttentionPanel
 from seqviz.app.panels.gates import GatesPanel
 from seqviz.app.panels.token_ticks import label_extent, label_steps
 from seqviz.core.trace import Trace
-
-
-def drawn(axis) -> list[tuple[str, object]]:
-    """(text, rect) of every tick label the axis draws at its current size."""
-    image = QImage(10, 10, QImage.Format.Format_ARGB32)
-    painter = QPainter(image)
-    try:
-        specs = axis.generateDrawSpecs(painter)
-    finally:
-        painter.end()
-    return [(text, rect) for rect, _flags, text in specs[2]]
 
 
 def with_tokens(trace: Trace, tokens: list[str]) -> Trace:
@@ -58,7 +46,7 @@ def test_attention_axes_of_a_300_token_input_show_its_first_and_last_tokens(qtbo
     trace = with_tokens(transformer_trace(T=300, num_layers=1, num_heads=2), tokens)
     viewer, panel = open_panel(qtbot, AttentionPanel, trace, size=(1000, 700))
     for axis in (panel.matrix.x_axis, panel.matrix.y_axis):
-        labels = drawn(axis)
+        labels = drawn_ticks(axis)
         texts = [text for text, _rect in labels]
         assert texts[0] == "<s>" and texts[-1] == "</s>"
         assert 5 <= len(texts) < 300 and all(t.startswith("word") for t in texts[1:-1])
@@ -73,7 +61,7 @@ def test_gate_heatmaps_label_their_time_axis_with_tokens_however_long(qtbot):
     bottom_row = [h for h in panel.heatmaps if h.bottom_axis.style["showValues"]]
     assert bottom_row
     for heatmap in bottom_row:
-        texts = [text for text, _rect in drawn(heatmap.bottom_axis)]
+        texts = [text for text, _rect in drawn_ticks(heatmap.bottom_axis)]
         assert texts[0] == "w0" and texts[-1] == "w119" and len(texts) > 2
         assert not any(t.isdigit() for t in texts)
 
@@ -84,5 +72,5 @@ def test_hover_and_labels_agree_on_the_step(qtbot, steps):
     trace = with_tokens(lstm_trace(T=steps, num_layers=1, hidden_size=4), tokens)
     viewer, panel = open_panel(qtbot, GatesPanel, trace, size=(1200, 800))
     axis = panel.heatmaps[0].bottom_axis
-    drawn(axis)
+    drawn_ticks(axis)
     assert all(label == tokens[step - 1] for step, label in axis.labels.items())

@@ -219,3 +219,21 @@ def hover(qtbot, canvas, plot_or_vb, x: float, y: float) -> str:
     qtbot.mouseMove(canvas.viewport(), view_pos(canvas, plot_or_vb, x, y))
     qtbot.waitUntil(lambda: canvas.hover_text != "", timeout=2000)
     return canvas.hover_text
+
+
+def drawn_ticks(axis) -> list[tuple[str, object]]:
+    """(text, rect) of every tick label a pyqtgraph axis draws at its current size."""
+    from PySide6.QtGui import QImage, QPainter
+
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [(text, rect) for rect, _flags, text in specs[2]]
+
+
+def drawn_labels(axis) -> list[str]:
+    """The tick texts an axis draws at its current size."""
+    return [text for text, _rect in drawn_ticks(axis)]
